@@ -1,0 +1,34 @@
+package org.unetmm.pinning;
+
+/**
+ * A system call failed: carries the call, its errno and the kernel's name for it.
+ * {@link Libc} turns the errno values that mean something to a caller into the subclasses
+ * {@link MemlockLimitException} and {@link PinPermissionException}.
+ */
+public class KernelException extends PinningException {
+    private static final long serialVersionUID = 1L;
+
+    private final String call;
+    private final int errno;
+
+    public KernelException(String call, int errno, String message) {
+        super(call + " failed with " + Errno.name(errno) + " (" + Errno.describe(errno) + "): " + message);
+        this.call = call;
+        this.errno = errno;
+    }
+
+    /** The system call that failed, e.g. {@code "mlock"}. */
+    public String call() {
+        return call;
+    }
+
+    /** The errno the call left. */
+    public int errno() {
+        return errno;
+    }
+
+    /** The errno's symbolic name, e.g. {@code "ENOMEM"}. */
+    public String errnoName() {
+        return Errno.name(errno);
+    }
+}

@@ -1,0 +1,30 @@
+package org.unetmm.pinning;
+
+/**
+ * The kernel would not lock more memory: {@code mlock} returned {@code ENOMEM} (the process's
+ * RLIMIT_MEMLOCK would be exceeded, or part of the range is not mapped) or {@code EAGAIN}
+ * (some of the range could not be locked). Raise the limit ({@code ulimit -l},
+ * {@code prlimit --memlock}), configure a smaller {@link PinBudget}, or release pins.
+ */
+public class MemlockLimitException extends KernelException {
+    private static final long serialVersionUID = 1L;
+
+    private final long requestedBytes;
+    private final long rlimitBytes;
+
+    public MemlockLimitException(String call, int errno, long requestedBytes, long rlimitBytes, String message) {
+        super(call, errno, message);
+        this.requestedBytes = requestedBytes;
+        this.rlimitBytes = rlimitBytes;
+    }
+
+    /** Bytes the failed call tried to lock. */
+    public long requestedBytes() {
+        return requestedBytes;
+    }
+
+    /** The RLIMIT_MEMLOCK soft limit at the time of the failure, or -1 if unlimited. */
+    public long rlimitBytes() {
+        return rlimitBytes;
+    }
+}

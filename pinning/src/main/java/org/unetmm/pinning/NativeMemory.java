@@ -1,0 +1,111 @@
+package org.unetmm.pinning;
+
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Page-aligned off-heap memory from {@code mmap}, handed out as direct {@link ByteBuffer}s, and
+ * the address of any direct buffer.
+ *
+ * <p>Optionally each allocation sits between two {@code PROT_NONE} guard pages: a stray write
+ * just before or just past it faults instead of silently corrupting a neighbour. Tests that fuzz
+ * the NIC with hostile frames use them to prove nothing is written outside a posted buffer.
+ *
+ * <p>Freeing first asks every live {@link PinCache} to drop its translations of the range; a
+ * cache whose region there is still in use refuses with {@link PinInUseException}, and the
+ * memory stays mapped (DESIGN §3: freeing waits for, or refuses, in-flight use).
+ */
+public final class NativeMemory {
+    private static final long PAGE = Libc.pageSize();
+    private static final MemoryIO IO = MemoryIO.getInstance();
+    private static final CopyOnWriteArrayList<FreeListener> FREE_LISTENERS = new CopyOnWriteArrayList<>();
+
+    /** Told before library-allocated memory is unmapped; may refuse by throwing {@link PinInUseException}. */
+    public interface FreeListener {
+        void beforeFree(long address, long length);
+    }
+
+    private NativeMemory() {
+    }
+
+    public static long pageSize() {
+        return PAGE;
+    }
+
+    /** Page-aligned memory of {@code bytes} bytes, zero-filled, without guard pages. */
+    public static NativeBuffer allocate(int bytes) {
+        return allocate(bytes, false);
+    }
+
+    /**
+     * Page-aligned memory of {@code bytes} bytes, zero-filled. With {@code guardPages}, one
+     * {@code PROT_NONE} page is mapped right before the first page and right after the last.
+     */
+    public static NativeBuffer allocate(int bytes, boolean guardPages) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("allocation size must be positive, got " + bytes);
+        }
+        long usable = roundUpToPage(bytes);
+        long guard = guardPages ? PAGE : 0;
+        long mapped = usable + 2 * guard;
+        long base = Libc.mmapAnonymous(mapped, Libc.PROT_READ | Libc.PROT_WRITE);
+        if (guardPages) {
+            try {
+                Libc.mprotect(base, PAGE, Libc.PROT_NONE);
+                Libc.mprotect(base + PAGE + usable, PAGE, Libc.PROT_NONE);
+            } catch (KernelException e) {
+                Libc.munmap(base, mapped);
+                throw e;
+            }
+        }
+        long address = base + guard;
+        ByteBuffer buffer = IO.newDirectByteBuffer(address, bytes).order(ByteOrder.nativeOrder());
+        return new NativeBuffer(buffer, address, bytes, base, mapped, guardPages);
+    }
+
+    static void free(NativeBuffer memory) {
+        for (FreeListener listener : FREE_LISTENERS) {
+            listener.beforeFree(memory.address(), roundUpToPage(memory.capacity()));
+        }
+        Libc.munmap(memory.mappingBase(), memory.mappingLength());
+    }
+
+    /**
+     * The address of byte 0 of a direct buffer (of a slice: of the slice's first byte).
+     *
+     * @throws UnpinnableBufferException for a heap buffer, which has no stable address
+     */
+    public static long address(ByteBuffer buffer) {
+        if (buffer == null) {
+            throw new NullPointerException("buffer is null");
+        }
+        if (!buffer.isDirect()) {
+            throw new UnpinnableBufferException("cannot pin a heap ByteBuffer (the garbage collector moves it):"
+                    + " use a direct buffer (ByteBuffer.allocateDirect or NativeMemory.allocate)"
+                    + " or the FIXED_SEGMENT path, which copies");
+        }
+        long address = IO.getDirectBufferAddress(buffer);
+        if (address == 0) {
+            throw new UnpinnableBufferException("direct buffer has no address (it may have been freed)");
+        }
+        return address;
+    }
+
+    public static long roundUpToPage(long bytes) {
+        return (bytes + PAGE - 1) & -PAGE;
+    }
+
+    public static long pageOf(long address) {
+        return address / PAGE;
+    }
+
+    static void addFreeListener(FreeListener listener) {
+        FREE_LISTENERS.add(listener);
+    }
+
+    static void removeFreeListener(FreeListener listener) {
+        FREE_LISTENERS.remove(listener);
+    }
+}

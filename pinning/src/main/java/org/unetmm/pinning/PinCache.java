@@ -1,0 +1,353 @@
+package org.unetmm.pinning;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The on-demand pin cache: U-Net/MM's kernel side, pinning any user buffer when the NIC first
+ * needs it and keeping it pinned while it is likely to be needed again.
+ *
+ * <p>A region is the set of whole pages an {@link #acquire} touches. A region in use has a
+ * reference count (one per live {@link PinHandle}) and is never unpinned. When its count falls
+ * to zero it becomes <em>idle</em>: still locked, and kept in a Caffeine cache weighed in pages
+ * whose maximum weight is the {@link PinBudget}. A later acquire of the same pages takes it back
+ * without a system call (a hit). Caffeine's eviction (W-TinyLFU) unpins idle regions; this is
+ * the lazy deregistration of UCX's rcache and libfabric's MR cache. Pages shared by several
+ * regions are counted by the {@link Pinner}, so they are locked once and unlocked last.
+ *
+ * <p>The budget bounds idle and in-use pages together: when a pin would pass it, idle regions
+ * are unpinned first, synchronously, coldest first, so the caller sees the room at once; if the
+ * regions in use alone leave no room the acquire fails with {@link PinBudgetExceededException}.
+ *
+ * <p>Listeners ({@link PinListener}) hear of every invalidation before it happens and of every
+ * unpin just before its munlock. {@link #invalidate} unpins idle regions of a range at once and
+ * defers regions in use until their last release; freeing {@link NativeMemory} refuses while a
+ * region over it is in use.
+ *
+ * <p>Thread-safe: one monitor guards the regions; hits take it but make no system call.
+ */
+public final class PinCache implements AutoCloseable {
+    private final Pinner pinner;
+    private final long budgetPages;
+    private final Map<PageRange, Region> inUse = new HashMap<>();
+    private final Cache<PageRange, Region> idle;
+    private final List<PinListener> listeners = new CopyOnWriteArrayList<>();
+    private final NativeMemory.FreeListener freeListener = this::beforeFree;
+    private long hits;
+    private long misses;
+    private long evictions;
+    private long invalidations;
+    private boolean closed;
+
+    /** A pinned region. Guarded by the cache's monitor. */
+    static final class Region {
+        final PageRange range;
+        ByteBuffer owner;
+        int references;
+        boolean idle;
+        boolean doomed;
+        UnpinCause nextCause = UnpinCause.EVICTED;
+
+        Region(PageRange range, ByteBuffer owner) {
+            this.range = range;
+            this.owner = owner;
+        }
+    }
+
+    public PinCache(PinCacheConfig config) {
+        this.pinner = new Pinner(config.budget());
+        long page = NativeMemory.pageSize();
+        this.budgetPages = config.budget().isUnlimited() ? Long.MAX_VALUE / page : config.budget().bytes() / page;
+        this.idle = Caffeine.newBuilder()
+                .maximumWeight(budgetPages)
+                .weigher((PageRange range, Region region) -> (int) Math.min(Integer.MAX_VALUE, range.pageCount()))
+                .executor(Runnable::run)
+                .removalListener((PageRange range, Region region, RemovalCause cause) -> onIdleRemoved(region))
+                .build();
+        NativeMemory.addFreeListener(freeListener);
+    }
+
+    /** A cache with the process's default budget (RLIMIT_MEMLOCK; unbounded under CAP_IPC_LOCK). */
+    public static PinCache create() {
+        return new PinCache(PinCacheConfig.defaults());
+    }
+
+    public PinBudget budget() {
+        return pinner.budget();
+    }
+
+    public void addListener(PinListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(PinListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** Pins the whole of a direct buffer's capacity. */
+    public PinHandle acquire(ByteBuffer buffer) {
+        return acquire(buffer, 0, buffer.capacity());
+    }
+
+    /** Pins {@code length} bytes of library-allocated memory from {@code offset}; refuses freed memory. */
+    public PinHandle acquire(NativeBuffer memory, int offset, int length) {
+        if (memory.isFreed()) {
+            throw new UnpinnableBufferException("cannot pin freed NativeBuffer memory at 0x"
+                    + Long.toHexString(memory.address()) + ": allocate a new one");
+        }
+        return acquire(memory.buffer(), offset, length);
+    }
+
+    /**
+     * Pins the pages under {@code length} bytes of a direct buffer from {@code offset} (absolute,
+     * independent of position and limit) and returns a handle holding them. The caller owns the
+     * handle and must release it.
+     *
+     * @throws UnpinnableBufferException  for a heap buffer
+     * @throws IndexOutOfBoundsException  if the range is not inside the buffer's capacity
+     * @throws IllegalArgumentException   if {@code length} is not positive
+     * @throws PinBudgetExceededException if regions in use leave no room in the budget
+     * @throws KernelException            if the kernel refuses the lock (see its subclasses)
+     * @throws IllegalStateException      after {@link #close()}
+     */
+    public PinHandle acquire(ByteBuffer buffer, int offset, int length) {
+        long address = checkedAddress(buffer, offset, length);
+        PageRange range = PageRange.of(address, length);
+        Region region;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("pin cache is closed: create a new PinCache to pin again");
+            }
+            region = inUse.get(range);
+            if (region != null) {
+                hits++;
+            } else if ((region = idle.getIfPresent(range)) != null) {
+                hits++;
+                region.idle = false;
+                idle.invalidate(range);
+                region.owner = buffer;
+                inUse.put(range, region);
+            } else {
+                makeRoom(range);
+                pinner.pin(range.address(), range.length());
+                misses++;
+                region = new Region(range, buffer);
+                inUse.put(range, region);
+            }
+            region.references++;
+        }
+        return new PinHandle(this, region, buffer, address, length);
+    }
+
+    void release(PinHandle handle) {
+        Region region = handle.region();
+        synchronized (this) {
+            if (--region.references > 0) {
+                return;
+            }
+            inUse.remove(region.range);
+            if (closed || region.doomed) {
+                unpin(region, closed ? UnpinCause.CLOSED : UnpinCause.INVALIDATED);
+                if (region.doomed) {
+                    invalidations++;
+                }
+            } else {
+                region.idle = true;
+                region.nextCause = UnpinCause.EVICTED;
+                idle.put(region.range, region);
+            }
+        }
+    }
+
+    /**
+     * Drops the pins of every region touching [address, address+length): listeners drop their
+     * translations first, idle regions are unpinned at once, and regions in use are unpinned at
+     * their last release instead of becoming idle.
+     *
+     * @return how many regions in use were deferred (0 means the range holds no pins now)
+     */
+    public int invalidate(long address, long length) {
+        PageRange range = PageRange.of(address, length);
+        for (PinListener listener : listeners) {
+            listener.onInvalidate(range.address(), range.length());
+        }
+        synchronized (this) {
+            dropIdle(range, UnpinCause.INVALIDATED);
+            int deferred = 0;
+            for (Region region : inUse.values()) {
+                if (region.range.overlaps(range)) {
+                    region.doomed = true;
+                    deferred++;
+                }
+            }
+            return deferred;
+        }
+    }
+
+    private void beforeFree(long address, long length) {
+        PageRange range = PageRange.of(address, length);
+        for (PinListener listener : listeners) {
+            listener.onInvalidate(range.address(), range.length());
+        }
+        synchronized (this) {
+            int busy = 0;
+            for (Region region : inUse.values()) {
+                if (region.range.overlaps(range)) {
+                    busy++;
+                }
+            }
+            if (busy > 0) {
+                throw new PinInUseException("cannot free " + length + " bytes at 0x" + Long.toHexString(address)
+                        + ": " + busy + " pinned region(s) over it are in use; wait for their completions"
+                        + " (or release their handles), then free");
+            }
+            dropIdle(range, UnpinCause.INVALIDATED);
+        }
+    }
+
+    /** A snapshot of the counters. */
+    public synchronized PinStats stats() {
+        return new PinStats(hits, misses, evictions, invalidations, pinner.pinnedBytes(), pinner.peakPinnedBytes(),
+                pinner.lockCalls(), pinner.unlockCalls(), inUse.size(), (int) idle.estimatedSize(),
+                pinner.pinLatency(), pinner.unpinLatency());
+    }
+
+    /** Bytes locked now (idle and in use), as the kernel should count them. */
+    public long pinnedBytes() {
+        return pinner.pinnedBytes();
+    }
+
+    public synchronized int inUseRegions() {
+        return inUse.size();
+    }
+
+    public synchronized int idleRegions() {
+        return (int) idle.estimatedSize();
+    }
+
+    /** Whether the page holding {@code address} is locked by this cache. */
+    public boolean isPinned(long address) {
+        return pinner.isPinned(address);
+    }
+
+    /** Unpins every idle region now (an explicit trim, e.g. between experiment runs). */
+    public synchronized void evictIdle() {
+        for (Region region : new ArrayList<>(idle.asMap().values())) {
+            region.nextCause = UnpinCause.EVICTED;
+            idle.invalidate(region.range);
+        }
+    }
+
+    /** Runs Caffeine's pending maintenance (its eviction decisions) now. */
+    public void cleanUp() {
+        idle.cleanUp();
+    }
+
+    /**
+     * Unpins every idle region and refuses further acquires. Regions still in use stay pinned
+     * until their handles are released (a page is never unpinned under a user), then unpin at once.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Region region : new ArrayList<>(idle.asMap().values())) {
+                region.nextCause = UnpinCause.CLOSED;
+                idle.invalidate(region.range);
+            }
+        }
+        NativeMemory.removeFreeListener(freeListener);
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void makeRoom(PageRange range) {
+        long page = NativeMemory.pageSize();
+        long needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
+        long pinned = pinner.pinnedBytes() / page;
+        while (pinned + needed > budgetPages && idle.estimatedSize() > 0) {
+            Map<PageRange, Region> coldest = idle.policy().eviction().orElseThrow().coldest(1);
+            if (coldest.isEmpty()) {
+                break;
+            }
+            Region victim = coldest.values().iterator().next();
+            victim.nextCause = UnpinCause.EVICTED;
+            idle.invalidate(victim.range);
+            needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
+            pinned = pinner.pinnedBytes() / page;
+        }
+        if (pinned + needed > budgetPages) {
+            throw new PinBudgetExceededException(pinned * page, inUseBytes(), needed * page, pinner.budget().bytes());
+        }
+    }
+
+    private long inUseBytes() {
+        Set<Long> pages = new HashSet<>();
+        for (PageRange range : inUse.keySet()) {
+            for (long p = range.firstPage(); p < range.endPage(); p++) {
+                pages.add(p);
+            }
+        }
+        return pages.size() * NativeMemory.pageSize();
+    }
+
+    private void dropIdle(PageRange range, UnpinCause cause) {
+        for (Region region : new ArrayList<>(idle.asMap().values())) {
+            if (region.range.overlaps(range)) {
+                region.nextCause = cause;
+                idle.invalidate(region.range);
+                if (cause == UnpinCause.INVALIDATED) {
+                    invalidations++;
+                }
+            }
+        }
+    }
+
+    /** Caffeine removed an idle region: by eviction, or explicitly. A region taken back in use is skipped. */
+    private void onIdleRemoved(Region region) {
+        synchronized (this) {
+            if (!region.idle) {
+                return;
+            }
+            region.idle = false;
+            if (region.nextCause == UnpinCause.EVICTED) {
+                evictions++;
+            }
+            unpin(region, region.nextCause);
+        }
+    }
+
+    private void unpin(Region region, UnpinCause cause) {
+        for (PinListener listener : listeners) {
+            listener.beforeUnpin(region.range.address(), region.range.length(), cause);
+        }
+        pinner.unpin(region.range.address(), region.range.length());
+        region.owner = null;
+    }
+
+    private static long checkedAddress(ByteBuffer buffer, int offset, int length) {
+        long base = NativeMemory.address(buffer);
+        if (length <= 0) {
+            throw new IllegalArgumentException("cannot pin " + length + " bytes: length must be positive");
+        }
+        if (offset < 0 || offset > buffer.capacity() - length) {
+            throw new IndexOutOfBoundsException("cannot pin " + length + " bytes at offset " + offset
+                    + " of a buffer of capacity " + buffer.capacity() + ": the range must lie inside the buffer");
+        }
+        return base + offset;
+    }
+}

@@ -1,0 +1,14 @@
+package org.unetmm.pinning;
+
+/**
+ * The kernel refused a lock outright ({@code EPERM}): the process lacks CAP_IPC_LOCK and its
+ * RLIMIT_MEMLOCK is zero. Give the process a memlock limit ({@code ulimit -l}) or use the
+ * FIXED_SEGMENT path, which pins nothing per message.
+ */
+public class PinPermissionException extends KernelException {
+    private static final long serialVersionUID = 1L;
+
+    public PinPermissionException(String call, int errno, String message) {
+        super(call, errno, message);
+    }
+}

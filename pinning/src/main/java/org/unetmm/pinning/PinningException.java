@@ -1,0 +1,18 @@
+package org.unetmm.pinning;
+
+/**
+ * Base of every fault the pinning layer reports: the kernel refused, a budget ran out, a region
+ * is still in use. Misuse of the API (a heap buffer, a bad range, a double release) is reported
+ * with {@link IllegalArgumentException} or {@link IllegalStateException} subclasses instead.
+ */
+public class PinningException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public PinningException(String message) {
+        super(message);
+    }
+
+    public PinningException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,48 @@
+package org.unetmm.pinning.internal;
+
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The raw JNR-FFI binding of libc. Only {@link org.unetmm.pinning.Libc} may use it: every call
+ * is wrapped there once, with errno turned into a typed exception. Addresses travel as
+ * {@code long} (size_t), never as user-typed values.
+ */
+public interface LibcBinding {
+    @SaveError int mlock(@size_t long address, @size_t long length);
+
+    @SaveError int munlock(@size_t long address, @size_t long length);
+
+    @SaveError int madvise(@size_t long address, @size_t long length, int advice);
+
+    @SaveError @size_t long mmap(@size_t long address, @size_t long length, int prot, int flags, int fd, @size_t long offset);
+
+    @SaveError int munmap(@size_t long address, @size_t long length);
+
+    @SaveError int mprotect(@size_t long address, @size_t long length, int prot);
+
+    @SaveError int getrlimit(int resource, @Out long[] rlimit);
+
+    @SaveError long sysconf(int name);
+
+    /** iovecs are arrays of (base, length) pairs in native memory, laid out by the caller. */
+    @SaveError @ssize_t long process_vm_readv(int pid, @size_t long localIov, @size_t long localCount,
+                                              @size_t long remoteIov, @size_t long remoteCount, @size_t long flags);
+
+    @SaveError @ssize_t long sendmsg(int fd, @size_t long msghdr, int flags);
+
+    @SaveError @ssize_t long recvmsg(int fd, @size_t long msghdr, int flags);
+
+    @SaveError int getpid();
+
+    @SaveError int socket(int domain, int type, int protocol);
+
+    @SaveError int bind(int fd, @In byte[] address, int addressLength);
+
+    @SaveError int setsockopt(int fd, int level, int option, @In int[] value, int valueLength);
+
+    @SaveError int close(int fd);
+}
