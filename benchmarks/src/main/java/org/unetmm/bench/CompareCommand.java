@@ -1,0 +1,171 @@
+package org.unetmm.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.unetmm.tlb.ReplacementPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code unetmm compare}: the fixed-segment path against the pinned path, per message size, with
+ * a raw memcpy of the same bytes as the physical limit, in one run. Prints a table (or CSV with
+ * {@code --format csv}) and writes {@code compare.csv}, {@code compare.png} and {@code run.json}
+ * under {@code results/<timestamp>/}.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Compare base U-Net's fixed segment with U-Net/MM's pinned buffers, per message size.")
+public final class CompareCommand implements Callable<Integer> {
+    private static final List<Integer> DEFAULT_SIZES = List.of(64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304);
+    private static final List<Integer> QUICK_SIZES = List.of(64, 4096, 65536, 1048576);
+    private static final int MAX_SIZE = 64 << 20;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--transport", description = "wire URI (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
+    String transport;
+
+    @Option(names = "--sizes", split = ",", description = "message sizes in bytes, comma-separated (default 64..4194304, powers of 4)")
+    List<Integer> sizes;
+
+    @Option(names = "--quick", description = "a short sweep (4 sizes, short runs) that finishes well under a minute")
+    boolean quick;
+
+    @Option(names = "--buffers", description = "distinct send buffers to cycle through, to exercise TLB and pin cache (default ${DEFAULT-VALUE})", defaultValue = "1")
+    int buffers;
+
+    @Option(names = "--warmup-ms", description = "warm-up per point in ms (default 300, quick 50)")
+    Long warmupMillis;
+
+    @Option(names = "--measure-ms", description = "measurement per repeat in ms (default 700, quick 120)")
+    Long measureMillis;
+
+    @Option(names = "--repeats", description = "measurements per point, best kept (default 3, quick 1)")
+    Integer repeats;
+
+    @Option(names = "--tlb-sets", description = "TLB sets (power of two, default ${DEFAULT-VALUE})", defaultValue = "64")
+    int tlbSets;
+
+    @Option(names = "--tlb-ways", description = "TLB ways (default ${DEFAULT-VALUE})", defaultValue = "4")
+    int tlbWays;
+
+    @Option(names = "--policy", description = "TLB replacement: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})", defaultValue = "LRU")
+    ReplacementPolicy policy;
+
+    @Option(names = "--seed", description = "seed for RANDOM replacement (default ${DEFAULT-VALUE})", defaultValue = "1")
+    long seed;
+
+    @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
+    String format;
+
+    @Option(names = "--results", description = "results folder (default ${DEFAULT-VALUE})", defaultValue = "results")
+    Path results;
+
+    @Override
+    public Integer call() throws IOException {
+        CompareRun.Settings settings = validate();
+        PrintStream out = System.out;
+        PrintStream progress = System.err;
+        long started = System.nanoTime();
+        List<ComparePoint> points = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
+                (System.nanoTime() - started) / 1e9)).run();
+        Path dir = RunRecord.newRunDirectory(results);
+        List<String> csv = new ArrayList<>();
+        csv.add(ComparePoint.csvHeader());
+        points.forEach(p -> csv.add(p.csvRow()));
+        Files.write(dir.resolve("compare.csv"), csv);
+        System.setProperty("java.awt.headless", "true");
+        ThroughputChart.write(points, "unetmm compare: " + settings.transport(), dir.resolve("compare.png"));
+        RunRecord.writeRunJson(dir, "compare", configuration(settings));
+        if (format.equals("csv")) {
+            csv.forEach(out::println);
+        } else {
+            printTable(points, out);
+            out.println();
+            out.println("results: " + dir.resolve("compare.csv") + ", " + dir.resolve("compare.png") + ", " + dir.resolve("run.json"));
+        }
+        return 0;
+    }
+
+    private CompareRun.Settings validate() {
+        List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
+        for (int size : chosen) {
+            if (size < 0 || size > MAX_SIZE) {
+                throw bad("--sizes: " + size + " is out of range; sizes must be 0.." + MAX_SIZE + " bytes");
+            }
+        }
+        if (chosen.isEmpty()) {
+            throw bad("--sizes: give at least one size");
+        }
+        if (buffers < 1 || buffers > 4096) {
+            throw bad("--buffers must be in 1..4096, got " + buffers);
+        }
+        if (!format.equals("table") && !format.equals("csv")) {
+            throw bad("--format must be 'table' or 'csv', got '" + format + "'");
+        }
+        if (!transport.startsWith("loopback:")) {
+            throw bad("--transport '" + transport + "': only loopback: is available in this build (udp:// comes with the UDP wire)");
+        }
+        if (tlbSets < 1 || Integer.bitCount(tlbSets) != 1) {
+            throw bad("--tlb-sets must be a positive power of two, got " + tlbSets);
+        }
+        if (tlbWays < 1) {
+            throw bad("--tlb-ways must be positive, got " + tlbWays);
+        }
+        long warmup = warmupMillis != null ? warmupMillis : quick ? 50 : 300;
+        long measure = measureMillis != null ? measureMillis : quick ? 120 : 700;
+        int rounds = repeats != null ? repeats : quick ? 1 : 3;
+        if (warmup < 0 || measure < 1 || rounds < 1) {
+            throw bad("--warmup-ms must be >= 0, --measure-ms >= 1 and --repeats >= 1");
+        }
+        return new CompareRun.Settings(transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed);
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    private static Map<String, Object> configuration(CompareRun.Settings s) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("transport", s.transport());
+        c.put("sizes", s.sizes());
+        c.put("buffers", s.buffers());
+        c.put("warmupMillis", s.warmupMillis());
+        c.put("measureMillis", s.measureMillis());
+        c.put("repeats", s.repeats());
+        c.put("tlbSets", s.tlbSets());
+        c.put("tlbWays", s.tlbWays());
+        c.put("policy", s.policy().name());
+        c.put("seed", s.seed());
+        return c;
+    }
+
+    static void printTable(List<ComparePoint> points, PrintStream out) {
+        out.printf("%-10s %-14s %12s %9s %10s %10s %8s %9s %9s%n", "size", "path", "msgs/s", "GB/s", "p50 ns",
+                "p99 ns", "TLB hit", "pins/msg", "vs limit");
+        for (ComparePoint p : points) {
+            out.printf("%-10s %-14s %12.0f %9.3f %10d %10d %8s %9s %9.2f%n", human(p.size()), p.path(),
+                    p.messagesPerSecond(), p.gigabytesPerSecond(), p.p50Nanos(), p.p99Nanos(),
+                    Double.isNaN(p.tlbHitRate()) ? "-" : String.format("%.3f", p.tlbHitRate()),
+                    Double.isNaN(p.pinsPerMsg()) ? "-" : String.format("%.3f", p.pinsPerMsg()), p.limitRatio());
+        }
+    }
+
+    static String human(int size) {
+        if (size >= 1 << 20 && size % (1 << 20) == 0) {
+            return (size >> 20) + " MiB";
+        }
+        if (size >= 1024 && size % 1024 == 0) {
+            return (size >> 10) + " KiB";
+        }
+        return size + " B";
+    }
+}

@@ -1,0 +1,30 @@
+package org.unetmm.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code unetmm} command: experiments on U-Net/MM, each printing a table and writing CSV,
+ * a plot and the run's configuration under {@code results/<timestamp>/}.
+ */
+@Command(name = "unetmm", mixinStandardHelpOptions = true, version = "unetmm 0.1.0",
+        description = "U-Net/MM for the JVM: experiments on the fixed-segment and pinned-buffer paths.",
+        subcommands = {CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class UnetmmCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (2 for bad options), for tests. */
+    public static int execute(String... args) {
+        return new CommandLine(new UnetmmCommand()).execute(args);
+    }
+}

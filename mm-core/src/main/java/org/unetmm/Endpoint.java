@@ -1,0 +1,453 @@
+package org.unetmm;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.CRC32C;
+import org.unetmm.internal.SegmentAllocator;
+import org.unetmm.internal.SpscRing;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinHandle;
+import org.unetmm.pinning.UnpinnableBufferException;
+
+/**
+ * An application's handle to the network (U-Net's endpoint): a send queue, a free queue of posted
+ * receive buffers and a completion queue, each a bounded single-producer ring of preallocated
+ * descriptors; an optional fixed communication segment, pinned at creation; its own TLB context;
+ * its channels.
+ *
+ * <p>Ownership: on the {@link SendPath#PINNED} path the buffers named in {@code send} belong to
+ * the NIC until the send's completion; a buffer posted with {@code postReceive} belongs to the
+ * NIC until its receive completion. On the {@link SendPath#FIXED_SEGMENT} path the bytes are
+ * copied before {@code send} returns.
+ *
+ * <p>Threading: one application thread sends, posts and polls per endpoint (the rings are
+ * single-producer, single-consumer); the NIC engine is the other side. Completion handlers run
+ * on the thread that drives progress.
+ *
+ * <p>{@link #close()} completes every pending send and posted receive with
+ * {@link CompletionStatus#CLOSED} (still pollable after close) and releases every pin the
+ * endpoint held: its TLB context and its segment.
+ */
+public final class Endpoint implements AutoCloseable {
+    final Nic nic;
+    final EndpointConfig config;
+    final int context;
+    final SpscRing<SendDescriptor> sendQueue;
+    final SpscRing<ReceiveDescriptor> freeQueue;
+    final SpscRing<Completion> completionQueue;
+    /** Completions of close, which must not be lost even when the ring is full. */
+    final ArrayDeque<Completion> closeCompletions = new ArrayDeque<>();
+    final List<Channel> channels = new ArrayList<>();
+    final NativeBuffer segment;
+    final PinHandle segmentPin;
+    final SegmentAllocator segmentSpace;
+    volatile CompletionHandler handler;
+    volatile boolean closed;
+
+    // counters: send side written by the application thread, the rest by the NIC thread
+    volatile long sendsAccepted;
+    volatile long sendsCompleted;
+    volatile long sendsFailed;
+    volatile long receivesPosted;
+    volatile long receivesCompleted;
+    volatile long receivesFailed;
+    volatile long bytesSent;
+    volatile long bytesReceived;
+
+    /** A send descriptor: a scatter-gather list of (buffer, offset, length), filled in place. */
+    static final class SendDescriptor {
+        Channel channel;
+        SendPath path;
+        long cookie;
+        final ByteBuffer[] buffers;
+        final int[] offsets;
+        final int[] lengths;
+        final long[] addresses;
+        int count;
+        int length;
+        int segmentOffset;
+        int segmentConsumed;
+        long checksum;
+        int sent;
+        long messageId;
+
+        SendDescriptor(int maxScatter) {
+            buffers = new ByteBuffer[maxScatter];
+            offsets = new int[maxScatter];
+            lengths = new int[maxScatter];
+            addresses = new long[maxScatter];
+        }
+
+        void clear() {
+            channel = null;
+            for (int i = 0; i < count; i++) {
+                buffers[i] = null;
+            }
+            count = 0;
+        }
+    }
+
+    /** A posted receive buffer on the free queue. */
+    static final class ReceiveDescriptor {
+        ByteBuffer buffer;
+        long address;
+        int offset;
+        int length;
+        long cookie;
+    }
+
+    Endpoint(Nic nic, EndpointConfig config, int context) {
+        this.nic = nic;
+        this.config = config;
+        this.context = context;
+        this.sendQueue = new SpscRing<>(config.sendQueue(), () -> new SendDescriptor(config.maxScatter()));
+        this.freeQueue = new SpscRing<>(config.freeQueue(), ReceiveDescriptor::new);
+        this.completionQueue = new SpscRing<>(config.completionQueue(), Completion::new);
+        if (config.segmentBytes() > 0) {
+            NativeBuffer memory = NativeMemory.allocate(config.segmentBytes());
+            try {
+                this.segmentPin = nic.pinCache().acquire(memory, 0, config.segmentBytes());
+            } catch (RuntimeException e) {
+                memory.close();
+                throw e;
+            }
+            this.segment = memory;
+            this.segmentSpace = new SegmentAllocator(config.segmentBytes());
+        } else {
+            this.segment = null;
+            this.segmentPin = null;
+            this.segmentSpace = null;
+        }
+    }
+
+    public Nic nic() {
+        return nic;
+    }
+
+    public EndpointConfig config() {
+        return config;
+    }
+
+    /** This endpoint's TLB context id. */
+    public int context() {
+        return context;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Opens an unconnected channel with a fresh local tag. */
+    public Channel openChannel() {
+        return nic.openChannel(this);
+    }
+
+    /** Opens a channel and connects it to {@code peer}. */
+    public Channel connect(ChannelAddress peer) {
+        return openChannel().connect(peer);
+    }
+
+    /**
+     * Completions go to {@code handler} (an upcall on the progress thread) instead of the
+     * completion queue; null switches back to polling.
+     */
+    public void onCompletion(CompletionHandler handler) {
+        this.handler = handler;
+    }
+
+    /** Sends {@code buffer}'s bytes from its position to its limit. */
+    public SendStatus send(Channel channel, ByteBuffer buffer, SendPath path, long cookie) {
+        return send(channel, buffer, buffer.position(), buffer.remaining(), path, cookie);
+    }
+
+    /**
+     * Queues one message of {@code length} bytes of {@code buffer} from absolute {@code offset}.
+     * On the PINNED path the buffer is the NIC's until the completion; on FIXED_SEGMENT it is
+     * copied before this returns.
+     */
+    public SendStatus send(Channel channel, ByteBuffer buffer, int offset, int length, SendPath path, long cookie) {
+        SendDescriptor d = claimSend(channel, path, 1);
+        if (d == null) {
+            return SendStatus.SEND_QUEUE_FULL;
+        }
+        addSegment(d, 0, buffer, offset, length, path);
+        d.count = 1;
+        d.length = length;
+        return submit(d, channel, path, cookie);
+    }
+
+    /**
+     * Queues one message gathered from {@code count} (buffer, offset, length) entries, in order.
+     * Ownership as for {@link #send(Channel, ByteBuffer, int, int, SendPath, long)}.
+     */
+    public SendStatus sendGather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
+                                 SendPath path, long cookie) {
+        if (buffers == null || offsets == null || lengths == null) {
+            throw new InvalidDescriptorException("scatter list arrays must not be null");
+        }
+        if (count < 1 || count > buffers.length || count > offsets.length || count > lengths.length) {
+            throw new InvalidDescriptorException("scatter list count " + count + " does not fit arrays of "
+                    + buffers.length + "/" + offsets.length + "/" + lengths.length + " entries");
+        }
+        if (count > config.maxScatter()) {
+            throw new InvalidDescriptorException("scatter list of " + count + " entries is longer than this endpoint's"
+                    + " maximum of " + config.maxScatter() + "; raise EndpointConfig.maxScatter or coalesce buffers");
+        }
+        SendDescriptor d = claimSend(channel, path, count);
+        if (d == null) {
+            return SendStatus.SEND_QUEUE_FULL;
+        }
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            addSegment(d, i, buffers[i], offsets[i], lengths[i], path);
+            total += lengths[i];
+        }
+        if (total > Integer.MAX_VALUE) {
+            clearSegments(d, count);
+            throw new InvalidDescriptorException("message of " + total + " bytes is longer than 2^31-1 bytes");
+        }
+        d.count = count;
+        d.length = (int) total;
+        return submit(d, channel, path, cookie);
+    }
+
+    private SendDescriptor claimSend(Channel channel, SendPath path, int count) {
+        if (closed) {
+            throw new ClosedException("endpoint is closed: open a new endpoint to send");
+        }
+        if (path == null) {
+            throw new InvalidDescriptorException("send path is required: FIXED_SEGMENT or PINNED");
+        }
+        if (channel == null || channel.endpoint != this) {
+            throw new InvalidDescriptorException("channel " + channel + " does not belong to this endpoint:"
+                    + " send on a channel opened by this endpoint");
+        }
+        if (channel.closed) {
+            throw new ClosedException("channel " + channel.localTag + " is closed: open and connect a new channel");
+        }
+        if (!channel.isConnected()) {
+            throw new InvalidDescriptorException("channel " + channel.localTag + " is not connected: call connect(peer) first");
+        }
+        if (path == SendPath.FIXED_SEGMENT && segment == null) {
+            throw new InvalidDescriptorException("this endpoint has no fixed segment (segmentBytes = 0):"
+                    + " use the PINNED path or create the endpoint with a segment");
+        }
+        return sendQueue.claim();
+    }
+
+    private void addSegment(SendDescriptor d, int i, ByteBuffer buffer, int offset, int length, SendPath path) {
+        if (buffer == null) {
+            clearSegments(d, i);
+            throw new InvalidDescriptorException("send buffer " + i + " is null");
+        }
+        if (length < 0 || offset < 0 || offset > buffer.capacity() - length) {
+            clearSegments(d, i);
+            throw new InvalidDescriptorException("send range " + i + " (" + length + " bytes at offset " + offset
+                    + ") is outside its buffer of capacity " + buffer.capacity());
+        }
+        if (path == SendPath.PINNED) {
+            if (!buffer.isDirect()) {
+                clearSegments(d, i);
+                throw new UnpinnableBufferException("cannot send a heap ByteBuffer on the PINNED path (the garbage"
+                        + " collector moves it): use a direct buffer, or the FIXED_SEGMENT path, which copies");
+            }
+            d.addresses[i] = NativeMemory.address(buffer);
+        }
+        d.buffers[i] = buffer;
+        d.offsets[i] = offset;
+        d.lengths[i] = length;
+    }
+
+    private static void clearSegments(SendDescriptor d, int upTo) {
+        for (int i = 0; i < upTo; i++) {
+            d.buffers[i] = null;
+        }
+    }
+
+    private SendStatus submit(SendDescriptor d, Channel channel, SendPath path, long cookie) {
+        if (path == SendPath.FIXED_SEGMENT) {
+            if (d.length > segmentSpace.size()) {
+                clearSegments(d, d.count);
+                throw new InvalidDescriptorException("message of " + d.length + " bytes is larger than the fixed segment ("
+                        + segmentSpace.size() + " bytes): use the PINNED path or a larger EndpointConfig.segmentBytes");
+            }
+            int at = segmentSpace.allocate(d.length);
+            if (at < 0) {
+                clearSegments(d, d.count);
+                return SendStatus.SEGMENT_FULL;
+            }
+            d.segmentOffset = at;
+            d.segmentConsumed = segmentSpace.consumed();
+            ByteBuffer seg = segment.buffer();
+            int position = at;
+            for (int i = 0; i < d.count; i++) {
+                seg.put(position, d.buffers[i], d.offsets[i], d.lengths[i]);
+                position += d.lengths[i];
+            }
+            clearSegments(d, d.count); // copied: the caller's buffers are theirs again
+        } else if (nic.config().reuseCheck()) {
+            d.checksum = checksum(d);
+        }
+        d.channel = channel;
+        d.path = path;
+        d.cookie = cookie;
+        d.sent = 0;
+        d.messageId = -1;
+        sendQueue.publish();
+        sendsAccepted++;
+        nic.wake();
+        return SendStatus.ACCEPTED;
+    }
+
+    static long checksum(SendDescriptor d) {
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < d.count; i++) {
+            ByteBuffer view = d.buffers[i].duplicate();
+            view.limit(d.offsets[i] + d.lengths[i]).position(d.offsets[i]);
+            crc.update(view);
+        }
+        return crc.getValue();
+    }
+
+    /** Posts the whole of a direct buffer for receiving. */
+    public boolean postReceive(ByteBuffer buffer, long cookie) {
+        return postReceive(buffer, 0, buffer == null ? 0 : buffer.capacity(), cookie);
+    }
+
+    /**
+     * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue and
+     * prefetches their translations, so an arriving message does not miss in the TLB. The buffer is
+     * the NIC's until its receive completion. Returns false when the free queue is full.
+     */
+    public boolean postReceive(ByteBuffer buffer, int offset, int length, long cookie) {
+        if (closed) {
+            throw new ClosedException("endpoint is closed: open a new endpoint to receive");
+        }
+        if (buffer == null) {
+            throw new InvalidDescriptorException("receive buffer is null");
+        }
+        if (!buffer.isDirect()) {
+            throw new UnpinnableBufferException("cannot post a heap ByteBuffer for receive: the NIC writes straight"
+                    + " into posted buffers, which must be direct (ByteBuffer.allocateDirect or NativeMemory.allocate)");
+        }
+        if (buffer.isReadOnly()) {
+            throw new InvalidDescriptorException("cannot post a read-only buffer for receive: the NIC writes into it");
+        }
+        if (length <= 0 || offset < 0 || offset > buffer.capacity() - length) {
+            throw new InvalidDescriptorException("receive range (" + length + " bytes at offset " + offset
+                    + ") must be non-empty and inside the buffer of capacity " + buffer.capacity());
+        }
+        ReceiveDescriptor r = freeQueue.claim();
+        if (r == null) {
+            return false;
+        }
+        r.buffer = buffer;
+        r.address = NativeMemory.address(buffer);
+        r.offset = offset;
+        r.length = length;
+        r.cookie = cookie;
+        nic.prefetch(this, buffer, offset, length);
+        freeQueue.publish();
+        receivesPosted++;
+        return true;
+    }
+
+    /** The oldest completion (a copy), or null when none is ready. In CALLER mode, drive {@link Nic#progress()}. */
+    public Completion poll() {
+        Completion c = completionQueue.peek();
+        if (c != null) {
+            Completion copy = c.copy();
+            c.clear();
+            completionQueue.release();
+            return copy;
+        }
+        synchronized (closeCompletions) {
+            return closeCompletions.poll();
+        }
+    }
+
+    /** Hands up to {@code limit} completions to {@code handler} (a reused view: no allocation); returns how many. */
+    public int poll(CompletionHandler handler, int limit) {
+        int done = 0;
+        Completion c;
+        while (done < limit && (c = completionQueue.peek()) != null) {
+            handler.onCompletion(c);
+            c.clear();
+            completionQueue.release();
+            done++;
+        }
+        while (done < limit) {
+            Completion closing;
+            synchronized (closeCompletions) {
+                closing = closeCompletions.poll();
+            }
+            if (closing == null) {
+                break;
+            }
+            handler.onCompletion(closing);
+            done++;
+        }
+        return done;
+    }
+
+    /**
+     * Waits up to {@code timeout} for the next completion; drives progress itself in CALLER mode.
+     * Returns null when none arrived in time.
+     */
+    public Completion await(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int idle = 0;
+        while (true) {
+            Completion c = poll();
+            if (c != null) {
+                return c;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return null;
+            }
+            if (nic.config().progressMode() == ProgressMode.CALLER) {
+                if (nic.progress() > 0) {
+                    idle = 0;
+                    continue;
+                }
+            }
+            idle = Nic.backOff(idle);
+        }
+    }
+
+    /** The next completion as a future, completed by the progress thread (switches this endpoint to upcalls). */
+    public CompletableFuture<Completion> nextCompletion() {
+        CompletableFuture<Completion> future = new CompletableFuture<>();
+        Completion ready = poll();
+        if (ready != null) {
+            future.complete(ready);
+            return future;
+        }
+        onCompletion(c -> {
+            onCompletion(null);
+            future.complete(c.copy());
+        });
+        return future;
+    }
+
+    public EndpointStats stats() {
+        return new EndpointStats(sendsAccepted, sendsCompleted, sendsFailed, receivesPosted, receivesCompleted,
+                receivesFailed, bytesSent, bytesReceived, sendQueue.highWaterMark(), freeQueue.highWaterMark(),
+                completionQueue.highWaterMark());
+    }
+
+    /** The fixed segment's buffer, or null (for tests and tools). */
+    public ByteBuffer segment() {
+        return segment == null ? null : segment.buffer();
+    }
+
+    @Override
+    public void close() {
+        nic.closeEndpoint(this);
+    }
+}

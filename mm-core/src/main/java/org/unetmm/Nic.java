@@ -1,0 +1,667 @@
+package org.unetmm;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.unetmm.pinning.PageTranslator;
+import org.unetmm.pinning.PinBudget;
+import org.unetmm.pinning.PinCache;
+import org.unetmm.pinning.PinCacheConfig;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.Inbound;
+import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.Transport;
+import org.unetmm.spi.TransportFactory;
+import org.unetmm.tlb.PinningMissHandler;
+import org.unetmm.tlb.Tlb;
+import org.unetmm.tlb.TlbConfig;
+
+/**
+ * The software NIC of U-Net/MM: one {@link Tlb} of user pages over a {@link PinCache} (its miss
+ * path pins on demand), the endpoints, and one wire ({@link Transport}, chosen by URI).
+ *
+ * <p>The send path, in order: {@link Endpoint#send} puts a descriptor on the send queue; the
+ * engine ({@link #progress()}) takes it, cuts the message into MTU-sized fragments and hands each
+ * to {@link Transport#transmit}; the wire pulls the payload from the sender's memory, and every
+ * page it reads is first translated through {@link Tlb#lookup} (a miss traps to the pin cache,
+ * which pins the page). On the receiving NIC every page written is translated the same way, and
+ * the bytes land straight in the posted buffer, at their offset in the message. Unreliable
+ * channels complete a send when its last fragment has been handed to the wire.
+ *
+ * <p>Progress: a NIC thread of its own (spin, then yield, then park) or the caller's
+ * ({@link ProgressMode#CALLER}). The engine runs under one lock, so endpoint close, channel setup
+ * and receive prefetch never race the data path.
+ */
+public final class Nic implements AutoCloseable {
+    private static final AtomicInteger NIC_IDS = new AtomicInteger();
+    private static final int SEND_BATCH = 64;
+    private static final long PAGE = org.unetmm.pinning.NativeMemory.pageSize();
+
+    private final NicConfig config;
+    private final PinCache pinCache;
+    private final PageTranslator translator;
+    private final Tlb tlb;
+    private final Transport transport;
+    private final int mtu;
+    private final ReentrantLock engine = new ReentrantLock();
+    private final FrameHeader header = new FrameHeader();
+    private final SendSource sendSource = new SendSource();
+    private final Completion upcall = new Completion();
+    private final long[] drops = new long[DropReason.values().length];
+    private final ArrayDeque<Integer> freeTags = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile Endpoint[] endpoints = new Endpoint[0];
+    private Channel[] tags = new Channel[64];
+    private int nextTag = 1;
+    private volatile boolean running;
+    private volatile boolean parked;
+    private volatile boolean closed;
+
+    private volatile long messagesSent;
+    private volatile long bytesSent;
+    private volatile long fragmentsSent;
+    private volatile long messagesReceived;
+    private volatile long bytesReceived;
+    private volatile long backPressured;
+
+    private Nic(NicConfig config) {
+        this.config = config;
+        PinBudget budget = config.pinBudget() == null ? PinBudget.fromProcess() : config.pinBudget();
+        this.pinCache = new PinCache(PinCacheConfig.builder().budget(budget).build());
+        this.translator = PageTranslator.open();
+        this.tlb = new Tlb(new TlbConfig(config.tlbSets(), config.tlbWays(), config.tlbPolicy(), config.seed()),
+                new PinningMissHandler(pinCache, translator));
+        try {
+            this.transport = openTransport(config.transport());
+        } catch (RuntimeException e) {
+            tlb.close();
+            pinCache.close();
+            translator.close();
+            throw e;
+        }
+        this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
+        transport.start(new Receiver());
+        if (config.progressMode() == ProgressMode.NIC_THREAD) {
+            running = true;
+            thread = new Thread(this::runEngine, "unetmm-nic-" + NIC_IDS.incrementAndGet());
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            thread = null;
+        }
+    }
+
+    /** A NIC on the in-JVM loopback wire with default settings. */
+    public static Nic open() {
+        return open(NicConfig.defaults());
+    }
+
+    public static Nic open(NicConfig config) {
+        return new Nic(config);
+    }
+
+    private static Transport openTransport(String uri) {
+        String scheme = uri.substring(0, uri.indexOf(':'));
+        StringBuilder known = new StringBuilder();
+        for (TransportFactory factory : ServiceLoader.load(TransportFactory.class)) {
+            if (factory.scheme().equals(scheme)) {
+                return factory.open(uri);
+            }
+            known.append(known.length() == 0 ? "" : ", ").append(factory.scheme()).append(':');
+        }
+        throw new IllegalArgumentException("no transport for '" + uri + "': known schemes are ["
+                + known + "]; put unetmm-nic-backend on the class path for loopback: and udp://");
+    }
+
+    public NicConfig config() {
+        return config;
+    }
+
+    public Tlb tlb() {
+        return tlb;
+    }
+
+    public PinCache pinCache() {
+        return pinCache;
+    }
+
+    public PageTranslator translator() {
+        return translator;
+    }
+
+    /** The largest fragment payload this NIC sends. */
+    public int mtu() {
+        return mtu;
+    }
+
+    /** This NIC's address on its wire; channel addresses are {@code <this>/<tag>}. */
+    public String transportAddress() {
+        return transport.address();
+    }
+
+    public Endpoint createEndpoint() {
+        return createEndpoint(EndpointConfig.defaults());
+    }
+
+    public Endpoint createEndpoint(EndpointConfig endpointConfig) {
+        engine.lock();
+        try {
+            checkOpen();
+            Endpoint endpoint = new Endpoint(this, endpointConfig, tlb.openContext());
+            Endpoint[] grown = Arrays.copyOf(endpoints, endpoints.length + 1);
+            grown[grown.length - 1] = endpoint;
+            endpoints = grown;
+            return endpoint;
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    /**
+     * Does the NIC's pending work once: transmits queued sends, takes arrivals from the wire.
+     * Returns how much was done (0 = idle). In CALLER mode the application calls this.
+     */
+    public int progress() {
+        engine.lock();
+        try {
+            if (closed) {
+                return 0;
+            }
+            int work = transport.poll();
+            for (Endpoint endpoint : endpoints) {
+                work += processSends(endpoint);
+            }
+            return work;
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    // ---- send side -------------------------------------------------------------------------
+
+    private int processSends(Endpoint ep) {
+        int done = 0;
+        Endpoint.SendDescriptor d;
+        while (done < SEND_BATCH && (d = ep.sendQueue.peek()) != null) {
+            if (ep.handler == null && !ep.completionQueue.hasRoom()) {
+                break; // the application must drain completions first: never lose one
+            }
+            Channel channel = d.channel;
+            if (channel.closed) {
+                completeSend(ep, d, CompletionStatus.CLOSED, "channel was closed before the send was transmitted");
+                done++;
+                continue;
+            }
+            if (d.messageId < 0) {
+                d.messageId = channel.nextMessageId++;
+                if (d.path == SendPath.PINNED && config.reuseCheck() && Endpoint.checksum(d) != d.checksum) {
+                    completeSend(ep, d, CompletionStatus.BUFFER_MODIFIED,
+                            "send buffer was modified after send() and before the NIC read it: wait for the completion");
+                    done++;
+                    continue;
+                }
+            }
+            if (!transmit(ep, d)) {
+                break;
+            }
+            done++;
+        }
+        return done;
+    }
+
+    /** Hands the descriptor's remaining fragments to the wire; false when the wire pushed back. */
+    private boolean transmit(Endpoint ep, Endpoint.SendDescriptor d) {
+        Channel channel = d.channel;
+        do {
+            int fragment = Math.min(mtu, d.length - d.sent);
+            FrameHeader h = header;
+            h.type = FrameHeader.TYPE_DATA;
+            h.sourceTag = channel.localTag;
+            h.destinationTag = channel.remoteTag;
+            h.messageId = d.messageId;
+            h.fragmentOffset = d.sent;
+            h.messageLength = d.length;
+            h.fragmentLength = fragment;
+            h.flags = 0;
+            sendSource.start(ep, d, d.sent);
+            boolean taken = transport.transmit(channel.route, h, sendSource);
+            RuntimeException failure = sendSource.finish();
+            if (failure != null) {
+                completeSend(ep, d, CompletionStatus.PIN_FAILED, failure.getMessage());
+                return true;
+            }
+            if (!taken) {
+                backPressured++;
+                return false;
+            }
+            d.sent += fragment;
+            fragmentsSent++;
+        } while (d.sent < d.length);
+        messagesSent++;
+        bytesSent += d.length;
+        completeSend(ep, d, CompletionStatus.OK, null);
+        return true;
+    }
+
+    private void completeSend(Endpoint ep, Endpoint.SendDescriptor d, CompletionStatus status, String detail) {
+        if (d.path == SendPath.FIXED_SEGMENT) {
+            ep.segmentSpace.free(d.segmentConsumed);
+        }
+        ByteBuffer first = d.path == SendPath.PINNED ? d.buffers[0] : null;
+        int offset = d.path == SendPath.PINNED ? d.offsets[0] : 0;
+        complete(ep, Completion.Kind.SEND, status, d.cookie, d.channel, first, offset, d.length, detail);
+        if (status == CompletionStatus.OK) {
+            ep.sendsCompleted++;
+            ep.bytesSent += d.length;
+        } else {
+            ep.sendsFailed++;
+        }
+        d.clear();
+        ep.sendQueue.release();
+    }
+
+    /**
+     * The payload of the fragment being transmitted, read from the sender's memory: from the fixed
+     * segment (base U-Net), or from the user's buffers with every page translated through the TLB
+     * as it is read (U-Net/MM). A translation failure is kept and reported on the send.
+     */
+    private final class SendSource implements PayloadSource {
+        private Endpoint endpoint;
+        private Endpoint.SendDescriptor descriptor;
+        private int base;
+        private RuntimeException failure;
+
+        void start(Endpoint endpoint, Endpoint.SendDescriptor descriptor, int base) {
+            this.endpoint = endpoint;
+            this.descriptor = descriptor;
+            this.base = base;
+            this.failure = null;
+        }
+
+        RuntimeException finish() {
+            RuntimeException f = failure;
+            endpoint = null;
+            descriptor = null;
+            failure = null;
+            return f;
+        }
+
+        @Override
+        public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int length) {
+            Endpoint.SendDescriptor d = descriptor;
+            int position = base + offset;
+            if (d.path == SendPath.FIXED_SEGMENT) {
+                destination.put(destinationIndex, endpoint.segment.buffer(), d.segmentOffset + position, length);
+                return;
+            }
+            try {
+                int entry = 0;
+                int entryStart = 0;
+                while (position >= entryStart + d.lengths[entry]) {
+                    entryStart += d.lengths[entry];
+                    entry++;
+                }
+                int remaining = length;
+                while (remaining > 0) {
+                    int inEntry = position - entryStart;
+                    int index = d.offsets[entry] + inEntry;
+                    long address = d.addresses[entry] + index;
+                    int chunk = (int) Math.min(Math.min(remaining, d.lengths[entry] - inEntry), PAGE - (address & (PAGE - 1)));
+                    tlb.lookup(endpoint.context, d.buffers[entry], address);
+                    destination.put(destinationIndex, d.buffers[entry], index, chunk);
+                    destinationIndex += chunk;
+                    position += chunk;
+                    remaining -= chunk;
+                    if (position == entryStart + d.lengths[entry] && remaining > 0) {
+                        entryStart += d.lengths[entry];
+                        entry++;
+                    }
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
+            }
+        }
+    }
+
+    // ---- receive side ----------------------------------------------------------------------
+
+    /** The NIC's inbound side: the wire calls it with each arriving fragment. */
+    private final class Receiver implements Inbound {
+        @Override
+        public boolean onFragment(FrameHeader h, PayloadSource payload) {
+            if (!engine.tryLock()) {
+                return false;
+            }
+            try {
+                if (!closed) {
+                    deliver(h, payload);
+                }
+                return true;
+            } finally {
+                engine.unlock();
+            }
+        }
+    }
+
+    private void deliver(FrameHeader h, PayloadSource payload) {
+        if (h.type != FrameHeader.TYPE_DATA || !h.isWellFormed()) {
+            drop(DropReason.MALFORMED);
+            return;
+        }
+        Channel channel = h.destinationTag > 0 && h.destinationTag < tags.length ? tags[h.destinationTag] : null;
+        if (channel == null || channel.closed) {
+            drop(DropReason.UNKNOWN_TAG);
+            return;
+        }
+        if (!channel.isConnected() || h.sourceTag != channel.remoteTag) {
+            drop(DropReason.WRONG_SOURCE);
+            return;
+        }
+        Endpoint ep = channel.endpoint;
+        if (h.fragmentOffset == 0) {
+            if (channel.rxActive) {
+                drop(DropReason.ORPHAN_FRAGMENT); // the message in progress lost fragments: reuse its buffer
+            } else {
+                if (ep.handler == null && !ep.completionQueue.hasRoom()) {
+                    drop(DropReason.COMPLETION_QUEUE_FULL);
+                    return;
+                }
+                Endpoint.ReceiveDescriptor r = ep.freeQueue.peek();
+                if (r == null) {
+                    drop(DropReason.NO_BUFFER);
+                    return;
+                }
+                channel.rxBuffer = r.buffer;
+                channel.rxAddress = r.address;
+                channel.rxOffset = r.offset;
+                channel.rxCapacity = r.length;
+                channel.rxCookie = r.cookie;
+                r.buffer = null;
+                ep.freeQueue.release();
+                channel.rxActive = true;
+            }
+            channel.rxMessageId = h.messageId;
+            channel.rxReceived = 0;
+            channel.rxLength = h.messageLength;
+            channel.rxTruncated = h.messageLength > channel.rxCapacity;
+        } else if (!channel.rxActive || channel.rxMessageId != h.messageId
+                || channel.rxLength != h.messageLength || h.fragmentOffset != channel.rxReceived) {
+            drop(DropReason.ORPHAN_FRAGMENT);
+            return;
+        }
+        int writable = Math.max(0, Math.min(h.fragmentLength, channel.rxCapacity - h.fragmentOffset));
+        try {
+            copyIn(channel, payload, h.fragmentOffset, writable);
+        } catch (RuntimeException e) {
+            completeReceive(ep, channel, CompletionStatus.PIN_FAILED, e.getMessage());
+            return;
+        }
+        channel.rxReceived += h.fragmentLength;
+        if (channel.rxReceived == channel.rxLength) {
+            messagesReceived++;
+            bytesReceived += channel.rxLength;
+            completeReceive(ep, channel, channel.rxTruncated ? CompletionStatus.TRUNCATED : CompletionStatus.OK,
+                    channel.rxTruncated ? "message of " + channel.rxLength + " bytes was longer than the posted buffer of "
+                            + channel.rxCapacity + " bytes; post larger buffers" : null);
+        }
+    }
+
+    /** Pulls {@code length} payload bytes into the posted buffer at message offset {@code at}, page by translated page. */
+    private void copyIn(Channel channel, PayloadSource payload, int at, int length) {
+        int done = 0;
+        while (done < length) {
+            int index = channel.rxOffset + at + done;
+            long address = channel.rxAddress + index;
+            int chunk = (int) Math.min(length - done, PAGE - (address & (PAGE - 1)));
+            tlb.lookup(channel.endpoint.context, channel.rxBuffer, address);
+            payload.copyTo(done, channel.rxBuffer, index, chunk);
+            done += chunk;
+        }
+    }
+
+    private void completeReceive(Endpoint ep, Channel channel, CompletionStatus status, String detail) {
+        int length = Math.min(channel.rxReceived, channel.rxCapacity);
+        if (status == CompletionStatus.OK || status == CompletionStatus.TRUNCATED) {
+            length = Math.min(channel.rxLength, channel.rxCapacity);
+        }
+        ByteBuffer buffer = channel.rxBuffer;
+        channel.rxActive = false;
+        channel.rxBuffer = null;
+        complete(ep, Completion.Kind.RECEIVE, status, channel.rxCookie, channel, buffer, channel.rxOffset, length, detail);
+        if (status == CompletionStatus.OK) {
+            ep.receivesCompleted++;
+            ep.bytesReceived += length;
+        } else {
+            ep.receivesFailed++;
+        }
+    }
+
+    private void drop(DropReason reason) {
+        drops[reason.ordinal()]++;
+    }
+
+    /** Reports one completion: upcall when a handler is set, else onto the completion queue (room was checked). */
+    private void complete(Endpoint ep, Completion.Kind kind, CompletionStatus status, long cookie, Channel channel,
+                          ByteBuffer buffer, int offset, int length, String detail) {
+        CompletionHandler handler = ep.handler;
+        if (handler != null) {
+            upcall.set(kind, status, cookie, channel, buffer, offset, length, detail);
+            handler.onCompletion(upcall);
+            upcall.clear();
+            return;
+        }
+        Completion c = ep.completionQueue.claim();
+        if (c == null) {
+            Completion overflow = new Completion();
+            overflow.set(kind, status, cookie, channel, buffer, offset, length, detail);
+            synchronized (ep.closeCompletions) {
+                ep.closeCompletions.add(overflow);
+            }
+            return;
+        }
+        c.set(kind, status, cookie, channel, buffer, offset, length, detail);
+        ep.completionQueue.publish();
+    }
+
+    // ---- "kernel" calls: channels, prefetch, close ------------------------------------------
+
+    Channel openChannel(Endpoint ep) {
+        engine.lock();
+        try {
+            checkOpen();
+            if (ep.closed) {
+                throw new ClosedException("endpoint is closed: open a new endpoint");
+            }
+            int tag;
+            if (!freeTags.isEmpty()) {
+                tag = freeTags.poll();
+            } else {
+                tag = nextTag++;
+                if (tag >= tags.length) {
+                    tags = Arrays.copyOf(tags, tags.length * 2);
+                }
+            }
+            Channel channel = new Channel(ep, tag);
+            tags[tag] = channel;
+            ep.channels.add(channel);
+            return channel;
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    void connect(Channel channel, ChannelAddress peer) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peer channel address is required");
+        }
+        engine.lock();
+        try {
+            if (channel.closed) {
+                throw new ClosedException("channel " + channel.localTag + " is closed: open a new one");
+            }
+            if (channel.remote != null) {
+                throw new IllegalStateException("channel " + channel.localTag + " is already connected to " + channel.remote);
+            }
+            channel.route = transport.route(peer.transportAddress());
+            channel.remoteTag = peer.tag();
+            channel.remote = peer;
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    void closeChannel(Channel channel) {
+        engine.lock();
+        try {
+            closeChannelLocked(channel);
+            channel.endpoint.channels.remove(channel);
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    private void closeChannelLocked(Channel channel) {
+        if (channel.closed) {
+            return;
+        }
+        channel.closed = true;
+        if (tags[channel.localTag] == channel) {
+            tags[channel.localTag] = null;
+            freeTags.add(channel.localTag);
+        }
+        if (channel.rxActive) {
+            completeReceive(channel.endpoint, channel, CompletionStatus.CLOSED, "channel closed while a message was arriving");
+        }
+    }
+
+    void prefetch(Endpoint ep, ByteBuffer buffer, int offset, int length) {
+        engine.lock();
+        try {
+            tlb.prefetch(ep.context, buffer, org.unetmm.pinning.NativeMemory.address(buffer) + offset, length);
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    void closeEndpoint(Endpoint ep) {
+        engine.lock();
+        try {
+            if (ep.closed) {
+                return;
+            }
+            ep.closed = true;
+            Endpoint.SendDescriptor d;
+            while ((d = ep.sendQueue.peek()) != null) {
+                completeSend(ep, d, CompletionStatus.CLOSED, "endpoint closed before the send was transmitted");
+            }
+            for (Channel channel : ep.channels) {
+                closeChannelLocked(channel);
+            }
+            ep.channels.clear();
+            Endpoint.ReceiveDescriptor r;
+            while ((r = ep.freeQueue.peek()) != null) {
+                complete(ep, Completion.Kind.RECEIVE, CompletionStatus.CLOSED, r.cookie, null, r.buffer, r.offset, 0,
+                        "endpoint closed before a message arrived");
+                ep.receivesFailed++;
+                r.buffer = null;
+                ep.freeQueue.release();
+            }
+            tlb.closeContext(ep.context);
+            if (ep.segmentPin != null) {
+                ep.segmentPin.release();
+                ep.segment.close();
+            }
+            Endpoint[] remaining = Arrays.stream(endpoints).filter(e -> e != ep).toArray(Endpoint[]::new);
+            endpoints = remaining;
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    // ---- engine thread -----------------------------------------------------------------------
+
+    private void runEngine() {
+        int idle = 0;
+        while (running) {
+            if (progress() > 0) {
+                idle = 0;
+            } else {
+                parked = idle >= 300;
+                idle = backOff(idle);
+                parked = false;
+            }
+        }
+    }
+
+    /** Spin, then yield, then park for growing intervals (≤ 1 ms); returns the next idle count. */
+    static int backOff(int idle) {
+        if (idle < 200) {
+            Thread.onSpinWait();
+        } else if (idle < 300) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(Math.min(1_000_000L, 1_000L << Math.min(idle - 300, 10)));
+        }
+        return idle + 1;
+    }
+
+    void wake() {
+        Thread t = thread;
+        if (t != null && parked) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    public NicStats stats() {
+        return new NicStats(messagesSent, bytesSent, fragmentsSent, messagesReceived, bytesReceived,
+                NicStats.dropMap(drops.clone()), backPressured, tlb.stats(), pinCache.stats());
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("NIC is closed: open a new one");
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes every endpoint (their pending operations complete with CLOSED), stops the NIC thread,
+     * closes the wire and releases every pin: pinned bytes return to zero.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        running = false;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Endpoint endpoint : endpoints) {
+            closeEndpoint(endpoint);
+        }
+        engine.lock();
+        try {
+            closed = true;
+            transport.close();
+            tlb.close();
+            pinCache.close();
+            translator.close();
+        } finally {
+            engine.unlock();
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package org.unetmm;
+
+import org.unetmm.pinning.PinBudget;
+import org.unetmm.tlb.ReplacementPolicy;
+
+/**
+ * Everything a {@link Nic} is built from, validated when built so bad values fail at start.
+ *
+ * @param transport       wire URI: {@code loopback:} (default), {@code loopback:name}, {@code udp://host:port}
+ * @param tlbSets         TLB sets (1 = fully associative)
+ * @param tlbWays         TLB ways per set (1 = direct-mapped)
+ * @param tlbPolicy       TLB replacement policy
+ * @param seed            seed for the RANDOM policy
+ * @param pinBudget       most bytes the NIC may keep pinned; null = the process's (RLIMIT_MEMLOCK)
+ * @param mtu             largest fragment payload; 0 = the transport's own
+ * @param progressMode    NIC thread or caller-driven progress
+ * @param reuseCheck      debug: checksum pinned send buffers at send and when the NIC reads them
+ */
+public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementPolicy tlbPolicy, long seed,
+                        PinBudget pinBudget, int mtu, ProgressMode progressMode, boolean reuseCheck) {
+    public NicConfig {
+        if (transport == null || !transport.contains(":")) {
+            throw new IllegalArgumentException("transport must be a URI such as loopback: or udp://127.0.0.1:7000, got '"
+                    + transport + "'");
+        }
+        if (tlbSets <= 0 || Integer.bitCount(tlbSets) != 1) {
+            throw new IllegalArgumentException("TLB sets must be a positive power of two, got " + tlbSets);
+        }
+        if (tlbWays <= 0) {
+            throw new IllegalArgumentException("TLB ways must be positive, got " + tlbWays);
+        }
+        if ((long) tlbSets * tlbWays > (1 << 24)) {
+            throw new IllegalArgumentException("TLB of " + ((long) tlbSets * tlbWays) + " entries is too large (max 2^24)");
+        }
+        if (tlbPolicy == null) {
+            throw new IllegalArgumentException("TLB replacement policy is required (LRU, CLOCK or RANDOM)");
+        }
+        if (mtu < 0 || (mtu > 0 && mtu < 64)) {
+            throw new IllegalArgumentException("MTU must be 0 (the transport's) or at least 64 bytes, got " + mtu);
+        }
+        if (progressMode == null) {
+            throw new IllegalArgumentException("progress mode is required (NIC_THREAD or CALLER)");
+        }
+    }
+
+    public static NicConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int tlbEntries() {
+        return tlbSets * tlbWays;
+    }
+
+    public Builder toBuilder() {
+        return new Builder().transport(transport).tlb(tlbSets, tlbWays, tlbPolicy).seed(seed).pinBudget(pinBudget)
+                .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck);
+    }
+
+    public static final class Builder {
+        private String transport = "loopback:";
+        private int tlbSets = 64;
+        private int tlbWays = 4;
+        private ReplacementPolicy tlbPolicy = ReplacementPolicy.LRU;
+        private long seed = 1;
+        private PinBudget pinBudget;
+        private int mtu;
+        private ProgressMode progressMode = ProgressMode.NIC_THREAD;
+        private boolean reuseCheck;
+
+        private Builder() {
+        }
+
+        public Builder transport(String uri) {
+            this.transport = uri;
+            return this;
+        }
+
+        public Builder tlb(int sets, int ways, ReplacementPolicy policy) {
+            this.tlbSets = sets;
+            this.tlbWays = ways;
+            this.tlbPolicy = policy;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder pinBudget(PinBudget budget) {
+            this.pinBudget = budget;
+            return this;
+        }
+
+        public Builder mtu(int mtu) {
+            this.mtu = mtu;
+            return this;
+        }
+
+        public Builder progressMode(ProgressMode mode) {
+            this.progressMode = mode;
+            return this;
+        }
+
+        public Builder reuseCheck(boolean on) {
+            this.reuseCheck = on;
+            return this;
+        }
+
+        public NicConfig build() {
+            return new NicConfig(transport, tlbSets, tlbWays, tlbPolicy, seed, pinBudget, mtu, progressMode, reuseCheck);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package org.unetmm.spi;
+
+/**
+ * A wire behind the NIC (SPI, implemented in nic-backend): loopback in one JVM, udp across
+ * processes and hosts, shm across processes of a host. The NIC drives it from its progress loop;
+ * a transport is used by one NIC thread at a time.
+ */
+public interface Transport extends AutoCloseable {
+    /** This end's address, as peers name it in channel addresses (e.g. {@code loopback:nic-1}). */
+    String address();
+
+    /** The largest fragment payload the wire carries; the NIC cuts larger messages. */
+    int mtu();
+
+    /** Connects the NIC's receive side; called once before any traffic. */
+    void start(Inbound inbound);
+
+    /**
+     * Resolves a peer's transport address once, when a channel connects, so the data path does
+     * not parse addresses. Throws {@link IllegalArgumentException} naming what was wrong.
+     */
+    Route route(String remoteAddress);
+
+    /**
+     * Hands one fragment to the wire. Returns true once the payload has been read (the sender's
+     * pages are no longer needed for it), false when the wire is back-pressured: try again later.
+     */
+    boolean transmit(Route route, FrameHeader header, PayloadSource payload);
+
+    /** Receive-side progress (e.g. drain a socket); returns the work done. Loopback delivers in transmit. */
+    int poll();
+
+    @Override
+    void close();
+
+    /** A resolved peer of this transport. */
+    interface Route {
+        String address();
+    }
+}
