@@ -14,6 +14,7 @@ import org.unetmm.pinning.PinCacheConfig;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.Placement;
 import org.unetmm.spi.Transport;
 import org.unetmm.spi.TransportFactory;
 import org.unetmm.tlb.PinningMissHandler;
@@ -227,7 +228,7 @@ public final class Nic implements AutoCloseable {
             h.messageLength = d.length;
             h.fragmentLength = fragment;
             h.flags = 0;
-            sendSource.start(ep, d, d.sent);
+            sendSource.start(ep, d, d.sent, fragment);
             boolean taken = transport.transmit(channel.route, h, sendSource);
             RuntimeException failure = sendSource.finish();
             if (failure != null) {
@@ -273,13 +274,62 @@ public final class Nic implements AutoCloseable {
         private Endpoint endpoint;
         private Endpoint.SendDescriptor descriptor;
         private int base;
+        private int length;
         private RuntimeException failure;
 
-        void start(Endpoint endpoint, Endpoint.SendDescriptor descriptor, int base) {
+        void start(Endpoint endpoint, Endpoint.SendDescriptor descriptor, int base, int length) {
             this.endpoint = endpoint;
             this.descriptor = descriptor;
             this.base = base;
+            this.length = length;
             this.failure = null;
+        }
+
+        @Override
+        public int gather(long[] addresses, int[] lengths, int max) {
+            Endpoint.SendDescriptor d = descriptor;
+            if (length == 0) {
+                return 0;
+            }
+            if (d.path == SendPath.FIXED_SEGMENT) {
+                if (max < 1) {
+                    return -1;
+                }
+                addresses[0] = endpoint.segment.address() + d.segmentOffset + base;
+                lengths[0] = length;
+                return 1;
+            }
+            try {
+                int pieces = 0;
+                int position = base;
+                int end = base + length;
+                int entryStart = 0;
+                for (int entry = 0; entry < d.count && position < end; entry++) {
+                    int entryEnd = entryStart + d.lengths[entry];
+                    if (position < entryEnd) {
+                        int from = position - entryStart;
+                        int to = Math.min(end, entryEnd) - entryStart;
+                        if (to > from) {
+                            if (pieces == max) {
+                                return -1;
+                            }
+                            long address = d.addresses[entry] + d.offsets[entry] + from;
+                            for (long page = address & -PAGE; page < address + (to - from); page += PAGE) {
+                                tlb.lookup(endpoint.context, d.buffers[entry], Math.max(page, address));
+                            }
+                            addresses[pieces] = address;
+                            lengths[pieces] = to - from;
+                            pieces++;
+                            position = entryStart + to;
+                        }
+                    }
+                    entryStart = entryEnd;
+                }
+                return pieces;
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
+            }
         }
 
         RuntimeException finish() {
@@ -332,6 +382,8 @@ public final class Nic implements AutoCloseable {
 
     /** The NIC's inbound side: the wire calls it with each arriving fragment. */
     private final class Receiver implements Inbound {
+        private Channel claimed;
+
         @Override
         public boolean onFragment(FrameHeader h, PayloadSource payload) {
             if (!engine.tryLock()) {
@@ -346,21 +398,106 @@ public final class Nic implements AutoCloseable {
                 engine.unlock();
             }
         }
+
+        /** The engine lock stays held from a successful claim to its commit or abort. */
+        @Override
+        public boolean claim(FrameHeader h, Placement placement) {
+            placement.clear();
+            if (!engine.tryLock()) {
+                return false;
+            }
+            boolean keep = false;
+            try {
+                if (closed || claimed != null) {
+                    return false;
+                }
+                Channel channel = accept(h);
+                if (channel == null) {
+                    return false;
+                }
+                int length = writable(channel, h);
+                int index = channel.rxOffset + h.fragmentOffset;
+                try {
+                    for (int done = 0; done < length; ) {
+                        long address = channel.rxAddress + index + done;
+                        tlb.lookup(channel.endpoint.context, channel.rxBuffer, address);
+                        done += (int) Math.min(length - done, PAGE - (address & (PAGE - 1)));
+                    }
+                } catch (RuntimeException e) {
+                    completeReceive(channel.endpoint, channel, CompletionStatus.PIN_FAILED, e.getMessage());
+                    return false;
+                }
+                placement.buffer = channel.rxBuffer;
+                placement.index = index;
+                placement.address = channel.rxAddress + index;
+                placement.length = length;
+                claimed = channel;
+                keep = true;
+                return true;
+            } finally {
+                if (!keep) {
+                    engine.unlock();
+                }
+            }
+        }
+
+        @Override
+        public void commit(FrameHeader h) {
+            Channel channel = claimed;
+            if (channel == null) {
+                throw new IllegalStateException("commit without a successful claim");
+            }
+            claimed = null;
+            try {
+                finishFragment(channel, h);
+            } finally {
+                engine.unlock();
+            }
+        }
+
+        @Override
+        public void abort(FrameHeader h, String reason) {
+            if (claimed == null) {
+                throw new IllegalStateException("abort without a successful claim");
+            }
+            claimed = null;
+            drop(DropReason.MALFORMED);
+            engine.unlock();
+        }
     }
 
     private void deliver(FrameHeader h, PayloadSource payload) {
+        Channel channel = accept(h);
+        if (channel == null) {
+            return;
+        }
+        try {
+            copyIn(channel, payload, h.fragmentOffset, writable(channel, h));
+        } catch (RuntimeException e) {
+            completeReceive(channel.endpoint, channel, CompletionStatus.PIN_FAILED, e.getMessage());
+            return;
+        }
+        finishFragment(channel, h);
+    }
+
+    /**
+     * Validates an arriving fragment and finds where it goes: its channel, and for the first
+     * fragment of a message a posted buffer taken from the free queue. Returns null when it is
+     * dropped (counted). Nothing is written here.
+     */
+    private Channel accept(FrameHeader h) {
         if (h.type != FrameHeader.TYPE_DATA || !h.isWellFormed()) {
             drop(DropReason.MALFORMED);
-            return;
+            return null;
         }
         Channel channel = h.destinationTag > 0 && h.destinationTag < tags.length ? tags[h.destinationTag] : null;
         if (channel == null || channel.closed) {
             drop(DropReason.UNKNOWN_TAG);
-            return;
+            return null;
         }
         if (!channel.isConnected() || h.sourceTag != channel.remoteTag) {
             drop(DropReason.WRONG_SOURCE);
-            return;
+            return null;
         }
         Endpoint ep = channel.endpoint;
         if (h.fragmentOffset == 0) {
@@ -369,12 +506,12 @@ public final class Nic implements AutoCloseable {
             } else {
                 if (ep.handler == null && !ep.completionQueue.hasRoom()) {
                     drop(DropReason.COMPLETION_QUEUE_FULL);
-                    return;
+                    return null;
                 }
                 Endpoint.ReceiveDescriptor r = ep.freeQueue.peek();
                 if (r == null) {
                     drop(DropReason.NO_BUFFER);
-                    return;
+                    return null;
                 }
                 channel.rxBuffer = r.buffer;
                 channel.rxAddress = r.address;
@@ -392,20 +529,23 @@ public final class Nic implements AutoCloseable {
         } else if (!channel.rxActive || channel.rxMessageId != h.messageId
                 || channel.rxLength != h.messageLength || h.fragmentOffset != channel.rxReceived) {
             drop(DropReason.ORPHAN_FRAGMENT);
-            return;
+            return null;
         }
-        int writable = Math.max(0, Math.min(h.fragmentLength, channel.rxCapacity - h.fragmentOffset));
-        try {
-            copyIn(channel, payload, h.fragmentOffset, writable);
-        } catch (RuntimeException e) {
-            completeReceive(ep, channel, CompletionStatus.PIN_FAILED, e.getMessage());
-            return;
-        }
+        return channel;
+    }
+
+    /** Bytes of the fragment that fit in the posted buffer; the rest of a too-long message is discarded. */
+    private static int writable(Channel channel, FrameHeader h) {
+        return Math.max(0, Math.min(h.fragmentLength, channel.rxCapacity - h.fragmentOffset));
+    }
+
+    /** The fragment's payload is in place: account it, and complete the receive on the message's last byte. */
+    private void finishFragment(Channel channel, FrameHeader h) {
         channel.rxReceived += h.fragmentLength;
         if (channel.rxReceived == channel.rxLength) {
             messagesReceived++;
             bytesReceived += channel.rxLength;
-            completeReceive(ep, channel, channel.rxTruncated ? CompletionStatus.TRUNCATED : CompletionStatus.OK,
+            completeReceive(channel.endpoint, channel, channel.rxTruncated ? CompletionStatus.TRUNCATED : CompletionStatus.OK,
                     channel.rxTruncated ? "message of " + channel.rxLength + " bytes was longer than the posted buffer of "
                             + channel.rxCapacity + " bytes; post larger buffers" : null);
         }

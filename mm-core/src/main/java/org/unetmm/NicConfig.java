@@ -62,7 +62,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
 
     public static final class Builder {
         private String transport = "loopback:";
-        private int tlbSets = 64;
+        private int tlbSets = 256;
         private int tlbWays = 4;
         private ReplacementPolicy tlbPolicy = ReplacementPolicy.LRU;
         private long seed = 1;

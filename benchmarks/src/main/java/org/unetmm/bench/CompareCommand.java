@@ -51,7 +51,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--repeats", description = "measurements per point, best kept (default 3, quick 1)")
     Integer repeats;
 
-    @Option(names = "--tlb-sets", description = "TLB sets (power of two, default ${DEFAULT-VALUE})", defaultValue = "64")
+    @Option(names = "--tlb-sets", description = "TLB sets (power of two, default ${DEFAULT-VALUE})", defaultValue = "1024")
     int tlbSets;
 
     @Option(names = "--tlb-ways", description = "TLB ways (default ${DEFAULT-VALUE})", defaultValue = "4")

@@ -2,6 +2,7 @@ package org.unetmm.bench;
 
 import java.awt.BasicStroke;
 import java.io.IOException;
+import java.text.DecimalFormat;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Map;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
@@ -30,7 +32,11 @@ final class ThroughputChart {
         LogAxis x = new LogAxis("message size (bytes)");
         x.setBase(2);
         x.setSmallestValue(1);
+        x.setTickUnit(new NumberTickUnit(2)); // a tick every power of 4
+        x.setNumberFormatOverride(new DecimalFormat("#,##0"));
         LogAxis y = new LogAxis("throughput (GB/s)");
+        y.setTickUnit(new NumberTickUnit(1));
+        y.setNumberFormatOverride(new DecimalFormat("0.###"));
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));

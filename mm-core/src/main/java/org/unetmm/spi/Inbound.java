@@ -1,6 +1,14 @@
 package org.unetmm.spi;
 
-/** The NIC's receive side, as a transport sees it. */
+/**
+ * The NIC's receive side, as a transport sees it. Two ways in:
+ * <ul>
+ *   <li>{@link #onFragment}: the wire offers a fragment whose payload the NIC pulls in itself (loopback);</li>
+ *   <li>{@link #claim} then {@link #commit}: the wire asks where the payload goes, writes it there itself
+ *       (udp's {@code recvmsg} straight into the posted buffer), then reports it placed.</li>
+ * </ul>
+ * A header is validated before anything is placed, so a bad frame never writes into a posted buffer.
+ */
 public interface Inbound {
     /**
      * A fragment arrived. The NIC validates it, finds its channel and posted buffer, and pulls the
@@ -8,4 +16,18 @@ public interface Inbound {
      * the fragment and offers it again later; true means delivered or dropped and counted.
      */
     boolean onFragment(FrameHeader header, PayloadSource payload);
+
+    /**
+     * Validates {@code header} and, if the fragment is wanted, fills {@code placement} with where
+     * its payload goes (its pages translated) and returns true; the caller must then write at most
+     * {@code placement.length} bytes there and call {@link #commit} or {@link #abort}. Returns false
+     * when the fragment is dropped (counted by the NIC) or the NIC is busy: discard the payload.
+     */
+    boolean claim(FrameHeader header, Placement placement);
+
+    /** The payload of the fragment last claimed has been written. */
+    void commit(FrameHeader header);
+
+    /** The payload of the fragment last claimed could not be written (e.g. the datagram was short). */
+    void abort(FrameHeader header, String reason);
 }

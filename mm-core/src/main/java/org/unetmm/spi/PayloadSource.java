@@ -3,9 +3,14 @@ package org.unetmm.spi;
 import java.nio.ByteBuffer;
 
 /**
- * The payload of one fragment, still in the sender's memory. The receiving side pulls it chunk
- * by chunk straight into the posted buffer, so the loopback wire moves each byte once; the
- * sender's side translates every page it reads through the NIC's TLB.
+ * The payload of one fragment, still in the sender's memory. Two ways out:
+ * <ul>
+ *   <li>{@link #copyTo}: the receiving side pulls it chunk by chunk straight into the posted buffer,
+ *       so the loopback wire moves each byte once;</li>
+ *   <li>{@link #gather}: a wire with gather I/O (udp's {@code sendmsg}) takes the native
+ *       (address, length) pieces and hands them to the kernel, no copy in Java.</li>
+ * </ul>
+ * Either way every page of the sender's memory is translated through the NIC's TLB as it is read.
  */
 public interface PayloadSource {
     /**
@@ -14,4 +19,11 @@ public interface PayloadSource {
      * in bounds.
      */
     void copyTo(int offset, ByteBuffer destination, int destinationIndex, int length);
+
+    /**
+     * Describes the whole fragment payload as native pieces, in order: fills {@code addresses} and
+     * {@code lengths} from index 0 and returns how many pieces, or -1 if they need more than
+     * {@code max} entries. The memory stays valid and pinned until the transmit call returns.
+     */
+    int gather(long[] addresses, int[] lengths, int max);
 }
