@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32C;
 import org.unetmm.internal.SegmentAllocator;
 import org.unetmm.internal.SpscRing;
@@ -418,21 +417,6 @@ public final class Endpoint implements AutoCloseable {
             }
             idle = Nic.backOff(idle);
         }
-    }
-
-    /** The next completion as a future, completed by the progress thread (switches this endpoint to upcalls). */
-    public CompletableFuture<Completion> nextCompletion() {
-        CompletableFuture<Completion> future = new CompletableFuture<>();
-        Completion ready = poll();
-        if (ready != null) {
-            future.complete(ready);
-            return future;
-        }
-        onCompletion(c -> {
-            onCompletion(null);
-            future.complete(c.copy());
-        });
-        return future;
     }
 
     public EndpointStats stats() {

@@ -265,6 +265,21 @@ class LoopbackNicTest {
     }
 
     @Test
+    void completionsCanBeTakenAsFutures() throws Exception {
+        org.unetmm.CompletionFutures futures = new org.unetmm.CompletionFutures();
+        a.onCompletion(futures);
+        b.onCompletion(futures);
+        java.util.concurrent.CompletableFuture<Completion> received = futures.expect(11);
+        java.util.concurrent.CompletableFuture<Completion> sent = futures.expect(12);
+        b.postReceive(ByteBuffer.allocateDirect(128), 11);
+        a.send(ab, pattern(100, 1), 0, 100, SendPath.PINNED, 12);
+        nic.progress();
+        assertThat(sent.get(5, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(CompletionStatus.OK);
+        assertThat(received.get(5, java.util.concurrent.TimeUnit.SECONDS).length()).isEqualTo(100);
+        assertThat(futures.pending()).isZero();
+    }
+
+    @Test
     void unknownTransportSchemeNamesTheKnownOnes() {
         assertThatThrownBy(() -> Nic.open(NicConfig.builder().transport("carrier-pigeon:x").build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("loopback:");
