@@ -28,7 +28,7 @@ public final class Libc {
     private static final int SC_PAGESIZE = 30;
     private static final long MAP_FAILED = -1L;
 
-    private static final LibcBinding C = LibraryLoader.create(LibcBinding.class).load("c");
+    private static final LibcBinding C = load();
     private static final Runtime RUNTIME = Runtime.getRuntime(C);
     private static final long PAGE_SIZE = C.sysconf(SC_PAGESIZE);
 
@@ -40,6 +40,21 @@ public final class Libc {
     }
 
     private Libc() {
+    }
+
+    /**
+     * Loads the binding with jnr-ffi's x86 assembler stubs off. In jnr-ffi 2.2.17 (and its master) the x86-64
+     * stub reads the 6th integer argument from the return-address slot ({@code X86_64StubCompiler}:
+     * {@code disp = 8 + ((4 - i) * 8)}), so {@code mmap}'s offset and {@code process_vm_readv}'s
+     * flags arrive as garbage and the calls fail with EINVAL. jffi's generic invokers pass every
+     * argument right. The property is read once, when jnr-ffi first generates a binding; an explicit
+     * setting wins.
+     */
+    private static LibcBinding load() {
+        if (System.getProperty("jnr.ffi.x86asm.enabled") == null) {
+            System.setProperty("jnr.ffi.x86asm.enabled", "false");
+        }
+        return LibraryLoader.create(LibcBinding.class).load("c");
     }
 
     /** The binding itself, for the project's own transports (nic-backend) that need sendmsg/recvmsg. */
@@ -128,5 +143,138 @@ public final class Libc {
 
     public static int getpid() {
         return C.getpid();
+    }
+
+    // ---- sockets, for the udp wire (nic-backend) ------------------------------------------------
+
+    public static final int AF_INET = 2;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_NONBLOCK = 0x800;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_REUSEADDR = 2;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_SNDBUFFORCE = 32;
+    public static final int SO_RCVBUFFORCE = 33;
+    public static final int SO_BUSY_POLL = 46;
+    public static final int MSG_PEEK = 0x2;
+    public static final int MSG_TRUNC = 0x20;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int POLLIN = 0x1;
+    /** errno values a datagram socket reports that {@link Errno} does not name. */
+    public static final int ENETUNREACH = 101;
+    public static final int EADDRINUSE = 98;
+    public static final int EADDRNOTAVAIL = 99;
+    public static final int EHOSTUNREACH = 113;
+
+    /** socket(2): a non-blocking, close-on-exec IPv4 UDP socket; returns its descriptor. */
+    public static int udpSocket() {
+        int fd = C.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new KernelException("socket", lastErrno(), "opening a UDP socket; the process may be out of file"
+                    + " descriptors (ulimit -n)");
+        }
+        return fd;
+    }
+
+    /** bind(2) to a sockaddr laid out by the caller; {@code what} names the address for the error. */
+    public static void bind(int fd, byte[] sockaddr, String what) {
+        if (C.bind(fd, sockaddr, sockaddr.length) != 0) {
+            int errno = lastErrno();
+            String fix = switch (errno) {
+                case EADDRINUSE -> ": the port is in use; choose another port, or port 0 for an ephemeral one";
+                case EADDRNOTAVAIL -> ": no interface of this host (or network namespace) has that address;"
+                        + " bind to one of its addresses, 127.0.0.1 or 0.0.0.0";
+                case Errno.EACCES -> ": ports below 1024 need CAP_NET_BIND_SERVICE; choose a port >= 1024";
+                default -> "";
+            };
+            throw new KernelException("bind", errno, "binding to " + what + fix);
+        }
+    }
+
+    /** setsockopt(2) with an int value. */
+    public static void setsockopt(int fd, int level, int option, int value) {
+        if (C.setsockopt(fd, level, option, new int[] {value}, 4) != 0) {
+            throw new KernelException("setsockopt", lastErrno(), "option " + option + " at level " + level + " = " + value);
+        }
+    }
+
+    /** setsockopt(2) with an int value; false (no exception) when the kernel refuses it. */
+    public static boolean trySetsockopt(int fd, int level, int option, int value) {
+        return C.setsockopt(fd, level, option, new int[] {value}, 4) == 0;
+    }
+
+    /** getsockopt(2) of an int option. */
+    public static int getsockoptInt(int fd, int level, int option) {
+        int[] value = new int[1];
+        int[] length = {4};
+        if (C.getsockopt(fd, level, option, value, length) != 0) {
+            throw new KernelException("getsockopt", lastErrno(), "option " + option + " at level " + level);
+        }
+        return value[0];
+    }
+
+    /** getsockname(2) into native memory: {@code address} of a sockaddr buffer, {@code lengthAddress} of its socklen_t. */
+    public static void getsockname(int fd, long address, long lengthAddress) {
+        if (C.getsockname(fd, address, lengthAddress) != 0) {
+            throw new KernelException("getsockname", lastErrno(), "reading the bound address of socket " + fd);
+        }
+    }
+
+    /**
+     * sendmsg(2) on the data path: bytes sent, or {@code -errno} for the outcomes a datagram socket
+     * is expected to report ({@code EAGAIN} = back-pressure, {@code EINTR}, {@code ENOBUFS},
+     * {@code EMSGSIZE}, {@code EPERM} from a firewall, unreachable network or host, refused port),
+     * so the hot path throws nothing. Any other errno is a bug in the caller's msghdr and throws.
+     */
+    public static long sendmsg(int fd, long msghdr, int flags) {
+        long sent = C.sendmsg(fd, msghdr, flags);
+        if (sent >= 0) {
+            return sent;
+        }
+        int errno = lastErrno();
+        return switch (errno) {
+            case Errno.EAGAIN, Errno.EINTR, Errno.ENOBUFS, Errno.EMSGSIZE, Errno.EPERM, Errno.ECONNREFUSED,
+                 ENETUNREACH, EHOSTUNREACH -> -errno;
+            default -> throw new KernelException("sendmsg", errno, "sending on socket " + fd);
+        };
+    }
+
+    /**
+     * recvmsg(2) on the data path: bytes received (with {@code MSG_TRUNC}: the datagram's real
+     * length), or {@code -errno} for {@code EAGAIN} (nothing queued), {@code EINTR} and a refused
+     * port reported by ICMP. Any other errno throws.
+     */
+    public static long recvmsg(int fd, long msghdr, int flags) {
+        long received = C.recvmsg(fd, msghdr, flags);
+        if (received >= 0) {
+            return received;
+        }
+        int errno = lastErrno();
+        return switch (errno) {
+            case Errno.EAGAIN, Errno.EINTR, Errno.ECONNREFUSED -> -errno;
+            default -> throw new KernelException("recvmsg", errno, "receiving on socket " + fd);
+        };
+    }
+
+    /** ppoll(2) over pollfd structs in native memory, waiting at most the timespec at {@code timeout}; ready count or -EINTR. */
+    public static int ppoll(long fds, int count, long timeout) {
+        int ready = C.ppoll(fds, count, timeout, 0);
+        if (ready >= 0) {
+            return ready;
+        }
+        int errno = lastErrno();
+        if (errno == Errno.EINTR) {
+            return -errno;
+        }
+        throw new KernelException("ppoll", errno, "waiting on " + count + " descriptors");
+    }
+
+    /** close(2) of a descriptor this process opened. */
+    public static void close(int fd) {
+        if (C.close(fd) != 0) {
+            throw new KernelException("close", lastErrno(), "closing descriptor " + fd);
+        }
     }
 }

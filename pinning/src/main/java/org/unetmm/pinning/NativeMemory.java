@@ -21,6 +21,32 @@ public final class NativeMemory {
     private static final long PAGE = Libc.pageSize();
     private static final MemoryIO IO = MemoryIO.getInstance();
     private static final CopyOnWriteArrayList<FreeListener> FREE_LISTENERS = new CopyOnWriteArrayList<>();
+    private static final sun.misc.Unsafe UNSAFE;
+    /**
+     * Offset of {@code java.nio.Buffer.address}: reading it is a plain load, where JNI's
+     * GetDirectBufferAddress is a native call; the pin cache's hit path reads it on every acquire
+     * (Netty's PlatformDependent does the same). -1 where the field cannot be found: then JNI.
+     */
+    private static final long ADDRESS_OFFSET;
+
+    static {
+        sun.misc.Unsafe unsafe = null;
+        long offset = -1;
+        try {
+            java.lang.reflect.Field theUnsafe = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            theUnsafe.setAccessible(true);
+            unsafe = (sun.misc.Unsafe) theUnsafe.get(null);
+            offset = unsafe.objectFieldOffset(java.nio.Buffer.class.getDeclaredField("address"));
+            ByteBuffer probe = ByteBuffer.allocateDirect(1);
+            if (unsafe.getLong(probe, offset) != IO.getDirectBufferAddress(probe)) {
+                offset = -1;
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            offset = -1;
+        }
+        UNSAFE = unsafe;
+        ADDRESS_OFFSET = offset;
+    }
 
     /** Told before library-allocated memory is unmapped; may refuse by throwing {@link PinInUseException}. */
     public interface FreeListener {
@@ -86,7 +112,7 @@ public final class NativeMemory {
                     + " use a direct buffer (ByteBuffer.allocateDirect or NativeMemory.allocate)"
                     + " or the FIXED_SEGMENT path, which copies");
         }
-        long address = IO.getDirectBufferAddress(buffer);
+        long address = ADDRESS_OFFSET >= 0 ? UNSAFE.getLong(buffer, ADDRESS_OFFSET) : IO.getDirectBufferAddress(buffer);
         if (address == 0) {
             throw new UnpinnableBufferException("direct buffer has no address (it may have been freed)");
         }

@@ -24,6 +24,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the lazy deregistration of UCX's rcache and libfabric's MR cache. Pages shared by several
  * regions are counted by the {@link Pinner}, so they are locked once and unlocked last.
  *
+ * <p>A region stays in the Caffeine cache while it is in use, so the cache weighs everything
+ * pinned and a hit is a map lookup, not a Caffeine write. Should Caffeine choose a region in use
+ * as its victim, the region is not unpinned (a page is never unpinned under a user): it leaves
+ * the cache and goes back in at its last release.
+ *
  * <p>The budget bounds idle and in-use pages together: when a pin would pass it, idle regions
  * are unpinned first, synchronously, coldest first, so the caller sees the room at once; if the
  * regions in use alone leave no room the acquire fails with {@link PinBudgetExceededException}.
@@ -38,10 +43,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class PinCache implements AutoCloseable {
     private final Pinner pinner;
     private final long budgetPages;
-    private final Map<PageRange, Region> inUse = new HashMap<>();
-    private final Cache<PageRange, Region> idle;
+    /** Every pinned region, in use or idle. */
+    private final Map<PageRange, Region> regions = new HashMap<>();
+    /** Caffeine's view: idle regions, and regions in use it has not chosen as victims. */
+    private final Cache<PageRange, Region> lru;
     private final List<PinListener> listeners = new CopyOnWriteArrayList<>();
     private final NativeMemory.FreeListener freeListener = this::beforeFree;
+    private int inUseCount;
     private long hits;
     private long misses;
     private long evictions;
@@ -53,7 +61,8 @@ public final class PinCache implements AutoCloseable {
         final PageRange range;
         ByteBuffer owner;
         int references;
-        boolean idle;
+        boolean inCaffeine;
+        boolean removing;
         boolean doomed;
         UnpinCause nextCause = UnpinCause.EVICTED;
 
@@ -67,11 +76,11 @@ public final class PinCache implements AutoCloseable {
         this.pinner = new Pinner(config.budget());
         long page = NativeMemory.pageSize();
         this.budgetPages = config.budget().isUnlimited() ? Long.MAX_VALUE / page : config.budget().bytes() / page;
-        this.idle = Caffeine.newBuilder()
+        this.lru = Caffeine.newBuilder()
                 .maximumWeight(budgetPages)
                 .weigher((PageRange range, Region region) -> (int) Math.min(Integer.MAX_VALUE, range.pageCount()))
                 .executor(Runnable::run)
-                .removalListener((PageRange range, Region region, RemovalCause cause) -> onIdleRemoved(region))
+                .removalListener((PageRange range, Region region, RemovalCause cause) -> onRemoved(region))
                 .build();
         NativeMemory.addFreeListener(freeListener);
     }
@@ -127,23 +136,27 @@ public final class PinCache implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("pin cache is closed: create a new PinCache to pin again");
             }
-            region = inUse.get(range);
+            region = regions.get(range);
             if (region != null) {
                 hits++;
-            } else if ((region = idle.getIfPresent(range)) != null) {
-                hits++;
-                region.idle = false;
-                idle.invalidate(range);
-                region.owner = buffer;
-                inUse.put(range, region);
+                if (region.references++ == 0) {
+                    inUseCount++;
+                    region.owner = buffer;
+                    if (region.inCaffeine) {
+                        lru.getIfPresent(range); // an access, for Caffeine's frequency and recency
+                    }
+                }
             } else {
                 makeRoom(range);
                 pinner.pin(range.address(), range.length());
                 misses++;
                 region = new Region(range, buffer);
-                inUse.put(range, region);
+                region.references = 1;
+                inUseCount++;
+                regions.put(range, region);
+                region.inCaffeine = true;
+                lru.put(range, region);
             }
-            region.references++;
         }
         return new PinHandle(this, region, buffer, address, length);
     }
@@ -154,16 +167,19 @@ public final class PinCache implements AutoCloseable {
             if (--region.references > 0) {
                 return;
             }
-            inUse.remove(region.range);
+            inUseCount--;
             if (closed || region.doomed) {
-                unpin(region, closed ? UnpinCause.CLOSED : UnpinCause.INVALIDATED);
                 if (region.doomed) {
                     invalidations++;
                 }
-            } else {
-                region.idle = true;
-                region.nextCause = UnpinCause.EVICTED;
-                idle.put(region.range, region);
+                remove(region, closed ? UnpinCause.CLOSED : UnpinCause.INVALIDATED);
+                if (closed && inUseCount == 0) {
+                    // the last region in use after close: nothing left for a free to wait for
+                    NativeMemory.removeFreeListener(freeListener);
+                }
+            } else if (!region.inCaffeine) {
+                region.inCaffeine = true;
+                lru.put(region.range, region);
             }
         }
     }
@@ -183,8 +199,8 @@ public final class PinCache implements AutoCloseable {
         synchronized (this) {
             dropIdle(range, UnpinCause.INVALIDATED);
             int deferred = 0;
-            for (Region region : inUse.values()) {
-                if (region.range.overlaps(range)) {
+            for (Region region : regions.values()) {
+                if (region.references > 0 && region.range.overlaps(range)) {
                     region.doomed = true;
                     deferred++;
                 }
@@ -200,8 +216,8 @@ public final class PinCache implements AutoCloseable {
         }
         synchronized (this) {
             int busy = 0;
-            for (Region region : inUse.values()) {
-                if (region.range.overlaps(range)) {
+            for (Region region : regions.values()) {
+                if (region.references > 0 && region.range.overlaps(range)) {
                     busy++;
                 }
             }
@@ -217,7 +233,7 @@ public final class PinCache implements AutoCloseable {
     /** A snapshot of the counters. */
     public synchronized PinStats stats() {
         return new PinStats(hits, misses, evictions, invalidations, pinner.pinnedBytes(), pinner.peakPinnedBytes(),
-                pinner.lockCalls(), pinner.unlockCalls(), inUse.size(), (int) idle.estimatedSize(),
+                pinner.lockCalls(), pinner.unlockCalls(), inUseCount, regions.size() - inUseCount,
                 pinner.pinLatency(), pinner.unpinLatency());
     }
 
@@ -227,11 +243,11 @@ public final class PinCache implements AutoCloseable {
     }
 
     public synchronized int inUseRegions() {
-        return inUse.size();
+        return inUseCount;
     }
 
     public synchronized int idleRegions() {
-        return (int) idle.estimatedSize();
+        return regions.size() - inUseCount;
     }
 
     /** Whether the page holding {@code address} is locked by this cache. */
@@ -241,20 +257,26 @@ public final class PinCache implements AutoCloseable {
 
     /** Unpins every idle region now (an explicit trim, e.g. between experiment runs). */
     public synchronized void evictIdle() {
-        for (Region region : new ArrayList<>(idle.asMap().values())) {
-            region.nextCause = UnpinCause.EVICTED;
-            idle.invalidate(region.range);
+        for (Region region : new ArrayList<>(regions.values())) {
+            if (region.references == 0) {
+                evicted(region);
+            }
         }
     }
 
-    /** Runs Caffeine's pending maintenance (its eviction decisions) now. */
-    public void cleanUp() {
-        idle.cleanUp();
+    /**
+     * Runs Caffeine's pending maintenance (its eviction decisions) now. Under the cache's monitor,
+     * as every other use of the Caffeine cache: its evictions call back into {@link #onRemoved},
+     * which takes the monitor, so taking Caffeine's eviction lock first could deadlock.
+     */
+    public synchronized void cleanUp() {
+        lru.cleanUp();
     }
 
     /**
      * Unpins every idle region and refuses further acquires. Regions still in use stay pinned
-     * until their handles are released (a page is never unpinned under a user), then unpin at once.
+     * until their handles are released (a page is never unpinned under a user), then unpin at once;
+     * until then freeing {@link NativeMemory} under them is still refused.
      */
     @Override
     public void close() {
@@ -263,12 +285,15 @@ public final class PinCache implements AutoCloseable {
                 return;
             }
             closed = true;
-            for (Region region : new ArrayList<>(idle.asMap().values())) {
-                region.nextCause = UnpinCause.CLOSED;
-                idle.invalidate(region.range);
+            for (Region region : new ArrayList<>(regions.values())) {
+                if (region.references == 0) {
+                    remove(region, UnpinCause.CLOSED);
+                }
+            }
+            if (inUseCount == 0) {
+                NativeMemory.removeFreeListener(freeListener);
             }
         }
-        NativeMemory.removeFreeListener(freeListener);
     }
 
     public synchronized boolean isClosed() {
@@ -279,14 +304,14 @@ public final class PinCache implements AutoCloseable {
         long page = NativeMemory.pageSize();
         long needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
         long pinned = pinner.pinnedBytes() / page;
-        while (pinned + needed > budgetPages && idle.estimatedSize() > 0) {
-            Map<PageRange, Region> coldest = idle.policy().eviction().orElseThrow().coldest(1);
-            if (coldest.isEmpty()) {
-                break;
+        while (pinned + needed > budgetPages && inUseCount < regions.size()) {
+            Region victim = lru.policy().eviction().orElseThrow().coldest(entries -> entries
+                    .map(e -> e.getValue()).filter(r -> r.references == 0).findFirst().orElse(null));
+            if (victim == null) {
+                // idle regions that Caffeine does not hold (cannot happen: released regions go back in)
+                victim = regions.values().stream().filter(r -> r.references == 0).findFirst().orElseThrow();
             }
-            Region victim = coldest.values().iterator().next();
-            victim.nextCause = UnpinCause.EVICTED;
-            idle.invalidate(victim.range);
+            evicted(victim);
             needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
             pinned = pinner.pinnedBytes() / page;
         }
@@ -297,19 +322,20 @@ public final class PinCache implements AutoCloseable {
 
     private long inUseBytes() {
         Set<Long> pages = new HashSet<>();
-        for (PageRange range : inUse.keySet()) {
-            for (long p = range.firstPage(); p < range.endPage(); p++) {
-                pages.add(p);
+        for (Region region : regions.values()) {
+            if (region.references > 0) {
+                for (long p = region.range.firstPage(); p < region.range.endPage(); p++) {
+                    pages.add(p);
+                }
             }
         }
         return pages.size() * NativeMemory.pageSize();
     }
 
     private void dropIdle(PageRange range, UnpinCause cause) {
-        for (Region region : new ArrayList<>(idle.asMap().values())) {
-            if (region.range.overlaps(range)) {
-                region.nextCause = cause;
-                idle.invalidate(region.range);
+        for (Region region : new ArrayList<>(regions.values())) {
+            if (region.references == 0 && region.range.overlaps(range)) {
+                remove(region, cause);
                 if (cause == UnpinCause.INVALIDATED) {
                     invalidations++;
                 }
@@ -317,21 +343,35 @@ public final class PinCache implements AutoCloseable {
         }
     }
 
-    /** Caffeine removed an idle region: by eviction, or explicitly. A region taken back in use is skipped. */
-    private void onIdleRemoved(Region region) {
+    /** An idle region unpinned by the cache's own choice (budget pressure or a trim): an eviction. */
+    private void evicted(Region region) {
+        evictions++;
+        remove(region, UnpinCause.EVICTED);
+    }
+
+    /** Caffeine removed a region: by its size policy, or because {@link #remove} invalidated it. */
+    private void onRemoved(Region region) {
         synchronized (this) {
-            if (!region.idle) {
-                return;
+            region.inCaffeine = false;
+            if (region.removing || region.references > 0) {
+                return; // being removed by us; or in use, so it stays pinned and goes back in at its release
             }
-            region.idle = false;
-            if (region.nextCause == UnpinCause.EVICTED) {
-                evictions++;
-            }
-            unpin(region, region.nextCause);
+            evictions++;
+            remove(region, UnpinCause.EVICTED);
         }
     }
 
-    private void unpin(Region region, UnpinCause cause) {
+    /** Forgets an idle region and unpins its pages (listeners first). */
+    private void remove(Region region, UnpinCause cause) {
+        if (region.removing) {
+            return;
+        }
+        region.removing = true;
+        regions.remove(region.range);
+        if (region.inCaffeine) {
+            lru.invalidate(region.range);
+            region.inCaffeine = false;
+        }
         for (PinListener listener : listeners) {
             listener.beforeUnpin(region.range.address(), region.range.length(), cause);
         }

@@ -69,6 +69,19 @@ public final class Pinner {
         } catch (RuntimeException e) {
             // undo the runs locked before the failing one: they are the zero-count pages below runStart
             long failedAt = runStart >= 0 ? runStart : end;
+            if (runStart >= 0) {
+                // and the failing run itself: mlock can fail part way with the pages before the failure
+                // locked (ENOMEM at a hole in the mapping, EAGAIN); munlock stops at the same place
+                long runEnd = runStart;
+                while (runEnd < end && counts.get(runEnd) == 0) {
+                    runEnd++;
+                }
+                try {
+                    Libc.munlock(runStart * PAGE, (runEnd - runStart) * PAGE);
+                } catch (KernelException partial) {
+                    e.addSuppressed(partial);
+                }
+            }
             unlockZeroCountRuns(first, failedAt);
             throw e;
         }

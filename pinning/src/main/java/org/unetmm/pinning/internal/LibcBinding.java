@@ -45,4 +45,14 @@ public interface LibcBinding {
     @SaveError int setsockopt(int fd, int level, int option, @In int[] value, int valueLength);
 
     @SaveError int close(int fd);
+
+    // ---- udp wire (nic-backend): structs laid out in native memory by the caller -------------
+
+    /** {@code address} points to a sockaddr buffer, {@code addressLength} to its socklen_t (in/out). */
+    @SaveError int getsockname(int fd, @size_t long address, @size_t long addressLength);
+
+    @SaveError int getsockopt(int fd, int level, int option, @Out int[] value, @In @Out int[] valueLength);
+
+    /** {@code fds} points to pollfd structs, {@code timeout} to a timespec (0 = wait forever), {@code sigmask} may be 0. */
+    @SaveError int ppoll(@size_t long fds, @size_t long count, @size_t long timeout, @size_t long sigmask);
 }
