@@ -275,6 +275,8 @@ public final class Nic implements AutoCloseable {
         private Endpoint.SendDescriptor descriptor;
         private int base;
         private int length;
+        /** The page last translated for this fragment: a NIC translates each page once per transfer. */
+        private long lastPage;
         private RuntimeException failure;
 
         void start(Endpoint endpoint, Endpoint.SendDescriptor descriptor, int base, int length) {
@@ -282,6 +284,7 @@ public final class Nic implements AutoCloseable {
             this.descriptor = descriptor;
             this.base = base;
             this.length = length;
+            this.lastPage = -1;
             this.failure = null;
         }
 
@@ -361,7 +364,10 @@ public final class Nic implements AutoCloseable {
                     int index = d.offsets[entry] + inEntry;
                     long address = d.addresses[entry] + index;
                     int chunk = (int) Math.min(Math.min(remaining, d.lengths[entry] - inEntry), PAGE - (address & (PAGE - 1)));
-                    tlb.lookup(endpoint.context, d.buffers[entry], address);
+                    if (address / PAGE != lastPage) {
+                        tlb.lookup(endpoint.context, d.buffers[entry], address);
+                        lastPage = address / PAGE;
+                    }
                     destination.put(destinationIndex, d.buffers[entry], index, chunk);
                     destinationIndex += chunk;
                     position += chunk;

@@ -1,0 +1,304 @@
+package org.unetmm.bench;
+
+import java.awt.BasicStroke;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.text.DecimalFormat;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.unetmm.tlb.ReplacementPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code unetmm pressure}: memory-pressure sweeps. Every combination of TLB entries × ways ×
+ * policy × pin budget × distribution × working-set size; per point the TLB hit rate beside OPT's,
+ * the pin cache's hit rate, pins and unpins per message, miss latency, throughput, and the pinned
+ * peak as the library and as the kernel (VmLck) count it. Writes {@code pressure.csv},
+ * {@code pressure.png} (hit rate vs working set, a line per policy, OPT dashed) and
+ * {@code run.json}. {@code --memlock BYTES} re-runs the sweep in a child JVM as an unprivileged
+ * user under that RLIMIT_MEMLOCK, so the kernel enforces the budget.
+ */
+@Command(name = "pressure", mixinStandardHelpOptions = true,
+        description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT.")
+public final class PressureCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--transport", description = "wire URI for real traffic (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
+    String transport;
+
+    @Option(names = "--tlb-entries", split = ",", description = "TLB entries (default 64,256)")
+    List<Integer> entries;
+
+    @Option(names = "--tlb-ways", split = ",", description = "TLB ways (default 4)")
+    List<Integer> ways;
+
+    @Option(names = "--policy", split = ",", description = "replacement policies: LRU,CLOCK,RANDOM (default all three)")
+    List<ReplacementPolicy> policies;
+
+    @Option(names = "--budget", split = ",", description = "pin budgets in bytes, or 'process' for RLIMIT_MEMLOCK/unlimited (default process)")
+    List<String> budgets;
+
+    @Option(names = "--distribution", split = ",", description = "uniform, zipf[:theta], sequential, loop (default zipf:0.99,uniform,loop)")
+    List<String> distributions;
+
+    @Option(names = "--working-set", split = ",", description = "working-set sizes in pages (default 32,128,512,2048)")
+    List<Integer> workingSets;
+
+    @Option(names = "--accesses", description = "accesses (messages) per point (default 20000, quick 3000)")
+    Integer accesses;
+
+    @Option(names = "--seed", description = "trace and RANDOM seed (default ${DEFAULT-VALUE})", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--trace-only", description = "replay traces against TLB + pin cache without traffic")
+    boolean traceOnly;
+
+    @Option(names = "--quick", description = "a small sweep that finishes in seconds")
+    boolean quick;
+
+    @Option(names = "--memlock", description = "re-run in a child JVM as an unprivileged user under this RLIMIT_MEMLOCK (bytes)")
+    Long memlock;
+
+    @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
+    String format;
+
+    @Option(names = "--results", description = "results folder (default ${DEFAULT-VALUE})", defaultValue = "results")
+    Path results;
+
+    @Override
+    public Integer call() throws Exception {
+        PressureRun.Settings settings = validate();
+        if (memlock != null) {
+            return runUnprivileged();
+        }
+        long started = System.nanoTime();
+        List<PressurePoint> points = new PressureRun(settings, line -> System.err.printf("%s (%.0f s)%n", line,
+                (System.nanoTime() - started) / 1e9)).run();
+        Path dir = RunRecord.newRunDirectory(results);
+        List<String> csv = new ArrayList<>();
+        csv.add(PressurePoint.csvHeader());
+        points.forEach(p -> csv.add(p.csvRow()));
+        Files.write(dir.resolve("pressure.csv"), csv);
+        System.setProperty("java.awt.headless", "true");
+        chart(points, dir.resolve("pressure.png"));
+        RunRecord.writeRunJson(dir, "pressure", configuration(settings));
+        PrintStream out = System.out;
+        if (format.equals("csv")) {
+            csv.forEach(out::println);
+        } else {
+            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %9s %9s %10s %11s %12s%n", "entries", "ways", "policy",
+                    "budget", "dist", "ws pg", "TLB hit", "OPT", "pin hit", "pins/msg", "miss p50", "msgs/s",
+                    "pinned peak", "VmLck peak");
+            for (PressurePoint p : points) {
+                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %9.4f %9d %10s %11d %12d%n", p.tlbEntries(),
+                        p.tlbWays(), p.policy(), p.budgetBytes() == Long.MAX_VALUE ? "process" : Long.toString(p.budgetBytes()),
+                        p.distribution(), p.workingSetPages(), p.tlbHitRate(), p.optHitRate(),
+                        Double.isNaN(p.pinCacheHitRate()) ? "-" : String.format("%.4f", p.pinCacheHitRate()),
+                        p.pinsPerMessage(), p.missP50Nanos(),
+                        Double.isNaN(p.messagesPerSecond()) ? "-" : String.format("%.0f", p.messagesPerSecond()),
+                        p.pinnedPeakBytes(), p.vmLckPeakBytes());
+            }
+            out.println();
+            out.println("results: " + dir.resolve("pressure.csv") + ", " + dir.resolve("pressure.png") + ", " + dir.resolve("run.json"));
+        }
+        return 0;
+    }
+
+    private PressureRun.Settings validate() {
+        List<Integer> e = entries != null ? entries : quick ? List.of(64) : List.of(64, 256);
+        List<Integer> w = ways != null ? ways : List.of(4);
+        List<ReplacementPolicy> p = policies != null ? policies : List.of(ReplacementPolicy.values());
+        List<String> d = distributions != null ? distributions : quick ? List.of("zipf:0.99") : List.of("zipf:0.99", "uniform", "loop");
+        List<Integer> ws = workingSets != null ? workingSets : quick ? List.of(32, 256) : List.of(32, 128, 512, 2048);
+        int n = accesses != null ? accesses : quick ? 3000 : 20000;
+        for (int entry : e) {
+            for (int way : w) {
+                if (entry < 1 || way < 1 || entry % way != 0 || Integer.bitCount(entry / way) != 1) {
+                    throw bad("--tlb-entries " + entry + " with --tlb-ways " + way
+                            + ": ways must divide entries and entries/ways (the sets) must be a power of two");
+                }
+            }
+        }
+        List<Long> b = new ArrayList<>();
+        for (String budget : budgets != null ? budgets : List.of("process")) {
+            if (budget.equals("process")) {
+                b.add(Long.MAX_VALUE);
+            } else {
+                try {
+                    long bytes = Long.parseLong(budget);
+                    if (bytes < 4096) {
+                        throw bad("--budget " + budget + ": a pin budget must be at least one page (4096 bytes)");
+                    }
+                    b.add(bytes);
+                } catch (NumberFormatException ex) {
+                    throw bad("--budget '" + budget + "': give bytes (e.g. 1048576) or 'process'");
+                }
+            }
+        }
+        for (String dist : d) {
+            try {
+                PressureRun.trace(dist, 2, 1, 1);
+            } catch (IllegalArgumentException ex) {
+                throw bad("--distribution: " + ex.getMessage());
+            }
+        }
+        for (int size : ws) {
+            if (size < 1 || size > (1 << 18)) {
+                throw bad("--working-set " + size + ": must be 1..262144 pages");
+            }
+        }
+        if (n < 1 || n > 100_000_000) {
+            throw bad("--accesses must be in 1..100000000, got " + n);
+        }
+        if (!format.equals("table") && !format.equals("csv")) {
+            throw bad("--format must be 'table' or 'csv', got '" + format + "'");
+        }
+        if (!transport.startsWith("loopback:")) {
+            throw bad("--transport '" + transport + "': only loopback: is available in this build");
+        }
+        if (memlock != null && memlock < 4096) {
+            throw bad("--memlock must be at least 4096 bytes, got " + memlock);
+        }
+        return new PressureRun.Settings(transport, e, w, p, b, d, ws, n, seed, traceOnly);
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * Runs this same sweep in a child JVM as uid 65534 without CAP_IPC_LOCK under
+     * {@code prlimit --memlock}, from a world-readable copy of this jar, then moves its results here.
+     */
+    private int runUnprivileged() throws IOException, InterruptedException {
+        Path jar = Path.of(PressureCommand.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        if (!Files.isRegularFile(jar)) {
+            throw bad("--memlock needs the packed jar (run ./unetmm pressure ...): not found at " + jar);
+        }
+        Path work = Files.createTempDirectory("unetmm-memlock-");
+        try {
+            Path copy = work.resolve("unetmm.jar");
+            Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
+            Path childResults = work.resolve("results");
+            Files.createDirectories(childResults);
+            for (Path p : List.of(work, copy, childResults)) {
+                p.toFile().setReadable(true, false);
+                p.toFile().setExecutable(true, false);
+            }
+            childResults.toFile().setWritable(true, false);
+            List<String> command = new ArrayList<>(List.of("prlimit", "--memlock=" + memlock + ":" + memlock, "setpriv",
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.awt.headless=true", "-jar",
+                    copy.toString()));
+            List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                if (a.equals("--memlock") || a.equals("--results")) {
+                    args.remove(i + 1);
+                    args.remove(i--);
+                } else if (a.startsWith("--memlock=") || a.startsWith("--results=")) {
+                    args.remove(i--);
+                }
+            }
+            command.addAll(args);
+            command.add("--results");
+            command.add(childResults.toString());
+            System.err.println("unetmm: re-running as uid 65534 under RLIMIT_MEMLOCK=" + memlock + " bytes");
+            Process child = new ProcessBuilder(command).inheritIO().start();
+            if (!child.waitFor(2, TimeUnit.HOURS)) {
+                child.destroyForcibly();
+                throw new IllegalStateException("the unprivileged run did not finish in 2 hours");
+            }
+            int code = child.exitValue();
+            try (var dirs = Files.list(childResults)) {
+                for (Path d : dirs.toList()) {
+                    Files.createDirectories(results);
+                    Path target = results.resolve(d.getFileName() + "-memlock-" + memlock);
+                    copyTree(d, target);
+                    System.err.println("unetmm: results of the unprivileged run in " + target);
+                }
+            }
+            return code;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static Map<String, Object> configuration(PressureRun.Settings s) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("transport", s.transport());
+        c.put("tlbEntries", s.tlbEntries());
+        c.put("tlbWays", s.tlbWays());
+        c.put("policies", s.policies().stream().map(Enum::name).toList());
+        c.put("budgets", s.budgets().stream().map(b -> b == Long.MAX_VALUE ? "process" : Long.toString(b)).toList());
+        c.put("distributions", s.distributions());
+        c.put("workingSets", s.workingSets());
+        c.put("accesses", s.accesses());
+        c.put("seed", s.seed());
+        c.put("traceOnly", s.traceOnly());
+        return c;
+    }
+
+    /** Hit rate vs working set: a line per (entries, policy, distribution), OPT dashed. */
+    static void chart(List<PressurePoint> points, Path file) throws IOException {
+        Map<String, XYSeries> series = new LinkedHashMap<>();
+        for (PressurePoint p : points) {
+            String key = p.tlbEntries() + "e " + p.distribution() + " ";
+            series.computeIfAbsent(key + p.policy(), XYSeries::new).addOrUpdate(p.workingSetPages(), p.tlbHitRate());
+            series.computeIfAbsent(key + "OPT", XYSeries::new).addOrUpdate(p.workingSetPages(), p.optHitRate());
+        }
+        XYSeriesCollection data = new XYSeriesCollection();
+        series.values().forEach(data::addSeries);
+        LogAxis x = new LogAxis("working set (pages)");
+        x.setBase(2);
+        x.setTickUnit(new NumberTickUnit(1));
+        x.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        NumberAxis y = new NumberAxis("TLB hit rate");
+        y.setRange(0, 1.02);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            boolean opt = data.getSeriesKey(i).toString().endsWith("OPT");
+            renderer.setSeriesStroke(i, opt ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                    new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
+        }
+        JFreeChart chart = new JFreeChart("unetmm pressure: TLB hit rate vs working set (OPT dashed)",
+                JFreeChart.DEFAULT_TITLE_FONT, new XYPlot(data, x, y, renderer), true);
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, 620);
+    }
+}

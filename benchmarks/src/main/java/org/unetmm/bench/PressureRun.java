@@ -1,0 +1,184 @@
+package org.unetmm.bench;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.unetmm.Channel;
+import org.unetmm.Completion;
+import org.unetmm.Endpoint;
+import org.unetmm.EndpointConfig;
+import org.unetmm.Nic;
+import org.unetmm.NicConfig;
+import org.unetmm.ProgressMode;
+import org.unetmm.SendPath;
+import org.unetmm.SendStatus;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinBudget;
+import org.unetmm.pinning.PinCacheConfig;
+import org.unetmm.pinning.PinStats;
+import org.unetmm.pinning.ProcessStatus;
+import org.unetmm.tlb.ReplacementPolicy;
+import org.unetmm.tlb.TlbConfig;
+import org.unetmm.tlb.TlbStats;
+import org.unetmm.tlb.trace.BeladyOpt;
+import org.unetmm.tlb.trace.PageTrace;
+import org.unetmm.tlb.trace.TraceResult;
+import org.unetmm.tlb.trace.TraceRunner;
+
+/**
+ * The measurement behind {@code unetmm pressure}: every combination of TLB entries × ways ×
+ * policy × pin budget × distribution × working-set size. A point replays one seeded page trace
+ * either as real traffic (default) — one page-sized PINNED message per access, from the page the
+ * trace names, on the loopback wire between two NICs so the sending NIC's TLB sees only the send
+ * side — or, with {@code trace-only}, straight against a TLB over a pin cache
+ * ({@link TraceRunner}). OPT's hit rate for the same trace and capacity is computed beside it.
+ */
+public final class PressureRun {
+    /** What to sweep; validated by the command. */
+    public record Settings(String transport, List<Integer> tlbEntries, List<Integer> tlbWays,
+                           List<ReplacementPolicy> policies, List<Long> budgets, List<String> distributions,
+                           List<Integer> workingSets, int accesses, long seed, boolean traceOnly) {
+        int points() {
+            return tlbEntries.size() * tlbWays.size() * policies.size() * budgets.size() * distributions.size()
+                    * workingSets.size();
+        }
+    }
+
+    private static final long PAGE = NativeMemory.pageSize();
+    private final Settings settings;
+    private final Consumer<String> progress;
+
+    public PressureRun(Settings settings, Consumer<String> progress) {
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    public List<PressurePoint> run() {
+        List<PressurePoint> points = new ArrayList<>();
+        int total = settings.points();
+        int done = 0;
+        for (int entries : settings.tlbEntries()) {
+            for (int ways : settings.tlbWays()) {
+                for (ReplacementPolicy policy : settings.policies()) {
+                    for (long budget : settings.budgets()) {
+                        for (String distribution : settings.distributions()) {
+                            for (int workingSet : settings.workingSets()) {
+                                progress.accept(String.format("[%d/%d] TLB %d×%d-way %s, budget %s, %s over %d pages",
+                                        ++done, total, entries / ways, ways, policy,
+                                        budget == Long.MAX_VALUE ? "unlimited" : budget + " B", distribution, workingSet));
+                                PageTrace trace = trace(distribution, workingSet, settings.accesses(), settings.seed());
+                                TlbConfig tlb = new TlbConfig(entries / ways, ways, policy, settings.seed());
+                                points.add(settings.traceOnly() ? traceOnly(trace, tlb, budget, distribution, workingSet)
+                                        : traffic(trace, tlb, budget, distribution, workingSet));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return points;
+    }
+
+    static PageTrace trace(String distribution, int pages, int length, long seed) {
+        if (distribution.equals("uniform")) {
+            return PageTrace.uniform(1, pages, length, seed);
+        }
+        if (distribution.equals("sequential")) {
+            return PageTrace.sequential(1, pages, length, seed);
+        }
+        if (distribution.equals("loop")) {
+            return PageTrace.loop(1, pages, pages, length, seed);
+        }
+        if (distribution.startsWith("zipf")) {
+            double theta = distribution.contains(":") ? Double.parseDouble(distribution.substring(distribution.indexOf(':') + 1)) : 0.99;
+            return PageTrace.zipf(1, pages, theta, length, seed);
+        }
+        throw new IllegalArgumentException("unknown distribution '" + distribution
+                + "': use uniform, zipf[:theta], sequential or loop");
+    }
+
+    private PressurePoint traceOnly(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet) {
+        PinBudget pinBudget = budget == Long.MAX_VALUE ? PinBudget.fromProcess() : PinBudget.ofBytes(budget);
+        long before = ProcessStatus.vmLckBytes();
+        TraceResult r = TraceRunner.run(trace, tlb, PinCacheConfig.builder().budget(pinBudget).build());
+        return new PressurePoint("trace", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution, workingSet,
+                r.accesses(), r.tlbHitRate(), r.optHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(), r.unpinsPerAccess(),
+                r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, r.peakPinnedBytes(),
+                r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before));
+    }
+
+    private PressurePoint traffic(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet) {
+        PinBudget pinBudget = budget == Long.MAX_VALUE ? PinBudget.fromProcess() : PinBudget.ofBytes(budget);
+        long baseline = ProcessStatus.vmLckBytes();
+        long vmLckPeak = 0;
+        NicConfig sendConfig = NicConfig.builder().transport(settings.transport()).progressMode(ProgressMode.CALLER)
+                .tlb(tlb.sets(), tlb.ways(), tlb.policy()).seed(tlb.seed()).pinBudget(pinBudget).build();
+        NicConfig receiveConfig = NicConfig.builder().transport(settings.transport()).progressMode(ProgressMode.CALLER).build();
+        NativeBuffer workingMemory = NativeMemory.allocate((int) (workingSet * PAGE));
+        ByteBuffer memory = workingMemory.buffer();
+        for (int page = 0; page < workingSet; page++) {
+            memory.putLong((int) (page * PAGE), page);
+        }
+        try (Nic sender = Nic.open(sendConfig); Nic receiver = Nic.open(receiveConfig)) {
+            Endpoint out = sender.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint in = receiver.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Channel channel = out.openChannel();
+            Channel back = in.openChannel();
+            channel.connect(back.address());
+            back.connect(channel.address());
+            ByteBuffer target = ByteBuffer.allocateDirect((int) PAGE).order(memory.order());
+            TlbStats tlbBefore = sender.tlb().stats();
+            PinStats pinsBefore = sender.pinCache().stats();
+            long start = System.nanoTime();
+            for (int i = 0; i < trace.length(); i++) {
+                in.postReceive(target, i);
+                int page = trace.page(i);
+                if (out.send(channel, memory, (int) (page * PAGE), (int) PAGE, SendPath.PINNED, i) != SendStatus.ACCEPTED) {
+                    throw new IllegalStateException("send not accepted at access " + i);
+                }
+                boolean sent = false;
+                boolean received = false;
+                while (!(sent && received)) {
+                    sender.progress();
+                    receiver.progress();
+                    Completion c;
+                    while ((c = out.poll()) != null) {
+                        if (!c.isSuccess()) {
+                            throw new IllegalStateException("send failed at access " + i + ": " + c);
+                        }
+                        sent = true;
+                    }
+                    while ((c = in.poll()) != null) {
+                        if (!c.isSuccess() || target.getLong(0) != page) {
+                            throw new IllegalStateException("receive failed or wrong page at access " + i + ": " + c);
+                        }
+                        received = true;
+                    }
+                }
+                if ((i & 1023) == 0) {
+                    vmLckPeak = Math.max(vmLckPeak, ProcessStatus.vmLckBytes() - baseline);
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            vmLckPeak = Math.max(vmLckPeak, ProcessStatus.vmLckBytes() - baseline);
+            TlbStats t = sender.tlb().stats();
+            PinStats p = sender.pinCache().stats();
+            long hits = t.hits() - tlbBefore.hits();
+            long misses = t.misses() - tlbBefore.misses();
+            long cacheHits = p.hits() - pinsBefore.hits();
+            long cacheMisses = p.misses() - pinsBefore.misses();
+            long messages = trace.length();
+            return new PressurePoint("traffic", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution,
+                    workingSet, messages, (double) hits / Math.max(1, hits + misses), BeladyOpt.hitRate(trace, tlb.entries()),
+                    cacheHits + cacheMisses == 0 ? Double.NaN : (double) cacheHits / (cacheHits + cacheMisses),
+                    (double) (p.lockCalls() - pinsBefore.lockCalls()) / messages,
+                    (double) (p.unlockCalls() - pinsBefore.unlockCalls()) / messages,
+                    t.missLatency().getValueAtPercentile(50), t.missLatency().getValueAtPercentile(99),
+                    messages / seconds, p.peakPinnedBytes(), vmLckPeak);
+        } finally {
+            workingMemory.close();
+        }
+    }
+}
