@@ -1,0 +1,34 @@
+package org.unetmm.tlb;
+
+import java.nio.ByteBuffer;
+import org.unetmm.pinning.NativeMemory;
+
+/**
+ * The trap into the kernel: called by the {@link Tlb} when a lookup or prefetch misses, on the
+ * thread that looked up and without any TLB lock held. It makes the page translatable (for the
+ * real NIC: pins it) and returns its {@link Translation}, whose pin the TLB then owns.
+ *
+ * <p>A shootdown may run while the handler does; the TLB then discards the returned translation
+ * (releasing its pin) and calls the handler again, so a handler must be repeatable. It may throw
+ * (budget exhausted, bad address); the TLB then inserts nothing and the lookup throws the same.
+ *
+ * @see PinningMissHandler the handler backed by the pin cache
+ */
+@FunctionalInterface
+public interface MissHandler {
+    /**
+     * @param context     the TLB context of the lookup
+     * @param owner       the buffer the lookup said holds the address (consulted only on a miss)
+     * @param pageAddress the address of the first byte of the missing page (page-aligned)
+     * @return the page's translation; never {@code null}
+     */
+    Translation onMiss(int context, ByteBuffer owner, long pageAddress);
+
+    /**
+     * A handler that pins nothing and translates each page to its own virtual page number, for
+     * trace-only and model runs where only hit and miss matter. Ignores the owner (may be null).
+     */
+    static MissHandler unpinned() {
+        return (context, owner, pageAddress) -> new Translation(pageAddress / NativeMemory.pageSize(), null);
+    }
+}

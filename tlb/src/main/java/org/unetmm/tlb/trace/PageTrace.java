@@ -1,0 +1,233 @@
+package org.unetmm.tlb.trace;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * A finite, seeded stream of page accesses: access {@code i} touches page {@link #page(int)} of
+ * context {@link #context(int)}. Pages are numbered within a context's region of {@link #pages()}
+ * pages; {@link TraceRunner} maps them onto real pages of real mmap'd memory, one region per
+ * context, and a model run onto page numbers alone. Immutable; the same factory arguments give
+ * the same trace on every JVM ({@link SplittableRandom}).
+ *
+ * <p>The shapes, each with one generator per context, the context of each access drawn uniformly:
+ * <ul>
+ *   <li>{@link #uniform}: every page equally likely; no locality, the floor of every policy;</li>
+ *   <li>{@link #zipf}: page of popularity rank r with probability ∝ 1/r^θ (θ = 0.99 is YCSB's
+ *       default skew; Cooper et al., SoCC 2010), ranks scattered over the region by a seeded
+ *       permutation so hot pages do not share sets by construction;</li>
+ *   <li>{@link #sequential}: a sweep over the whole region in address order, from a seeded start,
+ *       wrapping: LRU's worst case once the region exceeds the TLB;</li>
+ *   <li>{@link #loop}: a working set of seeded pages visited in a fixed order, again and again:
+ *       the loop that fits hits after its first pass, the loop one page too large misses always
+ *       under LRU.</li>
+ * </ul>
+ */
+public final class PageTrace {
+    private final String name;
+    private final int contexts;
+    private final int pages;
+    private final int[] contextOf;
+    private final int[] pageOf;
+
+    private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf) {
+        this.name = name;
+        this.contexts = contexts;
+        this.pages = pages;
+        this.contextOf = contextOf;
+        this.pageOf = pageOf;
+    }
+
+    /** A given sequence of accesses (tests, recorded traces); contexts may be {@code null} for one context. */
+    public static PageTrace of(String name, int[] contexts, int[] pages) {
+        if (pages == null || (contexts != null && contexts.length != pages.length)) {
+            throw new IllegalArgumentException("a trace needs a page per access and, if given, a context per access"
+                    + " (arrays of equal length)");
+        }
+        int[] ctx = contexts == null ? new int[pages.length] : contexts.clone();
+        int maxContext = 0;
+        int maxPage = 0;
+        for (int i = 0; i < pages.length; i++) {
+            if (ctx[i] < 0 || pages[i] < 0) {
+                throw new IllegalArgumentException("access " + i + " has context " + ctx[i] + ", page " + pages[i]
+                        + ": contexts and pages are numbered from 0");
+            }
+            maxContext = Math.max(maxContext, ctx[i]);
+            maxPage = Math.max(maxPage, pages[i]);
+        }
+        return new PageTrace(name, maxContext + 1, maxPage + 1, ctx, pages.clone());
+    }
+
+    /** Every page of each context's region equally likely. */
+    public static PageTrace uniform(int contexts, int pages, int length, long seed) {
+        check(contexts, pages, length);
+        SplittableRandom random = new SplittableRandom(seed);
+        return generate("uniform(pages=" + pages + ")", contexts, pages, length, random,
+                (context, r) -> r.nextInt(pages));
+    }
+
+    /** Page of popularity rank r (1-based) with probability ∝ 1/r^θ; θ = 0 is uniform. */
+    public static PageTrace zipf(int contexts, int pages, double theta, int length, long seed) {
+        check(contexts, pages, length);
+        if (!(theta >= 0) || Double.isInfinite(theta)) {
+            throw new IllegalArgumentException("zipf skew θ must be a finite number ≥ 0, got " + theta
+                    + ": 0 is uniform, 0.99 is YCSB's default");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] cdf = zipfCdf(pages, theta);
+        int[][] rankToPage = new int[contexts][];
+        for (int c = 0; c < contexts; c++) {
+            rankToPage[c] = permutation(pages, random);
+        }
+        return generate(String.format("zipf(θ=%.2f, pages=%d)", theta, pages), contexts, pages, length, random,
+                (context, r) -> rankToPage[context][rank(cdf, r.nextDouble())]);
+    }
+
+    /** A wrapping sweep over the whole region in address order, from a seeded start page. */
+    public static PageTrace sequential(int contexts, int pages, int length, long seed) {
+        check(contexts, pages, length);
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] cursor = new int[contexts];
+        for (int c = 0; c < contexts; c++) {
+            cursor[c] = random.nextInt(pages);
+        }
+        return generate("sequential(pages=" + pages + ")", contexts, pages, length, random, (context, r) -> {
+            int page = cursor[context];
+            cursor[context] = page + 1 == pages ? 0 : page + 1;
+            return page;
+        });
+    }
+
+    /** A working set of {@code workingSet} seeded pages of the region, visited in a fixed order, repeatedly. */
+    public static PageTrace loop(int contexts, int pages, int workingSet, int length, long seed) {
+        check(contexts, pages, length);
+        if (workingSet < 1 || workingSet > pages) {
+            throw new IllegalArgumentException("loop working set must be between 1 and the region's " + pages
+                    + " pages, got " + workingSet + ": enlarge the region or shrink the working set");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        int[][] order = new int[contexts][];
+        int[] cursor = new int[contexts];
+        for (int c = 0; c < contexts; c++) {
+            order[c] = Arrays.copyOf(permutation(pages, random), workingSet);
+        }
+        return generate("loop(working set=" + workingSet + ", pages=" + pages + ")", contexts, pages, length, random,
+                (context, r) -> {
+                    int at = cursor[context];
+                    cursor[context] = at + 1 == workingSet ? 0 : at + 1;
+                    return order[context][at];
+                });
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Contexts the accesses use: 0 to contexts() - 1. */
+    public int contexts() {
+        return contexts;
+    }
+
+    /** Pages in each context's region: accesses touch pages 0 to pages() - 1. */
+    public int pages() {
+        return pages;
+    }
+
+    public int length() {
+        return pageOf.length;
+    }
+
+    public int context(int access) {
+        return contextOf[access];
+    }
+
+    public int page(int access) {
+        return pageOf[access];
+    }
+
+    /** (context, page) of an access as one number, distinct per pair: the key models and OPT use. */
+    public long key(int access) {
+        return ((long) contextOf[access] << 32) | pageOf[access];
+    }
+
+    /** Distinct (context, page) pairs the trace touches: its footprint. */
+    public int distinctPages() {
+        long[] keys = new long[length()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = key(i);
+        }
+        return (int) Arrays.stream(keys).distinct().count();
+    }
+
+    @Override
+    public String toString() {
+        return name + " × " + length() + " accesses" + (contexts > 1 ? ", " + contexts + " contexts" : "");
+    }
+
+    // ------------------------------------------------------------------ generation
+
+    private interface PageSource {
+        int next(int context, SplittableRandom random);
+    }
+
+    private static PageTrace generate(String name, int contexts, int pages, int length, SplittableRandom random,
+                                      PageSource source) {
+        int[] contextOf = new int[length];
+        int[] pageOf = new int[length];
+        for (int i = 0; i < length; i++) {
+            int context = contexts == 1 ? 0 : random.nextInt(contexts);
+            contextOf[i] = context;
+            pageOf[i] = source.next(context, random);
+        }
+        return new PageTrace(name, contexts, pages, contextOf, pageOf);
+    }
+
+    private static void check(int contexts, int pages, int length) {
+        if (contexts < 1) {
+            throw new IllegalArgumentException("a trace needs at least one context, got " + contexts);
+        }
+        if (pages < 1) {
+            throw new IllegalArgumentException("a trace's region needs at least one page, got " + pages);
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("trace length must not be negative, got " + length);
+        }
+    }
+
+    /** Fisher–Yates shuffle of 0..n-1. */
+    private static int[] permutation(int n, SplittableRandom random) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    /** Cumulative probabilities of ranks 0..n-1 (rank r+1 weighs 1/(r+1)^θ), the last exactly 1. */
+    private static double[] zipfCdf(int n, double theta) {
+        double[] cdf = new double[n];
+        double sum = 0;
+        for (int r = 0; r < n; r++) {
+            sum += Math.pow(r + 1, -theta);
+            cdf[r] = sum;
+        }
+        for (int r = 0; r < n; r++) {
+            cdf[r] /= sum;
+        }
+        cdf[n - 1] = 1.0;
+        return cdf;
+    }
+
+    /** The first rank whose cumulative probability exceeds u (inverse transform sampling). */
+    private static int rank(double[] cdf, double u) {
+        int at = Arrays.binarySearch(cdf, u);
+        int rank = at >= 0 ? at + 1 : -at - 1;
+        return Math.min(rank, cdf.length - 1);
+    }
+}

@@ -1,0 +1,267 @@
+package org.unetmm.tlb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.unetmm.pinning.NativeMemory;
+
+/**
+ * The TLB against reference models, access for access: a miss is a call of the miss handler, so
+ * the TLB's hit/miss sequence is observable without its internals. Traces mix contexts, skewed
+ * and uniform pages, and shootdowns of random ranges; each seed is in every assertion message.
+ */
+@Timeout(120)
+class TlbReferenceModelTest {
+    private static final long PAGE = NativeMemory.pageSize();
+    /** First page of the model address space: page-aligned, far from zero. */
+    private static final long BASE_PAGE = 1L << 20;
+    private static final int STEPS = Integer.getInteger("unetmm.test.steps", 10_000);
+
+    /** A miss handler that pins nothing and counts its calls: calls == misses. */
+    private static final class CountingHandler implements MissHandler {
+        long calls;
+
+        @Override
+        public Translation onMiss(int context, java.nio.ByteBuffer owner, long pageAddress) {
+            calls++;
+            return new Translation(pageAddress / PAGE, null);
+        }
+    }
+
+    /** What a model of the TLB must answer. */
+    private interface Model {
+        boolean access(int context, long page);
+
+        void invalidate(int context, long firstPage, long endPage);
+    }
+
+    /** LRU over one set of {@code capacity} entries: a LinkedHashMap in access order. */
+    private static final class LruSet {
+        private final int capacity;
+        private final LinkedHashMap<List<Long>, Boolean> entries = new LinkedHashMap<>(16, 0.75f, true);
+
+        LruSet(int capacity) {
+            this.capacity = capacity;
+        }
+
+        boolean access(List<Long> key) {
+            if (entries.get(key) != null) {
+                return true;
+            }
+            if (entries.size() == capacity) {
+                Iterator<List<Long>> eldest = entries.keySet().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+            entries.put(key, Boolean.TRUE);
+            return false;
+        }
+
+        void invalidate(int context, long firstPage, long endPage) {
+            entries.keySet().removeIf(k -> k.get(0) == context && k.get(1) >= firstPage && k.get(1) < endPage);
+        }
+    }
+
+    /** Per-set LRU: the set of a page from TlbConfig.setOf, each set an LruSet of `ways`. */
+    private static Model lruModel(TlbConfig config) {
+        LruSet[] sets = new LruSet[config.sets()];
+        for (int s = 0; s < sets.length; s++) {
+            sets[s] = new LruSet(config.ways());
+        }
+        return new Model() {
+            @Override
+            public boolean access(int context, long page) {
+                return sets[config.setOf(context, page)].access(List.of((long) context, page));
+            }
+
+            @Override
+            public void invalidate(int context, long firstPage, long endPage) {
+                for (LruSet set : sets) {
+                    set.invalidate(context, firstPage, endPage);
+                }
+            }
+        };
+    }
+
+    /**
+     * CLOCK as a textbook would write it, per set: ways of (valid, key, reference bit) and a hand.
+     * A vacant way (lowest first) is filled without moving the hand; otherwise the hand sweeps,
+     * clearing bits, to the first clear one, replaces it, and moves one past. A fill sets the bit.
+     */
+    private static Model clockModel(TlbConfig config) {
+        int ways = config.ways();
+        boolean[][] valid = new boolean[config.sets()][ways];
+        long[][] contexts = new long[config.sets()][ways];
+        long[][] pages = new long[config.sets()][ways];
+        boolean[][] referenced = new boolean[config.sets()][ways];
+        int[] hands = new int[config.sets()];
+        return new Model() {
+            @Override
+            public boolean access(int context, long page) {
+                int s = config.setOf(context, page);
+                for (int w = 0; w < ways; w++) {
+                    if (valid[s][w] && contexts[s][w] == context && pages[s][w] == page) {
+                        referenced[s][w] = true;
+                        return true;
+                    }
+                }
+                int way = -1;
+                for (int w = 0; w < ways && way < 0; w++) {
+                    if (!valid[s][w]) {
+                        way = w;
+                    }
+                }
+                while (way < 0) {
+                    int h = hands[s];
+                    hands[s] = (h + 1) % ways;
+                    if (referenced[s][h]) {
+                        referenced[s][h] = false;
+                    } else {
+                        way = h;
+                    }
+                }
+                valid[s][way] = true;
+                contexts[s][way] = context;
+                pages[s][way] = page;
+                referenced[s][way] = true;
+                return false;
+            }
+
+            @Override
+            public void invalidate(int context, long firstPage, long endPage) {
+                for (int s = 0; s < valid.length; s++) {
+                    for (int w = 0; w < ways; w++) {
+                        if (valid[s][w] && contexts[s][w] == context && pages[s][w] >= firstPage && pages[s][w] < endPage) {
+                            valid[s][w] = false;
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    /**
+     * Replays a random trace against the TLB and the model and fails at the first access where
+     * they disagree. Pages come from a region of {@code regionPages}: some skewed toward a hot
+     * few, some uniform; about one step in {@code shootdownEvery} is a shootdown of a small range.
+     */
+    private static void agree(TlbConfig config, Model model, long seed, int regionPages, int shootdownEvery) {
+        SplittableRandom random = new SplittableRandom(seed);
+        CountingHandler handler = new CountingHandler();
+        try (Tlb tlb = new Tlb(config, handler)) {
+            int[] contexts = {tlb.openContext(), tlb.openContext(), tlb.openContext()};
+            for (int step = 0; step < STEPS; step++) {
+                int context = contexts[random.nextInt(random.nextInt(4) == 0 ? 3 : 1)];
+                if (shootdownEvery > 0 && random.nextInt(shootdownEvery) == 0) {
+                    long first = BASE_PAGE + random.nextInt(regionPages);
+                    long count = 1 + random.nextInt(4);
+                    tlb.invalidate(context, first * PAGE + random.nextInt((int) PAGE), (count - 1) * PAGE + 1);
+                    model.invalidate(context, first, first + count);
+                    continue;
+                }
+                int hot = Math.max(1, config.entries() / 2);
+                long page = BASE_PAGE + (random.nextBoolean() ? random.nextInt(Math.min(hot, regionPages))
+                        : random.nextInt(regionPages));
+                long before = handler.calls;
+                tlb.lookup(context, null, page * PAGE + random.nextInt((int) PAGE));
+                boolean tlbHit = handler.calls == before;
+                boolean modelHit = model.access(context, page);
+                assertThat(tlbHit)
+                        .as("seed %d, %s, step %d: context %d page %d: TLB %s but model %s", seed, config, step,
+                                context, page, tlbHit ? "hit" : "missed", modelHit ? "hit" : "missed")
+                        .isEqualTo(modelHit);
+            }
+            assertThat(tlb.stats().misses()).as("seed %d, %s", seed, config).isEqualTo(handler.calls);
+        }
+    }
+
+    @Test
+    void fullyAssociativeLruAgreesWithLinkedHashMapAccessForAccess() {
+        for (long seed = 1; seed <= 4; seed++) {
+            for (int entries : new int[] {1, 7, 64}) {
+                TlbConfig config = TlbConfig.fullyAssociative(entries, ReplacementPolicy.LRU);
+                agree(config, lruModel(config), seed, entries * 3, 0);
+            }
+        }
+    }
+
+    @Test
+    void fullyAssociativeLruAgreesWithModelAcrossShootdowns() {
+        for (long seed = 11; seed <= 14; seed++) {
+            TlbConfig config = TlbConfig.fullyAssociative(32, ReplacementPolicy.LRU);
+            agree(config, lruModel(config), seed, 80, 10);
+        }
+    }
+
+    @Test
+    void setAssociativeLruAgreesWithPerSetModel() {
+        List<TlbConfig> configs = new ArrayList<>();
+        configs.add(TlbConfig.builder().sets(16).ways(4).build());
+        configs.add(TlbConfig.builder().sets(5).ways(3).build());
+        configs.add(TlbConfig.directMapped(64));
+        configs.add(TlbConfig.builder().entries(64).ways(8).build());
+        for (long seed = 21; seed <= 23; seed++) {
+            for (TlbConfig config : configs) {
+                agree(config, lruModel(config), seed, config.entries() * 3, 12);
+            }
+        }
+    }
+
+    @Test
+    void clockAgreesWithStraightforwardClockModel() {
+        List<TlbConfig> configs = List.of(
+                TlbConfig.fullyAssociative(16, ReplacementPolicy.CLOCK),
+                TlbConfig.builder().sets(8).ways(4).policy(ReplacementPolicy.CLOCK).build(),
+                TlbConfig.builder().sets(3).ways(5).policy(ReplacementPolicy.CLOCK).build());
+        for (long seed = 31; seed <= 33; seed++) {
+            for (TlbConfig config : configs) {
+                agree(config, clockModel(config), seed, config.entries() * 3, 0);
+                agree(config, clockModel(config), seed + 100, config.entries() * 3, 9);
+            }
+        }
+    }
+
+    @Test
+    void directMappedIsTheSameUnderEveryPolicy() {
+        for (ReplacementPolicy policy : ReplacementPolicy.values()) {
+            TlbConfig config = TlbConfig.builder().entries(32).ways(1).policy(policy).build();
+            agree(config, lruModel(config), 41, 100, 15);
+        }
+    }
+
+    @Test
+    void randomPolicyGivesTheSameVictimsForTheSameSeed() {
+        TlbConfig config = TlbConfig.builder().entries(16).ways(16).policy(ReplacementPolicy.RANDOM).seed(77).build();
+        long[] first = missSequence(config, 5);
+        long[] second = missSequence(config, 5);
+        assertThat(second).as("RANDOM with seed 77, trace seed 5").isEqualTo(first);
+        long[] otherSeed = missSequence(TlbConfig.builder().entries(16).ways(16)
+                .policy(ReplacementPolicy.RANDOM).seed(78).build(), 5);
+        assertThat(otherSeed).as("RANDOM with seeds 77 and 78 should choose different victims somewhere")
+                .isNotEqualTo(first);
+    }
+
+    /** Bit i: whether access i missed, for a seeded uniform trace. */
+    private static long[] missSequence(TlbConfig config, long traceSeed) {
+        SplittableRandom random = new SplittableRandom(traceSeed);
+        CountingHandler handler = new CountingHandler();
+        long[] bits = new long[(STEPS + 63) / 64];
+        try (Tlb tlb = new Tlb(config, handler)) {
+            int context = tlb.openContext();
+            for (int i = 0; i < STEPS; i++) {
+                long before = handler.calls;
+                tlb.lookup(context, null, (BASE_PAGE + random.nextInt(40)) * PAGE);
+                if (handler.calls != before) {
+                    bits[i >>> 6] |= 1L << i;
+                }
+            }
+        }
+        return bits;
+    }
+}
