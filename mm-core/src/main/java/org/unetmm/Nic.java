@@ -9,6 +9,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.unetmm.pinning.PageTranslator;
 import org.unetmm.pinning.PinBudget;
+import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinCacheConfig;
 import org.unetmm.spi.FrameHeader;
@@ -152,7 +153,25 @@ public final class Nic implements AutoCloseable {
         engine.lock();
         try {
             checkOpen();
-            Endpoint endpoint = new Endpoint(this, endpointConfig, tlb.openContext());
+            int context = tlb.openContext();
+            Endpoint endpoint;
+            try {
+                endpoint = new Endpoint(this, endpointConfig, context);
+            } catch (PinBudgetExceededException e) {
+                // the segment must be pinned now; the TLB's translations hold pins that can be given up
+                for (Endpoint other : endpoints) {
+                    tlb.invalidateContext(other.context);
+                }
+                try {
+                    endpoint = new Endpoint(this, endpointConfig, context);
+                } catch (RuntimeException again) {
+                    tlb.closeContext(context);
+                    throw again;
+                }
+            } catch (RuntimeException e) {
+                tlb.closeContext(context);
+                throw e;
+            }
             Endpoint[] grown = Arrays.copyOf(endpoints, endpoints.length + 1);
             grown[grown.length - 1] = endpoint;
             endpoints = grown;

@@ -35,7 +35,10 @@ public final class SegmentAllocator {
         }
         int position = (int) (allocated % size);
         long skip = position + length > size ? size - position : 0;
-        if (allocated + skip + length - freed > size) {
+        long done = freed;
+        // an empty segment takes any message that fits it, the skipped tail included; otherwise the
+        // message, placed after the skip, must end within one segment length of the oldest live byte
+        if (allocated != done && allocated + skip + length - done > size) {
             return -1;
         }
         allocated += skip;

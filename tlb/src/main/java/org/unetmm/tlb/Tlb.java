@@ -12,6 +12,7 @@ import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PageTranslator;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
+import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinListener;
 import org.unetmm.tlb.internal.Replacement;
 import org.unetmm.tlb.internal.TranslationTable;
@@ -111,6 +112,8 @@ public final class Tlb implements AutoCloseable {
     private long evictions;
     private long shootdowns;
     private long retries;
+    /** Where the next search for a translation to give up under pin-budget pressure starts. */
+    private int shedCursor;
     /** The miss in flight: announced before the handler runs, marked by an overlapping shootdown. */
     private boolean missPending;
     private int pendingContext;
@@ -263,6 +266,19 @@ public final class Tlb implements AutoCloseable {
                     throw new IllegalStateException(missHandler + " returned null for the page at 0x"
                             + Long.toHexString(page << PAGE_SHIFT) + ": a MissHandler returns a Translation or throws");
                 }
+            } catch (PinBudgetExceededException e) {
+                PinHandle shed;
+                synchronized (lock) {
+                    shed = shedOne(context, page);
+                    if (shed == null) {
+                        missPending = false;
+                    }
+                }
+                if (shed == null) {
+                    throw e;
+                }
+                shed.release(); // its page goes idle in the pin cache, which can now unpin it to make room
+                continue;
             } catch (RuntimeException | Error e) {
                 synchronized (lock) {
                     missPending = false;
@@ -397,6 +413,41 @@ public final class Tlb implements AutoCloseable {
             }
         }
         return released;
+    }
+
+    /**
+     * Under pin-budget pressure (the kernel side cannot pin the missing page because pinned pages
+     * in use fill the budget, and the TLB's own entries hold most of them) the TLB gives up a
+     * translation so its pin can go: the victim of the missing page's set if that set is full
+     * (the insert would evict it anyway), else any valid entry, round robin. Returns the pin to
+     * release once the lock is dropped, or null when the TLB holds no pin to give up. Caller holds
+     * the lock.
+     */
+    private PinHandle shedOne(int context, long page) {
+        int victim = -1;
+        int set = config.setOf(context, page);
+        if (table.vacant(set) < 0) {
+            victim = replacement.victim(set);
+        }
+        int entries = table.entryCount();
+        if (victim < 0 || !table.isValid(victim) || pins[victim] == null) {
+            victim = -1;
+            for (int i = 0; i < entries; i++) {
+                int entry = (shedCursor + i) % entries;
+                if (table.isValid(entry) && pins[entry] != null) {
+                    victim = entry;
+                    shedCursor = entry + 1;
+                    break;
+                }
+            }
+        }
+        if (victim < 0) {
+            return null;
+        }
+        List<PinHandle> released = new ArrayList<>(1);
+        drop(victim, released);
+        evictions++;
+        return released.isEmpty() ? null : released.get(0);
     }
 
     /** Invalidates the entry, then takes its pin for release. Caller holds the lock. */

@@ -280,6 +280,34 @@ class LoopbackNicTest {
     }
 
     @Test
+    void messagesLargerThanThePinBudgetStillMoveTheTlbGivesUpPins() {
+        long page = org.unetmm.pinning.NativeMemory.pageSize();
+        long budget = 32 * page;
+        try (Nic small = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER)
+                .pinBudget(org.unetmm.pinning.PinBudget.ofBytes(budget)).tlb(64, 4, org.unetmm.tlb.ReplacementPolicy.LRU).build());
+             Endpoint x = small.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+             Endpoint y = small.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
+            Channel xy = x.openChannel();
+            Channel yx = y.openChannel();
+            xy.connect(yx.address());
+            yx.connect(xy.address());
+            int size = 1 << 20; // 256 pages each side, 16x the budget
+            for (int round = 0; round < 3; round++) {
+                ByteBuffer source = pattern(size, round);
+                ByteBuffer target = ByteBuffer.allocateDirect(size);
+                y.postReceive(target, round);
+                x.send(xy, source, 0, size, SendPath.PINNED, round);
+                assertThat(x.await(Duration.ofSeconds(10)).status()).isEqualTo(CompletionStatus.OK);
+                assertThat(y.await(Duration.ofSeconds(10)).status()).isEqualTo(CompletionStatus.OK);
+                assertThat(target).isEqualTo(source);
+                assertThat(small.pinCache().stats().peakPinnedBytes()).isLessThanOrEqualTo(budget);
+                assertThat(ProcessStatus.vmLckBytes() - baseline).as("the kernel agrees")
+                        .isEqualTo(small.pinCache().pinnedBytes() + nic.pinCache().pinnedBytes());
+            }
+        }
+    }
+
+    @Test
     void unknownTransportSchemeNamesTheKnownOnes() {
         assertThatThrownBy(() -> Nic.open(NicConfig.builder().transport("carrier-pigeon:x").build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("loopback:");

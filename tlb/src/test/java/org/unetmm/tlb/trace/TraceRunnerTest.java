@@ -54,11 +54,23 @@ class TraceRunnerTest {
     }
 
     @Test
-    void budgetTooSmallForTheTlbIsRefusedBeforeTheRun() {
+    void budgetBelowOnePageIsRefusedBeforeTheRun() {
         assertThatThrownBy(() -> TraceRunner.run(PageTrace.uniform(1, 10, 10, 1),
                 TlbConfig.fullyAssociative(64, ReplacementPolicy.LRU),
-                PinCacheConfig.builder().budgetBytes(64 * PAGE).build()))
+                PinCacheConfig.builder().budgetBytes(PAGE / 2).build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raise the budget to at least");
+    }
+
+    @Test
+    void budgetSmallerThanTheTlbReachShrinksTheTlbInsteadOfFailing() {
+        long budget = 16 * PAGE;
+        TraceResult result = TraceRunner.run(PageTrace.uniform(1, 40, 4000, 7),
+                TlbConfig.fullyAssociative(64, ReplacementPolicy.LRU), PinCacheConfig.builder().budgetBytes(budget).build());
+        assertThat(result.peakPinnedBytes()).as("pinned peak within the budget").isLessThanOrEqualTo(budget);
+        assertThat(result.kernelLockedBytes()).as("the kernel agrees").isEqualTo(result.libraryPinnedBytes());
+        assertThat(result.tlbHitRate()).as("at most 16 of 40 pages can stay translated")
+                .isLessThan(16.0 / 40 + 0.05).isLessThanOrEqualTo(result.optHitRate());
+        assertThat(result.tlbStats().evictions()).as("translations given up under pin pressure").isPositive();
     }
 
     @Test
