@@ -7,7 +7,9 @@ import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PageTranslator;
+import org.unetmm.pinning.PinInUseException;
 import org.unetmm.pinning.PinBudget;
 import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinCache;
@@ -41,7 +43,7 @@ import org.unetmm.tlb.TlbConfig;
 public final class Nic implements AutoCloseable {
     private static final AtomicInteger NIC_IDS = new AtomicInteger();
     private static final int SEND_BATCH = 64;
-    private static final long PAGE = org.unetmm.pinning.NativeMemory.pageSize();
+    private static final long PAGE = NativeMemory.pageSize();
 
     private final NicConfig config;
     private final PinCache pinCache;
@@ -55,6 +57,7 @@ public final class Nic implements AutoCloseable {
     private final Completion upcall = new Completion();
     private final long[] drops = new long[DropReason.values().length];
     private final ArrayDeque<Integer> freeTags = new ArrayDeque<>();
+    private final NativeMemory.FreeListener freeGuard = this::refuseFreeInFlight;
     private final Thread thread;
     private volatile Endpoint[] endpoints = new Endpoint[0];
     private Channel[] tags = new Channel[64];
@@ -87,6 +90,7 @@ public final class Nic implements AutoCloseable {
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
         transport.start(new Receiver());
+        NativeMemory.addFreeListener(freeGuard);
         if (config.progressMode() == ProgressMode.NIC_THREAD) {
             running = true;
             thread = new Thread(this::runEngine, "unetmm-nic-" + NIC_IDS.incrementAndGet());
@@ -707,7 +711,7 @@ public final class Nic implements AutoCloseable {
     void prefetch(Endpoint ep, ByteBuffer buffer, int offset, int length) {
         engine.lock();
         try {
-            tlb.prefetch(ep.context, buffer, org.unetmm.pinning.NativeMemory.address(buffer) + offset, length);
+            tlb.prefetch(ep.context, buffer, NativeMemory.address(buffer) + offset, length);
         } finally {
             engine.unlock();
         }
@@ -745,6 +749,47 @@ public final class Nic implements AutoCloseable {
             endpoints = remaining;
         } finally {
             engine.unlock();
+        }
+    }
+
+    /**
+     * Freeing library-allocated memory that a queued send reads or a posted receive will write is
+     * refused (DESIGN §3: freeing waits for, or refuses, in-flight use): the buffer is the NIC's
+     * until its completion, and unmapping it under the NIC would crash the JVM, not just the caller.
+     */
+    private void refuseFreeInFlight(long address, long length) {
+        engine.lock();
+        try {
+            for (Endpoint ep : endpoints) {
+                Endpoint.SendDescriptor d;
+                for (int i = 0; (d = ep.sendQueue.peekAt(i)) != null; i++) {
+                    if (d.path == SendPath.PINNED) {
+                        for (int e = 0; e < d.count; e++) {
+                            refuseIfOverlaps(address, length, d.addresses[e] + d.offsets[e], d.lengths[e], "a queued send");
+                        }
+                    }
+                }
+                Endpoint.ReceiveDescriptor r;
+                for (int i = 0; (r = ep.freeQueue.peekAt(i)) != null; i++) {
+                    refuseIfOverlaps(address, length, r.address + r.offset, r.length, "a posted receive");
+                }
+                for (Channel channel : ep.channels) {
+                    if (channel.rxActive) {
+                        refuseIfOverlaps(address, length, channel.rxAddress + channel.rxOffset, channel.rxCapacity,
+                                "a message arriving now");
+                    }
+                }
+            }
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    private static void refuseIfOverlaps(long address, long length, long start, long bytes, String what) {
+        if (bytes > 0 && start < address + length && address < start + bytes) {
+            throw new PinInUseException("cannot free " + length + " bytes at 0x" + Long.toHexString(address) + ": "
+                    + what + " uses them and the buffer is the NIC's until its completion; wait for the completion"
+                    + " (or close the endpoint), then free");
         }
     }
 
@@ -818,6 +863,7 @@ public final class Nic implements AutoCloseable {
         for (Endpoint endpoint : endpoints) {
             closeEndpoint(endpoint);
         }
+        NativeMemory.removeFreeListener(freeGuard);
         engine.lock();
         try {
             closed = true;

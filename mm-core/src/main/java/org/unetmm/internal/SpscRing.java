@@ -87,6 +87,15 @@ public final class SpscRing<T> {
         return slots[(int) h & mask];
     }
 
+    /** Consumer: the {@code i}-th oldest published slot ({@code 0} is {@link #peek()}), or null past the last one. */
+    public T peekAt(int i) {
+        long h = (long) HEAD.getOpaque(this) + i;
+        if (i < 0 || h >= (long) TAIL.getAcquire(this)) {
+            return null;
+        }
+        return slots[(int) h & mask];
+    }
+
     /** Consumer: frees the slot returned by the last {@link #peek()}. */
     public void release() {
         HEAD.setRelease(this, (long) HEAD.getOpaque(this) + 1);

@@ -127,11 +127,16 @@ public final class NativeMemory {
         return address / PAGE;
     }
 
-    static void addFreeListener(FreeListener listener) {
-        FREE_LISTENERS.add(listener);
+    /**
+     * Registers a listener told before any library-allocated memory is unmapped (a NIC refusing
+     * frees in flight). Listeners registered later are told first: a NIC, built over its pin cache,
+     * refuses before the cache drops anything.
+     */
+    public static void addFreeListener(FreeListener listener) {
+        FREE_LISTENERS.add(0, listener);
     }
 
-    static void removeFreeListener(FreeListener listener) {
+    public static void removeFreeListener(FreeListener listener) {
         FREE_LISTENERS.remove(listener);
     }
 }

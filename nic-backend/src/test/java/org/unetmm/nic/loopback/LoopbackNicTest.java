@@ -308,6 +308,25 @@ class LoopbackNicTest {
     }
 
     @Test
+    void freeingMemoryTheNicStillOwnsIsRefusedUntilItsCompletion() {
+        org.unetmm.pinning.NativeBuffer sendMemory = org.unetmm.pinning.NativeMemory.allocate(8192);
+        org.unetmm.pinning.NativeBuffer receiveMemory = org.unetmm.pinning.NativeMemory.allocate(8192);
+        b.postReceive(receiveMemory.buffer(), 1);
+        a.send(ab, sendMemory.buffer(), 0, 8192, SendPath.PINNED, 2);
+        assertThatThrownBy(sendMemory::close).isInstanceOf(org.unetmm.pinning.PinInUseException.class)
+                .hasMessageContaining("queued send");
+        assertThatThrownBy(receiveMemory::close).isInstanceOf(org.unetmm.pinning.PinInUseException.class)
+                .hasMessageContaining("posted receive");
+        assertThat(sendMemory.isFreed()).isFalse();
+        next(a);
+        next(b);
+        sendMemory.close(); // completions returned both buffers: freeing is fine now, translations go first
+        receiveMemory.close();
+        assertThat(sendMemory.isFreed()).isTrue();
+        assertThat(nic.tlb().contains(a.context(), sendMemory.address())).isFalse();
+    }
+
+    @Test
     void unknownTransportSchemeNamesTheKnownOnes() {
         assertThatThrownBy(() -> Nic.open(NicConfig.builder().transport("carrier-pigeon:x").build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("loopback:");
