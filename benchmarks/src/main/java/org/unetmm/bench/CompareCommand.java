@@ -30,8 +30,8 @@ public final class CompareCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--transport", description = "wire URI (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
-    String transport;
+    @CommandLine.Mixin
+    OutputOptions output;
 
     @Option(names = "--sizes", split = ",", description = "message sizes in bytes, comma-separated (default 64..4194304, powers of 4)")
     List<Integer> sizes;
@@ -63,12 +63,6 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed for RANDOM replacement (default ${DEFAULT-VALUE})", defaultValue = "1")
     long seed;
 
-    @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
-    String format;
-
-    @Option(names = "--results", description = "results folder (default ${DEFAULT-VALUE})", defaultValue = "results")
-    Path results;
-
     @Override
     public Integer call() throws IOException {
         CompareRun.Settings settings = validate();
@@ -77,7 +71,7 @@ public final class CompareCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<ComparePoint> points = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9)).run();
-        Path dir = RunRecord.newRunDirectory(results);
+        Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(ComparePoint.csvHeader());
         points.forEach(p -> csv.add(p.csvRow()));
@@ -85,7 +79,7 @@ public final class CompareCommand implements Callable<Integer> {
         System.setProperty("java.awt.headless", "true");
         ThroughputChart.write(points, "unetmm compare: " + settings.transport(), dir.resolve("compare.png"));
         RunRecord.writeRunJson(dir, "compare", configuration(settings));
-        if (format.equals("csv")) {
+        if (output.csv()) {
             csv.forEach(out::println);
         } else {
             printTable(points, out);
@@ -96,6 +90,7 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private CompareRun.Settings validate() {
+        output.validate(spec.commandLine());
         List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
         for (int size : chosen) {
             if (size < 0 || size > MAX_SIZE) {
@@ -107,12 +102,6 @@ public final class CompareCommand implements Callable<Integer> {
         }
         if (buffers < 1 || buffers > 4096) {
             throw bad("--buffers must be in 1..4096, got " + buffers);
-        }
-        if (!format.equals("table") && !format.equals("csv")) {
-            throw bad("--format must be 'table' or 'csv', got '" + format + "'");
-        }
-        if (!transport.startsWith("loopback:")) {
-            throw bad("--transport '" + transport + "': only loopback: is available in this build (udp:// comes with the UDP wire)");
         }
         if (tlbSets < 1 || Integer.bitCount(tlbSets) != 1) {
             throw bad("--tlb-sets must be a positive power of two, got " + tlbSets);
@@ -126,7 +115,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (warmup < 0 || measure < 1 || rounds < 1) {
             throw bad("--warmup-ms must be >= 0, --measure-ms >= 1 and --repeats >= 1");
         }
-        return new CompareRun.Settings(transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed);
+        return new CompareRun.Settings(output.transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed);
     }
 
     private CommandLine.ParameterException bad(String message) {

@@ -42,8 +42,8 @@ public final class PressureCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--transport", description = "wire URI for real traffic (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
-    String transport;
+    @CommandLine.Mixin
+    OutputOptions output;
 
     @Option(names = "--tlb-entries", split = ",", description = "TLB entries (default 64,256)")
     List<Integer> entries;
@@ -78,12 +78,6 @@ public final class PressureCommand implements Callable<Integer> {
     @Option(names = "--memlock", description = "re-run in a child JVM as an unprivileged user under this RLIMIT_MEMLOCK (bytes)")
     Long memlock;
 
-    @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
-    String format;
-
-    @Option(names = "--results", description = "results folder (default ${DEFAULT-VALUE})", defaultValue = "results")
-    Path results;
-
     @Override
     public Integer call() throws Exception {
         PressureRun.Settings settings = validate();
@@ -93,7 +87,7 @@ public final class PressureCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<PressurePoint> points = new PressureRun(settings, line -> System.err.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9)).run();
-        Path dir = RunRecord.newRunDirectory(results);
+        Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(PressurePoint.csvHeader());
         points.forEach(p -> csv.add(p.csvRow()));
@@ -102,7 +96,7 @@ public final class PressureCommand implements Callable<Integer> {
         chart(points, dir.resolve("pressure.png"));
         RunRecord.writeRunJson(dir, "pressure", configuration(settings));
         PrintStream out = System.out;
-        if (format.equals("csv")) {
+        if (output.csv()) {
             csv.forEach(out::println);
         } else {
             out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %9s %9s %10s %11s %12s%n", "entries", "ways", "policy",
@@ -124,6 +118,7 @@ public final class PressureCommand implements Callable<Integer> {
     }
 
     private PressureRun.Settings validate() {
+        output.validate(spec.commandLine());
         List<Integer> e = entries != null ? entries : quick ? List.of(64) : List.of(64, 256);
         List<Integer> w = ways != null ? ways : List.of(4);
         List<ReplacementPolicy> p = policies != null ? policies : List.of(ReplacementPolicy.values());
@@ -169,16 +164,10 @@ public final class PressureCommand implements Callable<Integer> {
         if (n < 1 || n > 100_000_000) {
             throw bad("--accesses must be in 1..100000000, got " + n);
         }
-        if (!format.equals("table") && !format.equals("csv")) {
-            throw bad("--format must be 'table' or 'csv', got '" + format + "'");
-        }
-        if (!transport.startsWith("loopback:")) {
-            throw bad("--transport '" + transport + "': only loopback: is available in this build");
-        }
         if (memlock != null && memlock < 4096) {
             throw bad("--memlock must be at least 4096 bytes, got " + memlock);
         }
-        return new PressureRun.Settings(transport, e, w, p, b, d, ws, n, seed, traceOnly);
+        return new PressureRun.Settings(output.transport, e, w, p, b, d, ws, n, seed, traceOnly);
     }
 
     private CommandLine.ParameterException bad(String message) {
@@ -231,8 +220,8 @@ public final class PressureCommand implements Callable<Integer> {
             int code = child.exitValue();
             try (var dirs = Files.list(childResults)) {
                 for (Path d : dirs.toList()) {
-                    Files.createDirectories(results);
-                    Path target = results.resolve(d.getFileName() + "-memlock-" + memlock);
+                    Files.createDirectories(output.results);
+                    Path target = output.results.resolve(d.getFileName() + "-memlock-" + memlock);
                     copyTree(d, target);
                     System.err.println("unetmm: results of the unprivileged run in " + target);
                 }
