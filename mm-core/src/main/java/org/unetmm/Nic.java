@@ -51,6 +51,14 @@ public final class Nic implements AutoCloseable {
     private final Tlb tlb;
     private final Transport transport;
     private final int mtu;
+    /**
+     * Bytes the NIC translates, page by page, before one copy (a power of two, page-aligned runs).
+     * With an unbounded pin budget nothing released by the TLB is unpinned behind the NIC's back, so
+     * 16 pages are translated then moved at once; under a bounded budget a translation displaced
+     * within a run could let its page be unpinned before the copy, so each page is translated right
+     * before its own copy.
+     */
+    private final long copyRun;
     private final ReentrantLock engine = new ReentrantLock();
     private final FrameHeader header = new FrameHeader();
     private final SendSource sendSource = new SendSource();
@@ -89,6 +97,7 @@ public final class Nic implements AutoCloseable {
             throw e;
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
+        this.copyRun = budget.isUnlimited() ? 16 * PAGE : PAGE;
         transport.start(new Receiver());
         NativeMemory.addFreeListener(freeGuard);
         if (config.progressMode() == ProgressMode.NIC_THREAD) {
@@ -195,11 +204,12 @@ public final class Nic implements AutoCloseable {
             if (closed) {
                 return 0;
             }
-            int work = transport.poll();
+            int work = 0;
             for (Endpoint endpoint : endpoints) {
                 work += processSends(endpoint);
             }
-            return work;
+            // sends first: a reply queued since the last progress leaves without waiting for the wire's poll
+            return work + transport.poll();
         } finally {
             engine.unlock();
         }
@@ -386,10 +396,12 @@ public final class Nic implements AutoCloseable {
                     int inEntry = position - entryStart;
                     int index = d.offsets[entry] + inEntry;
                     long address = d.addresses[entry] + index;
-                    int chunk = (int) Math.min(Math.min(remaining, d.lengths[entry] - inEntry), PAGE - (address & (PAGE - 1)));
-                    if (address / PAGE != lastPage) {
-                        tlb.lookup(endpoint.context, d.buffers[entry], address);
-                        lastPage = address / PAGE;
+                    int chunk = (int) Math.min(Math.min(remaining, d.lengths[entry] - inEntry), copyRun - (address & (copyRun - 1)));
+                    for (long page = address / PAGE; page <= (address + chunk - 1) / PAGE; page++) {
+                        if (page != lastPage) {
+                            tlb.lookup(endpoint.context, d.buffers[entry], Math.max(page * PAGE, address));
+                            lastPage = page;
+                        }
                     }
                     destination.put(destinationIndex, d.buffers[entry], index, chunk);
                     destinationIndex += chunk;
@@ -524,7 +536,7 @@ public final class Nic implements AutoCloseable {
             drop(DropReason.UNKNOWN_TAG);
             return null;
         }
-        if (!channel.isConnected() || h.sourceTag != channel.remoteTag) {
+        if (channel.isConnected() && h.sourceTag != channel.remoteTag) { // an unconnected channel listens to any source
             drop(DropReason.WRONG_SOURCE);
             return null;
         }
@@ -586,8 +598,10 @@ public final class Nic implements AutoCloseable {
         while (done < length) {
             int index = channel.rxOffset + at + done;
             long address = channel.rxAddress + index;
-            int chunk = (int) Math.min(length - done, PAGE - (address & (PAGE - 1)));
-            tlb.lookup(channel.endpoint.context, channel.rxBuffer, address);
+            int chunk = (int) Math.min(length - done, copyRun - (address & (copyRun - 1)));
+            for (long page = address & -PAGE; page < address + chunk; page += PAGE) {
+                tlb.lookup(channel.endpoint.context, channel.rxBuffer, Math.max(page, address));
+            }
             payload.copyTo(done, channel.rxBuffer, index, chunk);
             done += chunk;
         }
