@@ -51,6 +51,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--repeats", description = "measurements per point, best kept (default 3, quick 1)")
     Integer repeats;
 
+    @Option(names = "--no-aeron", description = "leave out the Aeron IPC peer (embedded media driver under /dev/shm)")
+    boolean noAeron;
+
     @Option(names = "--tlb-sets", description = "TLB sets (power of two, default ${DEFAULT-VALUE})", defaultValue = "1024")
     int tlbSets;
 
@@ -115,7 +118,8 @@ public final class CompareCommand implements Callable<Integer> {
         if (warmup < 0 || measure < 1 || rounds < 1) {
             throw bad("--warmup-ms must be >= 0, --measure-ms >= 1 and --repeats >= 1");
         }
-        return new CompareRun.Settings(output.transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed);
+        return new CompareRun.Settings(output.transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed,
+                !noAeron);
     }
 
     private CommandLine.ParameterException bad(String message) {
@@ -134,6 +138,7 @@ public final class CompareCommand implements Callable<Integer> {
         c.put("tlbWays", s.tlbWays());
         c.put("policy", s.policy().name());
         c.put("seed", s.seed());
+        c.put("aeron", s.aeron() ? "aeron-all " + io.aeron.Aeron.class.getPackage().getImplementationVersion() : "off");
         return c;
     }
 

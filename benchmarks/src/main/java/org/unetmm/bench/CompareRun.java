@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.unetmm.Channel;
 import org.unetmm.Completion;
+import org.unetmm.CompletionHandler;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
@@ -32,7 +33,12 @@ import org.unetmm.tlb.TlbStats;
 public final class CompareRun {
     /** What to run; validated by the command. */
     public record Settings(String transport, List<Integer> sizes, int buffers, long warmupMillis, long measureMillis,
-                           int repeats, int tlbSets, int tlbWays, org.unetmm.tlb.ReplacementPolicy policy, long seed) {
+                           int repeats, int tlbSets, int tlbWays, org.unetmm.tlb.ReplacementPolicy policy, long seed,
+                           boolean aeron) {
+        /** Points per message size: memcpy, pinned, fixed, and Aeron IPC when asked. */
+        int pathsPerSize() {
+            return aeron ? 4 : 3;
+        }
     }
 
     private final Settings settings;
@@ -45,11 +51,12 @@ public final class CompareRun {
 
     public List<ComparePoint> run() {
         List<ComparePoint> points = new ArrayList<>();
-        int total = settings.sizes().size() * 3;
+        int total = settings.sizes().size() * settings.pathsPerSize();
         int done = 0;
         NicConfig nicConfig = NicConfig.builder().transport(settings.transport())
                 .tlb(settings.tlbSets(), settings.tlbWays(), settings.policy()).seed(settings.seed())
                 .progressMode(ProgressMode.CALLER).build();
+        int largest = settings.sizes().stream().mapToInt(Integer::intValue).max().orElse(64);
         try (Nic nic = Nic.open(nicConfig);
              Endpoint sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
              Endpoint receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
@@ -57,6 +64,7 @@ public final class CompareRun {
             Channel in = receiver.openChannel();
             out.connect(in.address());
             in.connect(out.address());
+            warmUp(nic, sender, receiver, out);
             for (int size : settings.sizes()) {
                 NativeBuffer[] sendBuffers = new NativeBuffer[settings.buffers()];
                 for (int i = 0; i < sendBuffers.length; i++) {
@@ -86,6 +94,7 @@ public final class CompareRun {
                         points.add(fixed.withLimitRatio(fixed.gigabytesPerSecond() / limit.gigabytesPerSecond()));
                         segmentIn.close();
                     }
+
                 } finally {
                     nic.pinCache().evictIdle();
                     for (NativeBuffer b : sendBuffers) {
@@ -95,7 +104,62 @@ public final class CompareRun {
                 }
             }
         }
+        if (settings.aeron()) {
+            done = measureAeronPhase(points, largest, done, total);
+        }
         return points;
+    }
+
+    /**
+     * Aeron IPC at every size, after the unetmm points: its media driver's conductor thread runs only
+     * during this phase, so it does not take a core from the other measurements on a small machine.
+     */
+    private int measureAeronPhase(List<ComparePoint> points, int largest, int done, int total) {
+        try (AeronIpcPeer aeron = startAeron(largest)) {
+            ByteBuffer[] warm = {ByteBuffer.allocateDirect(64)};
+            aeron.runFor(Math.min(200, 2 * settings.warmupMillis() + 20), 64, warm, ByteBuffer.allocateDirect(64), null);
+            for (int size : settings.sizes()) {
+                progress.accept(String.format("[%d/%d] %s %d B: AERON_IPC", ++done, total, settings.transport(), size));
+                NativeBuffer[] sendBuffers = new NativeBuffer[settings.buffers()];
+                for (int i = 0; i < sendBuffers.length; i++) {
+                    sendBuffers[i] = NativeMemory.allocate(Math.max(size, 1));
+                    fill(sendBuffers[i].buffer(), size, i);
+                }
+                NativeBuffer receiveBuffer = NativeMemory.allocate(Math.max(size, 1));
+                try {
+                    ComparePoint peer = measureAeron(aeron, size, sendBuffers, receiveBuffer.buffer());
+                    double limit = points.stream().filter(p -> p.size() == size && p.path().equals("MEMCPY"))
+                            .mapToDouble(ComparePoint::gigabytesPerSecond).findFirst().orElse(Double.NaN);
+                    int at = 0;
+                    while (at < points.size() && points.get(at).size() != size) {
+                        at++;
+                    }
+                    while (at < points.size() && points.get(at).size() == size) {
+                        at++;
+                    }
+                    points.add(at, peer.withLimitRatio(peer.gigabytesPerSecond() / limit));
+                } finally {
+                    for (NativeBuffer b : sendBuffers) {
+                        b.close();
+                    }
+                    receiveBuffer.close();
+                }
+            }
+        }
+        return done;
+    }
+
+    /** Compiles the data path before the first point, so a short first measurement is not of the interpreter. */
+    private void warmUp(Nic nic, Endpoint sender, Endpoint receiver, Channel out) {
+        NativeBuffer[] one = {NativeMemory.allocate(4096)};
+        NativeBuffer target = NativeMemory.allocate(4096);
+        try {
+            runFor(Math.min(200, 2 * settings.warmupMillis() + 20), nic, sender, receiver, out, SendPath.PINNED, 64, one,
+                    target.buffer(), null);
+        } finally {
+            closeQuietly(nic, one[0]);
+            closeQuietly(nic, target);
+        }
     }
 
     /** Frees a buffer: the pin cache first has the TLB shoot down its translations, then drops its pins. */
@@ -130,11 +194,24 @@ public final class CompareRun {
         return best;
     }
 
+    /** Counts successful completions per kind, without allocating (the completion view is reused). */
+    private static final class Tally implements CompletionHandler {
+        int completions;
+
+        @Override
+        public void onCompletion(Completion c) {
+            check(c);
+            completions++;
+        }
+    }
+
     private static long runFor(long millis, Nic nic, Endpoint sender, Endpoint receiver, Channel out, SendPath path,
                                int size, NativeBuffer[] sendBuffers, ByteBuffer receiveBuffer, Histogram latency) {
         long end = System.nanoTime() + millis * 1_000_000L;
         long messages = 0;
         int next = 0;
+        Tally sends = new Tally();
+        Tally receives = new Tally();
         do {
             for (int batch = 0; batch < 16; batch++) {
                 if (!receiver.postReceive(receiveBuffer, 0, Math.max(size, 1), messages)) {
@@ -147,22 +224,18 @@ public final class CompareRun {
                 if (status != SendStatus.ACCEPTED) {
                     throw new IllegalStateException("send was not accepted: " + status);
                 }
-                boolean sent = false;
-                boolean received = false;
-                while (!(sent && received)) {
+                sends.completions = 0;
+                receives.completions = 0;
+                while (receives.completions == 0) {
                     nic.progress();
-                    Completion c;
-                    while ((c = receiver.poll()) != null) {
-                        check(c);
-                        received = true;
-                        if (latency != null) {
-                            latency.recordValue(Math.max(0, System.nanoTime() - start));
-                        }
-                    }
-                    while ((c = sender.poll()) != null) {
-                        check(c);
-                        sent = true;
-                    }
+                    receiver.poll(receives, 1);
+                }
+                if (latency != null) {
+                    latency.recordValue(Math.max(0, System.nanoTime() - start));
+                }
+                while (sends.completions == 0) {
+                    nic.progress();
+                    sender.poll(sends, 1);
                 }
                 messages++;
             }
@@ -174,6 +247,35 @@ public final class CompareRun {
         if (!c.isSuccess()) {
             throw new IllegalStateException("operation failed during the measurement: " + c);
         }
+    }
+
+    private static AeronIpcPeer startAeron(int largest) {
+        try {
+            return new AeronIpcPeer(Math.max(largest, 64));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot start the embedded Aeron media driver", e);
+        }
+    }
+
+    private ComparePoint measureAeron(AeronIpcPeer aeron, int size, NativeBuffer[] sources, ByteBuffer destination) {
+        ByteBuffer[] buffers = new ByteBuffer[sources.length];
+        for (int i = 0; i < sources.length; i++) {
+            buffers[i] = sources[i].buffer();
+        }
+        ComparePoint best = null;
+        for (int repeat = 0; repeat < settings.repeats(); repeat++) {
+            aeron.runFor(settings.warmupMillis(), size, buffers, destination, null);
+            Histogram latency = new Histogram(3);
+            long start = System.nanoTime();
+            long messages = aeron.runFor(settings.measureMillis(), size, buffers, destination, latency);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            ComparePoint point = new ComparePoint(settings.transport(), "AERON_IPC", size, messages, seconds,
+                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 0);
+            if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
+                best = point;
+            }
+        }
+        return best;
     }
 
     private ComparePoint measureMemcpy(int size, NativeBuffer[] sources, ByteBuffer destination) {

@@ -55,24 +55,25 @@ class CompareCommandTest {
         Run run = run("compare", "--sizes", "64,4096,65536", "--warmup-ms", "10", "--measure-ms", "30", "--repeats", "1",
                 "--buffers", "4", "--results", results.toString(), "--format", "csv");
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("[1/9]", "[9/9]");
+        assertThat(run.err()).contains("[1/12]", "[12/12]");
         Path dir;
         try (Stream<Path> dirs = Files.list(results)) {
             dir = dirs.findFirst().orElseThrow();
         }
         List<String> csv = Files.readAllLines(dir.resolve("compare.csv"));
         assertThat(csv.get(0)).isEqualTo(ComparePoint.csvHeader());
-        assertThat(csv).hasSize(1 + 3 * 3);
+        assertThat(csv).hasSize(1 + 3 * 4); // memcpy, pinned, fixed, Aeron IPC per size
         assertThat(run.out().strip().lines().toList()).isEqualTo(csv);
         int columns = csv.get(0).split(",", -1).length;
         for (String row : csv.subList(1, csv.size())) {
             String[] cells = row.split(",", -1);
             assertThat(cells).as(row).hasSize(columns);
-            assertThat(cells[1]).isIn("MEMCPY", "PINNED", "FIXED_SEGMENT");
+            assertThat(cells[1]).isIn("MEMCPY", "PINNED", "FIXED_SEGMENT", "AERON_IPC");
             assertThat(Long.parseLong(cells[3])).as("messages in " + row).isPositive();
             assertThat(Double.parseDouble(cells[6])).as("GB/s in " + row).isPositive();
         }
         assertThat(csv.stream().filter(r -> r.contains(",PINNED,"))).hasSize(3);
+        assertThat(csv.stream().filter(r -> r.contains(",AERON_IPC,"))).hasSize(3);
         assertThat(Files.size(dir.resolve("compare.png"))).isGreaterThan(1000);
         String json = Files.readString(dir.resolve("run.json"));
         assertThat(json).contains("\"command\": \"compare\"", "\"sizes\": [64, 4096, 65536]", "\"gitCommit\"", "\"kernel\"");

@@ -23,7 +23,7 @@ class UnprivilegedCompareTest {
             Path results = jvm.writableDir("results");
             UnprivilegedJvm.ChildRun run = jvm.run(MEMLOCK, 180, UnetmmCommand.class.getName(), "compare",
                     "--sizes", "4096,1048576,4194304", "--warmup-ms", "20", "--measure-ms", "60", "--repeats", "1",
-                    "--results", results.toString(), "--format", "csv");
+                    "--results", results.toString(), "--format", "csv", "--no-aeron");
             assertThat(run.exitCode()).as("exit code; output:%n%s", run.output()).isZero();
             List<String> rows = run.output().lines().filter(l -> l.startsWith("loopback:,")).toList();
             assertThat(rows).as(run.output()).hasSize(9);
