@@ -13,10 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 
 /**
- * Aeron IPC as a peer in {@code unetmm compare}: an embedded media driver (shared threading, its
+ * Aeron IPC as a peer in {@code unetmm compare}: an embedded media driver (shared threading with a
+ * busy-spinning conductor, as Aeron is deployed, run only during its own phase of the sweep; its
  * directory under /dev/shm, deleted on close), one IPC publication and subscription. Each message
  * is offered from the send buffer (Aeron copies it into its log buffer) and each fragment is copied
  * from the log buffer straight into the receive buffer at its offset (no reassembly buffer): two
@@ -47,7 +48,7 @@ final class AeronIpcPeer implements AutoCloseable {
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
                 .aeronDirectoryName(dir.toString())
                 .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(new YieldingIdleStrategy())
+                .sharedIdleStrategy(new BusySpinIdleStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true));
         aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
