@@ -2,7 +2,7 @@ package org.unetmm;
 
 /** Why the NIC dropped an arriving message (counted in {@link NicStats}). */
 public enum DropReason {
-    /** No posted receive buffer on the target endpoint (unreliable channel). */
+    /** No posted receive buffer on the target endpoint (unreliable: lost; reliable: not acknowledged, resent). */
     NO_BUFFER,
     /** No open channel has the destination tag. */
     UNKNOWN_TAG,
@@ -13,5 +13,13 @@ public enum DropReason {
     /** The completion queue was full, so the arrival could not be reported. */
     COMPLETION_QUEUE_FULL,
     /** A fragment of a message whose first fragment was dropped or superseded. */
-    ORPHAN_FRAGMENT
+    ORPHAN_FRAGMENT,
+    /** Reliable channel: a fragment already received (a retransmission or a duplicate on the wire); acknowledged again. */
+    DUPLICATE,
+    /** Reliable channel: a fragment of a later message than the one expected (delivery is in order); the sender goes back. */
+    OUT_OF_ORDER,
+    /** Reliable channel: the frame's CRC32C did not match its header and payload; it is sent again. */
+    CORRUPT,
+    /** A reliable frame for an unreliable channel, or the reverse: both ends must use the same ChannelOptions. */
+    NOT_RELIABLE
 }

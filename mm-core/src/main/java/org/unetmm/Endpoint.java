@@ -6,7 +6,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
+import org.unetmm.internal.Counters;
 import org.unetmm.internal.SegmentAllocator;
+import org.unetmm.internal.SegmentReleaseOrder;
 import org.unetmm.internal.SpscRing;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
@@ -45,18 +47,23 @@ public final class Endpoint implements AutoCloseable {
     final NativeBuffer segment;
     final PinHandle segmentPin;
     final SegmentAllocator segmentSpace;
+    /** Frees segment space in allocation order when (reliable) sends complete out of order. */
+    final SegmentReleaseOrder segmentReleases;
+    /** Allocation order of segment space (application thread). */
+    private long segmentTickets;
     volatile CompletionHandler handler;
     volatile boolean closed;
 
-    // counters: send side written by the application thread, the rest by the NIC thread
-    volatile long sendsAccepted;
-    volatile long sendsCompleted;
-    volatile long sendsFailed;
-    volatile long receivesPosted;
-    volatile long receivesCompleted;
-    volatile long receivesFailed;
-    volatile long bytesSent;
-    volatile long bytesReceived;
+    static final int SENDS_ACCEPTED = 0;
+    static final int SENDS_COMPLETED = 1;
+    static final int SENDS_FAILED = 2;
+    static final int RECEIVES_POSTED = 3;
+    static final int RECEIVES_COMPLETED = 4;
+    static final int RECEIVES_FAILED = 5;
+    static final int BYTES_SENT = 6;
+    static final int BYTES_RECEIVED = 7;
+    /** SENDS_ACCEPTED and RECEIVES_POSTED are written by the application thread, the rest by the NIC engine. */
+    final Counters counters = new Counters(8);
 
     /** A send descriptor: a scatter-gather list of (buffer, offset, length), filled in place. */
     static final class SendDescriptor {
@@ -71,6 +78,7 @@ public final class Endpoint implements AutoCloseable {
         int length;
         int segmentOffset;
         int segmentConsumed;
+        long segmentTicket;
         long checksum;
         int sent;
         long messageId;
@@ -117,10 +125,12 @@ public final class Endpoint implements AutoCloseable {
             }
             this.segment = memory;
             this.segmentSpace = new SegmentAllocator(config.segmentBytes());
+            this.segmentReleases = new SegmentReleaseOrder(segmentSpace);
         } else {
             this.segment = null;
             this.segmentPin = null;
             this.segmentSpace = null;
+            this.segmentReleases = null;
         }
     }
 
@@ -149,6 +159,22 @@ public final class Endpoint implements AutoCloseable {
     /** Opens a channel and connects it to {@code peer}. */
     public Channel connect(ChannelAddress peer) {
         return openChannel().connect(peer);
+    }
+
+    /**
+     * Opens an unconnected channel with a fresh local tag, reliable or not as {@code options} say
+     * ({@link ChannelOptions#reliable()}: sends complete on the peer's acknowledgement).
+     */
+    public Channel openChannel(ChannelOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("channel options are required: ChannelOptions.unreliable() or reliable()");
+        }
+        return nic.openChannel(this, options);
+    }
+
+    /** Opens a channel with {@code options} and connects it to {@code peer}. */
+    public Channel connect(ChannelAddress peer, ChannelOptions options) {
+        return openChannel(options).connect(peer);
     }
 
     /**
@@ -229,6 +255,10 @@ public final class Endpoint implements AutoCloseable {
         if (channel.closed) {
             throw new ClosedException("channel " + channel.localTag + " is closed: open and connect a new channel");
         }
+        if (channel.reliable != null && channel.reliable.isClosing()) {
+            throw new ClosedException("channel " + channel.localTag + " is closing (close() was called): open and"
+                    + " connect a new channel");
+        }
         if (!channel.isConnected()) {
             throw new InvalidDescriptorException("channel " + channel.localTag + " is not connected: call connect(peer) first");
         }
@@ -282,6 +312,7 @@ public final class Endpoint implements AutoCloseable {
             }
             d.segmentOffset = at;
             d.segmentConsumed = segmentSpace.consumed();
+            d.segmentTicket = segmentTickets++;
             ByteBuffer seg = segment.buffer();
             int position = at;
             for (int i = 0; i < d.count; i++) {
@@ -298,7 +329,7 @@ public final class Endpoint implements AutoCloseable {
         d.sent = 0;
         d.messageId = -1;
         sendQueue.publish();
-        sendsAccepted++;
+        counters.increment(SENDS_ACCEPTED);
         nic.wake();
         return SendStatus.ACCEPTED;
     }
@@ -352,7 +383,7 @@ public final class Endpoint implements AutoCloseable {
         r.cookie = cookie;
         nic.prefetch(this, buffer, offset, length);
         freeQueue.publish();
-        receivesPosted++;
+        counters.increment(RECEIVES_POSTED);
         return true;
     }
 
@@ -420,8 +451,9 @@ public final class Endpoint implements AutoCloseable {
     }
 
     public EndpointStats stats() {
-        return new EndpointStats(sendsAccepted, sendsCompleted, sendsFailed, receivesPosted, receivesCompleted,
-                receivesFailed, bytesSent, bytesReceived, sendQueue.highWaterMark(), freeQueue.highWaterMark(),
+        return new EndpointStats(counters.get(SENDS_ACCEPTED), counters.get(SENDS_COMPLETED), counters.get(SENDS_FAILED),
+                counters.get(RECEIVES_POSTED), counters.get(RECEIVES_COMPLETED), counters.get(RECEIVES_FAILED),
+                counters.get(BYTES_SENT), counters.get(BYTES_RECEIVED), sendQueue.highWaterMark(), freeQueue.highWaterMark(),
                 completionQueue.highWaterMark());
     }
 

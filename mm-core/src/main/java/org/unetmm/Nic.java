@@ -7,6 +7,8 @@ import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import org.unetmm.internal.Counters;
+import org.unetmm.internal.EngineClock;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PageTranslator;
 import org.unetmm.pinning.PinInUseException;
@@ -34,7 +36,10 @@ import org.unetmm.tlb.TlbConfig;
  * page it reads is first translated through {@link Tlb#lookup} (a miss traps to the pin cache,
  * which pins the page). On the receiving NIC every page written is translated the same way, and
  * the bytes land straight in the posted buffer, at their offset in the message. Unreliable
- * channels complete a send when its last fragment has been handed to the wire.
+ * channels complete a send when its last fragment has been handed to the wire. Reliable channels
+ * ({@link ChannelOptions#reliable()}) move a send from the queue into a window and complete it on
+ * the peer's acknowledgement; their protocol and timers live in {@code ReliableChannel}, which
+ * {@link #progress()} drives.
  *
  * <p>Progress: a NIC thread of its own (spin, then yield, then park) or the caller's
  * ({@link ProgressMode#CALLER}). The engine runs under one lock, so endpoint close, channel setup
@@ -42,6 +47,8 @@ import org.unetmm.tlb.TlbConfig;
  */
 public final class Nic implements AutoCloseable {
     private static final AtomicInteger NIC_IDS = new AtomicInteger();
+    /** Open NICs of this JVM, so a free can tell whether its thread holds some engine's lock. */
+    private static final java.util.Set<Nic> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final int SEND_BATCH = 64;
     private static final long PAGE = NativeMemory.pageSize();
 
@@ -68,18 +75,24 @@ public final class Nic implements AutoCloseable {
     private final NativeMemory.FreeListener freeGuard = this::refuseFreeInFlight;
     private final Thread thread;
     private volatile Endpoint[] endpoints = new Endpoint[0];
+    // ---- reliable channels (issue 6): their protocol lives in ReliableChannel ----
+    private ReliableChannel[] reliableChannels = new ReliableChannel[0];
+    private ReliableChannel.Workspace reliableWorkspace;
+    private String transmitFailure;
     private Channel[] tags = new Channel[64];
     private int nextTag = 1;
     private volatile boolean running;
     private volatile boolean parked;
     private volatile boolean closed;
 
-    private volatile long messagesSent;
-    private volatile long bytesSent;
-    private volatile long fragmentsSent;
-    private volatile long messagesReceived;
-    private volatile long bytesReceived;
-    private volatile long backPressured;
+    private static final int MESSAGES_SENT = 0;
+    private static final int BYTES_SENT = 1;
+    private static final int FRAGMENTS_SENT = 2;
+    private static final int MESSAGES_RECEIVED = 3;
+    private static final int BYTES_RECEIVED = 4;
+    private static final int BACK_PRESSURED = 5;
+    /** Written by the engine (under its lock), read by {@link #stats()} from anywhere. */
+    private final Counters counters = new Counters(6);
 
     private Nic(NicConfig config) {
         this.config = config;
@@ -100,6 +113,7 @@ public final class Nic implements AutoCloseable {
         this.copyRun = budget.isUnlimited() ? 16 * PAGE : PAGE;
         transport.start(new Receiver());
         NativeMemory.addFreeListener(freeGuard);
+        OPEN.add(this);
         if (config.progressMode() == ProgressMode.NIC_THREAD) {
             running = true;
             thread = new Thread(this::runEngine, "unetmm-nic-" + NIC_IDS.incrementAndGet());
@@ -208,6 +222,13 @@ public final class Nic implements AutoCloseable {
             for (Endpoint endpoint : endpoints) {
                 work += processSends(endpoint);
             }
+            ReliableChannel[] reliable = reliableChannels; // issue 6: windows, timers, acknowledgements
+            if (reliable.length > 0) {
+                long now = EngineClock.tick();
+                for (ReliableChannel r : reliable) {
+                    work += r.progress(now);
+                }
+            }
             // sends first: a reply queued since the last progress leaves without waiting for the wire's poll
             return work + transport.poll();
         } finally {
@@ -226,7 +247,16 @@ public final class Nic implements AutoCloseable {
             }
             Channel channel = d.channel;
             if (channel.closed) {
-                completeSend(ep, d, CompletionStatus.CLOSED, "channel was closed before the send was transmitted");
+                completeSend(ep, d, channel.closeStatus == null ? CompletionStatus.CLOSED : channel.closeStatus,
+                        "channel was closed before the send was transmitted"
+                                + (channel.closeDetail == null ? "" : ": " + channel.closeDetail));
+                done++;
+                continue;
+            }
+            if (channel.reliable != null) { // issue 6: the window holds it until the peer's ack
+                if (!channel.reliable.offer(d)) {
+                    break;
+                }
                 done++;
                 continue;
             }
@@ -269,33 +299,38 @@ public final class Nic implements AutoCloseable {
                 return true;
             }
             if (!taken) {
-                backPressured++;
+                counters.increment(BACK_PRESSURED);
                 return false;
             }
             d.sent += fragment;
-            fragmentsSent++;
+            counters.increment(FRAGMENTS_SENT);
         } while (d.sent < d.length);
-        messagesSent++;
-        bytesSent += d.length;
+        counters.increment(MESSAGES_SENT);
+        counters.add(BYTES_SENT, d.length);
         completeSend(ep, d, CompletionStatus.OK, null);
         return true;
     }
 
-    private void completeSend(Endpoint ep, Endpoint.SendDescriptor d, CompletionStatus status, String detail) {
+    void completeSend(Endpoint ep, Endpoint.SendDescriptor d, CompletionStatus status, String detail) {
+        finishSend(ep, d, status, detail);
+        ep.sendQueue.release();
+    }
+
+    /** A send's completion, its counters and its segment space; the caller frees its descriptor slot. */
+    void finishSend(Endpoint ep, Endpoint.SendDescriptor d, CompletionStatus status, String detail) {
         if (d.path == SendPath.FIXED_SEGMENT) {
-            ep.segmentSpace.free(d.segmentConsumed);
+            ep.segmentReleases.release(d.segmentTicket, d.segmentConsumed);
         }
         ByteBuffer first = d.path == SendPath.PINNED ? d.buffers[0] : null;
         int offset = d.path == SendPath.PINNED ? d.offsets[0] : 0;
         complete(ep, Completion.Kind.SEND, status, d.cookie, d.channel, first, offset, d.length, detail);
         if (status == CompletionStatus.OK) {
-            ep.sendsCompleted++;
-            ep.bytesSent += d.length;
+            ep.counters.increment(Endpoint.SENDS_COMPLETED);
+            ep.counters.add(Endpoint.BYTES_SENT, d.length);
         } else {
-            ep.sendsFailed++;
+            ep.counters.increment(Endpoint.SENDS_FAILED);
         }
         d.clear();
-        ep.sendQueue.release();
     }
 
     /**
@@ -424,6 +459,7 @@ public final class Nic implements AutoCloseable {
     /** The NIC's inbound side: the wire calls it with each arriving fragment. */
     private final class Receiver implements Inbound {
         private Channel claimed;
+        private ReliableChannel claimedReliable;
 
         @Override
         public boolean onFragment(FrameHeader h, PayloadSource payload) {
@@ -451,6 +487,16 @@ public final class Nic implements AutoCloseable {
             try {
                 if (closed || claimed != null) {
                     return false;
+                }
+                if ((h.flags & FrameHeader.FLAG_RELIABLE) != 0) { // issue 6
+                    ReliableChannel r = reliableTarget(h);
+                    if (r == null || !r.claim(h, placement, EngineClock.now())) {
+                        return false;
+                    }
+                    claimedReliable = r;
+                    claimed = tags[h.destinationTag];
+                    keep = true;
+                    return true;
                 }
                 Channel channel = accept(h);
                 if (channel == null) {
@@ -489,8 +535,14 @@ public final class Nic implements AutoCloseable {
                 throw new IllegalStateException("commit without a successful claim");
             }
             claimed = null;
+            ReliableChannel r = claimedReliable;
+            claimedReliable = null;
             try {
-                finishFragment(channel, h);
+                if (r != null) {
+                    r.commit(h, EngineClock.now());
+                } else {
+                    finishFragment(channel, h);
+                }
             } finally {
                 engine.unlock();
             }
@@ -502,12 +554,20 @@ public final class Nic implements AutoCloseable {
                 throw new IllegalStateException("abort without a successful claim");
             }
             claimed = null;
+            claimedReliable = null;
             drop(DropReason.MALFORMED);
             engine.unlock();
         }
     }
 
     private void deliver(FrameHeader h, PayloadSource payload) {
+        if ((h.flags & FrameHeader.FLAG_RELIABLE) != 0) { // issue 6
+            ReliableChannel r = reliableTarget(h);
+            if (r != null) {
+                r.deliver(h, payload, EngineClock.now());
+            }
+            return;
+        }
         Channel channel = accept(h);
         if (channel == null) {
             return;
@@ -538,6 +598,10 @@ public final class Nic implements AutoCloseable {
         }
         if (channel.isConnected() && h.sourceTag != channel.remoteTag) { // an unconnected channel listens to any source
             drop(DropReason.WRONG_SOURCE);
+            return null;
+        }
+        if (channel.reliable != null) {
+            drop(DropReason.NOT_RELIABLE); // an unreliable peer's frame on a reliable channel
             return null;
         }
         Endpoint ep = channel.endpoint;
@@ -581,11 +645,11 @@ public final class Nic implements AutoCloseable {
     }
 
     /** The fragment's payload is in place: account it, and complete the receive on the message's last byte. */
-    private void finishFragment(Channel channel, FrameHeader h) {
+    void finishFragment(Channel channel, FrameHeader h) {
         channel.rxReceived += h.fragmentLength;
         if (channel.rxReceived == channel.rxLength) {
-            messagesReceived++;
-            bytesReceived += channel.rxLength;
+            counters.increment(MESSAGES_RECEIVED);
+            counters.add(BYTES_RECEIVED, channel.rxLength);
             completeReceive(channel.endpoint, channel, channel.rxTruncated ? CompletionStatus.TRUNCATED : CompletionStatus.OK,
                     channel.rxTruncated ? "message of " + channel.rxLength + " bytes was longer than the posted buffer of "
                             + channel.rxCapacity + " bytes; post larger buffers" : null);
@@ -593,7 +657,7 @@ public final class Nic implements AutoCloseable {
     }
 
     /** Pulls {@code length} payload bytes into the posted buffer at message offset {@code at}, page by translated page. */
-    private void copyIn(Channel channel, PayloadSource payload, int at, int length) {
+    void copyIn(Channel channel, PayloadSource payload, int at, int length) {
         int done = 0;
         while (done < length) {
             int index = channel.rxOffset + at + done;
@@ -607,7 +671,7 @@ public final class Nic implements AutoCloseable {
         }
     }
 
-    private void completeReceive(Endpoint ep, Channel channel, CompletionStatus status, String detail) {
+    void completeReceive(Endpoint ep, Channel channel, CompletionStatus status, String detail) {
         int length = Math.min(channel.rxReceived, channel.rxCapacity);
         if (status == CompletionStatus.OK || status == CompletionStatus.TRUNCATED) {
             length = Math.min(channel.rxLength, channel.rxCapacity);
@@ -617,14 +681,14 @@ public final class Nic implements AutoCloseable {
         channel.rxBuffer = null;
         complete(ep, Completion.Kind.RECEIVE, status, channel.rxCookie, channel, buffer, channel.rxOffset, length, detail);
         if (status == CompletionStatus.OK) {
-            ep.receivesCompleted++;
-            ep.bytesReceived += length;
+            ep.counters.increment(Endpoint.RECEIVES_COMPLETED);
+            ep.counters.add(Endpoint.BYTES_RECEIVED, length);
         } else {
-            ep.receivesFailed++;
+            ep.counters.increment(Endpoint.RECEIVES_FAILED);
         }
     }
 
-    private void drop(DropReason reason) {
+    void drop(DropReason reason) {
         drops[reason.ordinal()]++;
     }
 
@@ -654,6 +718,10 @@ public final class Nic implements AutoCloseable {
     // ---- "kernel" calls: channels, prefetch, close ------------------------------------------
 
     Channel openChannel(Endpoint ep) {
+        return openChannel(ep, ChannelOptions.unreliable());
+    }
+
+    Channel openChannel(Endpoint ep, ChannelOptions options) {
         engine.lock();
         try {
             checkOpen();
@@ -669,7 +737,15 @@ public final class Nic implements AutoCloseable {
                     tags = Arrays.copyOf(tags, tags.length * 2);
                 }
             }
-            Channel channel = new Channel(ep, tag);
+            Channel channel = new Channel(ep, tag, options);
+            if (options.isReliable()) { // issue 6
+                if (reliableWorkspace == null) {
+                    reliableWorkspace = new ReliableChannel.Workspace();
+                }
+                channel.reliable = new ReliableChannel(this, channel, options, reliableWorkspace);
+                reliableChannels = Arrays.copyOf(reliableChannels, reliableChannels.length + 1);
+                reliableChannels[reliableChannels.length - 1] = channel.reliable;
+            }
             tags[tag] = channel;
             ep.channels.add(channel);
             return channel;
@@ -701,6 +777,10 @@ public final class Nic implements AutoCloseable {
     void closeChannel(Channel channel) {
         engine.lock();
         try {
+            if (channel.reliable != null && !channel.closed) {
+                channel.reliable.beginClose(); // issue 6: orderly, finished by progress()
+                return;
+            }
             closeChannelLocked(channel);
             channel.endpoint.channels.remove(channel);
         } finally {
@@ -709,8 +789,17 @@ public final class Nic implements AutoCloseable {
     }
 
     private void closeChannelLocked(Channel channel) {
+        closeChannelLocked(channel, CompletionStatus.CLOSED, null);
+    }
+
+    /** Closes {@code channel}; {@code detail} (may be null) says why, for the operations it fails. */
+    private void closeChannelLocked(Channel channel, CompletionStatus status, String detail) {
         if (channel.closed) {
             return;
+        }
+        if (channel.closeStatus == null) {
+            channel.closeDetail = detail;
+            channel.closeStatus = status;
         }
         channel.closed = true;
         if (tags[channel.localTag] == channel) {
@@ -718,7 +807,13 @@ public final class Nic implements AutoCloseable {
             freeTags.add(channel.localTag);
         }
         if (channel.rxActive) {
-            completeReceive(channel.endpoint, channel, CompletionStatus.CLOSED, "channel closed while a message was arriving");
+            completeReceive(channel.endpoint, channel, status, detail == null
+                    ? "channel closed while a message was arriving" : detail);
+        }
+        if (channel.reliable != null) { // issue 6: its window completes too
+            channel.reliable.abandon(status, detail == null ? "channel closed" : detail);
+            ReliableChannel gone = channel.reliable;
+            reliableChannels = Arrays.stream(reliableChannels).filter(r -> r != gone).toArray(ReliableChannel[]::new);
         }
     }
 
@@ -750,7 +845,7 @@ public final class Nic implements AutoCloseable {
             while ((r = ep.freeQueue.peek()) != null) {
                 complete(ep, Completion.Kind.RECEIVE, CompletionStatus.CLOSED, r.cookie, null, r.buffer, r.offset, 0,
                         "endpoint closed before a message arrived");
-                ep.receivesFailed++;
+                ep.counters.increment(Endpoint.RECEIVES_FAILED);
                 r.buffer = null;
                 ep.freeQueue.release();
             }
@@ -772,7 +867,15 @@ public final class Nic implements AutoCloseable {
      * until its completion, and unmapping it under the NIC would crash the JVM, not just the caller.
      */
     private void refuseFreeInFlight(long address, long length) {
-        engine.lock();
+        if (!engine.isHeldByCurrentThread() && holdsAnotherEngine()) {
+            // a NIC freeing its own memory (a transport's, a segment's) while holding its engine lock: waiting
+            // for this engine could deadlock against a NIC doing the same, and that memory is in no queue here
+            if (!engine.tryLock()) {
+                return;
+            }
+        } else {
+            engine.lock();
+        }
         try {
             for (Endpoint ep : endpoints) {
                 Endpoint.SendDescriptor d;
@@ -788,6 +891,9 @@ public final class Nic implements AutoCloseable {
                     refuseIfOverlaps(address, length, r.address + r.offset, r.length, "a posted receive");
                 }
                 for (Channel channel : ep.channels) {
+                    if (channel.reliable != null) {
+                        channel.reliable.refuseFreeInFlight(address, length);
+                    }
                     if (channel.rxActive) {
                         refuseIfOverlaps(address, length, channel.rxAddress + channel.rxOffset, channel.rxCapacity,
                                 "a message arriving now");
@@ -799,11 +905,98 @@ public final class Nic implements AutoCloseable {
         }
     }
 
-    private static void refuseIfOverlaps(long address, long length, long start, long bytes, String what) {
+    private boolean holdsAnotherEngine() {
+        for (Nic nic : OPEN) {
+            if (nic != this && nic.engine.isHeldByCurrentThread()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static void refuseIfOverlaps(long address, long length, long start, long bytes, String what) {
         if (bytes > 0 && start < address + length && address < start + bytes) {
             throw new PinInUseException("cannot free " + length + " bytes at 0x" + Long.toHexString(address) + ": "
                     + what + " uses them and the buffer is the NIC's until its completion; wait for the completion"
                     + " (or close the endpoint), then free");
+        }
+    }
+
+    // ---- reliable channels (issue 6): the engine services ReliableChannel uses ------------------
+
+    /** The target of a reliable frame: its channel's protocol, or null (dropped and counted). */
+    private ReliableChannel reliableTarget(FrameHeader h) {
+        if (!h.isWellFormed()) {
+            drop(DropReason.MALFORMED);
+            return null;
+        }
+        Channel channel = h.destinationTag > 0 && h.destinationTag < tags.length ? tags[h.destinationTag] : null;
+        if (channel == null || channel.closed) {
+            drop(DropReason.UNKNOWN_TAG);
+            return null;
+        }
+        if (!channel.isConnected() || h.sourceTag != channel.remoteTag) {
+            drop(DropReason.WRONG_SOURCE); // a reliable channel talks to its connected peer only
+            return null;
+        }
+        if (channel.reliable == null) {
+            drop(DropReason.NOT_RELIABLE);
+            return null;
+        }
+        return channel.reliable;
+    }
+
+    /** One fragment of a reliable send; 1 taken, 0 back-pressured, -1 its memory could not be translated. */
+    int transmitFragment(Channel channel, FrameHeader h, Endpoint ep, Endpoint.SendDescriptor d, int offset, int length) {
+        sendSource.start(ep, d, offset, length);
+        boolean taken = transport.transmit(channel.route, h, sendSource);
+        RuntimeException failure = sendSource.finish();
+        if (failure != null) {
+            transmitFailure = failure.getMessage();
+            return -1;
+        }
+        if (!taken) {
+            counters.increment(BACK_PRESSURED);
+            return 0;
+        }
+        counters.increment(FRAGMENTS_SENT);
+        return 1;
+    }
+
+    /** Why the last {@link #transmitFragment} failed. */
+    String transmitFailure() {
+        return transmitFailure;
+    }
+
+    /** An acknowledgement, NACK or CLOSE of a reliable channel; false when the wire pushed back. */
+    boolean transmitControl(Channel channel, FrameHeader h, PayloadSource payload) {
+        return transport.transmit(channel.route, h, payload);
+    }
+
+    /** Whether a completion for {@code ep} can be reported now (an upcall, or room on its queue). */
+    boolean canComplete(Endpoint ep) {
+        return ep.handler != null || ep.completionQueue.hasRoom();
+    }
+
+    /** A reliable message was acknowledged: it counts as sent. */
+    void messageAcknowledged(int length) {
+        counters.increment(MESSAGES_SENT);
+        counters.add(BYTES_SENT, length);
+    }
+
+    /** Ends a reliable channel for good: closes it with {@code status}, which completes its window. */
+    void closeReliable(Channel channel, CompletionStatus status, String detail) {
+        closeChannelLocked(channel, status, detail);
+        channel.endpoint.channels.remove(channel);
+    }
+
+    /** The protocol counters of a reliable channel. */
+    ReliableStats reliableStats(Channel channel) {
+        engine.lock();
+        try {
+            return channel.reliable.stats();
+        } finally {
+            engine.unlock();
         }
     }
 
@@ -842,8 +1035,9 @@ public final class Nic implements AutoCloseable {
     }
 
     public NicStats stats() {
-        return new NicStats(messagesSent, bytesSent, fragmentsSent, messagesReceived, bytesReceived,
-                NicStats.dropMap(drops.clone()), backPressured, tlb.stats(), pinCache.stats());
+        return new NicStats(counters.get(MESSAGES_SENT), counters.get(BYTES_SENT), counters.get(FRAGMENTS_SENT),
+                counters.get(MESSAGES_RECEIVED), counters.get(BYTES_RECEIVED), NicStats.dropMap(drops.clone()),
+                counters.get(BACK_PRESSURED), tlb.stats(), pinCache.stats());
     }
 
     private void checkOpen() {
@@ -878,6 +1072,7 @@ public final class Nic implements AutoCloseable {
             closeEndpoint(endpoint);
         }
         NativeMemory.removeFreeListener(freeGuard);
+        OPEN.remove(this);
         engine.lock();
         try {
             closed = true;

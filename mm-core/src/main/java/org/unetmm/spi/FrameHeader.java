@@ -11,6 +11,19 @@ public final class FrameHeader {
     public static final int TYPE_NACK = 3;
     public static final int TYPE_CLOSE = 4;
 
+    /** Reliable channels: the frame belongs to a reliable channel's protocol (see {@code ReliableChannel}). */
+    public static final int FLAG_RELIABLE = 1;
+    /** {@link #ack} holds a cumulative acknowledgement: every message with a smaller id was delivered. */
+    public static final int FLAG_ACK = 1 << 1;
+    /** {@link #checksum} holds the CRC32C of the header fields and the payload. */
+    public static final int FLAG_CHECKSUM = 1 << 2;
+    /** An ACK asking the peer to acknowledge at once (a keep-alive probe). */
+    public static final int FLAG_PROBE = 1 << 3;
+    /** An ACK reporting that a frame of a later message than {@link #ack} was dropped (go back to it). */
+    public static final int FLAG_OUT_OF_ORDER = 1 << 4;
+    /** Every flag this version of the SPI defines; a wire may refuse frames with others. */
+    public static final int KNOWN_FLAGS = FLAG_RELIABLE | FLAG_ACK | FLAG_CHECKSUM | FLAG_PROBE | FLAG_OUT_OF_ORDER;
+
     public int type;
     public int sourceTag;
     public int destinationTag;
@@ -19,6 +32,10 @@ public final class FrameHeader {
     public int messageLength;
     public int fragmentLength;
     public int flags;
+    /** Cumulative acknowledgement of the reverse direction, valid with {@link #FLAG_ACK} (reliable channels). */
+    public long ack;
+    /** CRC32C of header fields and payload, valid with {@link #FLAG_CHECKSUM} (reliable channels). */
+    public int checksum;
 
     /** Whether the numbers are consistent: a fragment lies inside its message. */
     public boolean isWellFormed() {
@@ -36,12 +53,15 @@ public final class FrameHeader {
         messageLength = other.messageLength;
         fragmentLength = other.fragmentLength;
         flags = other.flags;
+        ack = other.ack;
+        checksum = other.checksum;
         return this;
     }
 
     @Override
     public String toString() {
         return "FrameHeader[type=" + type + " src=" + sourceTag + " dst=" + destinationTag + " msg=" + messageId
-                + " off=" + fragmentOffset + " len=" + fragmentLength + "/" + messageLength + "]";
+                + " off=" + fragmentOffset + " len=" + fragmentLength + "/" + messageLength
+                + (flags == 0 ? "" : " flags=0x" + Integer.toHexString(flags) + " ack=" + ack) + "]";
     }
 }

@@ -258,6 +258,22 @@ public final class Libc {
         };
     }
 
+    /**
+     * recv(2) into native memory on the data path: bytes received (with {@code MSG_TRUNC}: the
+     * datagram's real length), or {@code -errno} as {@link #recvmsg}.
+     */
+    public static long recv(int fd, long buffer, long length, int flags) {
+        long received = C.recv(fd, buffer, length, flags);
+        if (received >= 0) {
+            return received;
+        }
+        int errno = lastErrno();
+        return switch (errno) {
+            case Errno.EAGAIN, Errno.EINTR, Errno.ECONNREFUSED -> -errno;
+            default -> throw new KernelException("recv", errno, "receiving on socket " + fd);
+        };
+    }
+
     /** ppoll(2) over pollfd structs in native memory, waiting at most the timespec at {@code timeout}; ready count or -EINTR. */
     public static int ppoll(long fds, int count, long timeout) {
         int ready = C.ppoll(fds, count, timeout, 0);

@@ -55,4 +55,7 @@ public interface LibcBinding {
 
     /** {@code fds} points to pollfd structs, {@code timeout} to a timespec (0 = wait forever), {@code sigmask} may be 0. */
     @SaveError int ppoll(@size_t long fds, @size_t long count, @size_t long timeout, @size_t long sigmask);
+
+    /** recv(2) into native memory: no msghdr to import, the cheapest way to poll or take a whole datagram. */
+    @SaveError @ssize_t long recv(int fd, @size_t long buffer, @size_t long length, int flags);
 }

@@ -1,0 +1,151 @@
+package org.unetmm;
+
+import java.time.Duration;
+
+/**
+ * How a channel moves messages, chosen when it is opened ({@link Endpoint#openChannel(ChannelOptions)}).
+ * Validated when built, so a bad value fails at setup, not mid-run.
+ *
+ * <p>{@link #unreliable()} (the default) is U-Net's channel: a send completes when its last byte
+ * is on the wire; what the wire loses is lost. {@link #reliable()} adds the protocol of
+ * {@code ReliableChannel}: sequence numbers, cumulative and selective acknowledgements, a send
+ * window, an adaptive retransmission timeout, duplicate suppression and in-order delivery. A
+ * reliable send completes only when the peer has acknowledged every fragment, and until then its
+ * buffer is the NIC's: a retransmission reads it again (no copy is kept). Both ends of a channel
+ * must be reliable, or nothing is acknowledged and the sender gives up with
+ * {@link CompletionStatus#PEER_UNREACHABLE}.
+ *
+ * <p>The timer defaults suit both a microsecond loopback and a millisecond UDP path: the timeout
+ * adapts to the measured round trip (Jacobson/Karels) and is clamped to [minRto, maxRto].
+ *
+ * @param isReliable     the reliable protocol, or U-Net's unreliable channel
+ * @param window         reliable: messages in flight (sent, not yet acknowledged) before the send queue waits
+ * @param checksum       reliable: CRC32C of header and payload on every frame; corrupted frames are dropped and resent
+ * @param initialRto     reliable: retransmission timeout before the first round-trip sample
+ * @param minRto         reliable: the smallest timeout the estimator may choose
+ * @param maxRto         reliable: the largest timeout, also the cap of exponential back-off
+ * @param maxRetransmits reliable: consecutive timeouts without acknowledged progress (or unanswered keep-alive
+ *                       probes) before every pending operation completes with PEER_UNREACHABLE and the channel closes
+ * @param keepAlive      reliable: silence from an established peer after which a probe is sent; ZERO = no probes
+ * @param ackDelay       reliable: how long an acknowledgement may wait for a reply to ride on (piggyback);
+ *                       must be below the peer's minRto
+ */
+public record ChannelOptions(boolean isReliable, int window, boolean checksum, Duration initialRto, Duration minRto,
+                             Duration maxRto, int maxRetransmits, Duration keepAlive, Duration ackDelay) {
+    public ChannelOptions {
+        if (window < 1 || window > 4096) {
+            throw new IllegalArgumentException("send window must be 1..4096 messages, got " + window);
+        }
+        if (initialRto == null || minRto == null || maxRto == null || keepAlive == null || ackDelay == null) {
+            throw new IllegalArgumentException("timer durations are required (use Duration.ZERO to switch off keep-alive)");
+        }
+        if (minRto.isNegative() || minRto.isZero()) {
+            throw new IllegalArgumentException("minRto must be positive, got " + minRto);
+        }
+        if (initialRto.compareTo(minRto) < 0 || initialRto.compareTo(maxRto) > 0) {
+            throw new IllegalArgumentException("need minRto <= initialRto <= maxRto, got " + minRto + " <= " + initialRto
+                    + " <= " + maxRto);
+        }
+        if (maxRetransmits < 1 || maxRetransmits > 1000) {
+            throw new IllegalArgumentException("maxRetransmits must be 1..1000, got " + maxRetransmits);
+        }
+        if (keepAlive.isNegative()) {
+            throw new IllegalArgumentException("keepAlive must be >= 0 (0 = no probes), got " + keepAlive);
+        }
+        if (ackDelay.isNegative() || ackDelay.compareTo(minRto) >= 0) {
+            throw new IllegalArgumentException("ackDelay must be >= 0 and below minRto (" + minRto + "), got " + ackDelay
+                    + ": a peer waiting longer than its timeout for an ack retransmits for nothing");
+        }
+    }
+
+    /** U-Net's channel: no acknowledgements, a send completes when it is on the wire. */
+    public static ChannelOptions unreliable() {
+        return UNRELIABLE;
+    }
+
+    /** The reliable protocol with default timers (see {@link Builder}). */
+    public static ChannelOptions reliable() {
+        return builder().reliable(true).build();
+    }
+
+    private static final ChannelOptions UNRELIABLE = builder().build();
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().reliable(isReliable).window(window).checksum(checksum).initialRto(initialRto)
+                .minRto(minRto).maxRto(maxRto).maxRetransmits(maxRetransmits).keepAlive(keepAlive).ackDelay(ackDelay);
+    }
+
+    /** How long silence lasts at most, with these timers, before the peer is declared unreachable. */
+    public Duration worstCaseDeathDetection() {
+        return keepAlive.plus(maxRto.multipliedBy(maxRetransmits + 1L));
+    }
+
+    public static final class Builder {
+        private boolean reliable;
+        private int window = 32;
+        private boolean checksum = true;
+        private Duration initialRto = Duration.ofMillis(1);
+        private Duration minRto = Duration.ofNanos(200_000);
+        private Duration maxRto = Duration.ofMillis(250);
+        private int maxRetransmits = 12;
+        private Duration keepAlive = Duration.ofMillis(500);
+        private Duration ackDelay = Duration.ofNanos(50_000);
+
+        private Builder() {
+        }
+
+        public Builder reliable(boolean on) {
+            this.reliable = on;
+            return this;
+        }
+
+        public Builder window(int messages) {
+            this.window = messages;
+            return this;
+        }
+
+        public Builder checksum(boolean on) {
+            this.checksum = on;
+            return this;
+        }
+
+        public Builder initialRto(Duration timeout) {
+            this.initialRto = timeout;
+            return this;
+        }
+
+        public Builder minRto(Duration timeout) {
+            this.minRto = timeout;
+            return this;
+        }
+
+        public Builder maxRto(Duration timeout) {
+            this.maxRto = timeout;
+            return this;
+        }
+
+        public Builder maxRetransmits(int count) {
+            this.maxRetransmits = count;
+            return this;
+        }
+
+        public Builder keepAlive(Duration interval) {
+            this.keepAlive = interval;
+            return this;
+        }
+
+        public Builder ackDelay(Duration delay) {
+            this.ackDelay = delay;
+            return this;
+        }
+
+        public ChannelOptions build() {
+            return new ChannelOptions(reliable, window, checksum, initialRto, minRto, maxRto, maxRetransmits, keepAlive,
+                    ackDelay);
+        }
+    }
+}

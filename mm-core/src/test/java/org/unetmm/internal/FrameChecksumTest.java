@@ -1,0 +1,56 @@
+package org.unetmm.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+import org.unetmm.spi.FrameHeader;
+
+class FrameChecksumTest {
+    private static FrameHeader header() {
+        FrameHeader h = new FrameHeader();
+        h.type = FrameHeader.TYPE_DATA;
+        h.sourceTag = 3;
+        h.destinationTag = 4;
+        h.messageId = 77;
+        h.fragmentOffset = 4096;
+        h.messageLength = 10_000;
+        h.fragmentLength = 5000;
+        h.flags = FrameHeader.FLAG_RELIABLE | FrameHeader.FLAG_ACK | FrameHeader.FLAG_CHECKSUM;
+        h.ack = 12;
+        return h;
+    }
+
+    @Test
+    void everyHeaderFieldAndEveryPayloadBitIsCovered() {
+        ByteBuffer payload = ByteBuffer.allocateDirect(10_000);
+        for (int i = 0; i < payload.capacity(); i++) {
+            payload.put(i, (byte) i);
+        }
+        FrameChecksum crc = new FrameChecksum();
+        int reference = crc.start(header()).update(payload, 100, 5000).value();
+        assertThat(new FrameChecksum().start(header()).update(payload.duplicate(), 100, 5000).value()).isEqualTo(reference);
+        for (int field = 0; field < 9; field++) {
+            FrameHeader h = header();
+            switch (field) {
+                case 0 -> h.type = FrameHeader.TYPE_ACK;
+                case 1 -> h.sourceTag ^= 1;
+                case 2 -> h.destinationTag ^= 1;
+                case 3 -> h.messageId ^= 1L << 40;
+                case 4 -> h.fragmentOffset ^= 1;
+                case 5 -> h.messageLength ^= 1;
+                case 6 -> h.fragmentLength ^= 1;
+                case 7 -> h.flags ^= FrameHeader.FLAG_PROBE;
+                default -> h.ack ^= 1L << 63;
+            }
+            assertThat(crc.start(h).update(payload, 100, 5000).value()).as("field %d", field).isNotEqualTo(reference);
+        }
+        for (int bit = 0; bit < 5000 * 8; bit += 997) {
+            int at = 100 + bit / 8;
+            payload.put(at, (byte) (payload.get(at) ^ (1 << (bit % 8))));
+            assertThat(crc.start(header()).update(payload, 100, 5000).value()).as("bit %d", bit).isNotEqualTo(reference);
+            payload.put(at, (byte) (payload.get(at) ^ (1 << (bit % 8))));
+        }
+        assertThat(payload.position()).as("the buffer's position is not touched").isZero();
+    }
+}

@@ -1,0 +1,282 @@
+package org.unetmm.nic.fault;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.ServiceLoader;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import org.unetmm.Nic;
+import org.unetmm.internal.BufferPayload;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.Inbound;
+import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.Transport;
+import org.unetmm.spi.TransportFactory;
+
+/**
+ * A test tool: a wire that loses, duplicates, reorders, delays and corrupts frames, wrapped
+ * around a real one ({@code faulty:<inner uri>#<faults>}, see {@link FaultInjectingTransportFactory}
+ * and {@link FaultConfig}). Faults are drawn per transmitted frame from a seeded generator, so a
+ * run replays; arriving frames pass through untouched (put the faults on one NIC and both
+ * directions of its traffic — data one way, acknowledgements the other — still cross them).
+ *
+ * <p>A {@link PayloadSource} is valid only during {@code transmit}, so a frame held back (reordered,
+ * duplicated, delayed) or corrupted is copied into a buffer of this transport's own; frames sent
+ * as they are stay zero-copy. A held frame is sent after its 1..3 successors, after the delay, or
+ * (at the latest) one millisecond later from {@link #poll()}, so nothing is stuck when traffic
+ * stops. A corrupted frame has one bit flipped: in its payload, or, when it has none, in its ack
+ * or message id; the header's geometry (offset, lengths, tags) is left alone, as a wire's own
+ * header check (the udp wire's CRC) would have dropped such a frame before any NIC saw it.
+ *
+ * <p>Threading: as any transport, one NIC thread at a time.
+ */
+public final class FaultInjectingTransport implements Transport {
+    private static final ConcurrentHashMap<String, FaultInjectingTransport> OPEN = new ConcurrentHashMap<>();
+    private static final long BACKSTOP_NANOS = 1_000_000;
+
+    private final Transport inner;
+    private final FaultConfig faults;
+    private final SplittableRandom random;
+    private final long delayNanos;
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
+    private final ArrayDeque<Held> spare = new ArrayDeque<>();
+    private volatile long frames;
+    private volatile long dropped;
+    private volatile long duplicated;
+    private volatile long reordered;
+    private volatile long corrupted;
+    private volatile long delayed;
+
+    /** A frame held back, with a copy of its payload. */
+    private static final class Held {
+        final FrameHeader header = new FrameHeader();
+        BufferPayload payload = new BufferPayload(4096);
+        Route route;
+        /** Frames still to go before this one (0 = due now, or waiting for its time). */
+        int after;
+        long releaseAt;
+        /** Held for the delay: released by time, not by successors. */
+        boolean timedOnly;
+    }
+
+    public FaultInjectingTransport(Transport inner, FaultConfig faults) {
+        this.inner = inner;
+        this.faults = faults;
+        this.random = new SplittableRandom(faults.seed());
+        this.delayNanos = faults.delay().toNanos();
+        OPEN.put(inner.address(), this);
+    }
+
+    /** Opens the wire a {@code faulty:} URI wraps, by its scheme, as the NIC opens any wire. */
+    static Transport openInner(String uri) {
+        String scheme = uri.substring(0, uri.indexOf(':'));
+        for (TransportFactory factory : ServiceLoader.load(TransportFactory.class)) {
+            if (factory.scheme().equals(scheme) && !(factory instanceof FaultInjectingTransportFactory)) {
+                return factory.open(uri);
+            }
+        }
+        throw new IllegalArgumentException("no transport for '" + uri + "' to wrap in faults");
+    }
+
+    /** The fault injector behind {@code nic}, for its statistics. */
+    public static FaultInjectingTransport of(Nic nic) {
+        FaultInjectingTransport t = OPEN.get(nic.transportAddress());
+        if (t == null) {
+            throw new IllegalArgumentException("NIC at " + nic.transportAddress() + " has no fault injector: open it with"
+                    + " NicConfig transport faulty:<uri>#<faults>");
+        }
+        return t;
+    }
+
+    public FaultConfig faults() {
+        return faults;
+    }
+
+    public Transport inner() {
+        return inner;
+    }
+
+    @Override
+    public String address() {
+        return inner.address();
+    }
+
+    @Override
+    public int mtu() {
+        return inner.mtu();
+    }
+
+    @Override
+    public void start(Inbound inbound) {
+        inner.start(inbound);
+    }
+
+    @Override
+    public Route route(String remoteAddress) {
+        return inner.route(remoteAddress);
+    }
+
+    @Override
+    public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
+        double x = random.nextDouble();
+        if (x < faults.drop()) {
+            frames++;
+            dropped++;
+            sent();
+            return true;
+        }
+        x -= faults.drop();
+        if (x < faults.duplicate()) {
+            if (!inner.transmit(route, header, payload)) {
+                return false;
+            }
+            frames++;
+            duplicated++;
+            hold(route, header, payload, 1 + random.nextInt(3), System.nanoTime() + BACKSTOP_NANOS);
+            sent();
+            return true;
+        }
+        x -= faults.duplicate();
+        if (x < faults.reorder()) {
+            frames++;
+            reordered++;
+            hold(route, header, payload, 1 + random.nextInt(3), System.nanoTime() + BACKSTOP_NANOS);
+            return true;
+        }
+        x -= faults.reorder();
+        if (x < faults.corrupt()) {
+            Held copy = copy(route, header, payload);
+            if (copy == null) {
+                return true; // the NIC could not read its own payload: it reports that itself
+            }
+            flipOneBit(copy);
+            boolean taken = inner.transmit(route, copy.header, copy.payload);
+            recycle(copy);
+            if (!taken) {
+                return false;
+            }
+            frames++;
+            corrupted++;
+            sent();
+            return true;
+        }
+        if (delayNanos > 0) {
+            frames++;
+            delayed++;
+            hold(route, header, payload, 0, System.nanoTime() + delayNanos);
+            return true;
+        }
+        if (!inner.transmit(route, header, payload)) {
+            return false;
+        }
+        frames++;
+        sent();
+        return true;
+    }
+
+    private void hold(Route route, FrameHeader header, PayloadSource payload, int after, long releaseAt) {
+        Held h = copy(route, header, payload);
+        if (h != null) {
+            h.after = after;
+            h.releaseAt = releaseAt;
+            h.timedOnly = after == 0;
+            held.addLast(h);
+        }
+    }
+
+    private Held copy(Route route, FrameHeader header, PayloadSource payload) {
+        Held h = spare.isEmpty() ? new Held() : spare.poll();
+        int length = header.fragmentLength;
+        if (h.payload.capacity() < length) {
+            h.payload = new BufferPayload(Math.max(length, 2 * h.payload.capacity()));
+        }
+        try {
+            if (length > 0) {
+                payload.copyTo(0, h.payload.buffer(), 0, length);
+            }
+        } catch (RuntimeException e) {
+            recycle(h);
+            return null;
+        }
+        h.payload.length(length);
+        h.header.copyFrom(header);
+        h.route = route;
+        return h;
+    }
+
+    private void recycle(Held h) {
+        h.route = null;
+        spare.addLast(h);
+    }
+
+    private void flipOneBit(Held h) {
+        int length = h.header.fragmentLength;
+        if (length > 0) {
+            int at = random.nextInt(length);
+            h.payload.buffer().put(at, (byte) (h.payload.buffer().get(at) ^ (1 << random.nextInt(8))));
+        } else if ((h.header.flags & FrameHeader.FLAG_ACK) != 0 && random.nextBoolean()) {
+            h.header.ack ^= 1L << random.nextInt(64);
+        } else {
+            h.header.messageId ^= 1L << random.nextInt(64);
+        }
+    }
+
+    /** One frame went out: held frames waiting for successors move up, and those due go. */
+    private void sent() {
+        if (held.isEmpty()) {
+            return;
+        }
+        for (Held h : held) {
+            if (h.after > 0) {
+                h.after--;
+            }
+        }
+        release(false);
+    }
+
+    /** Sends held frames that are due, in the order they were held; a pushed-back one waits for the next poll. */
+    private int release(boolean timed) {
+        int done = 0;
+        long now = timed ? System.nanoTime() : 0;
+        Iterator<Held> it = held.iterator();
+        while (it.hasNext()) {
+            Held h = it.next();
+            // reordered and duplicated frames wait for successors, with a time backstop in case traffic
+            // stops; delayed frames wait for their time only
+            boolean due = (h.after == 0 && !h.timedOnly) || (timed && now - h.releaseAt >= 0);
+            if (!due) {
+                continue;
+            }
+            if (!inner.transmit(h.route, h.header, h.payload)) {
+                break;
+            }
+            it.remove();
+            recycle(h);
+            done++;
+        }
+        return done;
+    }
+
+    @Override
+    public int poll() {
+        int work = held.isEmpty() ? 0 : release(true);
+        return work + inner.poll();
+    }
+
+    public FaultStats stats() {
+        return new FaultStats(frames, dropped, duplicated, reordered, corrupted, delayed, held.size());
+    }
+
+    @Override
+    public void close() {
+        OPEN.remove(inner.address(), this);
+        held.clear();
+        spare.clear();
+        inner.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FaultInjectingTransport[" + faults.spec() + " over " + inner + "]";
+    }
+}

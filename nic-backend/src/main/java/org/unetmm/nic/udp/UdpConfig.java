@@ -1,0 +1,213 @@
+package org.unetmm.nic.udp;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How a {@link UdpTransport} binds and drives its socket, validated when built. Written as the
+ * query of the transport URI, e.g. {@code udp://127.0.0.1:7000?rcvbuf=4194304&batch=32}:
+ *
+ * <table>
+ *   <caption>URI query keys</caption>
+ *   <tr><th>key</th><th>meaning</th><th>default</th></tr>
+ *   <tr><td>{@code rcvbuf}</td><td>SO_RCVBUF bytes asked for (the kernel doubles it, and caps it at
+ *       {@code net.core.rmem_max} unless the process may force it: CAP_NET_ADMIN)</td><td>4 MiB</td></tr>
+ *   <tr><td>{@code sndbuf}</td><td>SO_SNDBUF bytes, likewise capped at {@code net.core.wmem_max}</td><td>4 MiB</td></tr>
+ *   <tr><td>{@code batch}</td><td>most datagrams one {@code poll()} takes before the NIC turns to its sends;
+ *       a poll also ends after the last fragment of a message, so its completion is seen without waiting for
+ *       one more system call</td><td>32</td></tr>
+ *   <tr><td>{@code wait}</td><td>µs an idle {@code poll()} blocks in {@code ppoll(2)} for the socket to become
+ *       readable; 0 = pure busy-polling (lowest latency, one core per NIC). While it waits, queued sends
+ *       wait too.</td><td>0</td></tr>
+ *   <tr><td>{@code copybreak}</td><td>fragments of at most this many payload bytes are received with one
+ *       {@code recvmsg} into a scratch buffer, checked, and copied into the posted buffer: for small frames a
+ *       copy is cheaper than the second system call that direct placement needs (as a NIC driver's
+ *       {@code rx_copybreak}). Larger fragments are placed straight into the posted buffer. 0 = place every
+ *       fragment directly.</td><td>4096</td></tr>
+ *   <tr><td>{@code busypoll}</td><td>SO_BUSY_POLL µs: the kernel spins on the device queue for a
+ *       blocking receive (NAPI devices only, not loopback or veth); 0 = off</td><td>0</td></tr>
+ * </table>
+ *
+ * Defaults hold up with 4 MiB messages sent one at a time over loopback: the receive buffer holds
+ * a whole message's datagrams even if the receiver is descheduled for a while.
+ *
+ * @param bind               where to bind; port 0 = an ephemeral port
+ * @param receiveBufferBytes SO_RCVBUF asked for
+ * @param sendBufferBytes    SO_SNDBUF asked for
+ * @param receiveBatch       datagrams per poll
+ * @param waitMicros         idle blocking wait per poll
+ * @param busyPollMicros     SO_BUSY_POLL
+ * @param copyBreak          largest fragment payload received by copy rather than placed directly
+ */
+public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
+                        int waitMicros, int busyPollMicros, int copyBreak) {
+    public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
+    public static final int DEFAULT_BATCH = 32;
+    public static final int DEFAULT_COPY_BREAK = 4096;
+    private static final int MIN_BUFFER = 4096;
+    private static final int MAX_BUFFER = 1 << 30;
+
+    public UdpConfig {
+        if (bind == null) {
+            throw new IllegalArgumentException("a udp transport needs an address to bind, e.g. udp://127.0.0.1:0");
+        }
+        checkBuffer("rcvbuf", receiveBufferBytes);
+        checkBuffer("sndbuf", sendBufferBytes);
+        if (receiveBatch < 1 || receiveBatch > 4096) {
+            throw new IllegalArgumentException("batch (datagrams per poll) must be in 1..4096, got " + receiveBatch);
+        }
+        if (waitMicros < 0 || waitMicros > 1_000_000) {
+            throw new IllegalArgumentException("wait (µs an idle poll blocks) must be in 0..1000000, got " + waitMicros
+                    + "; 0 busy-polls");
+        }
+        if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
+            throw new IllegalArgumentException("busypoll (SO_BUSY_POLL µs) must be in 0..1000000, got " + busyPollMicros);
+        }
+        if (copyBreak < 0 || copyBreak > WireFrame.MAX_FRAGMENT) {
+            throw new IllegalArgumentException("copybreak must be in 0.." + WireFrame.MAX_FRAGMENT + " bytes, got "
+                    + copyBreak + "; 0 places every fragment directly");
+        }
+    }
+
+    private static void checkBuffer(String key, int bytes) {
+        if (bytes < MIN_BUFFER || bytes > MAX_BUFFER) {
+            throw new IllegalArgumentException(key + " must be in " + MIN_BUFFER + ".." + MAX_BUFFER + " bytes, got "
+                    + bytes + "; the default is " + DEFAULT_BUFFER_BYTES);
+        }
+    }
+
+    /** Parses a transport URI {@code udp://host:port[?key=value&...]}; unknown keys are errors. */
+    public static UdpConfig parse(String uri) {
+        if (uri == null || !uri.startsWith(UdpAddress.SCHEME)) {
+            throw new IllegalArgumentException("not a udp transport URI: '" + uri + "'; expected udp://host:port, e.g."
+                    + " udp://127.0.0.1:0 (ephemeral port) or udp://127.0.0.1:7000?rcvbuf=4194304&batch=32");
+        }
+        int question = uri.indexOf('?');
+        Builder builder = builder().bind(UdpAddress.parse(question < 0 ? uri : uri.substring(0, question), true));
+        if (question >= 0) {
+            for (String pair : uri.substring(question + 1).split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? pair : pair.substring(0, eq);
+                String value = eq < 0 ? "" : pair.substring(eq + 1);
+                switch (key) {
+                    case "rcvbuf" -> builder.receiveBufferBytes(number(uri, key, value));
+                    case "sndbuf" -> builder.sendBufferBytes(number(uri, key, value));
+                    case "batch" -> builder.receiveBatch(number(uri, key, value));
+                    case "wait" -> builder.waitMicros(number(uri, key, value));
+                    case "busypoll" -> builder.busyPollMicros(number(uri, key, value));
+                    case "copybreak" -> builder.copyBreak(number(uri, key, value));
+                    default -> throw new IllegalArgumentException("unknown key '" + key + "' in '" + uri
+                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak");
+                }
+            }
+        }
+        return builder.build();
+    }
+
+    private static int number(String uri, String key, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + key + "=" + value + "' in '" + uri + "': the value must be a whole number");
+        }
+    }
+
+    /** The URI that parses back to this configuration (non-default keys only). */
+    public String toUri() {
+        Map<String, Integer> keys = new LinkedHashMap<>();
+        if (receiveBufferBytes != DEFAULT_BUFFER_BYTES) {
+            keys.put("rcvbuf", receiveBufferBytes);
+        }
+        if (sendBufferBytes != DEFAULT_BUFFER_BYTES) {
+            keys.put("sndbuf", sendBufferBytes);
+        }
+        if (receiveBatch != DEFAULT_BATCH) {
+            keys.put("batch", receiveBatch);
+        }
+        if (waitMicros != 0) {
+            keys.put("wait", waitMicros);
+        }
+        if (busyPollMicros != 0) {
+            keys.put("busypoll", busyPollMicros);
+        }
+        if (copyBreak != DEFAULT_COPY_BREAK) {
+            keys.put("copybreak", copyBreak);
+        }
+        StringBuilder uri = new StringBuilder(bind.toString());
+        char separator = '?';
+        for (Map.Entry<String, Integer> e : keys.entrySet()) {
+            uri.append(separator).append(e.getKey()).append('=').append(e.getValue());
+            separator = '&';
+        }
+        return uri.toString();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
+                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak);
+    }
+
+    public static final class Builder {
+        private UdpAddress bind;
+        private int receiveBufferBytes = DEFAULT_BUFFER_BYTES;
+        private int sendBufferBytes = DEFAULT_BUFFER_BYTES;
+        private int receiveBatch = DEFAULT_BATCH;
+        private int waitMicros;
+        private int busyPollMicros;
+        private int copyBreak = DEFAULT_COPY_BREAK;
+
+        private Builder() {
+        }
+
+        public Builder bind(UdpAddress address) {
+            this.bind = address;
+            return this;
+        }
+
+        public Builder bind(String address) {
+            return bind(UdpAddress.parse(address, true));
+        }
+
+        public Builder receiveBufferBytes(int bytes) {
+            this.receiveBufferBytes = bytes;
+            return this;
+        }
+
+        public Builder sendBufferBytes(int bytes) {
+            this.sendBufferBytes = bytes;
+            return this;
+        }
+
+        public Builder receiveBatch(int datagrams) {
+            this.receiveBatch = datagrams;
+            return this;
+        }
+
+        public Builder waitMicros(int micros) {
+            this.waitMicros = micros;
+            return this;
+        }
+
+        public Builder busyPollMicros(int micros) {
+            this.busyPollMicros = micros;
+            return this;
+        }
+
+        public Builder copyBreak(int bytes) {
+            this.copyBreak = bytes;
+            return this;
+        }
+
+        public UdpConfig build() {
+            return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
+                    copyBreak);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package org.unetmm.nic.udp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.unetmm.spi.FrameHeader;
+
+/** The wire header: its byte layout, and each check {@link WireFrame#decode} makes, named by its reason. */
+class WireFrameTest {
+    private final CRC32C crc = new CRC32C();
+
+    private static FrameHeader header() {
+        FrameHeader h = new FrameHeader();
+        h.type = FrameHeader.TYPE_DATA;
+        h.sourceTag = 3;
+        h.destinationTag = 9;
+        h.messageId = 0x0102_0304_0506_0708L;
+        h.fragmentOffset = 1000;
+        h.messageLength = 5000;
+        h.fragmentLength = 1200;
+        return h;
+    }
+
+    private ByteBuffer encoded(FrameHeader h) {
+        ByteBuffer frame = ByteBuffer.allocate(WireFrame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        WireFrame.encode(h, frame, crc);
+        return frame;
+    }
+
+    private FrameDropReason decode(ByteBuffer frame, int datagramLength) {
+        return WireFrame.decode(frame, datagramLength, new FrameHeader(), crc);
+    }
+
+    @Test
+    void everyFieldSurvivesTheRoundTrip() {
+        FrameHeader sent = header();
+        FrameHeader received = new FrameHeader();
+        assertThat(WireFrame.decode(encoded(sent), WireFrame.HEADER_LENGTH + 1200, received, crc)).isNull();
+        assertThat(received).usingRecursiveComparison().isEqualTo(sent);
+    }
+
+    @Test
+    void fieldsSitAtTheDocumentedOffsetsLittleEndian() {
+        ByteBuffer frame = encoded(header());
+        byte[] bytes = frame.array();
+        assertThat(new String(bytes, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("UNMM");
+        assertThat(bytes[WireFrame.VERSION_OFFSET]).isEqualTo((byte) WireFrame.VERSION);
+        assertThat(bytes[WireFrame.TYPE_OFFSET]).isEqualTo((byte) FrameHeader.TYPE_DATA);
+        assertThat(bytes[WireFrame.SOURCE_TAG_OFFSET]).isEqualTo((byte) 3);
+        assertThat(bytes[WireFrame.DESTINATION_TAG_OFFSET]).isEqualTo((byte) 9);
+        assertThat(bytes[WireFrame.MESSAGE_ID_OFFSET]).isEqualTo((byte) 0x08);
+        assertThat(bytes[WireFrame.MESSAGE_ID_OFFSET + 7]).isEqualTo((byte) 0x01);
+        assertThat(frame.getInt(WireFrame.FRAGMENT_OFFSET_OFFSET)).isEqualTo(1000);
+        assertThat(frame.getInt(WireFrame.MESSAGE_LENGTH_OFFSET)).isEqualTo(5000);
+        assertThat(frame.getInt(WireFrame.FRAGMENT_LENGTH_OFFSET)).isEqualTo(1200);
+        assertThat(WireFrame.CHECKSUM_OFFSET + 4).isEqualTo(WireFrame.HEADER_LENGTH);
+    }
+
+    @Test
+    void theChecksumCoversEveryHeaderBit() {
+        for (int bit = 32; bit < WireFrame.HEADER_LENGTH * 8; bit++) {
+            ByteBuffer frame = encoded(header());
+            frame.put(bit / 8, (byte) (frame.get(bit / 8) ^ (1 << (bit % 8))));
+            assertThat(decode(frame, WireFrame.HEADER_LENGTH + 1200)).as("bit " + bit).isEqualTo(FrameDropReason.BAD_CHECKSUM);
+        }
+    }
+
+    @Test
+    void eachCheckNamesItsReason() {
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH - 1)).isEqualTo(FrameDropReason.SHORT_DATAGRAM);
+        ByteBuffer magic = encoded(header());
+        magic.put(0, (byte) 'X');
+        assertThat(decode(magic, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(FrameDropReason.BAD_MAGIC);
+        assertRejected(FrameDropReason.BAD_TYPE, h -> h.type = 0);
+        assertRejected(FrameDropReason.BAD_TYPE, h -> h.type = 5);
+        assertRejected(FrameDropReason.BAD_FLAGS, h -> h.flags = 0x8000);
+        assertRejected(FrameDropReason.BAD_TAG, h -> h.sourceTag = 0);
+        assertRejected(FrameDropReason.BAD_TAG, h -> h.destinationTag = -4);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.messageLength = -1);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = -1);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentLength = -1);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 5001);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 3801);
+        assertRejected(FrameDropReason.BAD_LENGTHS, h -> {
+            h.messageLength = Integer.MAX_VALUE;
+            h.fragmentOffset = Integer.MAX_VALUE - 10;
+            h.fragmentLength = 20; // offset + length overflows an int
+        });
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1199)).isEqualTo(FrameDropReason.LENGTH_MISMATCH);
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1201)).isEqualTo(FrameDropReason.LENGTH_MISMATCH);
+        ByteBuffer reserved = encoded(header());
+        reserved.putInt(WireFrame.RESERVED_OFFSET, 1);
+        reserved.putInt(WireFrame.CHECKSUM_OFFSET, WireFrame.checksum(reserved, crc));
+        assertThat(decode(reserved, WireFrame.HEADER_LENGTH + 1200)).as("the reserved word must be 0").isEqualTo(FrameDropReason.BAD_FLAGS);
+        ByteBuffer version = encoded(header());
+        version.put(WireFrame.VERSION_OFFSET, (byte) (WireFrame.VERSION + 1));
+        version.putInt(WireFrame.CHECKSUM_OFFSET, WireFrame.checksum(version, crc));
+        assertThat(decode(version, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(FrameDropReason.BAD_VERSION);
+    }
+
+    @Test
+    void controlTypesAndEmptyFragmentsAreValidFrames() {
+        for (int type = FrameHeader.TYPE_DATA; type <= FrameHeader.TYPE_CLOSE; type++) {
+            FrameHeader h = header();
+            h.type = type;
+            h.fragmentOffset = 0;
+            h.messageLength = 0;
+            h.fragmentLength = 0;
+            assertThat(decode(encoded(h), WireFrame.HEADER_LENGTH)).as("type " + type).isNull();
+        }
+    }
+
+    private void assertRejected(FrameDropReason reason, Consumer<FrameHeader> change) {
+        FrameHeader h = header();
+        change.accept(h);
+        assertThat(decode(encoded(h), WireFrame.HEADER_LENGTH + 1200)).as(h.toString()).isEqualTo(reason);
+    }
+}
