@@ -1,0 +1,13 @@
+package org.unetmm.rpc;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Reads a response where it landed, in the client's own receive buffer, without a copy: called on
+ * the client's progress thread with {@code length} bytes of {@code buffer} from absolute index
+ * {@code offset}, valid only during the call. Its result completes the call's future.
+ */
+@FunctionalInterface
+public interface ResponseReader<T> {
+    T read(ByteBuffer buffer, int offset, int length);
+}

@@ -1,0 +1,89 @@
+package org.unetmm.rpc;
+
+import java.time.Duration;
+import org.unetmm.ChannelOptions;
+
+/**
+ * How an {@link RpcClient} is built. Validated when built.
+ *
+ * @param maxInFlight    calls outstanding at once; one more fails with TOO_MANY_CALLS
+ * @param maxResponse    largest response payload the client's receive buffers take
+ * @param timeout        a call not answered within it fails with TIMEOUT
+ * @param connectTimeout how long connect() waits for the server's WELCOME
+ * @param helloInterval  how often HELLO is repeated while connecting
+ * @param channel        options of the reliable channel to the server (must be reliable)
+ */
+public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout, Duration connectTimeout,
+                              Duration helloInterval, ChannelOptions channel) {
+    public RpcClientConfig {
+        if (maxInFlight < 1 || maxInFlight > 65_535) {
+            throw new IllegalArgumentException("maxInFlight must be 1..65535, got " + maxInFlight);
+        }
+        if (maxResponse < 0 || maxResponse > (64 << 20)) {
+            throw new IllegalArgumentException("maxResponse must be 0..64 MiB, got " + maxResponse);
+        }
+        for (Duration d : new Duration[] {timeout, connectTimeout, helloInterval}) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("timeout, connectTimeout and helloInterval must be positive");
+            }
+        }
+        if (channel == null || !channel.isReliable()) {
+            throw new IllegalArgumentException("RPC needs reliable channels: pass ChannelOptions.reliable() (or a"
+                    + " builder with reliable(true))");
+        }
+    }
+
+    public static RpcClientConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int maxInFlight = 64;
+        private int maxResponse = 64 * 1024;
+        private Duration timeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration helloInterval = Duration.ofMillis(50);
+        private ChannelOptions channel = ChannelOptions.reliable();
+
+        private Builder() {
+        }
+
+        public Builder maxInFlight(int calls) {
+            this.maxInFlight = calls;
+            return this;
+        }
+
+        public Builder maxResponse(int bytes) {
+            this.maxResponse = bytes;
+            return this;
+        }
+
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        public Builder helloInterval(Duration interval) {
+            this.helloInterval = interval;
+            return this;
+        }
+
+        public Builder channel(ChannelOptions options) {
+            this.channel = options;
+            return this;
+        }
+
+        public RpcClientConfig build() {
+            return new RpcClientConfig(maxInFlight, maxResponse, timeout, connectTimeout, helloInterval, channel);
+        }
+    }
+}
