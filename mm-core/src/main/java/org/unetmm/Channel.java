@@ -40,6 +40,9 @@ public final class Channel implements AutoCloseable {
     int rxReceived;
     int rxLength;
     boolean rxTruncated;
+    /** A multi-fragment message is arriving: it must be complete by {@link #rxDeadline} (System.nanoTime). */
+    boolean rxTimed;
+    long rxDeadline;
 
     Channel(Endpoint endpoint, int localTag) {
         this(endpoint, localTag, ChannelOptions.unreliable());

@@ -5,6 +5,11 @@ public enum CompletionStatus {
     OK,
     /** Receive: the message was longer than the posted buffer; the buffer holds its first bytes, nothing past it was written. */
     TRUNCATED,
+    /**
+     * Receive, unreliable channel: fragments of the message stopped arriving and it timed out
+     * ({@link NicConfig#reassemblyTimeout()}); the buffer holds a partial message, post it again.
+     */
+    INCOMPLETE,
     /** The endpoint or channel was closed before the operation finished. */
     CLOSED,
     /** Reuse check (debug mode): the send buffer changed between {@code send} and the NIC reading it. */

@@ -21,5 +21,7 @@ public enum DropReason {
     /** Reliable channel: the frame's CRC32C did not match its header and payload; it is sent again. */
     CORRUPT,
     /** A reliable frame for an unreliable channel, or the reverse: both ends must use the same ChannelOptions. */
-    NOT_RELIABLE
+    NOT_RELIABLE,
+    /** Unreliable channel: a message whose missing fragments did not arrive within the reassembly timeout. */
+    INCOMPLETE
 }

@@ -66,6 +66,10 @@ public final class Nic implements AutoCloseable {
      * before its own copy.
      */
     private final long copyRun;
+    private final long reassemblyTimeoutNanos;
+    /** Channels reassembling a multi-fragment unreliable message now; the expiry sweep runs only when positive. */
+    private int reassembling;
+    private long nextReassemblySweep;
     private final ReentrantLock engine = new ReentrantLock();
     private final FrameHeader header = new FrameHeader();
     private final SendSource sendSource = new SendSource();
@@ -111,6 +115,7 @@ public final class Nic implements AutoCloseable {
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
         this.copyRun = budget.isUnlimited() ? 16 * PAGE : PAGE;
+        this.reassemblyTimeoutNanos = config.reassemblyTimeout().toNanos();
         transport.start(new Receiver());
         NativeMemory.addFreeListener(freeGuard);
         OPEN.add(this);
@@ -230,7 +235,11 @@ public final class Nic implements AutoCloseable {
                 }
             }
             // sends first: a reply queued since the last progress leaves without waiting for the wire's poll
-            return work + transport.poll();
+            work += transport.poll();
+            if (reassembling > 0) {
+                work += expireReassemblies();
+            }
+            return work;
         } finally {
             engine.unlock();
         }
@@ -631,6 +640,13 @@ public final class Nic implements AutoCloseable {
             channel.rxReceived = 0;
             channel.rxLength = h.messageLength;
             channel.rxTruncated = h.messageLength > channel.rxCapacity;
+            if (h.fragmentLength < h.messageLength) { // more fragments to come: start the reassembly clock
+                if (!channel.rxTimed) {
+                    channel.rxTimed = true;
+                    reassembling++;
+                }
+                channel.rxDeadline = System.nanoTime() + reassemblyTimeoutNanos;
+            }
         } else if (!channel.rxActive || channel.rxMessageId != h.messageId
                 || channel.rxLength != h.messageLength || h.fragmentOffset != channel.rxReceived) {
             drop(DropReason.ORPHAN_FRAGMENT);
@@ -671,7 +687,37 @@ public final class Nic implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the unreliable messages whose fragments stopped arriving: each is counted INCOMPLETE and
+     * its posted buffer completes INCOMPLETE, so the application gets it back. Runs only while some
+     * multi-fragment message is being reassembled, at most once a millisecond.
+     */
+    private int expireReassemblies() {
+        long now = System.nanoTime();
+        if (now - nextReassemblySweep < 0) {
+            return 0;
+        }
+        nextReassemblySweep = now + 1_000_000L;
+        int expired = 0;
+        for (Endpoint ep : endpoints) {
+            for (Channel channel : ep.channels) {
+                if (channel.rxActive && channel.rxTimed && now - channel.rxDeadline > 0) {
+                    drop(DropReason.INCOMPLETE);
+                    completeReceive(ep, channel, CompletionStatus.INCOMPLETE, "message " + channel.rxMessageId + " timed out"
+                            + " after " + config.reassemblyTimeout().toMillis() + " ms with " + channel.rxReceived + " of "
+                            + channel.rxLength + " bytes: fragments were lost; post the buffer again");
+                    expired++;
+                }
+            }
+        }
+        return expired;
+    }
+
     void completeReceive(Endpoint ep, Channel channel, CompletionStatus status, String detail) {
+        if (channel.rxTimed) {
+            channel.rxTimed = false;
+            reassembling--;
+        }
         int length = Math.min(channel.rxReceived, channel.rxCapacity);
         if (status == CompletionStatus.OK || status == CompletionStatus.TRUNCATED) {
             length = Math.min(channel.rxLength, channel.rxCapacity);

@@ -15,10 +15,16 @@ import org.unetmm.tlb.ReplacementPolicy;
  * @param mtu             largest fragment payload; 0 = the transport's own
  * @param progressMode    NIC thread or caller-driven progress
  * @param reuseCheck      debug: checksum pinned send buffers at send and when the NIC reads them
+ * @param reassemblyTimeout how long an unreliable message may wait for its missing fragments before
+ *                        it is dropped (counted INCOMPLETE) and its posted buffer completes INCOMPLETE
  */
 public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementPolicy tlbPolicy, long seed,
-                        PinBudget pinBudget, int mtu, ProgressMode progressMode, boolean reuseCheck) {
+                        PinBudget pinBudget, int mtu, ProgressMode progressMode, boolean reuseCheck,
+                        java.time.Duration reassemblyTimeout) {
     public NicConfig {
+        if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
+            throw new IllegalArgumentException("reassembly timeout must be positive, got " + reassemblyTimeout);
+        }
         if (transport == null || !transport.contains(":")) {
             throw new IllegalArgumentException("transport must be a URI such as loopback: or udp://127.0.0.1:7000, got '"
                     + transport + "'");
@@ -57,7 +63,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
 
     public Builder toBuilder() {
         return new Builder().transport(transport).tlb(tlbSets, tlbWays, tlbPolicy).seed(seed).pinBudget(pinBudget)
-                .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck);
+                .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck).reassemblyTimeout(reassemblyTimeout);
     }
 
     public static final class Builder {
@@ -70,8 +76,14 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
         private int mtu;
         private ProgressMode progressMode = ProgressMode.NIC_THREAD;
         private boolean reuseCheck;
+        private java.time.Duration reassemblyTimeout = java.time.Duration.ofMillis(100);
 
         private Builder() {
+        }
+
+        public Builder reassemblyTimeout(java.time.Duration timeout) {
+            this.reassemblyTimeout = timeout;
+            return this;
         }
 
         public Builder transport(String uri) {
@@ -112,7 +124,8 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
         }
 
         public NicConfig build() {
-            return new NicConfig(transport, tlbSets, tlbWays, tlbPolicy, seed, pinBudget, mtu, progressMode, reuseCheck);
+            return new NicConfig(transport, tlbSets, tlbWays, tlbPolicy, seed, pinBudget, mtu, progressMode, reuseCheck,
+                    reassemblyTimeout);
         }
     }
 }
