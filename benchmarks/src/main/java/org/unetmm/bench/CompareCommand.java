@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
  * {@code unetmm compare}: the fixed-segment path against the pinned path, per message size, with
  * a raw memcpy of the same bytes as the physical limit, in one run. Prints a table (or CSV with
  * {@code --format csv}) and writes {@code compare.csv}, {@code compare.png} and {@code run.json}
- * under {@code results/<timestamp>/}.
+ * under {@code results/<timestamp>/}. On {@code --transport udp://host:port} the two paths cross
+ * the udp wire between two NICs of this process, beside Java NIO and Aeron UDP
+ * ({@link CompareUdpRun}); latencies there are half a ping-pong's round trip.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Compare base U-Net's fixed segment with U-Net/MM's pinned buffers, per message size.")
@@ -26,6 +28,8 @@ public final class CompareCommand implements Callable<Integer> {
     private static final List<Integer> DEFAULT_SIZES = List.of(64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304);
     private static final List<Integer> QUICK_SIZES = List.of(64, 4096, 65536, 1048576);
     private static final int MAX_SIZE = 64 << 20;
+    /** The largest message the udp sweep sizes its buffers, windows and Aeron terms for. */
+    private static final int MAX_UDP_SIZE = 4 << 20;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,7 +55,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--repeats", description = "measurements per point, best kept (default 3, quick 1)")
     Integer repeats;
 
-    @Option(names = "--no-aeron", description = "leave out the Aeron IPC peer (embedded media driver under /dev/shm)")
+    @Option(names = "--no-aeron", description = "leave out the Aeron peer: IPC on loopback:, UDP on udp:// (embedded media driver under /dev/shm)")
     boolean noAeron;
 
     @Option(names = "--tlb-sets", description = "TLB sets (power of two, default ${DEFAULT-VALUE})", defaultValue = "1024")
@@ -72,8 +76,9 @@ public final class CompareCommand implements Callable<Integer> {
         PrintStream out = System.out;
         PrintStream progress = System.err;
         long started = System.nanoTime();
-        List<ComparePoint> points = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
-                (System.nanoTime() - started) / 1e9)).run();
+        CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
+                (System.nanoTime() - started) / 1e9));
+        List<ComparePoint> points = run.run();
         Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(ComparePoint.csvHeader());
@@ -81,11 +86,19 @@ public final class CompareCommand implements Callable<Integer> {
         Files.write(dir.resolve("compare.csv"), csv);
         System.setProperty("java.awt.headless", "true");
         ThroughputChart.write(points, "unetmm compare: " + settings.transport(), dir.resolve("compare.png"));
-        RunRecord.writeRunJson(dir, "compare", configuration(settings));
+        Map<String, Object> configuration = configuration(settings);
+        configuration.put("notes", run.notes());
+        RunRecord.writeRunJson(dir, "compare", configuration);
         if (output.csv()) {
             csv.forEach(out::println);
+            run.notes().forEach(note -> progress.println("note: " + note));
         } else {
             printTable(points, out);
+            if (UdpWire.isUdp(settings.transport())) {
+                out.println("latency: MEMCPY one copy; the others half the round trip of a ping-pong (rtt/2);"
+                        + " throughput: a one-way stream under flow control, delivered messages only");
+            }
+            run.notes().forEach(note -> out.println("note: " + note));
             out.println();
             out.println("results: " + dir.resolve("compare.csv") + ", " + dir.resolve("compare.png") + ", " + dir.resolve("run.json"));
         }
@@ -95,9 +108,14 @@ public final class CompareCommand implements Callable<Integer> {
     private CompareRun.Settings validate() {
         output.validate(spec.commandLine());
         List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
+        boolean udp = UdpWire.isUdp(output.transport);
         for (int size : chosen) {
             if (size < 0 || size > MAX_SIZE) {
                 throw bad("--sizes: " + size + " is out of range; sizes must be 0.." + MAX_SIZE + " bytes");
+            }
+            if (udp && (size < 1 || size > MAX_UDP_SIZE)) {
+                throw bad("--sizes: " + size + " is out of range on " + output.transport + "; over udp sizes must be 1.."
+                        + MAX_UDP_SIZE + " bytes (an empty datagram cannot be told from none)");
             }
         }
         if (chosen.isEmpty()) {
@@ -138,18 +156,27 @@ public final class CompareCommand implements Callable<Integer> {
         c.put("tlbWays", s.tlbWays());
         c.put("policy", s.policy().name());
         c.put("seed", s.seed());
-        c.put("aeron", s.aeron() ? "aeron-all " + io.aeron.Aeron.class.getPackage().getImplementationVersion() : "off");
+        boolean udp = UdpWire.isUdp(s.transport());
+        if (udp) {
+            c.put("secondNic", UdpWire.secondNic(s.transport()));
+            c.put("tlbGrowth", "each NIC gets more sets where its working set would not fit twice over");
+            c.put("peers", "unetmm PINNED and FIXED_SEGMENT (two NICs, CALLER progress, a thread each), NIO DatagramChannel"
+                    + " direct and heap (one datagram per message), Aeron UDP (SHARED driver, yielding idle)");
+        }
+        c.put("aeron", s.aeron() ? "aeron-all " + io.aeron.AeronVersion.VERSION
+                + (udp ? " UDP" : " IPC") : "off");
+        c.put("latency", udp ? "rtt/2: half the round trip of a ping-pong (MEMCPY: one copy)" : "one-way: send to receive completion");
         return c;
     }
 
     static void printTable(List<ComparePoint> points, PrintStream out) {
-        out.printf("%-10s %-14s %12s %9s %10s %10s %8s %9s %9s%n", "size", "path", "msgs/s", "GB/s", "p50 ns",
-                "p99 ns", "TLB hit", "pins/msg", "vs limit");
+        out.printf("%-10s %-14s %12s %9s %10s %10s %8s %9s %9s  %s%n", "size", "path", "msgs/s", "GB/s", "p50 ns",
+                "p99 ns", "TLB hit", "pins/msg", "vs limit", "latency");
         for (ComparePoint p : points) {
-            out.printf("%-10s %-14s %12.0f %9.3f %10d %10d %8s %9s %9.2f%n", human(p.size()), p.path(),
+            out.printf("%-10s %-14s %12.0f %9.3f %10d %10d %8s %9s %9.2f  %s%n", human(p.size()), p.path(),
                     p.messagesPerSecond(), p.gigabytesPerSecond(), p.p50Nanos(), p.p99Nanos(),
                     Double.isNaN(p.tlbHitRate()) ? "-" : String.format("%.3f", p.tlbHitRate()),
-                    Double.isNaN(p.pinsPerMsg()) ? "-" : String.format("%.3f", p.pinsPerMsg()), p.limitRatio());
+                    Double.isNaN(p.pinsPerMsg()) ? "-" : String.format("%.3f", p.pinsPerMsg()), p.limitRatio(), p.latency());
         }
     }
 

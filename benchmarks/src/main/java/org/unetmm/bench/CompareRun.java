@@ -28,7 +28,8 @@ import org.unetmm.tlb.TlbStats;
  *
  * <p>On the loopback wire one NIC with two endpoints is driven by the caller ({@link
  * ProgressMode#CALLER}): each message is sent, progressed and received before the next, so the
- * latency is one-way send → receive completion and the throughput is what one core moves.
+ * latency is one-way send → receive completion and the throughput is what one core moves. On a
+ * udp wire the sweep is {@link CompareUdpRun}'s: two NICs, two threads, Java NIO and Aeron beside.
  */
 public final class CompareRun {
     /** What to run; validated by the command. */
@@ -43,13 +44,22 @@ public final class CompareRun {
 
     private final Settings settings;
     private final Consumer<String> progress;
+    private final List<String> notes = new ArrayList<>();
 
     public CompareRun(Settings settings, Consumer<String> progress) {
         this.settings = settings;
         this.progress = progress;
     }
 
+    /** What the run left out and why, one line each, for below the table. */
+    public List<String> notes() {
+        return notes;
+    }
+
     public List<ComparePoint> run() {
+        if (UdpWire.isUdp(settings.transport())) {
+            return new CompareUdpRun(settings, progress, notes).run();
+        }
         List<ComparePoint> points = new ArrayList<>();
         int total = settings.sizes().size() * settings.pathsPerSize();
         int done = 0;
@@ -186,7 +196,8 @@ public final class CompareRun {
             double hitRate = path == SendPath.PINNED || lookups > 0 ? (lookups == 0 ? 1.0 : (double) hits / lookups) : Double.NaN;
             double pins = (double) (pinsAfter.lockCalls() - pinsBefore.lockCalls()) / Math.max(1, messages);
             ComparePoint point = new ComparePoint(settings.transport(), path.name(), size, messages, seconds,
-                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), hitRate, pins, 0);
+                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), hitRate, pins, 0,
+                    ComparePoint.ONE_WAY);
             if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
                 best = point;
             }
@@ -270,7 +281,8 @@ public final class CompareRun {
             long messages = aeron.runFor(settings.measureMillis(), size, buffers, destination, latency);
             double seconds = (System.nanoTime() - start) / 1e9;
             ComparePoint point = new ComparePoint(settings.transport(), "AERON_IPC", size, messages, seconds,
-                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 0);
+                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 0,
+                    ComparePoint.ONE_WAY);
             if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
                 best = point;
             }
@@ -279,6 +291,11 @@ public final class CompareRun {
     }
 
     private ComparePoint measureMemcpy(int size, NativeBuffer[] sources, ByteBuffer destination) {
+        return measureMemcpy(settings, size, sources, destination);
+    }
+
+    /** The physical limit at {@code size}: a plain copy of the same bytes, timed as the paths are. */
+    static ComparePoint measureMemcpy(Settings settings, int size, NativeBuffer[] sources, ByteBuffer destination) {
         ComparePoint best = null;
         for (int repeat = 0; repeat < settings.repeats(); repeat++) {
             copyFor(settings.warmupMillis(), size, sources, destination, null);
@@ -287,7 +304,8 @@ public final class CompareRun {
             long messages = copyFor(settings.measureMillis(), size, sources, destination, latency);
             double seconds = (System.nanoTime() - start) / 1e9;
             ComparePoint point = new ComparePoint(settings.transport(), "MEMCPY", size, messages, seconds,
-                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 1.0);
+                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 1.0,
+                    ComparePoint.ONE_WAY);
             if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
                 best = point;
             }

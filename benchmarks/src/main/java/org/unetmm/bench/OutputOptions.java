@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 
 /** The options every experiment shares: the wire, the terminal format, the results folder. */
 final class OutputOptions {
-    @Option(names = "--transport", description = "wire URI (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
+    @Option(names = "--transport", description = "wire URI: loopback: or udp://host:port with a local host, port 0"
+            + " recommended, e.g. udp://127.0.0.1:0 (default ${DEFAULT-VALUE})", defaultValue = "loopback:")
     String transport;
 
     @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
@@ -20,9 +21,15 @@ final class OutputOptions {
         if (!format.equals("table") && !format.equals("csv")) {
             throw new CommandLine.ParameterException(commandLine, "--format must be 'table' or 'csv', got '" + format + "'");
         }
-        if (!transport.startsWith("loopback:")) {
+        if (UdpWire.isUdp(transport)) {
+            String problem = UdpWire.problem(transport);
+            if (problem != null) {
+                throw new CommandLine.ParameterException(commandLine, "--transport " + problem);
+            }
+        } else if (!transport.startsWith("loopback:")) {
             throw new CommandLine.ParameterException(commandLine, "--transport '" + transport
-                    + "': only loopback: is available to this command in this build");
+                    + "': this command runs on loopback: (in-JVM) or udp://host:port (a local host, e.g."
+                    + " udp://127.0.0.1:0)");
         }
     }
 

@@ -99,17 +99,17 @@ public final class PressureCommand implements Callable<Integer> {
         if (output.csv()) {
             csv.forEach(out::println);
         } else {
-            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %9s %9s %10s %11s %12s%n", "entries", "ways", "policy",
-                    "budget", "dist", "ws pg", "TLB hit", "OPT", "pin hit", "pins/msg", "miss p50", "msgs/s",
-                    "pinned peak", "VmLck peak");
+            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %9s %9s %10s %11s %12s %6s%n", "entries", "ways",
+                    "policy", "budget", "dist", "ws pg", "TLB hit", "OPT", "pin hit", "pins/msg", "miss p50", "msgs/s",
+                    "pinned peak", "VmLck peak", "lost");
             for (PressurePoint p : points) {
-                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %9.4f %9d %10s %11d %12d%n", p.tlbEntries(),
+                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %9.4f %9d %10s %11d %12d %6d%n", p.tlbEntries(),
                         p.tlbWays(), p.policy(), p.budgetBytes() == Long.MAX_VALUE ? "process" : Long.toString(p.budgetBytes()),
                         p.distribution(), p.workingSetPages(), p.tlbHitRate(), p.optHitRate(),
                         Double.isNaN(p.pinCacheHitRate()) ? "-" : String.format("%.4f", p.pinCacheHitRate()),
                         p.pinsPerMessage(), p.missP50Nanos(),
                         Double.isNaN(p.messagesPerSecond()) ? "-" : String.format("%.0f", p.messagesPerSecond()),
-                        p.pinnedPeakBytes(), p.vmLckPeakBytes());
+                        p.pinnedPeakBytes(), p.vmLckPeakBytes(), p.lostMessages());
             }
             out.println();
             out.println("results: " + dir.resolve("pressure.csv") + ", " + dir.resolve("pressure.png") + ", " + dir.resolve("run.json"));
@@ -252,6 +252,10 @@ public final class PressureCommand implements Callable<Integer> {
     private static Map<String, Object> configuration(PressureRun.Settings s) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("transport", s.transport());
+        if (UdpWire.isUdp(s.transport())) {
+            c.put("receivingNic", UdpWire.secondNic(s.transport()));
+            c.put("lostMessages", "counted (lost_msgs), not sent again: the sending TLB saw the access already");
+        }
         c.put("tlbEntries", s.tlbEntries());
         c.put("tlbWays", s.tlbWays());
         c.put("policies", s.policies().stream().map(Enum::name).toList());

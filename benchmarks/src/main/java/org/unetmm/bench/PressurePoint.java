@@ -3,17 +3,19 @@ package org.unetmm.bench;
 /**
  * One point of {@code unetmm pressure}: a TLB shape and policy, a pin budget, a working set drawn
  * from a distribution, and what the run measured, with Bélády's OPT hit rate for the same trace
- * and capacity beside the TLB's.
+ * and capacity beside the TLB's. {@code lostMessages}: traffic on a udp wire whose datagram never
+ * arrived (the sender's TLB saw the access all the same; 0 on loopback and for trace-only).
  */
 public record PressurePoint(String mode, int tlbEntries, int tlbWays, String policy, long budgetBytes, String distribution,
                             int workingSetPages, long accesses, double tlbHitRate, double optHitRate,
                             double pinCacheHitRate, double pinsPerMessage, double unpinsPerMessage, long missP50Nanos,
-                            long missP99Nanos, double messagesPerSecond, long pinnedPeakBytes, long vmLckPeakBytes) {
+                            long missP99Nanos, double messagesPerSecond, long pinnedPeakBytes, long vmLckPeakBytes,
+                            long lostMessages) {
 
     static String csvHeader() {
         return "mode,tlb_entries,tlb_ways,policy,budget_bytes,distribution,working_set_pages,accesses,tlb_hit_rate,"
                 + "opt_hit_rate,pin_cache_hit_rate,pins_per_msg,unpins_per_msg,miss_p50_ns,miss_p99_ns,msgs_per_s,"
-                + "pinned_peak_bytes,vmlck_peak_bytes";
+                + "pinned_peak_bytes,vmlck_peak_bytes,lost_msgs";
     }
 
     String csvRow() {
@@ -22,7 +24,7 @@ public record PressurePoint(String mode, int tlbEntries, int tlbWays, String pol
                 Integer.toString(workingSetPages), Long.toString(accesses), fmt(tlbHitRate), fmt(optHitRate),
                 fmt(pinCacheHitRate), fmt(pinsPerMessage), fmt(unpinsPerMessage), Long.toString(missP50Nanos),
                 Long.toString(missP99Nanos), String.format("%.1f", messagesPerSecond), Long.toString(pinnedPeakBytes),
-                Long.toString(vmLckPeakBytes));
+                Long.toString(vmLckPeakBytes), Long.toString(lostMessages));
     }
 
     private static String fmt(double value) {

@@ -31,9 +31,15 @@ import org.unetmm.tlb.trace.TraceRunner;
  * The measurement behind {@code unetmm pressure}: every combination of TLB entries × ways ×
  * policy × pin budget × distribution × working-set size. A point replays one seeded page trace
  * either as real traffic (default) — one page-sized PINNED message per access, from the page the
- * trace names, on the loopback wire between two NICs so the sending NIC's TLB sees only the send
+ * trace names, between two NICs on the chosen wire so the sending NIC's TLB sees only the send
  * side — or, with {@code trace-only}, straight against a TLB over a pin cache
  * ({@link TraceRunner}). OPT's hit rate for the same trace and capacity is computed beside it.
+ *
+ * <p>On a udp wire the receiving NIC binds the same host on its own port ({@link UdpWire#secondNic})
+ * and a datagram may be lost. A message not received within {@link #LOSS_TIMEOUT_NANOS} is counted
+ * lost and the replay goes on; it is not sent again, because the sending NIC translated its page
+ * before handing it to the wire, so the TLB has seen the access already, and a resend would be an
+ * access the trace does not have (one OPT was not computed for).
  */
 public final class PressureRun {
     /** What to sweep; validated by the command. */
@@ -47,6 +53,8 @@ public final class PressureRun {
     }
 
     private static final long PAGE = NativeMemory.pageSize();
+    /** A traffic message not received in this time is lost (udp): far above a page's one-way trip. */
+    static final long LOSS_TIMEOUT_NANOS = 200_000_000L;
     private final Settings settings;
     private final Consumer<String> progress;
 
@@ -106,7 +114,7 @@ public final class PressureRun {
         return new PressurePoint("trace", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution, workingSet,
                 r.accesses(), r.tlbHitRate(), r.optHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(), r.unpinsPerAccess(),
                 r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, r.peakPinnedBytes(),
-                r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before));
+                r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before), 0);
     }
 
     private PressurePoint traffic(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet) {
@@ -115,7 +123,8 @@ public final class PressureRun {
         long vmLckPeak = 0;
         NicConfig sendConfig = NicConfig.builder().transport(settings.transport()).progressMode(ProgressMode.CALLER)
                 .tlb(tlb.sets(), tlb.ways(), tlb.policy()).seed(tlb.seed()).pinBudget(pinBudget).build();
-        NicConfig receiveConfig = NicConfig.builder().transport(settings.transport()).progressMode(ProgressMode.CALLER).build();
+        NicConfig receiveConfig = NicConfig.builder().transport(UdpWire.secondNic(settings.transport()))
+                .progressMode(ProgressMode.CALLER).build();
         NativeBuffer workingMemory = NativeMemory.allocate((int) (workingSet * PAGE));
         ByteBuffer memory = workingMemory.buffer();
         for (int page = 0; page < workingSet; page++) {
@@ -132,12 +141,18 @@ public final class PressureRun {
             TlbStats tlbBefore = sender.tlb().stats();
             PinStats pinsBefore = sender.pinCache().stats();
             long start = System.nanoTime();
+            long lost = 0;
+            boolean posted = false;
             for (int i = 0; i < trace.length(); i++) {
-                in.postReceive(target, i);
+                if (!posted) { // still posted when the last message was lost
+                    in.postReceive(target, i);
+                    posted = true;
+                }
                 int page = trace.page(i);
                 if (out.send(channel, memory, (int) (page * PAGE), (int) PAGE, SendPath.PINNED, i) != SendStatus.ACCEPTED) {
                     throw new IllegalStateException("send not accepted at access " + i);
                 }
+                long sentAt = System.nanoTime();
                 boolean sent = false;
                 boolean received = false;
                 while (!(sent && received)) {
@@ -150,11 +165,20 @@ public final class PressureRun {
                         }
                         sent = true;
                     }
-                    while ((c = in.poll()) != null) {
-                        if (!c.isSuccess() || target.getLong(0) != page) {
+                    while (!received && (c = in.poll()) != null) {
+                        posted = false;
+                        if (!c.isSuccess() || (target.getLong(0) != page && lost == 0)) {
                             throw new IllegalStateException("receive failed or wrong page at access " + i + ": " + c);
                         }
-                        received = true;
+                        received = target.getLong(0) == page; // else a late copy of a message counted lost
+                        if (!received) {
+                            in.postReceive(target, i);
+                            posted = true;
+                        }
+                    }
+                    if (sent && !received && System.nanoTime() - sentAt > LOSS_TIMEOUT_NANOS) {
+                        lost++;
+                        break;
                     }
                 }
                 if ((i & 1023) == 0) {
@@ -176,7 +200,7 @@ public final class PressureRun {
                     (double) (p.lockCalls() - pinsBefore.lockCalls()) / messages,
                     (double) (p.unlockCalls() - pinsBefore.unlockCalls()) / messages,
                     t.missLatency().getValueAtPercentile(50), t.missLatency().getValueAtPercentile(99),
-                    messages / seconds, p.peakPinnedBytes(), vmLckPeak);
+                    messages / seconds, p.peakPinnedBytes(), vmLckPeak, lost);
         } finally {
             workingMemory.close();
         }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "unetmm", mixinStandardHelpOptions = true, version = "unetmm 0.1.0",
         description = "U-Net/MM for the JVM: experiments on the fixed-segment and pinned-buffer paths.",
-        subcommands = {CompareCommand.class, PressureCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CompareCommand.class, PressureCommand.class, BenchCommand.class, EchoCommand.class, PingPongCommand.class,
+                CommandLine.HelpCommand.class})
 public final class UnetmmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

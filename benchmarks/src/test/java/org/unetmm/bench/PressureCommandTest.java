@@ -44,6 +44,22 @@ class PressureCommandTest {
     void trafficSweepHasARowPerPointAndNoPolicyBeatsOpt() throws IOException {
         List<String> csv = sweep();
         checkRows(csv, "traffic");
+        assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).as("nothing lost on loopback").endsWith(",0"));
+    }
+
+    @Test
+    void udpTrafficSweepHasARowPerPointAndNoPolicyBeatsOpt() throws IOException {
+        List<String> csv = sweep("--transport", "udp://127.0.0.1:0");
+        checkRows(csv, "traffic");
+        for (String row : csv.subList(1, csv.size())) {
+            assertThat(Long.parseLong(row.split(",", -1)[18])).as("lost messages in " + row).isBetween(0L, 1500L);
+        }
+    }
+
+    @Test
+    void aBadTransportExitsWithCode2() {
+        assertThat(UnetmmCommand.execute("pressure", "--transport", "udp://bad")).isEqualTo(2);
+        assertThat(UnetmmCommand.execute("pressure", "--transport", "tcp://127.0.0.1:0")).isEqualTo(2);
     }
 
     @Test
