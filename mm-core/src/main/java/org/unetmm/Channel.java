@@ -44,6 +44,22 @@ public final class Channel implements AutoCloseable {
     boolean rxTimed;
     long rxDeadline;
 
+    /**
+     * Takes the oldest posted buffer (the free queue's head, already peeked) for the message now
+     * arriving on this channel: its fields move here and the queue slot goes back to the poster.
+     * NIC engine only.
+     */
+    void takePostedBuffer(Endpoint.ReceiveDescriptor r) {
+        rxBuffer = r.buffer;
+        rxAddress = r.address;
+        rxOffset = r.offset;
+        rxCapacity = r.length;
+        rxCookie = r.cookie;
+        r.buffer = null;
+        endpoint.freeQueue.release();
+        rxActive = true;
+    }
+
     Channel(Endpoint endpoint, int localTag) {
         this(endpoint, localTag, ChannelOptions.unreliable());
     }

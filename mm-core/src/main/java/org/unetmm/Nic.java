@@ -627,14 +627,7 @@ public final class Nic implements AutoCloseable {
                     drop(DropReason.NO_BUFFER);
                     return null;
                 }
-                channel.rxBuffer = r.buffer;
-                channel.rxAddress = r.address;
-                channel.rxOffset = r.offset;
-                channel.rxCapacity = r.length;
-                channel.rxCookie = r.cookie;
-                r.buffer = null;
-                ep.freeQueue.release();
-                channel.rxActive = true;
+                channel.takePostedBuffer(r);
             }
             channel.rxMessageId = h.messageId;
             channel.rxReceived = 0;

@@ -824,14 +824,7 @@ final class ReliableChannel {
                 notReady(id);
                 return false;
             }
-            channel.rxBuffer = r.buffer;
-            channel.rxAddress = r.address;
-            channel.rxOffset = r.offset;
-            channel.rxCapacity = r.length;
-            channel.rxCookie = r.cookie;
-            r.buffer = null;
-            endpoint.freeQueue.release();
-            channel.rxActive = true;
+            channel.takePostedBuffer(r);
             channel.rxMessageId = id;
             channel.rxReceived = 0;
             channel.rxLength = h.messageLength;

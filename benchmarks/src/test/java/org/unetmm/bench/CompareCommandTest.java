@@ -2,10 +2,7 @@ package org.unetmm.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,30 +19,11 @@ class CompareCommandTest {
     @TempDir
     Path results;
 
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-            int code = UnetmmCommand.execute(args);
-            return new Run(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"--sizes=-1", "--sizes=abc", "--buffers=0", "--format=xml", "--tlb-sets=3", "--tlb-ways=0",
             "--repeats=0", "--policy=FIFO", "--transport=tcp://127.0.0.1:1", "--no-such-option"})
     void badOptionsExitWithCode2AndSayWhatWasWrong(String option) {
-        Run run = run("compare", option);
+        CommandRun run = CommandRun.of("compare", option);
         assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
         assertThat(run.err()).isNotBlank();
     }
@@ -56,7 +34,7 @@ class CompareCommandTest {
             "udp://192.0.2.1:0|not an address of this host", "udp://no-such-host.invalid:0|127.0.0.1"})
     void aBadUdpTransportExitsWithCode2AndNamesTheFix(String uriAndFix) {
         String[] parts = uriAndFix.split("\\|");
-        Run run = run("compare", "--transport", parts[0]);
+        CommandRun run = CommandRun.of("compare", "--transport", parts[0]);
         assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
         assertThat(run.err()).contains("--transport", parts[1]);
     }
@@ -64,7 +42,7 @@ class CompareCommandTest {
     @Test
     void udpSizesMustBeOneByteToFourMiB() {
         for (String size : new String[] {"0", "4194305"}) {
-            Run run = run("compare", "--transport", "udp://127.0.0.1:0", "--sizes", size);
+            CommandRun run = CommandRun.of("compare", "--transport", "udp://127.0.0.1:0", "--sizes", size);
             assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
             assertThat(run.err()).contains("1..4194304");
         }
@@ -72,7 +50,7 @@ class CompareCommandTest {
 
     @Test
     void quickUdpSweepMeasuresEveryPeerThatFitsAndHalvesTheRoundTrip() throws IOException {
-        Run run = run("compare", "--transport", "udp://127.0.0.1:0", "--sizes", "64,4096,65536", "--warmup-ms", "10",
+        CommandRun run = CommandRun.of("compare", "--transport", "udp://127.0.0.1:0", "--sizes", "64,4096,65536", "--warmup-ms", "10",
                 "--measure-ms", "30", "--repeats", "1", "--results", results.toString(), "--format", "csv");
         assertThat(run.exitCode()).as(run.err()).isZero();
         // NIO sends a message as one datagram: not at 64 KiB (65,536 > 65,467), and a note says so
@@ -116,7 +94,7 @@ class CompareCommandTest {
 
     @Test
     void quickSweepWritesWellFormedCsvPlotAndRunRecord() throws IOException {
-        Run run = run("compare", "--sizes", "64,4096,65536", "--warmup-ms", "10", "--measure-ms", "30", "--repeats", "1",
+        CommandRun run = CommandRun.of("compare", "--sizes", "64,4096,65536", "--warmup-ms", "10", "--measure-ms", "30", "--repeats", "1",
                 "--buffers", "4", "--results", results.toString(), "--format", "csv");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.err()).contains("[1/12]", "[12/12]");

@@ -3,10 +3,8 @@ package org.unetmm.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,25 +29,6 @@ class EchoPingPongCommandTest {
     @TempDir
     Path results;
 
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-            int code = UnetmmCommand.execute(args);
-            return new Run(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
     private static int freePort() throws IOException {
         try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             return probe.getLocalPort();
@@ -67,7 +46,7 @@ class EchoPingPongCommandTest {
             String first = lines.readLine();
             assertThat(first).as("the echo's first line").startsWith("echo: listening on " + address + "/1");
             for (String path : new String[] {"pinned", "fixed"}) {
-                Run run = run("pingpong", "--to", address, "--size", "1000", "--count", "3000", "--path", path);
+                CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "1000", "--count", "3000", "--path", path);
                 assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
                 assertThat(run.out()).contains("RTT us: p50", "p99.9", "(3000 round trips, 0 lost)", "round trips/s");
             }
@@ -84,14 +63,14 @@ class EchoPingPongCommandTest {
             "echo", "echo --listen udp://127.0.0.1:0 --buffers 0", "pingpong compare --stream-size 70000",
             "pingpong compare --aeron-idle nap"})
     void badOptionsExitWithCode2AndSayWhatWasWrong(String command) {
-        Run run = run(command.split(" "));
+        CommandRun run = CommandRun.of(command.split(" "));
         assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
         assertThat(run.err()).isNotBlank();
     }
 
     @Test
     void compareRunsEveryPeerSideBySideAndWritesItsCsv() throws IOException {
-        Run run = run("pingpong", "compare", "--rounds", "1", "--count", "300", "--warmup", "100", "--stream-ms", "50",
+        CommandRun run = CommandRun.of("pingpong", "compare", "--rounds", "1", "--count", "300", "--warmup", "100", "--stream-ms", "50",
                 "--results", results.toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("unetmm pinned", "unetmm fixed", "NIO direct", "NIO heap", "Aeron UDP", "÷NIO-heap");
