@@ -51,20 +51,30 @@ final class AeronIpcPeer implements AutoCloseable {
                 .sharedIdleStrategy(new BusySpinIdleStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true));
-        aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
-        int term = 1 << 20; // an IPC term holds at least 8 MTU-sized fragments
-        while (term / 8 < largestMessage) {
-            term <<= 1;
-        }
-        publication = aeron.addExclusivePublication("aeron:ipc?term-length=" + term + "|mtu=65504", STREAM);
-        subscription = aeron.addSubscription("aeron:ipc", STREAM);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!publication.isConnected()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("Aeron IPC publication did not connect in 10 s");
+        Aeron client = null;
+        try {
+            client = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+            int term = 1 << 20; // an IPC term holds at least 8 MTU-sized fragments
+            while (term / 8 < largestMessage) {
+                term <<= 1;
             }
-            Thread.onSpinWait();
+            publication = client.addExclusivePublication("aeron:ipc?term-length=" + term + "|mtu=65504", STREAM);
+            subscription = client.addSubscription("aeron:ipc", STREAM);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!publication.isConnected()) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("Aeron IPC publication did not connect in 10 s");
+                }
+                Thread.onSpinWait();
+            }
+        } catch (RuntimeException e) {
+            if (client != null) {
+                client.close(); // closes its publications and subscriptions too
+            }
+            driver.close(); // deletes its directory
+            throw e;
         }
+        aeron = client;
     }
 
     /** Sends and receives messages one at a time for {@code millis}; records one-way latency when asked. */
