@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
+import org.unetmm.internal.BufferPayload;
 import org.unetmm.pinning.Errno;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.Libc;
@@ -153,6 +154,7 @@ public final class UdpTransport implements Transport {
     private final long blockAddress;
     private final long areaAddress;
     private final long scratchAddress;
+    private final BufferPayload scratchPayload;
     private NativeBuffer staging;
     private final UdpAddress bound;
     private final String address;
@@ -165,7 +167,6 @@ public final class UdpTransport implements Transport {
     private final long[] gatherAddresses = new long[MAX_GATHER];
     private final int[] gatherLengths = new int[MAX_GATHER];
     private final AtomicLongArray drops = new AtomicLongArray(FrameDropReason.values().length);
-    private final ScratchPayload scratchPayload = new ScratchPayload();
     private long destinationWord;
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
@@ -225,6 +226,7 @@ public final class UdpTransport implements Transport {
         ByteBuffer areaBuffer = area.buffer().order(ByteOrder.LITTLE_ENDIAN);
         this.receiveHeader = areaBuffer.slice(RECEIVE_HEADER_OFFSET, WireFrame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         this.scratch = areaBuffer.slice(SCRATCH_OFFSET, SCRATCH_LENGTH);
+        this.scratchPayload = new BufferPayload(scratch); // the payload of a copied frame: the NIC pulls it in
         layOut();
         try {
             memory.putInt(BOUND_LENGTH_OFFSET, SOCKADDR_IN_LENGTH);
@@ -465,7 +467,7 @@ public final class UdpTransport implements Transport {
             copying = false; // large frames are arriving: place them directly from the next one on
             smallStreak = 0;
         }
-        scratchPayload.length = frame.fragmentLength;
+        scratchPayload.length(frame.fragmentLength);
         held = true;
         return offerHeld();
     }
@@ -532,33 +534,6 @@ public final class UdpTransport implements Transport {
         }
         nic.commit(frame);
         framesPlaced++;
-    }
-
-    /** The payload of a copied frame, in the scratch buffer; the NIC pulls it into the posted buffer. */
-    private final class ScratchPayload implements PayloadSource {
-        int length;
-
-        @Override
-        public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int bytes) {
-            if (offset < 0 || bytes < 0 || offset > length - bytes) {
-                throw new IndexOutOfBoundsException("copy of " + bytes + " bytes at " + offset + " from a fragment of "
-                        + length + " bytes");
-            }
-            destination.put(destinationIndex, scratch, offset, bytes);
-        }
-
-        @Override
-        public int gather(long[] addresses, int[] lengths, int max) {
-            if (length == 0) {
-                return 0;
-            }
-            if (max < 1) {
-                return -1;
-            }
-            addresses[0] = scratchAddress;
-            lengths[0] = length;
-            return 1;
-        }
     }
 
     /** The placement lies inside its buffer, at the address the buffer really has. */
