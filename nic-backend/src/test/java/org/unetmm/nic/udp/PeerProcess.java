@@ -41,6 +41,25 @@ final class PeerProcess implements AutoCloseable {
     }
 
     /** Starts {@code UdpEchoPeer} with {@code args}, behind {@code prefix} (e.g. ip netns exec NAME). */
+    /**
+     * In the peer JVM: halts it when its standard input closes, i.e. when the test that started it
+     * is gone (the test writes nothing), so no peer outlives its test.
+     */
+    static void haltWhenParentGoes() {
+        Thread watchdog = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // the test writes nothing; end of input means it is gone
+                }
+            } catch (Exception ignored) {
+                // the pipe broke: same
+            }
+            Runtime.getRuntime().halt(0);
+        }, "stdin-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
+
     static PeerProcess start(List<String> prefix, String... args) throws IOException {
         return start(prefix, UdpEchoPeer.class, args);
     }

@@ -75,18 +75,7 @@ public final class ReliableEchoPeer {
         ChannelAddress peer = ChannelAddress.parse(args[1]);
         long deadline = System.nanoTime() + Duration.ofSeconds(Long.parseLong(args[2])).toNanos();
         int maxMessage = Integer.parseInt(args[3]);
-        Thread watchdog = new Thread(() -> {
-            try {
-                while (System.in.read() >= 0) {
-                    // the test writes nothing; end of input means it is gone
-                }
-            } catch (Exception ignored) {
-                // the pipe broke: same
-            }
-            Runtime.getRuntime().halt(0);
-        }, "stdin-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        PeerProcess.haltWhenParentGoes();
         try (Nic nic = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build())) {
             ReliableEchoPeer echo = new ReliableEchoPeer(nic, ChannelOptions.reliable(), maxMessage);
             echo.channel.connect(peer);

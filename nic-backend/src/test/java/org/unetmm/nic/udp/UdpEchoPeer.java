@@ -39,18 +39,7 @@ public final class UdpEchoPeer {
         ChannelAddress fixedPeer = ChannelAddress.parse(args[2]);
         long deadline = System.nanoTime() + Duration.ofSeconds(Long.parseLong(args[3])).toNanos();
         int maxMessage = Integer.parseInt(args[4]);
-        Thread watchdog = new Thread(() -> {
-            try {
-                while (System.in.read() >= 0) {
-                    // the test writes nothing; end of input means it is gone
-                }
-            } catch (Exception ignored) {
-                // same: the pipe broke
-            }
-            Runtime.getRuntime().halt(0);
-        }, "stdin-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        PeerProcess.haltWhenParentGoes();
 
         try (Nic nic = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build());
              Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(2 * maxMessage + 4096)
