@@ -65,11 +65,8 @@ public final class UdpCompareCommand implements Callable<Integer> {
     @Option(names = "--no-aeron", description = "leave Aeron out")
     boolean noAeron;
 
-    @Option(names = "--format", defaultValue = "table", description = "terminal output: table or csv (default ${DEFAULT-VALUE})")
-    String format;
-
-    @Option(names = "--results", defaultValue = "results", description = "results folder (default ${DEFAULT-VALUE})")
-    Path results;
+    @CommandLine.Mixin
+    ResultsOptions output;
 
     /** One peer's measurements over all rounds. */
     record Row(String peer, Histogram[] rtt, double[] streamRates) {
@@ -100,9 +97,7 @@ public final class UdpCompareCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--stream-size must be in 8..65467 bytes"
                     + " (one datagram on every wire), got " + streamSize);
         }
-        if (!format.equals("table") && !format.equals("csv")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--format must be 'table' or 'csv'");
-        }
+        output.validate(spec.commandLine());
         String udp = "udp://127.0.0.1:0" + (udpOptions.isBlank() ? "" : "?" + udpOptions);
         List<UdpPeer> peers = new ArrayList<>(List.of(new UnetmmUdpPeer(SendPath.PINNED, udp),
                 new UnetmmUdpPeer(SendPath.FIXED_SEGMENT, udp), new NioUdpPeer(true), new NioUdpPeer(false)));
@@ -156,7 +151,7 @@ public final class UdpCompareCommand implements Callable<Integer> {
                     row.rttMicros(0, 50) / nioDirect.rttMicros(0, 50), row.rttMicros(1, 50) / nioDirect.rttMicros(1, 50),
                     row.streamMegabytesPerSecond() / nioHeap.streamMegabytesPerSecond()));
         }
-        Path dir = RunRecord.newRunDirectory(results);
+        Path dir = RunRecord.newRunDirectory(output.results);
         Files.write(dir.resolve("udp-compare.csv"), csv);
         Map<String, Object> configuration = new LinkedHashMap<>();
         configuration.put("rounds", rounds);
@@ -169,7 +164,7 @@ public final class UdpCompareCommand implements Callable<Integer> {
                 + ", SHARED driver, idle " + aeronIdle);
         RunRecord.writeRunJson(dir, "pingpong compare", configuration);
         PrintStream out = System.out;
-        if (format.equals("csv")) {
+        if (output.csv()) {
             csv.forEach(out::println);
             return 0;
         }
