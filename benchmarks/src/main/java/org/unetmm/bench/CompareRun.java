@@ -76,11 +76,7 @@ public final class CompareRun {
             in.connect(out.address());
             warmUp(nic, sender, receiver, out);
             for (int size : settings.sizes()) {
-                NativeBuffer[] sendBuffers = new NativeBuffer[settings.buffers()];
-                for (int i = 0; i < sendBuffers.length; i++) {
-                    sendBuffers[i] = NativeMemory.allocate(Math.max(size, 1));
-                    fill(sendBuffers[i].buffer(), size, i);
-                }
+                NativeBuffer[] sendBuffers = sendBuffers(size, settings.buffers());
                 NativeBuffer receiveBuffer = NativeMemory.allocate(Math.max(size, 1));
                 try {
                     progress.accept(String.format("[%d/%d] %s %d B: memcpy", ++done, total, settings.transport(), size));
@@ -130,11 +126,7 @@ public final class CompareRun {
             aeron.runFor(Math.min(200, 2 * settings.warmupMillis() + 20), 64, warm, ByteBuffer.allocateDirect(64), null);
             for (int size : settings.sizes()) {
                 progress.accept(String.format("[%d/%d] %s %d B: AERON_IPC", ++done, total, settings.transport(), size));
-                NativeBuffer[] sendBuffers = new NativeBuffer[settings.buffers()];
-                for (int i = 0; i < sendBuffers.length; i++) {
-                    sendBuffers[i] = NativeMemory.allocate(Math.max(size, 1));
-                    fill(sendBuffers[i].buffer(), size, i);
-                }
+                NativeBuffer[] sendBuffers = sendBuffers(size, settings.buffers());
                 NativeBuffer receiveBuffer = NativeMemory.allocate(Math.max(size, 1));
                 try {
                     ComparePoint peer = measureAeron(aeron, size, sendBuffers, receiveBuffer.buffer());
@@ -273,14 +265,33 @@ public final class CompareRun {
         for (int i = 0; i < sources.length; i++) {
             buffers[i] = sources[i].buffer();
         }
+        return bestOf(settings, "AERON_IPC", size, (millis, latency) -> aeron.runFor(millis, size, buffers, destination, latency));
+    }
+
+    private ComparePoint measureMemcpy(int size, NativeBuffer[] sources, ByteBuffer destination) {
+        return measureMemcpy(settings, size, sources, destination);
+    }
+
+    /** The physical limit at {@code size}: a plain copy of the same bytes, timed as the paths are. */
+    static ComparePoint measureMemcpy(Settings settings, int size, NativeBuffer[] sources, ByteBuffer destination) {
+        return bestOf(settings, "MEMCPY", size, (millis, latency) -> copyFor(millis, size, sources, destination, latency));
+    }
+
+    /** A timed loop: runs for {@code millis}, recording each message's latency when given a histogram; returns messages moved. */
+    interface TimedLoop {
+        long runFor(long millis, Histogram latency);
+    }
+
+    /** Warm-up then measurement, {@code repeats} times; the repeat with the best throughput is the point. */
+    static ComparePoint bestOf(Settings settings, String path, int size, TimedLoop loop) {
         ComparePoint best = null;
         for (int repeat = 0; repeat < settings.repeats(); repeat++) {
-            aeron.runFor(settings.warmupMillis(), size, buffers, destination, null);
+            loop.runFor(settings.warmupMillis(), null);
             Histogram latency = new Histogram(3);
             long start = System.nanoTime();
-            long messages = aeron.runFor(settings.measureMillis(), size, buffers, destination, latency);
+            long messages = loop.runFor(settings.measureMillis(), latency);
             double seconds = (System.nanoTime() - start) / 1e9;
-            ComparePoint point = new ComparePoint(settings.transport(), "AERON_IPC", size, messages, seconds,
+            ComparePoint point = new ComparePoint(settings.transport(), path, size, messages, seconds,
                     latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 0,
                     ComparePoint.ONE_WAY);
             if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
@@ -290,27 +301,14 @@ public final class CompareRun {
         return best;
     }
 
-    private ComparePoint measureMemcpy(int size, NativeBuffer[] sources, ByteBuffer destination) {
-        return measureMemcpy(settings, size, sources, destination);
-    }
-
-    /** The physical limit at {@code size}: a plain copy of the same bytes, timed as the paths are. */
-    static ComparePoint measureMemcpy(Settings settings, int size, NativeBuffer[] sources, ByteBuffer destination) {
-        ComparePoint best = null;
-        for (int repeat = 0; repeat < settings.repeats(); repeat++) {
-            copyFor(settings.warmupMillis(), size, sources, destination, null);
-            Histogram latency = new Histogram(3);
-            long start = System.nanoTime();
-            long messages = copyFor(settings.measureMillis(), size, sources, destination, latency);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            ComparePoint point = new ComparePoint(settings.transport(), "MEMCPY", size, messages, seconds,
-                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), Double.NaN, Double.NaN, 1.0,
-                    ComparePoint.ONE_WAY);
-            if (best == null || point.gigabytesPerSecond() > best.gigabytesPerSecond()) {
-                best = point;
-            }
+    /** {@code count} send buffers of {@code size} bytes, each with its own pattern. */
+    static NativeBuffer[] sendBuffers(int size, int count) {
+        NativeBuffer[] buffers = new NativeBuffer[count];
+        for (int i = 0; i < count; i++) {
+            buffers[i] = NativeMemory.allocate(Math.max(size, 1));
+            fill(buffers[i].buffer(), size, i);
         }
-        return best;
+        return buffers;
     }
 
     private static long copyFor(long millis, int size, NativeBuffer[] sources, ByteBuffer destination, Histogram latency) {

@@ -77,13 +77,10 @@ final class CompareUdpRun {
         List<ComparePoint> points = new ArrayList<>();
         int done = 0;
         for (int size : settings.sizes()) {
-            NativeBuffer[] sources = new NativeBuffer[settings.buffers()];
-            NativeBuffer destination = NativeMemory.allocate(size);
+            NativeBuffer[] sources = CompareRun.sendBuffers(size, settings.buffers());
+            NativeBuffer destination = NativeMemory.allocate(Math.max(size, 1));
             ComparePoint limit;
             try {
-                for (int i = 0; i < sources.length; i++) {
-                    sources[i] = NativeMemory.allocate(size);
-                }
                 progress.accept(String.format("[%d/%d] %s %d B: memcpy", ++done, total, transport, size));
                 limit = CompareRun.measureMemcpy(settings, size, sources, destination.buffer()).withLimitRatio(1.0);
             } finally {
