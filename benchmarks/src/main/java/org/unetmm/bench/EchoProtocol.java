@@ -22,13 +22,21 @@ import org.unetmm.nic.udp.UdpAddress;
  * <pre>
  *   client                                           echo (tag 1 listens: an unconnected channel)
  *   opens D (unconnected: it listens), and H → echo/1
- *   H: "HELLO udp://client:port/D"  ───────────────▶  opens a session channel S → client/D
- *                                  ◀───────────────  S: "WELCOME S"
+ *   H: "HELLO udp://client:port/D 64"  ────────────▶  opens a session channel S → client/D, with
+ *                                                     receive buffers for messages of 64 B
+ *                                    ◀────────────  S: "WELCOME udp://echo:port/S 4194304"
  *   D.connect(echo/S); data flows D ⇄ S, each message echoed on S
- *   H: "BYE udp://client:port/D"    ───────────────▶  closes S
+ *                                    ◀────────────  S: "GONE evicted: ..." (the echo dropped the
+ *                                                     session: too many clients, or no memory)
+ *   H: "BYE udp://client:port/D"       ────────────▶  closes S
  * </pre>
  *
- * Messages are US-ASCII text. A lost HELLO or WELCOME is sent again; a repeated HELLO gets the same
+ * HELLO names the client's data channel and the largest message it will send; WELCOME names the
+ * session channel and the echo's largest message ({@code --max-message}), so a client can refuse a
+ * size the echo would drop before it sends any. GONE tells a client its session is over; it arrives
+ * on D like an echo, and is told apart because a client's messages never start with its text.
+ * Messages are US-ASCII text, addresses written as {@link ChannelAddress#toString()} and read with
+ * {@link ChannelAddress#parse}. A lost HELLO or WELCOME is sent again; a repeated HELLO gets the same
  * session. The client's address must be one the echo can reach: bind to the local address that
  * routes to the echo ({@link #localBindFor}), not to 0.0.0.0.
  */
@@ -37,6 +45,7 @@ final class EchoProtocol {
     static final int HELLO_TAG = 1;
     static final String HELLO = "HELLO ";
     static final String WELCOME = "WELCOME ";
+    static final String GONE = "GONE ";
     static final String BYE = "BYE ";
     static final int CONTROL_BYTES = 256;
 
@@ -54,6 +63,11 @@ final class EchoProtocol {
         return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
     }
 
+    /** True when {@code length} bytes at {@code offset} are a GONE notice. */
+    static boolean isGone(ByteBuffer buffer, int offset, int length) {
+        return length > GONE.length() && length <= CONTROL_BYTES && text(buffer, offset, length).startsWith(GONE);
+    }
+
     /**
      * The transport URI a client should bind to reach {@code echoAddress}: the local address the
      * kernel routes to it from, port 0. (Connecting a UDP socket sends nothing.)
@@ -69,8 +83,25 @@ final class EchoProtocol {
         }
     }
 
-    /** A client's session with an echo: its data channel, connected, and the hello channel for BYE. */
-    record Session(Channel data, Channel hello) {
+    /** The echo's side of a HELLO: the client's data channel and the largest message it will send. */
+    record Hello(ChannelAddress client, int largestMessage) {
+        /** Parses the text after "HELLO "; throws IllegalArgumentException when it is not a hello. */
+        static Hello parse(String text) {
+            String[] words = text.trim().split(" ");
+            if (words.length != 2) {
+                throw new IllegalArgumentException("a hello is 'HELLO <channel address> <largest message>', got '" + text + "'");
+            }
+            return new Hello(ChannelAddress.parse(words[0]), Integer.parseInt(words[1]));
+        }
+    }
+
+    /** The WELCOME an echo sends on a new session channel. */
+    static String welcome(Channel session, int maxMessage) {
+        return WELCOME + session.address() + " " + maxMessage;
+    }
+
+    /** A client's session with an echo: its data channel, connected, the hello channel for BYE, the echo's largest message. */
+    record Session(Channel data, Channel hello, int maxMessage) {
         void bye(Endpoint endpoint) {
             endpoint.send(hello, message(BYE + data.address()), SendPath.FIXED_SEGMENT, -2);
         }
@@ -80,13 +111,13 @@ final class EchoProtocol {
      * Runs the client side of the hello exchange on {@code endpoint} (which needs a fixed segment
      * for the control messages) and returns the connected session. Progress is driven here.
      */
-    static Session connect(Endpoint endpoint, String echoAddress, Duration perTry, int tries) {
+    static Session connect(Endpoint endpoint, String echoAddress, int largestMessage, Duration perTry, int tries) {
         Channel data = endpoint.openChannel();
         Channel hello = endpoint.connect(new ChannelAddress(echoAddress, HELLO_TAG));
         ByteBuffer reply = ByteBuffer.allocateDirect(CONTROL_BYTES);
         endpoint.postReceive(reply, -3);
         for (int attempt = 1; attempt <= tries; attempt++) {
-            endpoint.send(hello, message(HELLO + data.address()), SendPath.FIXED_SEGMENT, -1);
+            endpoint.send(hello, message(HELLO + data.address() + " " + largestMessage), SendPath.FIXED_SEGMENT, -1);
             long deadline = System.nanoTime() + perTry.toNanos();
             while (System.nanoTime() - deadline < 0) {
                 Completion c = endpoint.await(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -95,9 +126,13 @@ final class EchoProtocol {
                 }
                 String text = c.status() == CompletionStatus.OK ? text(reply, c.offset(), c.length()) : "";
                 if (c.channel() == data && text.startsWith(WELCOME)) {
-                    int tag = Integer.parseInt(text.substring(WELCOME.length()).trim());
-                    data.connect(new ChannelAddress(echoAddress, tag));
-                    return new Session(data, hello);
+                    String[] words = text.substring(WELCOME.length()).trim().split(" ");
+                    data.connect(reachable(echoAddress, ChannelAddress.parse(words[0])));
+                    return new Session(data, hello, Integer.parseInt(words[1]));
+                }
+                if (c.channel() == data && text.startsWith(GONE)) {
+                    throw new IllegalStateException("the echo at " + echoAddress + " refused the session: "
+                            + text.substring(GONE.length()).trim());
                 }
                 endpoint.postReceive(reply, -3);
             }
@@ -105,5 +140,13 @@ final class EchoProtocol {
         throw new IllegalStateException("no answer from an echo at " + echoAddress + "/" + HELLO_TAG + " after " + tries
                 + " hellos: is 'unetmm echo --listen " + echoAddress + "' running, and can it reach " + data.address()
                 + "? (choose the local address with --bind)");
+    }
+
+    /**
+     * The session channel as the client reaches it: the echo names it by the address it is bound
+     * to, which may be a wildcard (0.0.0.0); the client reaches it where it sent the hello.
+     */
+    private static ChannelAddress reachable(String echoAddress, ChannelAddress named) {
+        return new ChannelAddress(echoAddress, named.tag());
     }
 }
