@@ -94,14 +94,11 @@ public final class KeyValueExample {
     /** Serves until interrupted, or for {@code seconds} when that is not negative; returns the exit status. */
     private static int server(String bind, int maxMessage, long seconds) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        // Ctrl-C or SIGTERM: stop serving, and let the server close and say what it served before the JVM goes
         Thread hook = new Thread(() -> {
             stop.countDown();
-            try {
-                stopped.await(5, TimeUnit.SECONDS); // let the server close and say what it served
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            closed.completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
         }, "kv-server-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try (Nic nic = Nic.open(NicConfig.builder().transport(bind).build())) {
@@ -110,24 +107,23 @@ public final class KeyValueExample {
             System.out.println("key-value server listening at " + server.address() + ", requests up to " + maxMessage + " B");
             System.out.println("(connect with: KeyValueExample client --bind udp://<host>:0 --server " + server.address() + ")");
             System.out.flush();
-            if (seconds < 0) {
-                stop.await();
-            } else {
-                stop.await(seconds, TimeUnit.SECONDS);
-            }
-            System.out.println("served " + server.served() + " requests to " + server.clients() + " client(s); "
-                    + store.size() + " keys stored");
+            boolean interrupted = seconds < 0 ? await(stop) : stop.await(seconds, TimeUnit.SECONDS);
+            System.out.println("served " + server.served() + " requests; " + store.size() + " keys stored"
+                    + (interrupted ? " (interrupted)" : ""));
             System.out.flush();
             server.close();
         } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running and has been released
-            }
+            closed.complete(null);
+        }
+        if (stop.getCount() > 0) {
+            Runtime.getRuntime().removeShutdownHook(hook); // not shutting down: --duration ended the run
         }
         return 0;
+    }
+
+    private static boolean await(CountDownLatch latch) throws InterruptedException {
+        latch.await();
+        return true;
     }
 
     private static boolean client(String bind, ChannelAddress server, int keys, int size) throws Exception {
