@@ -17,8 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code unetmm} command in a JVM of its own, as a user starts it in another terminal: its
- * output (stdout and stderr merged) read line by line, its pid for /proc, destroyed on close.
+ * The {@code unetmm} command (or any child process) in a JVM of its own, as a user starts it in
+ * another terminal: its output (stdout and stderr merged) read line by line, its pid for /proc,
+ * destroyed on close.
  */
 final class UnetmmProcess implements AutoCloseable {
     private static final Pattern VM_LCK = Pattern.compile("VmLck:\\s+(\\d+) kB");
@@ -37,7 +38,12 @@ final class UnetmmProcess implements AutoCloseable {
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 UnetmmCommand.class.getName()));
         command.addAll(List.of(args));
-        return new UnetmmProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        return of(new ProcessBuilder(command));
+    }
+
+    /** Starts {@code builder}'s command with its stderr merged into its stdout. */
+    static UnetmmProcess of(ProcessBuilder builder) throws IOException {
+        return new UnetmmProcess(builder.redirectErrorStream(true).start());
     }
 
     /** A UDP port that was free a moment ago, on 127.0.0.1. */
@@ -76,6 +82,10 @@ final class UnetmmProcess implements AutoCloseable {
             throw new AssertionError("the process did not exit within " + timeoutSeconds + " s; its output:\n" + seen);
         }
         return process.exitValue();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     String output() {
