@@ -20,6 +20,8 @@ public final class Completion {
     int offset;
     int length;
     String detail;
+    /** The handler an upcall goes to (engine only; null for queued and polled completions). */
+    CompletionHandler target;
 
     Completion() {
     }
@@ -40,6 +42,7 @@ public final class Completion {
         channel = null;
         buffer = null;
         detail = null;
+        target = null;
     }
 
     public Kind kind() {

@@ -7,11 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
 import org.unetmm.internal.Counters;
+import org.unetmm.internal.ExclusiveUse;
 import org.unetmm.internal.SegmentAllocator;
 import org.unetmm.internal.SegmentReleaseOrder;
 import org.unetmm.internal.SpscRing;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinHandle;
 import org.unetmm.pinning.UnpinnableBufferException;
 
@@ -26,9 +28,21 @@ import org.unetmm.pinning.UnpinnableBufferException;
  * NIC until its receive completion. On the {@link SendPath#FIXED_SEGMENT} path the bytes are
  * copied before {@code send} returns.
  *
- * <p>Threading: one application thread sends, posts and polls per endpoint (the rings are
- * single-producer, single-consumer); the NIC engine is the other side. Completion handlers run
- * on the thread that drives progress.
+ * <p>Which bytes of a {@link ByteBuffer}: explicit {@code (offset, length)} ranges are absolute
+ * indices inside the buffer's <em>capacity</em>, on every path and for receives alike; the NIC
+ * neither reads nor moves a buffer's position and limit (they are the application's cursors, and
+ * the buffer is the NIC's until its completion). The short forms take the cursors once, at the
+ * call: {@link #send(Channel, ByteBuffer, SendPath, long)} sends position..limit,
+ * {@link #postReceive(ByteBuffer, long)} posts the whole capacity. A range outside the capacity
+ * is refused with {@link InvalidDescriptorException} before anything is taken.
+ *
+ * <p>Threading: each of the three rings has one application-side thread at a time — one thread
+ * sends ({@code send}, {@code sendGather}), one posts ({@code postReceive}), one polls
+ * ({@code poll}, {@code await}); they may be the same thread, and a side may pass from one thread
+ * to another between calls. Two threads inside one side at once are refused with
+ * {@link ConcurrentEndpointUseException} before either touches the ring (one compare-and-exchange
+ * per call). The NIC engine is the other side of every ring. Completion handlers run on the thread
+ * that drives progress, at a point where they may send, post and close anything.
  *
  * <p>{@link #close()} completes every pending send and posted receive with
  * {@link CompletionStatus#CLOSED} (still pollable after close) and releases every pin the
@@ -53,6 +67,15 @@ public final class Endpoint implements AutoCloseable {
     private long segmentTickets;
     volatile CompletionHandler handler;
     volatile boolean closed;
+    /**
+     * The one-thread-a-side check stays on; {@code -Dunetmm.endpoint.threadCheck=false} turns it off
+     * only so that its cost can be measured ({@code EndpointThreadCheckBenchmark}).
+     */
+    private static final boolean CHECK_THREADS = !"false".equals(System.getProperty("unetmm.endpoint.threadCheck"));
+    /** The application side of each ring: one thread at a time (see the class comment). */
+    private final ExclusiveUse sender = new ExclusiveUse();
+    private final ExclusiveUse poster = new ExclusiveUse();
+    private final ExclusiveUse poller = new ExclusiveUse();
 
     static final int SENDS_ACCEPTED = 0;
     static final int SENDS_COMPLETED = 1;
@@ -119,6 +142,11 @@ public final class Endpoint implements AutoCloseable {
             NativeBuffer memory = NativeMemory.allocate(config.segmentBytes());
             try {
                 this.segmentPin = nic.pinCache().acquire(memory, 0, config.segmentBytes());
+            } catch (PinBudgetExceededException e) {
+                memory.close();
+                throw new SegmentPinException("cannot pin this endpoint's fixed segment of " + config.segmentBytes()
+                        + " bytes: " + e.getMessage() + ". Make it smaller (EndpointConfig.builder().segmentBytes(n);"
+                        + " 0 = no segment, PINNED path only), close other endpoints, or raise RLIMIT_MEMLOCK (ulimit -l)", e);
             } catch (RuntimeException e) {
                 memory.close();
                 throw e;
@@ -185,8 +213,11 @@ public final class Endpoint implements AutoCloseable {
         this.handler = handler;
     }
 
-    /** Sends {@code buffer}'s bytes from its position to its limit. */
+    /** Sends {@code buffer}'s bytes from its position to its limit (read once, now; the cursors are not moved). */
     public SendStatus send(Channel channel, ByteBuffer buffer, SendPath path, long cookie) {
+        if (buffer == null) {
+            throw new InvalidDescriptorException("send buffer is null: pass the ByteBuffer to send");
+        }
         return send(channel, buffer, buffer.position(), buffer.remaining(), path, cookie);
     }
 
@@ -196,14 +227,46 @@ public final class Endpoint implements AutoCloseable {
      * copied before this returns.
      */
     public SendStatus send(Channel channel, ByteBuffer buffer, int offset, int length, SendPath path, long cookie) {
-        SendDescriptor d = claimSend(channel, path, 1);
-        if (d == null) {
-            return SendStatus.SEND_QUEUE_FULL;
+        boolean entered = enter(sender, "send queue (send, sendGather)");
+        try {
+            SendDescriptor d = claimSend(channel, path, 1);
+            if (d == null) {
+                return SendStatus.SEND_QUEUE_FULL;
+            }
+            addSegment(d, 0, buffer, offset, length, path);
+            d.count = 1;
+            d.length = length;
+            return submit(d, channel, path, cookie);
+        } finally {
+            exit(sender, entered);
         }
-        addSegment(d, 0, buffer, offset, length, path);
-        d.count = 1;
-        d.length = length;
-        return submit(d, channel, path, cookie);
+    }
+
+    /**
+     * Takes one application side of a ring for the calling thread, or refuses a second thread;
+     * true when this call took it (then {@link #exit} it).
+     */
+    private static boolean enter(ExclusiveUse side, String what) {
+        if (!CHECK_THREADS) {
+            return false;
+        }
+        Thread me = Thread.currentThread();
+        Thread inside = side.enter(me);
+        if (inside == null) {
+            return true;
+        }
+        if (inside == me) {
+            return false;
+        }
+        throw new ConcurrentEndpointUseException("thread '" + me.getName() + "' used this endpoint's " + what
+                + " while thread '" + inside.getName() + "' was inside it: each ring has one application thread at a"
+                + " time. Give each thread its own endpoint, or pass the work to one thread; nothing was queued");
+    }
+
+    private static void exit(ExclusiveUse side, boolean entered) {
+        if (entered) {
+            side.exit();
+        }
     }
 
     /**
@@ -212,6 +275,16 @@ public final class Endpoint implements AutoCloseable {
      */
     public SendStatus sendGather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
                                  SendPath path, long cookie) {
+        boolean entered = enter(sender, "send queue (send, sendGather)");
+        try {
+            return gather(channel, buffers, offsets, lengths, count, path, cookie);
+        } finally {
+            exit(sender, entered);
+        }
+    }
+
+    private SendStatus gather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
+                              SendPath path, long cookie) {
         if (buffers == null || offsets == null || lengths == null) {
             throw new InvalidDescriptorException("scatter list arrays must not be null");
         }
@@ -316,7 +389,7 @@ public final class Endpoint implements AutoCloseable {
             ByteBuffer seg = segment.buffer();
             int position = at;
             for (int i = 0; i < d.count; i++) {
-                seg.put(position, d.buffers[i], d.offsets[i], d.lengths[i]);
+                NativeMemory.copy(d.buffers[i], d.offsets[i], seg, position, d.lengths[i]);
                 position += d.lengths[i];
             }
             clearSegments(d, d.count); // copied: the caller's buffers are theirs again
@@ -355,6 +428,15 @@ public final class Endpoint implements AutoCloseable {
      * the NIC's until its receive completion. Returns false when the free queue is full.
      */
     public boolean postReceive(ByteBuffer buffer, int offset, int length, long cookie) {
+        boolean entered = enter(poster, "free queue (postReceive)");
+        try {
+            return post(buffer, offset, length, cookie);
+        } finally {
+            exit(poster, entered);
+        }
+    }
+
+    private boolean post(ByteBuffer buffer, int offset, int length, long cookie) {
         if (closed) {
             throw new ClosedException("endpoint is closed: open a new endpoint to receive");
         }
@@ -389,6 +471,15 @@ public final class Endpoint implements AutoCloseable {
 
     /** The oldest completion (a copy), or null when none is ready. In CALLER mode, drive {@link Nic#progress()}. */
     public Completion poll() {
+        boolean entered = enter(poller, "completion queue (poll, await)");
+        try {
+            return next();
+        } finally {
+            exit(poller, entered);
+        }
+    }
+
+    private Completion next() {
         Completion c = completionQueue.peek();
         if (c != null) {
             Completion copy = c.copy();
@@ -403,13 +494,29 @@ public final class Endpoint implements AutoCloseable {
 
     /** Hands up to {@code limit} completions to {@code handler} (a reused view: no allocation); returns how many. */
     public int poll(CompletionHandler handler, int limit) {
+        if (handler == null) {
+            throw new IllegalArgumentException("completion handler is required");
+        }
+        boolean entered = enter(poller, "completion queue (poll, await)");
+        try {
+            return drain(handler, limit);
+        } finally {
+            exit(poller, entered);
+        }
+    }
+
+    /** A handler that throws gets its exception back; the completion it saw counts as taken (never seen twice). */
+    private int drain(CompletionHandler handler, int limit) {
         int done = 0;
         Completion c;
         while (done < limit && (c = completionQueue.peek()) != null) {
-            handler.onCompletion(c);
-            c.clear();
-            completionQueue.release();
             done++;
+            try {
+                handler.onCompletion(c);
+            } finally {
+                c.clear();
+                completionQueue.release();
+            }
         }
         while (done < limit) {
             Completion closing;
@@ -419,8 +526,8 @@ public final class Endpoint implements AutoCloseable {
             if (closing == null) {
                 break;
             }
-            handler.onCompletion(closing);
             done++;
+            handler.onCompletion(closing);
         }
         return done;
     }
@@ -430,14 +537,18 @@ public final class Endpoint implements AutoCloseable {
      * Returns null when none arrived in time.
      */
     public Completion await(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be zero or positive, got " + timeout);
+        }
+        long waitNanos = timeout.compareTo(FOREVER) >= 0 ? Long.MAX_VALUE : timeout.toNanos();
+        long start = System.nanoTime();
         int idle = 0;
         while (true) {
             Completion c = poll();
             if (c != null) {
                 return c;
             }
-            if (System.nanoTime() - deadline >= 0) {
+            if (System.nanoTime() - start >= waitNanos) {
                 return null;
             }
             if (nic.config().progressMode() == ProgressMode.CALLER) {
@@ -449,6 +560,9 @@ public final class Endpoint implements AutoCloseable {
             idle = Nic.backOff(idle);
         }
     }
+
+    /** Longer than this is "wait for ever" (Long.MAX_VALUE nanoseconds, about 292 years). */
+    private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
 
     public EndpointStats stats() {
         return new EndpointStats(counters.get(SENDS_ACCEPTED), counters.get(SENDS_COMPLETED), counters.get(SENDS_FAILED),

@@ -7,7 +7,11 @@ package org.unetmm;
  * @param sendQueue       send descriptors in flight before {@link SendStatus#SEND_QUEUE_FULL}
  * @param freeQueue       receive buffers that may be posted at once
  * @param completionQueue completions held until polled; when full the NIC pauses this endpoint's sends
- * @param segmentBytes    the fixed segment (pinned at creation) for FIXED_SEGMENT sends; 0 = none
+ * @param segmentBytes    the fixed segment (pinned at creation) for FIXED_SEGMENT sends; 0 = none.
+ *                        Default 1 MiB: large enough for every FIXED_SEGMENT message up to 1 MiB, small
+ *                        enough that a few endpoints and the NIC's TLB fit the 8 MiB RLIMIT_MEMLOCK of a
+ *                        default Linux account (DESIGN invariant 7); larger messages need a larger segment
+ *                        or the PINNED path
  * @param maxScatter      most buffers one send may gather
  */
 public record EndpointConfig(int sendQueue, int freeQueue, int completionQueue, int segmentBytes, int maxScatter) {
@@ -41,7 +45,7 @@ public record EndpointConfig(int sendQueue, int freeQueue, int completionQueue, 
         private int sendQueue = 256;
         private int freeQueue = 256;
         private int completionQueue = 1024;
-        private int segmentBytes = 8 << 20;
+        private int segmentBytes = 1 << 20;
         private int maxScatter = 16;
 
         private Builder() {

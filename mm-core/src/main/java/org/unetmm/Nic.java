@@ -73,7 +73,6 @@ public final class Nic implements AutoCloseable {
     private final ReentrantLock engine = new ReentrantLock();
     private final FrameHeader header = new FrameHeader();
     private final SendSource sendSource = new SendSource();
-    private final Completion upcall = new Completion();
     private final long[] drops = new long[DropReason.values().length];
     private final ArrayDeque<Integer> freeTags = new ArrayDeque<>();
     private final NativeMemory.FreeListener freeGuard = this::refuseFreeInFlight;
@@ -97,9 +96,12 @@ public final class Nic implements AutoCloseable {
     private static final int BACK_PRESSURED = 5;
     /** Written by the engine (under its lock), read by {@link #stats()} from anywhere. */
     private final Counters counters = new Counters(6);
+    private final Upcalls upcalls = new Upcalls();
+    private final ErrorHandler errorHandler;
 
     private Nic(NicConfig config) {
         this.config = config;
+        this.errorHandler = config.errorHandler();
         PinBudget budget = config.pinBudget() == null ? PinBudget.fromProcess() : config.pinBudget();
         this.pinCache = new PinCache(PinCacheConfig.builder().budget(budget).build());
         this.translator = PageTranslator.open();
@@ -209,7 +211,7 @@ public final class Nic implements AutoCloseable {
             endpoints = grown;
             return endpoint;
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -241,7 +243,7 @@ public final class Nic implements AutoCloseable {
             }
             return work;
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -425,7 +427,7 @@ public final class Nic implements AutoCloseable {
             Endpoint.SendDescriptor d = descriptor;
             int position = base + offset;
             if (d.path == SendPath.FIXED_SEGMENT) {
-                destination.put(destinationIndex, endpoint.segment.buffer(), d.segmentOffset + position, length);
+                NativeMemory.copy(endpoint.segment.buffer(), d.segmentOffset + position, destination, destinationIndex, length);
                 return;
             }
             try {
@@ -447,7 +449,7 @@ public final class Nic implements AutoCloseable {
                             lastPage = page;
                         }
                     }
-                    destination.put(destinationIndex, d.buffers[entry], index, chunk);
+                    NativeMemory.copy(d.buffers[entry], index, destination, destinationIndex, chunk);
                     destinationIndex += chunk;
                     position += chunk;
                     remaining -= chunk;
@@ -481,7 +483,7 @@ public final class Nic implements AutoCloseable {
                 }
                 return true;
             } finally {
-                engine.unlock();
+                releaseFromWire();
             }
         }
 
@@ -532,7 +534,7 @@ public final class Nic implements AutoCloseable {
                 return true;
             } finally {
                 if (!keep) {
-                    engine.unlock();
+                    releaseFromWire();
                 }
             }
         }
@@ -553,7 +555,7 @@ public final class Nic implements AutoCloseable {
                     finishFragment(channel, h);
                 }
             } finally {
-                engine.unlock();
+                releaseFromWire();
             }
         }
 
@@ -565,7 +567,7 @@ public final class Nic implements AutoCloseable {
             claimed = null;
             claimedReliable = null;
             drop(DropReason.MALFORMED);
-            engine.unlock();
+            releaseFromWire();
         }
     }
 
@@ -736,9 +738,7 @@ public final class Nic implements AutoCloseable {
                           ByteBuffer buffer, int offset, int length, String detail) {
         CompletionHandler handler = ep.handler;
         if (handler != null) {
-            upcall.set(kind, status, cookie, channel, buffer, offset, length, detail);
-            handler.onCompletion(upcall);
-            upcall.clear();
+            upcalls.add(handler, kind, status, cookie, channel, buffer, offset, length, detail); // run at the next safe point
             return;
         }
         Completion c = ep.completionQueue.claim();
@@ -789,7 +789,7 @@ public final class Nic implements AutoCloseable {
             ep.channels.add(channel);
             return channel;
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -809,7 +809,7 @@ public final class Nic implements AutoCloseable {
             channel.remoteTag = peer.tag();
             channel.remote = peer;
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -823,7 +823,7 @@ public final class Nic implements AutoCloseable {
             closeChannelLocked(channel);
             channel.endpoint.channels.remove(channel);
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -861,7 +861,7 @@ public final class Nic implements AutoCloseable {
         try {
             tlb.prefetch(ep.context, buffer, NativeMemory.address(buffer) + offset, length);
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -896,7 +896,7 @@ public final class Nic implements AutoCloseable {
             Endpoint[] remaining = Arrays.stream(endpoints).filter(e -> e != ep).toArray(Endpoint[]::new);
             endpoints = remaining;
         } finally {
-            engine.unlock();
+            unlockEngine();
         }
     }
 
@@ -1039,12 +1039,49 @@ public final class Nic implements AutoCloseable {
         }
     }
 
+    // ---- safe points: where upcalls run ------------------------------------------------------
+
+    /**
+     * Releases one hold of the engine lock; the outermost release first runs the upcalls that are
+     * waiting ({@link Upcalls}): here the engine is between steps, so a handler may do anything an
+     * application may, close included.
+     */
+    private void unlockEngine() {
+        try {
+            if (engine.getHoldCount() == 1 && !upcalls.isEmpty()) {
+                upcalls.deliver(errorHandler);
+            }
+        } finally {
+            engine.unlock();
+        }
+    }
+
+    /**
+     * Releases the hold a wire took to hand in a frame. A wire may call from another NIC's engine
+     * (the loopback sender's), which is not a safe point for that NIC's handlers to run: this
+     * NIC's own progress delivers them, woken here.
+     */
+    private void releaseFromWire() {
+        boolean waiting = !upcalls.isEmpty();
+        engine.unlock();
+        if (waiting) {
+            wake();
+        }
+    }
+
     // ---- engine thread -----------------------------------------------------------------------
 
     private void runEngine() {
         int idle = 0;
         while (running) {
-            if (progress() > 0) {
+            int work;
+            try {
+                work = progress();
+            } catch (Throwable t) { // a fault in the engine or a wire: report it, keep the NIC's thread
+                reportEngineFault(t);
+                work = 1;
+            }
+            if (work > 0) {
                 idle = 0;
             } else {
                 parked = idle >= 300;
@@ -1066,6 +1103,16 @@ public final class Nic implements AutoCloseable {
         return idle + 1;
     }
 
+    private void reportEngineFault(Throwable t) {
+        engine.lock();
+        try {
+            upcalls.report(errorHandler, new IllegalStateException("NIC engine fault on " + Thread.currentThread().getName()
+                    + " (" + t + "); the NIC goes on with its next progress round", t));
+        } finally {
+            engine.unlock();
+        }
+    }
+
     void wake() {
         Thread t = thread;
         if (t != null && parked) {
@@ -1076,7 +1123,7 @@ public final class Nic implements AutoCloseable {
     public NicStats stats() {
         return new NicStats(counters.get(MESSAGES_SENT), counters.get(BYTES_SENT), counters.get(FRAGMENTS_SENT),
                 counters.get(MESSAGES_RECEIVED), counters.get(BYTES_RECEIVED), NicStats.dropMap(drops.clone()),
-                counters.get(BACK_PRESSURED), tlb.stats(), pinCache.stats());
+                counters.get(BACK_PRESSURED), tlb.stats(), pinCache.stats(), upcalls.errors());
     }
 
     private void checkOpen() {
@@ -1099,7 +1146,7 @@ public final class Nic implements AutoCloseable {
             return;
         }
         running = false;
-        if (thread != null) {
+        if (thread != null && thread != Thread.currentThread()) { // from a handler on the NIC thread: no join on itself
             LockSupport.unpark(thread);
             try {
                 thread.join(10_000);
@@ -1107,20 +1154,36 @@ public final class Nic implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (Endpoint endpoint : endpoints) {
-            closeEndpoint(endpoint);
-        }
-        NativeMemory.removeFreeListener(freeGuard);
-        OPEN.remove(this);
         engine.lock();
         try {
+            if (closed) {
+                return;
+            }
+            for (Endpoint endpoint : endpoints) {
+                try {
+                    closeEndpoint(endpoint);
+                } catch (RuntimeException e) { // close the rest, and every resource below, whatever one endpoint did
+                    upcalls.report(errorHandler, e);
+                }
+            }
             closed = true;
-            transport.close();
-            tlb.close();
-            pinCache.close();
-            translator.close();
+            NativeMemory.removeFreeListener(freeGuard);
+            OPEN.remove(this);
+            closeQuietly(transport);
+            closeQuietly(tlb::close);
+            closeQuietly(pinCache::close);
+            closeQuietly(translator::close);
         } finally {
-            engine.unlock();
+            unlockEngine(); // the CLOSED completions of handler endpoints run here
         }
     }
+
+    private void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            upcalls.report(errorHandler, e);
+        }
+    }
+
 }

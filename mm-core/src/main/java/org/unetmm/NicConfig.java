@@ -17,11 +17,16 @@ import org.unetmm.tlb.ReplacementPolicy;
  * @param reuseCheck      debug: checksum pinned send buffers at send and when the NIC reads them
  * @param reassemblyTimeout how long an unreliable message may wait for its missing fragments before
  *                        it is dropped (counted INCOMPLETE) and its posted buffer completes INCOMPLETE
+ * @param errorHandler    told of completion handlers that throw and of engine faults; the NIC goes on
+ *                        (default {@link ErrorHandler#logging()}: SLF4J, at most a line a second)
  */
 public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementPolicy tlbPolicy, long seed,
                         PinBudget pinBudget, int mtu, ProgressMode progressMode, boolean reuseCheck,
-                        java.time.Duration reassemblyTimeout) {
+                        java.time.Duration reassemblyTimeout, ErrorHandler errorHandler) {
     public NicConfig {
+        if (errorHandler == null) {
+            throw new IllegalArgumentException("error handler is required: ErrorHandler.logging() is the default");
+        }
         if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
             throw new IllegalArgumentException("reassembly timeout must be positive, got " + reassemblyTimeout);
         }
@@ -63,7 +68,8 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
 
     public Builder toBuilder() {
         return new Builder().transport(transport).tlb(tlbSets, tlbWays, tlbPolicy).seed(seed).pinBudget(pinBudget)
-                .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck).reassemblyTimeout(reassemblyTimeout);
+                .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck).reassemblyTimeout(reassemblyTimeout)
+                .errorHandler(errorHandler);
     }
 
     public static final class Builder {
@@ -77,8 +83,15 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
         private ProgressMode progressMode = ProgressMode.NIC_THREAD;
         private boolean reuseCheck;
         private java.time.Duration reassemblyTimeout = java.time.Duration.ofMillis(100);
+        private ErrorHandler errorHandler;
 
         private Builder() {
+        }
+
+        /** Where completion handlers' exceptions and engine faults are reported (default: logged, rate-limited). */
+        public Builder errorHandler(ErrorHandler handler) {
+            this.errorHandler = handler;
+            return this;
         }
 
         public Builder reassemblyTimeout(java.time.Duration timeout) {
@@ -125,7 +138,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
 
         public NicConfig build() {
             return new NicConfig(transport, tlbSets, tlbWays, tlbPolicy, seed, pinBudget, mtu, progressMode, reuseCheck,
-                    reassemblyTimeout);
+                    reassemblyTimeout, errorHandler == null ? ErrorHandler.logging() : errorHandler);
         }
     }
 }

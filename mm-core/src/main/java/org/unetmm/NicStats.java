@@ -7,10 +7,12 @@ import org.unetmm.tlb.TlbStats;
 
 /**
  * A snapshot of a {@link Nic}'s counters, with its TLB's and pin cache's beside them.
+ * {@code handlerErrors} counts what went to the NIC's {@link ErrorHandler}: completion handlers
+ * that threw and faults of the engine's own loop.
  */
 public record NicStats(long messagesSent, long bytesSent, long fragmentsSent, long messagesReceived,
                        long bytesReceived, Map<DropReason, Long> drops, long backPressured,
-                       TlbStats tlb, PinStats pins) {
+                       TlbStats tlb, PinStats pins, long handlerErrors) {
 
     public long dropped() {
         return drops.values().stream().mapToLong(Long::longValue).sum();

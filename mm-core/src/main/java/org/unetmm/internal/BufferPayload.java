@@ -57,7 +57,7 @@ public final class BufferPayload implements PayloadSource {
 
     @Override
     public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int count) {
-        destination.put(destinationIndex, buffer, offset, count);
+        NativeMemory.copy(buffer, offset, destination, destinationIndex, count);
     }
 
     @Override

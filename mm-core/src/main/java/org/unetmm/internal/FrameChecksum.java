@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 
 /**
@@ -33,6 +34,7 @@ public final class FrameChecksum {
 
     private final CRC32C crc = new CRC32C();
     private final byte[] scratch = new byte[4096];
+    private final ByteBuffer scratchView = ByteBuffer.wrap(scratch);
 
     /** Starts a checksum with {@code h}'s fields ({@link FrameHeader#checksum} itself is not covered). */
     public FrameChecksum start(FrameHeader h) {
@@ -57,7 +59,7 @@ public final class FrameChecksum {
         int done = 0;
         while (done < length) {
             int chunk = Math.min(b.length, length - done);
-            buffer.get(index + done, b, 0, chunk);
+            NativeMemory.copy(buffer, index + done, scratchView, 0, chunk); // capacity, not limit: the NIC's rule
             crc.update(b, 0, chunk);
             done += chunk;
         }

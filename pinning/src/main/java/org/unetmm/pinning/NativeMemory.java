@@ -28,6 +28,7 @@ public final class NativeMemory {
      * (Netty's PlatformDependent does the same). -1 where the field cannot be found: then JNI.
      */
     private static final long ADDRESS_OFFSET;
+    private static final long BYTE_ARRAY_BASE = sun.misc.Unsafe.ARRAY_BYTE_BASE_OFFSET;
 
     static {
         sun.misc.Unsafe unsafe = null;
@@ -46,6 +47,33 @@ public final class NativeMemory {
         }
         UNSAFE = unsafe;
         ADDRESS_OFFSET = offset;
+    }
+
+    /**
+     * Copies {@code length} bytes from {@code from} at absolute index {@code fromIndex} to {@code to}
+     * at {@code toIndex}, within both buffers' capacities and whatever their positions and limits
+     * say: a buffer handed to the NIC is the NIC's until its completion, and the application's
+     * cursors neither grant nor withhold its bytes (the one rule of {@code Endpoint}). Direct
+     * buffers are copied by address, heap buffers through their array; both ranges are checked
+     * against capacity here too, so a bug upstream throws instead of writing outside a buffer.
+     */
+    public static void copy(ByteBuffer from, int fromIndex, ByteBuffer to, int toIndex, int length) {
+        java.util.Objects.checkFromIndexSize(fromIndex, length, from.capacity());
+        java.util.Objects.checkFromIndexSize(toIndex, length, to.capacity());
+        if (to.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        if (UNSAFE == null || ADDRESS_OFFSET < 0 || (!from.isDirect() && !from.hasArray()) || (!to.isDirect() && !to.hasArray())) {
+            to.duplicate().clear().put(toIndex, from.duplicate().clear(), fromIndex, length); // views: cursors ignored
+            return;
+        }
+        Object fromBase = from.isDirect() ? null : from.array();
+        long fromOffset = from.isDirect() ? UNSAFE.getLong(from, ADDRESS_OFFSET) + fromIndex
+                : BYTE_ARRAY_BASE + from.arrayOffset() + fromIndex;
+        Object toBase = to.isDirect() ? null : to.array();
+        long toOffset = to.isDirect() ? UNSAFE.getLong(to, ADDRESS_OFFSET) + toIndex
+                : BYTE_ARRAY_BASE + to.arrayOffset() + toIndex;
+        UNSAFE.copyMemory(fromBase, fromOffset, toBase, toOffset, length);
     }
 
     /** Told before library-allocated memory is unmapped; may refuse by throwing {@link PinInUseException}. */

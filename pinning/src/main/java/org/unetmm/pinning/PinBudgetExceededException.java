@@ -24,6 +24,18 @@ public class PinBudgetExceededException extends PinningException {
         this.budgetBytes = budgetBytes;
     }
 
+    /**
+     * The same refusal told from a caller's side: {@code message} says what was being pinned and
+     * which of the caller's settings fixes it; the figures are {@code cause}'s.
+     */
+    protected PinBudgetExceededException(String message, PinBudgetExceededException cause) {
+        super(message, cause);
+        this.pinnedBytes = cause.pinnedBytes;
+        this.inUseBytes = cause.inUseBytes;
+        this.requestedBytes = cause.requestedBytes;
+        this.budgetBytes = cause.budgetBytes;
+    }
+
     public long pinnedBytes() {
         return pinnedBytes;
     }

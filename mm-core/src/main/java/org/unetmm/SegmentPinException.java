@@ -1,0 +1,17 @@
+package org.unetmm;
+
+import org.unetmm.pinning.PinBudgetExceededException;
+
+/**
+ * An endpoint's fixed segment could not be pinned when the endpoint was created: the pin budget
+ * (RLIMIT_MEMLOCK for an ordinary user, 8 MiB on a default Linux account) has no room for it. The
+ * message names the setting that fixes it ({@code EndpointConfig.segmentBytes}); the figures are
+ * those of the pin cache's refusal, its cause.
+ */
+public final class SegmentPinException extends PinBudgetExceededException {
+    private static final long serialVersionUID = 1L;
+
+    SegmentPinException(String message, PinBudgetExceededException cause) {
+        super(message, cause);
+    }
+}
