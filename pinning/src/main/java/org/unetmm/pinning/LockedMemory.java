@@ -111,17 +111,13 @@ public final class LockedMemory {
     }
 
     /**
-     * Refuses {@code fresh} newly locked pages that would pass the process budget, unless the
-     * pinner's own budget is unlimited (an explicit opt-out: then the kernel judges, and its
-     * refusal surfaces as a {@link MemlockLimitException}) or the limit is 0 (the kernel's EPERM
-     * names CAP_IPC_LOCK better than a budget could). Caller holds lock.
+     * Whether {@code fresh} newly locked pages fit the process budget. They always do for a
+     * pinner whose own budget is unlimited (an explicit opt-out: the kernel judges, and its
+     * refusal surfaces as a {@link MemlockLimitException}) and when the limit is 0 (the kernel's
+     * EPERM names CAP_IPC_LOCK, which a budget could not). Caller holds lock.
      */
-    void checkRoom(long fresh, Pinner pinner) {
-        if (fresh == 0 || lockedPages + fresh <= limitBytes / PAGE || pinner.budget().isUnlimited() || limitBytes == 0) {
-            return;
-        }
-        throw PinBudgetExceededException.processWide(lockedPages * PAGE, pinner.pinnedPagesLocked() * PAGE,
-                fresh * PAGE, limitBytes, limitSource);
+    boolean fits(long fresh, PinBudget pinnerBudget) {
+        return fresh == 0 || lockedPages + fresh <= limitBytes / PAGE || pinnerBudget.isUnlimited() || limitBytes == 0;
     }
 
     void locked(long pages) {

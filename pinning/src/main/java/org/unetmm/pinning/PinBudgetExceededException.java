@@ -28,7 +28,9 @@ public class PinBudgetExceededException extends PinningException {
 
     private PinBudgetExceededException(String message, long pinnedBytes, long inUseBytes, long requestedBytes,
                                        long budgetBytes, boolean processWide) {
-        super(message);
+        // the process-wide refusal is an expected outcome under pressure (a TLB miss gives up a translation on
+        // it and tries again, once per page), so it carries no stack trace: its message says where and why
+        super(message, !processWide);
         this.processWide = processWide;
         this.pinnedBytes = pinnedBytes;
         this.inUseBytes = inUseBytes;

@@ -176,21 +176,17 @@ public final class PinCache implements AutoCloseable {
     public PinHandle acquire(ByteBuffer buffer, int offset, int length) {
         long address = checkedAddress(buffer, offset, length);
         PageRange range = PageRange.of(address, length);
-        Region region;
-        try {
-            region = acquireRegion(range, buffer);
-        } catch (PinBudgetExceededException e) {
-            if (!e.processWide()) {
-                throw e;
-            }
+        Region region = acquireRegion(range, buffer, false);
+        if (region == null) {
             // other caches of the process hold the room: reclaim from them, holding no cache monitor
-            memory.reclaim(this, e.requestedBytes());
-            region = acquireRegion(range, buffer);
+            memory.reclaim(this, pinner.unpinnedBytesIn(range.address(), range.length()));
+            region = acquireRegion(range, buffer, true);
         }
         return new PinHandle(this, region, buffer, address, length);
     }
 
-    private synchronized Region acquireRegion(PageRange range, ByteBuffer buffer) {
+    /** The region, pinned; null when the process is short and {@code last} is false (the caller reclaims). */
+    private synchronized Region acquireRegion(PageRange range, ByteBuffer buffer, boolean last) {
         if (closed) {
             throw new IllegalStateException("pin cache is closed: create a new PinCache to pin again");
         }
@@ -205,16 +201,16 @@ public final class PinCache implements AutoCloseable {
             return region;
         }
         makeRoom(range);
-        for (;;) {
-            try {
-                pinner.pin(range.address(), range.length());
-                break;
-            } catch (PinBudgetExceededException e) {
-                // the process is short: our own idle regions go first, coldest first
-                if (!e.processWide() || !evictColdestIdleLocked()) {
-                    throw e;
-                }
+        long shortfall = pinner.tryPin(range.address(), range.length());
+        while (shortfall > 0 && evictColdestIdleLocked()) { // the process is short: our own idle regions go first
+            shortfall = pinner.tryPin(range.address(), range.length());
+        }
+        if (shortfall > 0) {
+            if (!last) {
+                return null;
             }
+            throw PinBudgetExceededException.processWide(memory.lockedBytes(), pinner.pinnedBytes(), shortfall,
+                    memory.limitBytes(), memory.limitSource());
         }
         misses++;
         region = new Region(range, buffer);

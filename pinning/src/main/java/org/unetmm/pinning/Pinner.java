@@ -56,11 +56,26 @@ public final class Pinner {
      */
     public void pin(long address, long length) {
         synchronized (lock) {
-            pinLocked(address, length);
+            long short_ = pinLocked(address, length);
+            if (short_ > 0) {
+                throw PinBudgetExceededException.processWide(memory.lockedPages * PAGE, pinnedPages * PAGE, short_,
+                        memory.limitBytes(), memory.limitSource());
+            }
         }
     }
 
-    private void pinLocked(long address, long length) {
+    /**
+     * {@link #pin}, except that a shortfall of the process's budget is returned, not thrown: the
+     * bytes the range would newly lock in the process when they do not fit (nothing is pinned
+     * then), else 0 and the range is pinned. A pin cache reclaims on it without an exception.
+     */
+    long tryPin(long address, long length) {
+        synchronized (lock) {
+            return pinLocked(address, length);
+        }
+    }
+
+    private long pinLocked(long address, long length) {
         long first = firstPage(address);
         long end = endPage(address, length);
         long fresh = 0;
@@ -76,7 +91,9 @@ public final class Pinner {
         if (fresh > 0 && (pinnedPages + fresh) > budget.bytes() / PAGE) {
             throw new PinBudgetExceededException(pinnedPages * PAGE, pinnedPages * PAGE, fresh * PAGE, budget.bytes());
         }
-        memory.checkRoom(freshInProcess, this);
+        if (!memory.fits(freshInProcess, budget)) {
+            return freshInProcess * PAGE;
+        }
         long start = System.nanoTime();
         long runStart = -1;
         try {
@@ -125,6 +142,7 @@ public final class Pinner {
         if (freshInProcess > 0) {
             pinNanos.recordValue(Math.max(0, System.nanoTime() - start));
         }
+        return 0;
     }
 
     /** Drops one reference from every page of the range, unlocking the pages no Pinner holds any more. */
@@ -235,11 +253,6 @@ public final class Pinner {
             }
         }
         return fresh;
-    }
-
-    /** Pages held by this Pinner, for the process-wide refusal. Caller holds lock. */
-    long pinnedPagesLocked() {
-        return pinnedPages;
     }
 
     private void unlockUnheldRuns(long first, long end) {
