@@ -49,6 +49,15 @@ class TwoNicsShareLockedMemoryTest {
         return EndpointConfig.builder().segmentBytes(0).build();
     }
 
+    /** Connects a channel of {@code x} with one of {@code y}; returns x's. */
+    private static Channel connect(Endpoint x, Endpoint y) {
+        Channel xy = x.openChannel();
+        Channel yx = y.openChannel();
+        xy.connect(yx.address());
+        yx.connect(xy.address());
+        return xy;
+    }
+
     private void expectLocked(String step, long pages) {
         assertThat(ProcessStatus.vmLckBytes() - baseline).as("%s: VmLck", step).isEqualTo(pages * PAGE);
     }
@@ -65,10 +74,7 @@ class TwoNicsShareLockedMemoryTest {
         try (Nic a = Nic.open(caller()); Nic b = Nic.open(caller())) {
             Endpoint x = a.createEndpoint(noSegment());
             Endpoint y = b.createEndpoint(noSegment());
-            Channel xy = x.openChannel();
-            Channel yx = y.openChannel();
-            xy.connect(yx.address());
-            yx.connect(xy.address());
+            Channel xy = connect(x, y);
             expectLocked("two NICs open, no segments", 0);
 
             y.postReceive(page, half, half, 1);
@@ -110,10 +116,7 @@ class TwoNicsShareLockedMemoryTest {
                     "needs an unlimited pin budget (root or CAP_IPC_LOCK); budget is " + nic.pinCache().budget());
             Endpoint x = nic.createEndpoint(noSegment());
             Endpoint y = nic.createEndpoint(noSegment());
-            Channel xy = x.openChannel();
-            Channel yx = y.openChannel();
-            xy.connect(yx.address());
-            yx.connect(xy.address());
+            Channel xy = connect(x, y);
             ByteBuffer target = ByteBuffer.allocateDirect(64);
             long tlbReach = (long) nic.config().tlbSets() * nic.config().tlbWays() * PAGE;
             for (int message = 0; message < messages; message++) {
