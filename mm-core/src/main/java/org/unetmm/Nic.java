@@ -107,6 +107,20 @@ public final class Nic implements AutoCloseable {
         this.translator = PageTranslator.open();
         this.tlb = new Tlb(new TlbConfig(config.tlbSets(), config.tlbWays(), config.tlbPolicy(), config.seed()),
                 new PinningMissHandler(pinCache, translator));
+        // another NIC of the process is short of locked memory (DESIGN §3): give up this TLB's translations, but
+        // only when no thread is inside this engine (the asker itself may be, delivering into it: its translations
+        // are in use), and never wait for it (the asker may hold other engines' locks)
+        pinCache.addReclaimer(bytes -> {
+            if (!engine.isHeldByCurrentThread() && engine.tryLock()) {
+                try {
+                    for (Endpoint endpoint : endpoints) {
+                        tlb.invalidateContext(endpoint.context);
+                    }
+                } finally {
+                    engine.unlock();
+                }
+            }
+        });
         try {
             this.transport = openTransport(config.transport());
         } catch (RuntimeException e) {
@@ -646,6 +660,10 @@ public final class Nic implements AutoCloseable {
                 || channel.rxLength != h.messageLength || h.fragmentOffset != channel.rxReceived) {
             drop(DropReason.ORPHAN_FRAGMENT);
             return null;
+        } else if (channel.rxTimed) {
+            // the timeout bounds the wait for the next fragment, not the whole message: a 32 MiB message that
+            // keeps arriving (re-pinning every page under a small RLIMIT_MEMLOCK) is slow, not lost
+            channel.rxDeadline = System.nanoTime() + reassemblyTimeoutNanos;
         }
         return channel;
     }

@@ -11,12 +11,14 @@ import org.unetmm.tlb.ReplacementPolicy;
  * @param tlbWays         TLB ways per set (1 = direct-mapped)
  * @param tlbPolicy       TLB replacement policy
  * @param seed            seed for the RANDOM policy
- * @param pinBudget       most bytes the NIC may keep pinned; null = the process's (RLIMIT_MEMLOCK)
+ * @param pinBudget       most bytes the NIC may keep pinned, a sub-budget inside the process's; null = the
+ *                        process's (RLIMIT_MEMLOCK, shared by every NIC of the process: their pins together
+ *                        stay within it, and one NIC's pin reclaims idle pins and idle translations of the others)
  * @param mtu             largest fragment payload; 0 = the transport's own
  * @param progressMode    NIC thread or caller-driven progress
  * @param reuseCheck      debug: checksum pinned send buffers at send and when the NIC reads them
- * @param reassemblyTimeout how long an unreliable message may wait for its missing fragments before
- *                        it is dropped (counted INCOMPLETE) and its posted buffer completes INCOMPLETE
+ * @param reassemblyTimeout how long an unreliable message may wait for its next fragment before it
+ *                        is dropped (counted INCOMPLETE) and its posted buffer completes INCOMPLETE
  * @param errorHandler    told of completion handlers that throw and of engine faults; the NIC goes on
  *                        (default {@link ErrorHandler#logging()}: SLF4J, at most a line a second)
  */

@@ -4,6 +4,10 @@ package org.unetmm.pinning;
  * A pin would take the pinned bytes past the {@link PinBudget} even after every idle region was
  * unpinned: the regions in use alone leave no room. Release handles, enlarge the budget, or pin
  * smaller regions.
+ *
+ * <p>{@link #processWide()} tells the cache's own budget from the process's: the memory every
+ * cache (every NIC) of the process has locked together, against RLIMIT_MEMLOCK
+ * ({@link LockedMemory}); then idle pins of other caches and their reclaimers were asked too.
  */
 public class PinBudgetExceededException extends PinningException {
     private static final long serialVersionUID = 1L;
@@ -13,11 +17,21 @@ public class PinBudgetExceededException extends PinningException {
     private final long requestedBytes;
     private final long budgetBytes;
 
+    private final boolean processWide;
+
     public PinBudgetExceededException(long pinnedBytes, long inUseBytes, long requestedBytes, long budgetBytes) {
-        super("pin budget exhausted: asked to pin " + requestedBytes + " more bytes, but " + pinnedBytes
+        this("pin budget exhausted: asked to pin " + requestedBytes + " more bytes, but " + pinnedBytes
                 + " bytes are pinned (" + inUseBytes + " of them by regions in use) against a budget of "
                 + budgetBytes + " bytes; release handles, raise the budget (PinBudget.ofBytes or RLIMIT_MEMLOCK)"
-                + " or pin smaller regions");
+                + " or pin smaller regions", pinnedBytes, inUseBytes, requestedBytes, budgetBytes, false);
+    }
+
+    private PinBudgetExceededException(String message, long pinnedBytes, long inUseBytes, long requestedBytes,
+                                       long budgetBytes, boolean processWide) {
+        // the process-wide refusal is an expected outcome under pressure (a TLB miss gives up a translation on
+        // it and tries again, once per page), so it carries no stack trace: its message says where and why
+        super(message, !processWide);
+        this.processWide = processWide;
         this.pinnedBytes = pinnedBytes;
         this.inUseBytes = inUseBytes;
         this.requestedBytes = requestedBytes;
@@ -34,6 +48,27 @@ public class PinBudgetExceededException extends PinningException {
         this.inUseBytes = cause.inUseBytes;
         this.requestedBytes = cause.requestedBytes;
         this.budgetBytes = cause.budgetBytes;
+        this.processWide = cause.processWide;
+    }
+
+    /**
+     * The process's budget refused: {@code lockedBytes} are locked by every cache of the process,
+     * {@code ownBytes} of them by the refused one; {@code limitBytes} is RLIMIT_MEMLOCK.
+     */
+    static PinBudgetExceededException processWide(long lockedBytes, long ownBytes, long requestedBytes, long limitBytes,
+                                                  String limitSource) {
+        return new PinBudgetExceededException("process-wide pin budget exhausted: asked to lock " + requestedBytes
+                + " more bytes, but the process has " + lockedBytes + " bytes locked (" + ownBytes
+                + " of them by this pin cache, the rest by other pin caches or NICs of the process) against its "
+                + limitSource + " of " + limitBytes + " bytes, after idle pins and idle translations of every cache"
+                + " were given up; close NICs or endpoints not in use, use smaller fixed segments"
+                + " (EndpointConfig.segmentBytes), or raise RLIMIT_MEMLOCK (ulimit -l)",
+                lockedBytes, ownBytes, requestedBytes, limitBytes, true);
+    }
+
+    /** Whether the process's budget (RLIMIT_MEMLOCK, all caches together) refused, not the cache's own. */
+    public boolean processWide() {
+        return processWide;
     }
 
     public long pinnedBytes() {

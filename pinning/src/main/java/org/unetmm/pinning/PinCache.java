@@ -11,6 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The on-demand pin cache: U-Net/MM's kernel side, pinning any user buffer when the NIC first
@@ -18,38 +22,62 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>A region is the set of whole pages an {@link #acquire} touches. A region in use has a
  * reference count (one per live {@link PinHandle}) and is never unpinned. When its count falls
- * to zero it becomes <em>idle</em>: still locked, and kept in a Caffeine cache weighed in pages
- * whose maximum weight is the {@link PinBudget}. A later acquire of the same pages takes it back
- * without a system call (a hit). Caffeine's eviction (W-TinyLFU) unpins idle regions; this is
+ * to zero it becomes <em>idle</em>: still locked, and kept in a Caffeine cache weighed in pages.
+ * A later acquire of the same pages takes it back without a system call (a hit), and it leaves
+ * Caffeine while it is in use again. Caffeine's eviction (W-TinyLFU) unpins idle regions; this is
  * the lazy deregistration of UCX's rcache and libfabric's MR cache. Pages shared by several
- * regions are counted by the {@link Pinner}, so they are locked once and unlocked last.
+ * regions, or by regions of several caches (two NICs), are counted by the {@link Pinner} and the
+ * process's {@link LockedMemory}, so they are locked once and unlocked last.
  *
- * <p>A region stays in the Caffeine cache while it is in use, so the cache weighs everything
- * pinned and a hit is a map lookup, not a Caffeine write. Should Caffeine choose a region in use
- * as its victim, the region is not unpinned (a page is never unpinned under a user): it leaves
- * the cache and goes back in at its last release.
+ * <p><b>Two bounds.</b> The budget bounds idle and in-use pages together: when a pin would pass
+ * it, idle regions are unpinned first, synchronously, coldest first, so the caller sees the room
+ * at once; if the regions in use alone leave no room the acquire fails with
+ * {@link PinBudgetExceededException}. The budget is a sub-budget of the process's
+ * (RLIMIT_MEMLOCK, shared by every cache): when that one is short, this cache unpins its own idle
+ * regions, then asks {@link LockedMemory} to reclaim from the other caches (their idle regions,
+ * then their {@link PinReclaimer}s) and tries once more. Idle regions alone are bounded too, by
+ * {@link PinCacheConfig#maxIdleBytes()} (Caffeine's maximum weight) and
+ * {@link PinCacheConfig#maxIdleRegions()}, even when the kernel would let the process lock
+ * without limit (see {@link PinCacheConfig} for the defaults and why): past the cap the coldest
+ * idle region is unpinned and forgets its buffer, so dead buffers go to the collector.
  *
- * <p>The budget bounds idle and in-use pages together: when a pin would pass it, idle regions
- * are unpinned first, synchronously, coldest first, so the caller sees the room at once; if the
- * regions in use alone leave no room the acquire fails with {@link PinBudgetExceededException}.
+ * <p><b>Why an idle region holds its buffer.</b> A direct buffer that is collected has its memory
+ * freed by its cleaner, and the pages may go back to the kernel (munmap unlocks them, VmLck drops
+ * while this cache still counts them) or to the allocator for a new buffer at the same address
+ * (which a pin would then count as locked without its having been locked). Either breaks the
+ * accounting, and nothing runs before the cleaner to tell this cache. So an idle region keeps its
+ * buffer strongly reachable until it is unpinned, and the idle cap is what hands it back.
  *
  * <p>Listeners ({@link PinListener}) hear of every invalidation before it happens and of every
  * unpin just before its munlock. {@link #invalidate} unpins idle regions of a range at once and
  * defers regions in use until their last release; freeing {@link NativeMemory} refuses while a
  * region over it is in use.
  *
- * <p>Thread-safe: one monitor guards the regions; hits take it but make no system call.
+ * <p>Thread-safe: one monitor guards the regions; hits take it but make no system call. Under it
+ * the cache takes only the process's {@link LockedMemory} monitor (in the Pinner) and Caffeine's
+ * own; it never calls another cache or a reclaimer while holding it.
  */
 public final class PinCache implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PinCache.class);
+    /** Release order across every cache of the process: the coldest idle region is the lowest. */
+    private static final AtomicLong RELEASES = new AtomicLong();
+    /** The idle cap is news once per process, not per eviction. */
+    private static final AtomicBoolean IDLE_CAP_LOGGED = new AtomicBoolean();
+
     private final Pinner pinner;
+    private final LockedMemory memory = LockedMemory.process();
     private final long budgetPages;
+    private final long maxIdleBytes;
+    private final int maxIdleRegions;
     /** Every pinned region, in use or idle. */
     private final Map<PageRange, Region> regions = new HashMap<>();
-    /** Caffeine's view: idle regions, and regions in use it has not chosen as victims. */
+    /** Caffeine's view: the idle regions. */
     private final Cache<PageRange, Region> lru;
     private final List<PinListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<PinReclaimer> reclaimers = new CopyOnWriteArrayList<>();
     private final NativeMemory.FreeListener freeListener = this::beforeFree;
     private int inUseCount;
+    private long idlePages;
     private long hits;
     private long misses;
     private long evictions;
@@ -61,10 +89,12 @@ public final class PinCache implements AutoCloseable {
         final PageRange range;
         ByteBuffer owner;
         int references;
+        boolean idle;
         boolean inCaffeine;
         boolean removing;
         boolean doomed;
-        UnpinCause nextCause = UnpinCause.EVICTED;
+        /** When it last became idle, in {@link #RELEASES} order. */
+        long idleSince;
 
         Region(PageRange range, ByteBuffer owner) {
             this.range = range;
@@ -76,13 +106,16 @@ public final class PinCache implements AutoCloseable {
         this.pinner = new Pinner(config.budget());
         long page = NativeMemory.pageSize();
         this.budgetPages = config.budget().isUnlimited() ? Long.MAX_VALUE / page : config.budget().bytes() / page;
+        this.maxIdleBytes = config.maxIdleBytes();
+        this.maxIdleRegions = config.maxIdleRegions();
         this.lru = Caffeine.newBuilder()
-                .maximumWeight(budgetPages)
+                .maximumWeight(config.maxIdleBytes() / page)
                 .weigher((PageRange range, Region region) -> (int) Math.min(Integer.MAX_VALUE, range.pageCount()))
                 .executor(Runnable::run)
-                .removalListener((PageRange range, Region region, RemovalCause cause) -> onRemoved(region))
+                .removalListener((PageRange range, Region region, RemovalCause cause) -> onRemoved(region, cause))
                 .build();
         NativeMemory.addFreeListener(freeListener);
+        memory.register(this);
     }
 
     /** A cache with the process's default budget (RLIMIT_MEMLOCK; unbounded under CAP_IPC_LOCK). */
@@ -100,6 +133,18 @@ public final class PinCache implements AutoCloseable {
 
     public void removeListener(PinListener listener) {
         listeners.remove(listener);
+    }
+
+    /**
+     * Registers what gives up pins of this cache's user when another cache of the process needs
+     * locked memory (a NIC: its TLB's translations). It must not block; see {@link PinReclaimer}.
+     */
+    public void addReclaimer(PinReclaimer reclaimer) {
+        reclaimers.add(reclaimer);
+    }
+
+    public void removeReclaimer(PinReclaimer reclaimer) {
+        reclaimers.remove(reclaimer);
     }
 
     /** Pins the whole of a direct buffer's capacity. */
@@ -131,34 +176,48 @@ public final class PinCache implements AutoCloseable {
     public PinHandle acquire(ByteBuffer buffer, int offset, int length) {
         long address = checkedAddress(buffer, offset, length);
         PageRange range = PageRange.of(address, length);
-        Region region;
-        synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("pin cache is closed: create a new PinCache to pin again");
-            }
-            region = regions.get(range);
-            if (region != null) {
-                hits++;
-                if (region.references++ == 0) {
-                    inUseCount++;
-                    region.owner = buffer;
-                    if (region.inCaffeine) {
-                        lru.getIfPresent(range); // an access, for Caffeine's frequency and recency
-                    }
-                }
-            } else {
-                makeRoom(range);
-                pinner.pin(range.address(), range.length());
-                misses++;
-                region = new Region(range, buffer);
-                region.references = 1;
-                inUseCount++;
-                regions.put(range, region);
-                region.inCaffeine = true;
-                lru.put(range, region);
-            }
+        Region region = acquireRegion(range, buffer, false);
+        if (region == null) {
+            // other caches of the process hold the room: reclaim from them, holding no cache monitor
+            memory.reclaim(this, pinner.unpinnedBytesIn(range.address(), range.length()));
+            region = acquireRegion(range, buffer, true);
         }
         return new PinHandle(this, region, buffer, address, length);
+    }
+
+    /** The region, pinned; null when the process is short and {@code last} is false (the caller reclaims). */
+    private synchronized Region acquireRegion(PageRange range, ByteBuffer buffer, boolean last) {
+        if (closed) {
+            throw new IllegalStateException("pin cache is closed: create a new PinCache to pin again");
+        }
+        Region region = regions.get(range);
+        if (region != null) {
+            hits++;
+            if (region.references++ == 0) {
+                inUseCount++;
+                region.owner = buffer;
+                leaveIdle(region);
+            }
+            return region;
+        }
+        makeRoom(range);
+        long shortfall = pinner.tryPin(range.address(), range.length());
+        while (shortfall > 0 && evictColdestIdleLocked()) { // the process is short: our own idle regions go first
+            shortfall = pinner.tryPin(range.address(), range.length());
+        }
+        if (shortfall > 0) {
+            if (!last) {
+                return null;
+            }
+            throw PinBudgetExceededException.processWide(memory.lockedBytes(), pinner.pinnedBytes(), shortfall,
+                    memory.limitBytes(), memory.limitSource());
+        }
+        misses++;
+        region = new Region(range, buffer);
+        region.references = 1;
+        inUseCount++;
+        regions.put(range, region);
+        return region;
     }
 
     void release(PinHandle handle) {
@@ -177,10 +236,31 @@ public final class PinCache implements AutoCloseable {
                     // the last region in use after close: nothing left for a free to wait for
                     NativeMemory.removeFreeListener(freeListener);
                 }
-            } else if (!region.inCaffeine) {
-                region.inCaffeine = true;
-                lru.put(region.range, region);
+            } else {
+                becomeIdle(region);
             }
+        }
+    }
+
+    /** The region's last reference went: it waits in Caffeine, within the idle caps. Caller holds the monitor. */
+    private void becomeIdle(Region region) {
+        region.idle = true;
+        region.idleSince = RELEASES.incrementAndGet();
+        idlePages += region.range.pageCount();
+        region.inCaffeine = true;
+        lru.put(region.range, region); // past maxIdleBytes Caffeine evicts at once (onRemoved, cause SIZE)
+        while (regions.size() - inUseCount > maxIdleRegions && evictColdestIdleLocked()) {
+            idleCapReached();
+        }
+    }
+
+    /** An idle region is in use again: it leaves Caffeine (whose weight is idle pages). Caller holds the monitor. */
+    private void leaveIdle(Region region) {
+        region.idle = false;
+        idlePages -= region.range.pageCount();
+        if (region.inCaffeine) {
+            region.inCaffeine = false;
+            lru.invalidate(region.range); // onRemoved sees a region in use and leaves it pinned
         }
     }
 
@@ -250,6 +330,11 @@ public final class PinCache implements AutoCloseable {
         return regions.size() - inUseCount;
     }
 
+    /** Pages of idle regions × page size (a page two idle regions share counts twice, as Caffeine weighs it). */
+    public synchronized long idleBytes() {
+        return idlePages * NativeMemory.pageSize();
+    }
+
     /** Whether the page holding {@code address} is locked by this cache. */
     public boolean isPinned(long address) {
         return pinner.isPinned(address);
@@ -294,29 +379,80 @@ public final class PinCache implements AutoCloseable {
                 NativeMemory.removeFreeListener(freeListener);
             }
         }
+        reclaimers.clear();
+        memory.deregister(this);
     }
 
     public synchronized boolean isClosed() {
         return closed;
     }
 
+    /** Unpins idle regions, coldest first, until the range fits this cache's own budget. */
     private void makeRoom(PageRange range) {
         long page = NativeMemory.pageSize();
         long needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
         long pinned = pinner.pinnedBytes() / page;
-        while (pinned + needed > budgetPages && inUseCount < regions.size()) {
-            Region victim = lru.policy().eviction().orElseThrow().coldest(entries -> entries
-                    .map(e -> e.getValue()).filter(r -> r.references == 0).findFirst().orElse(null));
-            if (victim == null) {
-                // idle regions that Caffeine does not hold (cannot happen: released regions go back in)
-                victim = regions.values().stream().filter(r -> r.references == 0).findFirst().orElseThrow();
-            }
-            evicted(victim);
+        while (pinned + needed > budgetPages && evictColdestIdleLocked()) {
             needed = pinner.unpinnedBytesIn(range.address(), range.length()) / page;
             pinned = pinner.pinnedBytes() / page;
         }
         if (pinned + needed > budgetPages) {
             throw new PinBudgetExceededException(pinned * page, inUseBytes(), needed * page, pinner.budget().bytes());
+        }
+    }
+
+    /** The coldest idle region by Caffeine's policy, or null. Caller holds the monitor. */
+    private Region coldestIdle() {
+        if (regions.size() == inUseCount) {
+            return null;
+        }
+        Region victim = lru.policy().eviction().orElseThrow().coldest(entries -> entries
+                .map(e -> e.getValue()).filter(r -> r.references == 0).findFirst().orElse(null));
+        if (victim == null) {
+            // idle regions that Caffeine does not hold (cannot happen: released regions go in)
+            victim = regions.values().stream().filter(r -> r.references == 0).findFirst().orElse(null);
+        }
+        return victim;
+    }
+
+    private boolean evictColdestIdleLocked() {
+        Region victim = coldestIdle();
+        if (victim == null) {
+            return false;
+        }
+        evicted(victim);
+        return true;
+    }
+
+    /** For {@link LockedMemory#reclaim}: when this cache's coldest idle region went idle (MAX_VALUE: none). */
+    synchronized long coldestIdleSince() {
+        Region victim = coldestIdle();
+        return victim == null ? Long.MAX_VALUE : victim.idleSince;
+    }
+
+    /** For {@link LockedMemory#reclaim}: another cache needs room; unpins this cache's coldest idle region. */
+    synchronized boolean evictColdestIdle() {
+        return evictColdestIdleLocked();
+    }
+
+    /** For {@link LockedMemory#reclaim}: asks this cache's reclaimers for pins. Called holding no cache monitor. */
+    void runReclaimers(long bytes) {
+        for (PinReclaimer reclaimer : reclaimers) {
+            try {
+                reclaimer.reclaim(bytes);
+            } catch (RuntimeException e) {
+                // another cache's pin must not fail because this one's user could not give up pins
+                LOG.warn("pin reclaimer {} failed; its pins stay", reclaimer, e);
+            }
+        }
+    }
+
+    private void idleCapReached() {
+        if (IDLE_CAP_LOGGED.compareAndSet(false, true)) {
+            LOG.info("idle pin cap reached: {} idle regions, {} bytes idle (caps {} bytes, {} regions);"
+                    + " from now on the coldest idle pins are unpinned and their buffers can be collected."
+                    + " Raise PinCacheConfig.maxIdleBytes/maxIdleRegions to keep more pinned for reuse.",
+                    regions.size() - inUseCount, idlePages * NativeMemory.pageSize(), maxIdleBytes, maxIdleRegions);
         }
     }
 
@@ -349,14 +485,15 @@ public final class PinCache implements AutoCloseable {
         remove(region, UnpinCause.EVICTED);
     }
 
-    /** Caffeine removed a region: by its size policy, or because {@link #remove} invalidated it. */
-    private void onRemoved(Region region) {
+    /** Caffeine removed a region: by its size policy (the idle byte cap), or because we invalidated it. */
+    private void onRemoved(Region region, RemovalCause cause) {
         synchronized (this) {
             region.inCaffeine = false;
-            if (region.removing || region.references > 0) {
-                return; // being removed by us; or in use, so it stays pinned and goes back in at its release
+            if (!cause.wasEvicted() || region.removing || region.references > 0) {
+                return; // removed by us: being unpinned, or in use again
             }
             evictions++;
+            idleCapReached();
             remove(region, UnpinCause.EVICTED);
         }
     }
@@ -368,6 +505,10 @@ public final class PinCache implements AutoCloseable {
         }
         region.removing = true;
         regions.remove(region.range);
+        if (region.idle) {
+            region.idle = false;
+            idlePages -= region.range.pageCount();
+        }
         if (region.inCaffeine) {
             lru.invalidate(region.range);
             region.inCaffeine = false;

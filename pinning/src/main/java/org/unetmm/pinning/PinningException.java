@@ -12,6 +12,11 @@ public class PinningException extends RuntimeException {
         super(message);
     }
 
+    /** Without a stack trace when {@code stackTrace} is false: for refusals expected on a hot path. */
+    protected PinningException(String message, boolean stackTrace) {
+        super(message, null, true, stackTrace);
+    }
+
     public PinningException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
  * <pre>
  *   UnprivilegedPinningChild limited &lt;memlock bytes&gt;   a small non-zero limit
  *   UnprivilegedPinningChild zero                     RLIMIT_MEMLOCK = 0
+ *   UnprivilegedPinningChild shared &lt;memlock bytes&gt;    two default caches share the limit
  * </pre>
  */
 public final class UnprivilegedPinningChild {
@@ -28,6 +29,7 @@ public final class UnprivilegedPinningChild {
             String result = switch (args[0]) {
                 case "limited" -> limited(Long.parseLong(args[1]));
                 case "zero" -> zero();
+                case "shared" -> shared(Long.parseLong(args[1]));
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             };
             System.out.println("RESULT OK " + result);
@@ -143,6 +145,52 @@ public final class UnprivilegedPinningChild {
         }
         check(ProcessStatus.vmLckBytes() == 0, () -> "VmLck is not 0 under RLIMIT_MEMLOCK=0");
         return "zero " + identity + " fromProcess=PinPermissionException mlock=" + raw.errnoName();
+    }
+
+    /**
+     * Two caches with the default budget (each the whole RLIMIT_MEMLOCK) draw from one process
+     * budget: a pin of one reclaims the other's idle regions, then asks its reclaimer; when
+     * regions in use fill the limit, the refusal is typed and names RLIMIT_MEMLOCK.
+     */
+    private static String shared(long limit) {
+        String identity = checkUnprivileged();
+        int limitPages = (int) (limit / PAGE);
+        long baseline = ProcessStatus.vmLckBytes();
+        NativeBuffer first = NativeMemory.allocate(limitPages * 3 / 4 * PAGE, true);
+        NativeBuffer second = NativeMemory.allocate(limitPages / 2 * PAGE, true);
+        String refusal;
+        try (PinCache a = PinCache.create(); PinCache b = PinCache.create()) {
+            check(a.budget().bytes() == limit && b.budget().bytes() == limit, () -> "default budgets " + a.budget());
+            a.acquire(first, 0, first.capacity()).release();
+            check(ProcessStatus.vmLckBytes() - baseline == first.capacity(), () -> "A's idle region not locked");
+
+            // B needs room A's idle region holds: A's idle region goes
+            PinHandle inB = b.acquire(second, 0, second.capacity());
+            long locked = ProcessStatus.vmLckBytes() - baseline;
+            check(locked == second.capacity() && locked == LockedMemory.process().lockedBytes(),
+                    () -> "after B's pin VmLck " + locked + ", process count " + LockedMemory.process().lockedBytes());
+            check(a.idleRegions() == 0 && a.pinnedBytes() == 0, () -> "A's idle region was not reclaimed: " + a.stats());
+
+            // regions in use fill the limit and B has no reclaimer: refused, typed, nothing locked
+            PinBudgetExceededException refused = expect(PinBudgetExceededException.class,
+                    () -> a.acquire(first, 0, first.capacity()));
+            check(refused.processWide() && refused.getMessage().contains("RLIMIT_MEMLOCK")
+                            && refused.budgetBytes() == limit, () -> "refusal: " + refused.getMessage());
+            check(ProcessStatus.vmLckBytes() - baseline == second.capacity(), () -> "VmLck moved on a refused pin");
+
+            // B's reclaimer gives up its pin (as a NIC's TLB gives up translations): A's pin fits
+            b.addReclaimer(bytes -> inB.close());
+            PinHandle inA = a.acquire(first, 0, first.capacity());
+            long after = ProcessStatus.vmLckBytes() - baseline;
+            check(inB.isReleased() && after == first.capacity() && after == a.pinnedBytes() && b.pinnedBytes() == 0,
+                    () -> "after reclaim VmLck " + after + ", A " + a.pinnedBytes() + ", B " + b.pinnedBytes());
+            inA.release();
+            refusal = refused.getClass().getSimpleName();
+        }
+        first.close();
+        second.close();
+        check(ProcessStatus.vmLckBytes() == baseline, () -> "VmLck not back at baseline at the end");
+        return "shared " + identity + " limit=" + limit + " reclaimedIdle=true reclaimer=true refusal=" + refusal;
     }
 
     private static String checkUnprivileged() {

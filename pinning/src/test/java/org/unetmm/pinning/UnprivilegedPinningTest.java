@@ -62,6 +62,15 @@ class UnprivilegedPinningTest {
                 "fromProcess=PinPermissionException", "mlock=EPERM");
     }
 
+    @Test
+    void twoCachesOfOneProcessShareItsMemlockLimitAndReclaimFromEachOther() throws Exception {
+        UnprivilegedJvm.ChildRun run = runChild(LIMIT, "shared", Long.toString(LIMIT));
+
+        assertThat(run.exitCode()).as("child exit code; its output:%n%s", run.output()).isZero();
+        assertThat(resultLine(run, "shared")).contains("uid=" + NOBODY, "capIpcLock=false", "limit=" + LIMIT,
+                "reclaimedIdle=true", "reclaimer=true", "refusal=PinBudgetExceededException");
+    }
+
     private static UnprivilegedJvm.ChildRun runChild(long memlock, String... args) throws IOException, InterruptedException {
         return jvm.run(memlock, CHILD_TIMEOUT_SECONDS, UnprivilegedPinningChild.class.getName(), args);
     }
