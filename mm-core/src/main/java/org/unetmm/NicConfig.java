@@ -19,6 +19,7 @@ import org.unetmm.tlb.ReplacementPolicy;
  * @param reuseCheck      debug: checksum pinned send buffers at send and when the NIC reads them
  * @param reassemblyTimeout how long an unreliable message may wait for its next fragment before it
  *                        is dropped (counted INCOMPLETE) and its posted buffer completes INCOMPLETE
+ *                        (default 1 s)
  * @param errorHandler    told of completion handlers that throw and of engine faults; the NIC goes on
  *                        (default {@link ErrorHandler#logging()}: SLF4J, at most a line a second)
  */
@@ -84,7 +85,12 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
         private int mtu;
         private ProgressMode progressMode = ProgressMode.NIC_THREAD;
         private boolean reuseCheck;
-        private java.time.Duration reassemblyTimeout = java.time.Duration.ofMillis(100);
+        /**
+         * One second between fragments: a sender descheduled on a loaded machine, re-pinning its pages under a
+         * small RLIMIT_MEMLOCK or paused by its GC is slow, not lost (100 ms lost such messages); Linux's own IP
+         * reassembly waits 30 s (ipfrag_time). The price: a posted buffer waits that long after a lost fragment.
+         */
+        private java.time.Duration reassemblyTimeout = java.time.Duration.ofSeconds(1);
         private ErrorHandler errorHandler;
 
         private Builder() {
