@@ -265,6 +265,7 @@ class UdpTransportTest {
         FrameHeader h = new FrameHeader();
         h.type = FrameHeader.TYPE_DATA;
         h.sourceTag = 4;
+        h.sourceConnection = 0x4444_0000_0000_0004L; // the raw peer's channel: learnt from its first frame
         h.destinationTag = destination;
         h.messageId = messageId;
         h.fragmentOffset = offset;
