@@ -220,7 +220,7 @@ public final class EchoCommand implements Callable<Integer> {
                         sessions.put(client, session);
                         sessionOrder.add(client);
                     }
-                    endpoint.send(session, EchoProtocol.message(EchoProtocol.WELCOME + session.tag()), SendPath.FIXED_SEGMENT, -1);
+                    endpoint.send(session, EchoProtocol.message(EchoProtocol.WELCOME + session.address()), SendPath.FIXED_SEGMENT, -1);
                 } else if (text.startsWith(EchoProtocol.BYE)) {
                     String client = text.substring(EchoProtocol.BYE.length()).trim();
                     Channel session = sessions.remove(client);

@@ -22,14 +22,18 @@ import org.unetmm.nic.udp.UdpAddress;
  * <pre>
  *   client                                           echo (tag 1 listens: an unconnected channel)
  *   opens D (unconnected: it listens), and H → echo/1
- *   H: "HELLO udp://client:port/D"  ───────────────▶  opens a session channel S → client/D
- *                                  ◀───────────────  S: "WELCOME S"
- *   D.connect(echo/S); data flows D ⇄ S, each message echoed on S
- *   H: "BYE udp://client:port/D"    ───────────────▶  closes S
+ *   H: "HELLO udp://client:port/D#d"  ─────────────▶  opens a session channel S → client/D#d
+ *                                  ◀───────────────  S: "WELCOME udp://echo:port/S#s"
+ *   D.connect(echo/S#s); data flows D ⇄ S, each message echoed on S
+ *   H: "BYE udp://client:port/D#d"  ───────────────▶  closes S
  * </pre>
  *
  * Messages are US-ASCII text. A lost HELLO or WELCOME is sent again; a repeated HELLO gets the same
- * session. The client's address must be one the echo can reach: bind to the local address that
+ * session. Both addresses carry their channel's connection id ({@code #d}, {@code #s}, see
+ * {@link Channel}), so once connected D and S take frames from each other only: when S is closed
+ * (the client said BYE, or was evicted by {@code --sessions}) and its tag goes to another client's
+ * session, nothing of this client's reaches that one, nor of an echo restarted on the same port.
+ * The hello goes to the well-known {@code echo/1}, without an id. The client's address must be one the echo can reach: bind to the local address that
  * routes to the echo ({@link #localBindFor}), not to 0.0.0.0.
  */
 final class EchoProtocol {
@@ -95,8 +99,9 @@ final class EchoProtocol {
                 }
                 String text = c.status() == CompletionStatus.OK ? text(reply, c.offset(), c.length()) : "";
                 if (c.channel() == data && text.startsWith(WELCOME)) {
-                    int tag = Integer.parseInt(text.substring(WELCOME.length()).trim());
-                    data.connect(new ChannelAddress(echoAddress, tag));
+                    // the session's tag and connection id, at the address this client reaches the echo by
+                    ChannelAddress session = ChannelAddress.parse(text.substring(WELCOME.length()).trim().split("\\s+")[0]);
+                    data.connect(new ChannelAddress(echoAddress, session.tag(), session.connection()));
                     return new Session(data, hello);
                 }
                 endpoint.postReceive(reply, -3);
