@@ -33,8 +33,9 @@ import org.unetmm.nic.udp.UdpAddress;
  * {@link Channel}), so once connected D and S take frames from each other only: when S is closed
  * (the client said BYE, or was evicted by {@code --sessions}) and its tag goes to another client's
  * session, nothing of this client's reaches that one, nor of an echo restarted on the same port.
- * The hello goes to the well-known {@code echo/1}, without an id. The client's address must be one the echo can reach: bind to the local address that
- * routes to the echo ({@link #localBindFor}), not to 0.0.0.0.
+ * The hello goes to the well-known {@code echo/1}, without an id. The client's address must be
+ * one the echo can reach: bind to the local address that routes to the echo
+ * ({@link #localBindFor}), not to 0.0.0.0.
  */
 final class EchoProtocol {
     /** The tag of the echo's listening channel: the first channel a fresh NIC opens. */
