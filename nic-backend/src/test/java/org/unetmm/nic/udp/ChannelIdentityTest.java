@@ -261,6 +261,48 @@ class ChannelIdentityTest {
         assertThat(read(genuine)).as("the peer's own message, the channel unharmed").isEqualTo("genuine");
     }
 
+    /**
+     * A channel connected to an address without a connection id (a well-known one, or the old
+     * form) takes the id of the peer's first frame and holds the peer to it: a second channel at
+     * the same address and tag, with another id, is refused; and a listening channel refuses a
+     * frame naming another channel's id (meant for a previous holder of its tag).
+     */
+    @ParameterizedTest(name = "reliable={0}")
+    @ValueSource(booleans = {false, true})
+    void aPeerWhoseIdWasNotGivenIsHeldToTheIdOfItsFirstFrame(boolean reliable) throws Exception {
+        Nic nic = nic("udp://127.0.0.1:0");
+        Endpoint endpoint = endpoint(nic);
+        ByteBuffer landing = ByteBuffer.allocateDirect(4096);
+        try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), UdpTransport.of(nic).boundAddress().port());
+            Channel listening = endpoint.openChannel();
+            ChannelAddress stale = new ChannelAddress(listening.address().transportAddress(), listening.tag(),
+                    listening.address().connection() ^ 1);
+            ChannelAddress first = new ChannelAddress("udp://127.0.0.1:" + peer.getLocalPort(), 7, 0x0F1E_2D3C_4B5A_6978L);
+            byte[] forPrevious = forged(first, stale, false, "for the tag's previous holder");
+            peer.send(new DatagramPacket(forPrevious, forPrevious.length, to));
+            endpoint.postReceive(landing, 1);
+            awaitDrops(nic, DropReason.WRONG_CONNECTION, 1);
+            assertNothingReceived(endpoint, "a listening channel took a frame naming another channel");
+
+            Channel channel = endpoint.openChannel(options(reliable))
+                    .connect(new ChannelAddress(first.transportAddress(), first.tag())); // no id: learnt from the first frame
+            byte[] hello = forged(first, new ChannelAddress(channel.address().transportAddress(), channel.tag()), reliable, "first");
+            peer.send(new DatagramPacket(hello, hello.length, to));
+            Completion accepted = awaitReceive(endpoint);
+            assertThat(accepted.channel()).isSameAs(channel);
+            assertThat(read(accepted)).isEqualTo("first");
+            assertThat(channel.remote().connection()).as("the id learnt").isEqualTo(first.connection());
+
+            ChannelAddress other = new ChannelAddress(first.transportAddress(), first.tag(), first.connection() + 1);
+            byte[] impostor = forged(other, channel.address(), reliable, "another channel, same address and tag");
+            peer.send(new DatagramPacket(impostor, impostor.length, to));
+            endpoint.postReceive(landing, 2);
+            awaitDrops(nic, DropReason.WRONG_CONNECTION, 2);
+            assertNothingReceived(endpoint, "the channel took a second peer channel at the same address and tag");
+        }
+    }
+
     /** A first-fragment DATA frame from {@code from} to {@code to}, valid in every field (message 0, as a fresh channel's). */
     private static byte[] forged(ChannelAddress from, ChannelAddress to, boolean reliable, String payload) {
         FrameHeader h = new FrameHeader();
