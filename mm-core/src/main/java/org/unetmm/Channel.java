@@ -1,6 +1,9 @@
 package org.unetmm;
 
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.SourceKey;
 import org.unetmm.spi.Transport;
 
 /**
@@ -11,13 +14,50 @@ import org.unetmm.spi.Transport;
  * listens: it takes messages from any source (a server's well-known tag; the first message names
  * who sent it in its payload), and interleaved multi-fragment messages from several sources are
  * not told apart, so listening channels suit small first-contact messages.
+ *
+ * <p><b>Who may send to a channel.</b> Tags are small and reused (a fresh NIC's first channel is
+ * always tag 1, a closed channel's tag goes to the next one opened), so a tag alone cannot tell a
+ * peer from whoever held that tag, or that port, before. As QUIC's connection IDs (RFC 9000 §5.1),
+ * every channel draws a random non-zero 64-bit <em>connection id</em> when it opens; its
+ * {@link #address()} carries it, and every frame carries the sending channel's id and the id of
+ * the channel it is meant for. A connected channel takes a frame only when all of these hold
+ * (checked by {@link #admit}, for unreliable and reliable channels alike):
+ * <ol>
+ *   <li>the source tag is the peer's ({@link DropReason#WRONG_SOURCE} otherwise);</li>
+ *   <li>the wire saw it come from the peer's transport address, the channel's route
+ *       ({@link DropReason#WRONG_PEER_ADDRESS}): another process, port or host reusing the tag is
+ *       not the peer;</li>
+ *   <li>the source connection id is the peer's as it was when they connected, and the destination
+ *       connection id is this channel's ({@link DropReason#WRONG_CONNECTION}): a peer restarted on the
+ *       same port, whose new channels reuse the tags, or a frame meant for this tag's previous holder,
+ *       is not the peer.</li>
+ * </ol>
+ * When the peer's address came without a connection id (the old {@code <transport>/<tag>} form, a
+ * well-known address), the channel takes the id of the first frame that passes the address check and
+ * holds the peer to it from then on (trust on first use, as SSH's known hosts): refusing such
+ * addresses would break every address written down before ids existed, and the transport-address check
+ * still stands. Such a peer may not know this channel's id either, so its frames may name destination
+ * 0; a channel connected with the peer's id requires its own, since the peer learnt both addresses the
+ * same way (the echo's and the RPC's hellos carry full addresses both ways). A listening channel takes
+ * frames from anyone, but only those naming it or no one (destination id 0): a frame for a previous
+ * holder of its tag is dropped. The ids come from {@link SecureRandom} itself rather than from a
+ * generator merely seeded by it: opening a channel is rare, and a fast generator's next outputs
+ * follow from one observed id, which would let anyone who saw one channel's address forge the next.
  */
 public final class Channel implements AutoCloseable {
     final Endpoint endpoint;
     final int localTag;
+    /** This channel's connection id: random, non-zero, drawn at open (see the class comment). */
+    final long connectionId;
     volatile ChannelAddress remote;
     Transport.Route route;
+    /** Where the peer's frames come from: the route's source key, kept here so a check costs no call. */
+    SourceKey peerSource;
     int remoteTag;
+    /** The peer channel's connection id: from its address at connect, or its first frame's (0 until then). */
+    long remoteConnection;
+    /** The peer's address named its connection id: then it knows this channel's and must name it too. */
+    boolean remoteConnectionNamed;
     volatile boolean closed;
     /** How the channel ended (null while open): CLOSED, PEER_UNREACHABLE, PIN_FAILED. */
     volatile CompletionStatus closeStatus;
@@ -68,18 +108,65 @@ public final class Channel implements AutoCloseable {
         this.endpoint = endpoint;
         this.localTag = localTag;
         this.options = options;
+        this.connectionId = newConnectionId();
     }
 
-    /** This channel's own address, to give to the peer. */
+    private static final SecureRandom CONNECTION_IDS = new SecureRandom();
+
+    private static long newConnectionId() {
+        long id;
+        do {
+            id = CONNECTION_IDS.nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    /** Fills the addressing of a frame this channel sends: both tags and both connection ids. */
+    void address(FrameHeader h) {
+        h.sourceTag = localTag;
+        h.destinationTag = remoteTag;
+        h.sourceConnection = connectionId;
+        h.destinationConnection = remoteConnection;
+    }
+
+    /**
+     * Whether an arriving frame may be taken on this channel (see the class comment): null when it
+     * may, else why not (the caller counts it). A peer whose id was not known learns it here.
+     * NIC engine only; allocates only when it learns the id.
+     */
+    DropReason admit(FrameHeader h) {
+        if (route == null) { // listening: anyone, but not a frame meant for a previous holder of the tag
+            return h.destinationConnection == 0 || h.destinationConnection == connectionId ? null : DropReason.WRONG_CONNECTION;
+        }
+        if (h.sourceTag != remoteTag) {
+            return DropReason.WRONG_SOURCE;
+        }
+        if (!peerSource.matches(h.source)) {
+            return DropReason.WRONG_PEER_ADDRESS;
+        }
+        if (h.destinationConnection != connectionId && (remoteConnectionNamed || h.destinationConnection != 0)) {
+            return DropReason.WRONG_CONNECTION;
+        }
+        if (h.sourceConnection != remoteConnection) {
+            if (remoteConnection != 0 || h.sourceConnection == 0) {
+                return DropReason.WRONG_CONNECTION;
+            }
+            remoteConnection = h.sourceConnection; // trust on first use: the peer is held to it from now on
+            remote = new ChannelAddress(remote.transportAddress(), remoteTag, remoteConnection);
+        }
+        return null;
+    }
+
+    /** This channel's own address, with its connection id, to give to the peer. */
     public ChannelAddress address() {
-        return new ChannelAddress(endpoint.nic.transportAddress(), localTag);
+        return new ChannelAddress(endpoint.nic.transportAddress(), localTag, connectionId);
     }
 
     public int tag() {
         return localTag;
     }
 
-    /** The peer, or null before {@link #connect}. */
+    /** The peer, or null before {@link #connect}; its connection id once known (given, or learnt from its first frame). */
     public ChannelAddress remote() {
         return remote;
     }
@@ -129,7 +216,11 @@ public final class Channel implements AutoCloseable {
         return endpoint;
     }
 
-    /** Binds this channel to a peer channel; resolves its transport address once. */
+    /**
+     * Binds this channel to a peer channel; resolves its transport address once. From now on only
+     * that channel's frames are taken (see the class comment): give {@code peer} as the peer's
+     * {@link #address()} wrote it, with its connection id.
+     */
     public Channel connect(ChannelAddress peer) {
         endpoint.nic.connect(this, peer);
         return this;
@@ -150,6 +241,6 @@ public final class Channel implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Channel[" + endpoint.nic.transportAddress() + "/" + localTag + " -> " + remote + "]";
+        return "Channel[" + address() + " -> " + remote + "]";
     }
 }

@@ -8,6 +8,16 @@ public enum DropReason {
     UNKNOWN_TAG,
     /** The source tag is not the one the channel is connected to. */
     WRONG_SOURCE,
+    /**
+     * The frame names the connected peer's tag but the wire saw it come from another transport
+     * address (another process, port or host that has, or had, that tag): not the peer.
+     */
+    WRONG_PEER_ADDRESS,
+    /**
+     * The frame's connection ids are not those of the two channels as they connected: it is from a
+     * restarted peer whose new channel reuses the tag, or meant for a previous holder of this tag.
+     */
+    WRONG_CONNECTION,
     /** The header's numbers are inconsistent (fragment outside its message, bad type). */
     MALFORMED,
     /** The completion queue was full, so the arrival could not be reported. */

@@ -309,8 +309,7 @@ public final class Nic implements AutoCloseable {
             int fragment = Math.min(mtu, d.length - d.sent);
             FrameHeader h = header;
             h.type = FrameHeader.TYPE_DATA;
-            h.sourceTag = channel.localTag;
-            h.destinationTag = channel.remoteTag;
+            channel.address(h);
             h.messageId = d.messageId;
             h.fragmentOffset = d.sent;
             h.messageLength = d.length;
@@ -621,8 +620,9 @@ public final class Nic implements AutoCloseable {
             drop(DropReason.UNKNOWN_TAG);
             return null;
         }
-        if (channel.isConnected() && h.sourceTag != channel.remoteTag) { // an unconnected channel listens to any source
-            drop(DropReason.WRONG_SOURCE);
+        DropReason refused = channel.admit(h); // the connected peer, from its address, as it connected; or, listening, anyone
+        if (refused != null) {
+            drop(refused);
             return null;
         }
         if (channel.reliable != null) {
@@ -824,7 +824,10 @@ public final class Nic implements AutoCloseable {
                 throw new IllegalStateException("channel " + channel.localTag + " is already connected to " + channel.remote);
             }
             channel.route = transport.route(peer.transportAddress());
+            channel.peerSource = channel.route.sourceKey();
             channel.remoteTag = peer.tag();
+            channel.remoteConnection = peer.connection();
+            channel.remoteConnectionNamed = peer.connection() != 0;
             channel.remote = peer;
         } finally {
             unlockEngine();
@@ -992,8 +995,13 @@ public final class Nic implements AutoCloseable {
             drop(DropReason.UNKNOWN_TAG);
             return null;
         }
-        if (!channel.isConnected() || h.sourceTag != channel.remoteTag) {
+        if (channel.route == null) {
             drop(DropReason.WRONG_SOURCE); // a reliable channel talks to its connected peer only
+            return null;
+        }
+        DropReason refused = channel.admit(h); // that peer's address and connection, as they connected
+        if (refused != null) {
+            drop(refused);
             return null;
         }
         if (channel.reliable == null) {

@@ -382,6 +382,8 @@ final class ReliableChannel {
         h.type = FrameHeader.TYPE_DATA;
         h.sourceTag = channel.localTag;
         h.destinationTag = channel.remoteTag;
+        h.sourceConnection = channel.connectionId;
+        h.destinationConnection = channel.remoteConnection;
         h.messageId = o.id;
         h.fragmentOffset = offset;
         h.messageLength = d.length;
@@ -1079,6 +1081,8 @@ final class ReliableChannel {
         h.type = type;
         h.sourceTag = channel.localTag;
         h.destinationTag = channel.remoteTag;
+        h.sourceConnection = channel.connectionId;
+        h.destinationConnection = channel.remoteConnection;
         h.messageId = messageId;
         h.fragmentOffset = 0;
         h.messageLength = payload;

@@ -36,7 +36,11 @@ import org.unetmm.nic.udp.UdpAddress;
  * size the echo would drop before it sends any. GONE tells a client its session is over; it arrives
  * on D like an echo, and is told apart because a client's messages never start with its text.
  * Messages are US-ASCII text, addresses written as {@link ChannelAddress#toString()} and read with
- * {@link ChannelAddress#parse}. A lost HELLO or WELCOME is sent again; a repeated HELLO gets the same
+ * {@link ChannelAddress#parse}. Both addresses carry their channel's connection id
+ * ({@code udp://client:port/D#d}, see {@link org.unetmm.Channel}), so once connected D and S take
+ * frames from each other only: when S is closed (BYE, or evicted by {@code --sessions}) and its
+ * tag goes to another client's session, nothing of this client's reaches that one, nor of an echo
+ * restarted on the same port. The hello goes to the well-known {@code echo/1}, without an id. A lost HELLO or WELCOME is sent again; a repeated HELLO gets the same
  * session. The client's address must be one the echo can reach: bind to the local address that
  * routes to the echo ({@link #localBindFor}), not to 0.0.0.0.
  */
@@ -147,6 +151,6 @@ final class EchoProtocol {
      * to, which may be a wildcard (0.0.0.0); the client reaches it where it sent the hello.
      */
     private static ChannelAddress reachable(String echoAddress, ChannelAddress named) {
-        return new ChannelAddress(echoAddress, named.tag());
+        return new ChannelAddress(echoAddress, named.tag(), named.connection()); // the session's id, so only it is heard
     }
 }

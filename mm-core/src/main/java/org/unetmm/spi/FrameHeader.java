@@ -27,6 +27,13 @@ public final class FrameHeader {
     public int type;
     public int sourceTag;
     public int destinationTag;
+    /**
+     * The sending channel's connection id: a random non-zero number drawn when it opened (see
+     * {@code Channel}), so a reused tag or a restarted peer is never taken for the channel of old.
+     */
+    public long sourceConnection;
+    /** The connection id of the receiving channel as the sender knows it; 0 when it does not (a well-known address). */
+    public long destinationConnection;
     public long messageId;
     public int fragmentOffset;
     public int messageLength;
@@ -36,6 +43,11 @@ public final class FrameHeader {
     public long ack;
     /** CRC32C of header fields and payload, valid with {@link #FLAG_CHECKSUM} (reliable channels). */
     public int checksum;
+    /**
+     * Who sent the frame, filled by the receiving wire (not carried in the frame): the NIC takes a
+     * connected channel's frames only from its {@link Transport.Route#sourceKey() route}.
+     */
+    public final SourceKey source = new SourceKey();
 
     /** Whether the numbers are consistent: a fragment lies inside its message. */
     public boolean isWellFormed() {
@@ -48,6 +60,8 @@ public final class FrameHeader {
         type = other.type;
         sourceTag = other.sourceTag;
         destinationTag = other.destinationTag;
+        sourceConnection = other.sourceConnection;
+        destinationConnection = other.destinationConnection;
         messageId = other.messageId;
         fragmentOffset = other.fragmentOffset;
         messageLength = other.messageLength;
@@ -55,12 +69,14 @@ public final class FrameHeader {
         flags = other.flags;
         ack = other.ack;
         checksum = other.checksum;
+        source.copyFrom(other.source);
         return this;
     }
 
     @Override
     public String toString() {
-        return "FrameHeader[type=" + type + " src=" + sourceTag + " dst=" + destinationTag + " msg=" + messageId
+        return "FrameHeader[type=" + type + " src=" + sourceTag + "#" + Long.toHexString(sourceConnection) + " dst=" + destinationTag
+                + "#" + Long.toHexString(destinationConnection) + " msg=" + messageId
                 + " off=" + fragmentOffset + " len=" + fragmentLength + "/" + messageLength
                 + (flags == 0 ? "" : " flags=0x" + Integer.toHexString(flags) + " ack=" + ack) + "]";
     }

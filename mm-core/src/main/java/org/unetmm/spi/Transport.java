@@ -36,5 +36,11 @@ public interface Transport extends AutoCloseable {
     /** A resolved peer of this transport. */
     interface Route {
         String address();
+
+        /**
+         * The {@link FrameHeader#source} that frames from this peer arrive with, resolved when the
+         * route was, so the NIC checks a connected channel's sender with one comparison.
+         */
+        SourceKey sourceKey();
     }
 }

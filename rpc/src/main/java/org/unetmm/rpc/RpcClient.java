@@ -475,7 +475,9 @@ public final class RpcClient implements AutoCloseable {
             if (s == CONNECTING) {
                 if (now - connectDeadline > 0) {
                     fail(RpcStatus.PEER_UNREACHABLE, "no WELCOME within " + config.connectTimeout()
-                            + ": is an RpcServer listening at " + server + "?");
+                            + ": is an RpcServer listening at " + server + "?" + (server.connection() == 0 ? ""
+                            : " (the connection id after '#' names one run of the server: after a restart give the"
+                            + " address it prints now, or this one without '#...')"));
                     continue;
                 }
                 if (now - nextHello >= 0) {

@@ -2,9 +2,11 @@ package org.unetmm.nic.loopback;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.SourceKey;
 import org.unetmm.spi.Transport;
 
 /**
@@ -16,19 +18,26 @@ import org.unetmm.spi.Transport;
  * <p>A receiver that is busy (its engine held by another thread) pushes back; the sender retries
  * on its next progress. Frames for a NIC that has closed are lost, as on a wire with no one on it,
  * and counted.
+ *
+ * <p>Who sent a frame ({@link FrameHeader#source}) is the sending NIC's number, drawn once per
+ * transport in this JVM and never reused, so a NIC that reopens under a closed one's name is not
+ * taken for it.
  */
 public final class LoopbackTransport implements Transport {
     /** Default fragment size: 1 MiB, as nothing on this wire limits it (each fragment costs ~75 ns of NIC work). */
     public static final int DEFAULT_MTU = 1024 * 1024;
     private static final ConcurrentHashMap<String, LoopbackTransport> WIRE = new ConcurrentHashMap<>();
     private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final AtomicLong NUMBERS = new AtomicLong();
 
     private final String address;
+    /** This NIC's number on the wire: the source key of its frames. */
+    private final long number = NUMBERS.incrementAndGet();
     private volatile Inbound inbound;
     private volatile boolean closed;
     private volatile long lostFrames;
 
-    private record LoopbackRoute(String address, LoopbackTransport peer) implements Route {
+    private record LoopbackRoute(String address, LoopbackTransport peer, SourceKey sourceKey) implements Route {
     }
 
     LoopbackTransport(String uri) {
@@ -75,7 +84,7 @@ public final class LoopbackTransport implements Transport {
             throw new IllegalArgumentException("no NIC at " + remoteAddress + " on the loopback wire of this JVM;"
                     + " open one (NicConfig transport '" + remoteAddress + "') or check the channel address");
         }
-        return new LoopbackRoute(remoteAddress, peer);
+        return new LoopbackRoute(remoteAddress, peer, new SourceKey(peer.number, 0, 0));
     }
 
     @Override
@@ -86,6 +95,7 @@ public final class LoopbackTransport implements Transport {
             lostFrames++;
             return true;
         }
+        header.source.set(number, 0, 0);
         return target.onFragment(header, payload);
     }
 

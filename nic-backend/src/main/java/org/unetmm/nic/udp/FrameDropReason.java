@@ -24,6 +24,8 @@ public enum FrameDropReason {
     BAD_LENGTHS,
     /** The datagram does not hold exactly the header and fragment length bytes. */
     LENGTH_MISMATCH,
+    /** A source connection id of 0: every channel has a non-zero one, so no channel sent it. */
+    BAD_CONNECTION,
     /** The datagram changed between the header peek and its receive, or the NIC's placement was out of bounds. */
     INCONSISTENT_RECEIVE
 }

@@ -19,6 +19,7 @@ import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Placement;
+import org.unetmm.spi.SourceKey;
 import org.unetmm.spi.Transport;
 
 /**
@@ -40,14 +41,14 @@ import org.unetmm.spi.Transport;
  * datagram by the size of the recent ones (as a NIC driver's {@code rx_copybreak}):
  * <ul>
  *   <li><b>direct placement</b> (large fragments): {@link #poll} peeks at the next datagram's first
- *       {@link WireFrame#HEADER_LENGTH} bytes ({@code recv} with {@code MSG_PEEK|MSG_TRUNC}, which also yields the
- *       datagram's real length) and checks every field. A valid frame goes to {@link Inbound#claim}; if the NIC wants it, one
+ *       {@link WireFrame#HEADER_LENGTH} bytes ({@code recvmsg} with {@code MSG_PEEK|MSG_TRUNC}, which also yields the
+ *       datagram's real length and its sender) and checks every field. A valid frame goes to {@link Inbound#claim}; if the NIC wants it, one
  *       {@code recvmsg(2)} scatters the datagram into [header buffer, {@code placement.length} bytes of the
  *       posted buffer, a scratch buffer for any rest (the part of a message longer than the posted buffer)] and
  *       the claim is committed; otherwise the datagram is discarded ({@code recv} of nothing with
  *       {@code MSG_TRUNC}). Two system calls, no copy in Java.</li>
- *   <li><b>copy</b> (fragments of at most {@link UdpConfig#copyBreak()} bytes): one {@code recv} takes
- *       the whole datagram into the receive area, [header buffer | scratch]; a valid frame is offered with
+ *   <li><b>copy</b> (fragments of at most {@link UdpConfig#copyBreak()} bytes): one {@code recvmsg} takes
+ *       the whole datagram, and its sender, into the receive area, [header buffer | scratch]; a valid frame is offered with
  *       {@link Inbound#onFragment}, and the NIC copies its payload from the scratch buffer into the posted
  *       buffer. One system call and a small copy, cheaper than a second system call.</li>
  * </ul>
@@ -56,9 +57,16 @@ import org.unetmm.spi.Transport;
  * it back. Either way a frame that fails a check is discarded and counted by {@link FrameDropReason},
  * having been written nowhere but the header or scratch buffer.
  *
+ * <p><b>Who sent it.</b> Both receives name the sender's {@code sockaddr} ({@code msg_name}), which
+ * becomes the frame's {@link FrameHeader#source} key; a route holds the key its peer's frames arrive
+ * with, so the NIC takes a connected channel's frames from its peer only. A route to the wildcard
+ * 0.0.0.0 reaches this host: Linux sends it to the socket's own bound address, or to 127.0.0.1 when
+ * that is the wildcard too ({@code ip_route_output_key_hash_rcu}), and the peer's frames come back from
+ * there, so that is the key such a route holds.
+ *
  * <p><b>MTU.</b> Bound to a loopback address: the largest datagram, {@link WireFrame#MAX_FRAGMENT}
  * payload bytes. Otherwise the interface MTU of the bound address (the smallest of the up
- * interfaces for 0.0.0.0) minus 20 (IP) + 8 (UDP) + 56 (wire header), so a fragment never needs
+ * interfaces for 0.0.0.0) minus 20 (IP) + 8 (UDP) + 72 (wire header), so a fragment never needs
  * IP fragmentation. {@code NicConfig.mtu} overrides it.
  *
  * <p><b>Native memory</b>, allocated once per transport and laid out for x86-64 Linux (LP64,
@@ -80,18 +88,21 @@ import org.unetmm.spi.Transport;
  *
  *  the block (one page-aligned allocation)
  *      0  send msghdr      name = destination sockaddr, iov = send iovecs
- *     64  place msghdr     no name, iov = place iovecs
+ *     64  place msghdr     no name (the peek named the sender), iov = place iovecs
  *    128  destination sockaddr_in, rewritten when the route changes
  *    144  bound sockaddr_in and 160 its socklen_t, for getsockname
  *    168  pollfd, 176 timespec: the idle wait
- *    192  send header      (56 bytes of wire header)
- *    256  place iovec[3]   [receive header, 56] [placement, placement.length] [scratch, rest]
- *    320  send iovec[1024] [send header, 56] then up to 1023 payload pieces (UIO_MAXIOV = 1024)
- *  16704  end
+ *    192  receive msghdr   name = source sockaddr, iov = receive iovec: the peek and the copying recv
+ *    248  receive iovec    [receive area, 72 to peek at a header or the whole area to copy]
+ *    264  source sockaddr  (32 bytes, room for a sockaddr_in6): the sender of the datagram just received
+ *    320  send header      (72 bytes of wire header)
+ *    400  place iovec[3]   [receive header, 72] [placement, placement.length] [scratch, rest]
+ *    448  send iovec[1024] [send header, 72] then up to 1023 payload pieces (UIO_MAXIOV = 1024)
+ *  16832  end
  *
  *  the receive area (its own allocation), where every datagram is read:
- *      0  receive header   (56 bytes; peek, place and copy all land the header here)
- *     56  scratch          (64 KiB: a copied frame's payload, or the discarded rest of a placed one)
+ *      0  receive header   (72 bytes; peek, place and copy all land the header here)
+ *     72  scratch          (64 KiB: a copied frame's payload, or the discarded rest of a placed one)
  *
  *  the staging buffer (64 KiB, allocated on first use): the copy of a fragment whose pieces do not
  *  fit 1023 iovecs
@@ -127,17 +138,24 @@ public final class UdpTransport implements Transport {
     private static final int BOUND_LENGTH_OFFSET = 160;
     private static final int POLLFD_OFFSET = 168;
     private static final int TIMESPEC_OFFSET = 176;
-    private static final int SEND_HEADER_OFFSET = 192;
-    private static final int PLACE_IOV_OFFSET = 256;
-    private static final int SEND_IOV_OFFSET = 320;
+    private static final int RECEIVE_MSGHDR_OFFSET = 192;
+    private static final int RECEIVE_IOV_OFFSET = 248;
+    private static final int SOURCE_OFFSET = 264;
+    private static final int SOURCE_LENGTH = 32;
+    private static final int SEND_HEADER_OFFSET = 320;
+    private static final int PLACE_IOV_OFFSET = 400;
+    private static final int SEND_IOV_OFFSET = 448;
     private static final int BLOCK_LENGTH = SEND_IOV_OFFSET + MAX_IOV * IOVEC_LENGTH;
     private static final int SOCKADDR_IN_LENGTH = 16;
+    private static final int AF_INET6 = 10;
     // the receive area
     private static final int RECEIVE_HEADER_OFFSET = 0;
     private static final int SCRATCH_OFFSET = WireFrame.HEADER_LENGTH;
     private static final int SCRATCH_LENGTH = 64 * 1024;
     private static final int AREA_LENGTH = SCRATCH_OFFSET + SCRATCH_LENGTH;
     private static final int IP_UDP_OVERHEAD = 28;
+    /** 127.0.0.1 as UdpAddress holds an IPv4 address (big-endian int). */
+    private static final int LOOPBACK_IP = 0x7F00_0001;
     /** Small datagrams in a row, seen while placing directly, after which the wire goes back to copying. */
     static final int SMALL_STREAK = 16;
 
@@ -189,8 +207,8 @@ public final class UdpTransport implements Transport {
     private volatile long framesCopied;
     private volatile long framesDeclined;
 
-    /** A peer NIC, resolved once when a channel connects. */
-    private record UdpRoute(String address, long sockaddrWord) implements Route {
+    /** A peer NIC, resolved once when a channel connects: where to send, and the key its frames arrive with. */
+    private record UdpRoute(String address, long sockaddrWord, SourceKey sourceKey) implements Route {
     }
 
     /** Opens the socket, sizes its buffers and binds it; fails at once, naming the fix. */
@@ -267,6 +285,8 @@ public final class UdpTransport implements Transport {
         long base = blockAddress;
         msghdr(SEND_MSGHDR_OFFSET, base + DESTINATION_OFFSET, SOCKADDR_IN_LENGTH, base + SEND_IOV_OFFSET, 1);
         msghdr(PLACE_MSGHDR_OFFSET, 0, 0, base + PLACE_IOV_OFFSET, 3);
+        msghdr(RECEIVE_MSGHDR_OFFSET, base + SOURCE_OFFSET, SOURCE_LENGTH, base + RECEIVE_IOV_OFFSET, 1);
+        iovec(RECEIVE_IOV_OFFSET, areaAddress, AREA_LENGTH);
         iovec(SEND_IOV_OFFSET, base + SEND_HEADER_OFFSET, WireFrame.HEADER_LENGTH);
         iovec(PLACE_IOV_OFFSET, areaAddress + RECEIVE_HEADER_OFFSET, WireFrame.HEADER_LENGTH);
         memory.putInt(POLLFD_OFFSET, fd);
@@ -354,7 +374,8 @@ public final class UdpTransport implements Transport {
     @Override
     public Route route(String remoteAddress) {
         UdpAddress peer = UdpAddress.parse(remoteAddress, false);
-        return new UdpRoute(peer.toString(), peer.sockaddrWord());
+        UdpAddress from = !peer.isWildcard() ? peer : new UdpAddress(bound.isWildcard() ? LOOPBACK_IP : bound.ip(), peer.port());
+        return new UdpRoute(peer.toString(), peer.sockaddrWord(), ipv4Key(from.sockaddrWord(), new SourceKey()));
     }
 
     // ---- send ----------------------------------------------------------------------------------
@@ -421,9 +442,10 @@ public final class UdpTransport implements Transport {
         int done = 0;
         int batch = config.receiveBatch();
         while (done < batch) {
-            long length = copying
-                    ? Libc.recv(fd, areaAddress, AREA_LENGTH, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT)
-                    : Libc.recv(fd, areaAddress, WireFrame.HEADER_LENGTH, Libc.MSG_PEEK | Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+            memory.putLong(RECEIVE_IOV_OFFSET + IOV_LEN, copying ? AREA_LENGTH : WireFrame.HEADER_LENGTH);
+            memory.putInt(RECEIVE_MSGHDR_OFFSET + MSG_NAMELEN, SOURCE_LENGTH);
+            long length = Libc.recvmsg(fd, blockAddress + RECEIVE_MSGHDR_OFFSET,
+                    copying ? Libc.MSG_TRUNC | Libc.MSG_DONTWAIT : Libc.MSG_PEEK | Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
             if (length < 0) {
                 if (length == -Errno.EAGAIN) {
                     break;
@@ -462,6 +484,7 @@ public final class UdpTransport implements Transport {
             count(bad);
             return true;
         }
+        readSource(frame.source);
         endsMessage = frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
         if (frame.fragmentLength > config.copyBreak()) {
             copying = false; // large frames are arriving: place them directly from the next one on
@@ -500,6 +523,7 @@ public final class UdpTransport implements Transport {
             discard();
             return;
         }
+        readSource(frame.source);
         endsMessage = frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
         Inbound nic = inbound;
         if (nic == null || !nic.claim(frame, placement)) {
@@ -534,6 +558,28 @@ public final class UdpTransport implements Transport {
         }
         nic.commit(frame);
         framesPlaced++;
+    }
+
+    /**
+     * The sender of the datagram just received, from the source sockaddr {@code recvmsg} wrote, as
+     * {@link SourceKey}'s udp encoding: exact for IPv4 and IPv6 (family, port, scope id, address).
+     */
+    private void readSource(SourceKey into) {
+        int family = memory.getShort(SOURCE_OFFSET) & 0xFFFF;
+        if (family == Libc.AF_INET) {
+            ipv4Key(memory.getLong(SOURCE_OFFSET), into);
+        } else if (family == AF_INET6) {
+            long portAndScope = (memory.getShort(SOURCE_OFFSET + 2) & 0xFFFFL) << 16
+                    | (memory.getInt(SOURCE_OFFSET + 24) & 0xFFFF_FFFFL) << 32;
+            into.set(family | portAndScope, memory.getLong(SOURCE_OFFSET + 8), memory.getLong(SOURCE_OFFSET + 16));
+        } else {
+            into.clear(); // not a datagram from an address: matches no route
+        }
+    }
+
+    /** The key of an IPv4 sender from the first 8 bytes of its sockaddr_in (family, port, address). */
+    static SourceKey ipv4Key(long sockaddrWord, SourceKey into) {
+        return into.set(sockaddrWord & 0xFFFF_FFFFL, sockaddrWord >>> 32, 0);
     }
 
     /** The placement lies inside its buffer, at the address the buffer really has. */

@@ -35,11 +35,17 @@ import org.unetmm.spi.FrameHeader;
  *  +---------------------------------------------------------------+
  *  |  payload checksum: end-to-end CRC32C (reliable, FLAG_CHECKSUM) | 44
  *  +---------------------------------------------------------------+
- *  |                       reserved (0)                            | 48
+ *  |        source connection id (sender's channel, never 0)       | 48
+ *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |           header checksum: CRC32C of bytes 0 to 51            | 52
+ *  |   destination connection id (receiver's channel; 0 = unknown) | 56
+ *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |                 payload: fragment length bytes               ...  56
+ *  |                       reserved (0)                            | 64
+ *  +---------------------------------------------------------------+
+ *  |           header checksum: CRC32C of bytes 0 to 67            | 68
+ *  +---------------------------------------------------------------+
+ *  |                 payload: fragment length bytes               ...  72
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -49,7 +55,11 @@ import org.unetmm.spi.FrameHeader;
  * checksum covers the header only: the UDP checksum covers the payload on the wire (loopback does
  * not need one), and the header is what decides where the payload is written. Version 2 added
  * the fields of reliable channels ({@code ack}, {@code payload checksum}: the NIC's own
- * end-to-end CRC32C of header fields and payload, carried as is) and their flags.
+ * end-to-end CRC32C of header fields and payload, carried as is) and their flags. Version 3
+ * added the connection ids (see {@code org.unetmm.Channel}): every channel draws a random
+ * non-zero one when it opens, so a frame names the two channels of one connection, not just two
+ * tags that a restarted peer or a later channel reuses. The source id is never 0; the destination
+ * id is 0 when the sender was given the receiver's address without one (a well-known tag).
  *
  * <p>{@link #decode} checks every field, in the order of the layout, and names the first that
  * fails; a frame that fails is never handed to the NIC, so it can never write into a posted
@@ -68,13 +78,15 @@ public final class WireFrame {
     public static final int FRAGMENT_LENGTH_OFFSET = 32;
     public static final int ACK_OFFSET = 36;
     public static final int PAYLOAD_CHECKSUM_OFFSET = 44;
-    public static final int RESERVED_OFFSET = 48;
-    public static final int CHECKSUM_OFFSET = 52;
-    public static final int HEADER_LENGTH = 56;
+    public static final int SOURCE_CONNECTION_OFFSET = 48;
+    public static final int DESTINATION_CONNECTION_OFFSET = 56;
+    public static final int RESERVED_OFFSET = 64;
+    public static final int CHECKSUM_OFFSET = 68;
+    public static final int HEADER_LENGTH = 72;
 
     /** 'U' 'N' 'M' 'M' read as a little-endian int. */
     public static final int MAGIC = 0x4D4D4E55;
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** Flags this version defines (the SPI's): any other bit set is a frame from a version we do not speak. */
     public static final int KNOWN_FLAGS = FrameHeader.KNOWN_FLAGS;
     /** The largest UDP payload over IPv4: 65535 - 20 (IP) - 8 (UDP). */
@@ -103,6 +115,8 @@ public final class WireFrame {
         b.putInt(FRAGMENT_LENGTH_OFFSET, header.fragmentLength);
         b.putLong(ACK_OFFSET, header.ack);
         b.putInt(PAYLOAD_CHECKSUM_OFFSET, header.checksum);
+        b.putLong(SOURCE_CONNECTION_OFFSET, header.sourceConnection);
+        b.putLong(DESTINATION_CONNECTION_OFFSET, header.destinationConnection);
         b.putInt(RESERVED_OFFSET, 0);
         b.putInt(CHECKSUM_OFFSET, checksum(b, crc));
     }
@@ -150,6 +164,10 @@ public final class WireFrame {
         if (fragmentLength != datagramLength - HEADER_LENGTH) {
             return FrameDropReason.LENGTH_MISMATCH;
         }
+        long sourceConnection = b.getLong(SOURCE_CONNECTION_OFFSET);
+        if (sourceConnection == 0) {
+            return FrameDropReason.BAD_CONNECTION;
+        }
         into.type = type;
         into.flags = flags;
         into.sourceTag = source;
@@ -160,6 +178,8 @@ public final class WireFrame {
         into.fragmentLength = fragmentLength;
         into.ack = b.getLong(ACK_OFFSET);
         into.checksum = b.getInt(PAYLOAD_CHECKSUM_OFFSET);
+        into.sourceConnection = sourceConnection;
+        into.destinationConnection = b.getLong(DESTINATION_CONNECTION_OFFSET);
         return null;
     }
 

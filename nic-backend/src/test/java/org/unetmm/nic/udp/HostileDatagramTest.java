@@ -49,14 +49,15 @@ class HostileDatagramTest {
     private static final int SLICE = 64 * 1024;
     private static final byte CANARY = (byte) 0x5A;
     private static final int PEER_TAG = 7;
+    private static final long PEER_CONNECTION = 0x5EED_CAFE_F00D_0007L;
 
-    /** What each datagram is; the first nine fail a wire check, the rest reach the NIC. */
+    /** What each datagram is; the first ten fail a wire check, the rest reach the NIC. */
     enum Kind {
         SHORT(FrameDropReason.SHORT_DATAGRAM), BAD_MAGIC(FrameDropReason.BAD_MAGIC),
         BAD_CHECKSUM(FrameDropReason.BAD_CHECKSUM), BAD_VERSION(FrameDropReason.BAD_VERSION),
         BAD_TYPE(FrameDropReason.BAD_TYPE), BAD_FLAGS(FrameDropReason.BAD_FLAGS), BAD_TAG(FrameDropReason.BAD_TAG),
         BAD_LENGTHS(FrameDropReason.BAD_LENGTHS), LENGTH_MISMATCH(FrameDropReason.LENGTH_MISMATCH),
-        UNKNOWN_DESTINATION(null), WRONG_SOURCE(null), CONTROL(null), LONGER_THAN_BUFFER(null), STRAY_FRAGMENT(null),
+        BAD_CONNECTION(FrameDropReason.BAD_CONNECTION), UNKNOWN_DESTINATION(null), WRONG_SOURCE(null), WRONG_CONNECTION(null), CONTROL(null), LONGER_THAN_BUFFER(null), STRAY_FRAGMENT(null),
         VALID(null);
 
         final FrameDropReason wireReason;
@@ -84,12 +85,12 @@ class HostileDatagramTest {
              Nic friend = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").progressMode(ProgressMode.CALLER).build())) {
             Endpoint victim = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel channel = victim.openChannel().connect(
-                    new ChannelAddress("udp://127.0.0.1:" + attacker.getLocalPort(), PEER_TAG));
+                    new ChannelAddress("udp://127.0.0.1:" + attacker.getLocalPort(), PEER_TAG, PEER_CONNECTION));
             UdpTransport wire = UdpTransport.of(nic);
             InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), wire.boundAddress().port());
             victim.postReceive(memory, SLICE, SLICE, 1);
 
-            Frames frames = new Frames(random, channel.tag());
+            Frames frames = new Frames(random, channel.tag(), channel.address().connection());
             long total = 0;
             long deliveries = 0;
             while (total < DATAGRAMS) {
@@ -124,6 +125,8 @@ class HostileDatagramTest {
             assertThat(stats.framesPlaced() + stats.framesCopied() + stats.framesDeclined()).as(report).isEqualTo(reachedNic);
             assertThat(nicStats.drops().get(DropReason.UNKNOWN_TAG)).as(report).isEqualTo(sent.getOrDefault(Kind.UNKNOWN_DESTINATION, 0L));
             assertThat(nicStats.drops().get(DropReason.WRONG_SOURCE)).as(report).isEqualTo(sent.getOrDefault(Kind.WRONG_SOURCE, 0L));
+            assertThat(nicStats.drops().get(DropReason.WRONG_CONNECTION)).as(report)
+                    .isEqualTo(sent.getOrDefault(Kind.WRONG_CONNECTION, 0L));
             assertThat(nicStats.drops().get(DropReason.MALFORMED)).as("ack/nack/close frames: the NIC takes data only; " + report)
                     .isEqualTo(sent.getOrDefault(Kind.CONTROL, 0L));
             assertThat(nicStats.dropped()).as(report).isGreaterThanOrEqualTo(stats.framesDeclined());
@@ -206,12 +209,14 @@ class HostileDatagramTest {
     private static final class Frames {
         private final Random random;
         private final int victimTag;
+        private final long victimConnection;
         private final CRC32C crc = new CRC32C();
         private long messageId;
 
-        Frames(Random random, int victimTag) {
+        Frames(Random random, int victimTag, long victimConnection) {
             this.random = random;
             this.victimTag = victimTag;
+            this.victimConnection = victimConnection;
         }
 
         byte[] next(Kind kind) {
@@ -219,6 +224,8 @@ class HostileDatagramTest {
             h.type = FrameHeader.TYPE_DATA;
             h.sourceTag = PEER_TAG;
             h.destinationTag = victimTag;
+            h.sourceConnection = PEER_CONNECTION;
+            h.destinationConnection = victimConnection;
             h.messageId = messageId++;
             int payload = random.nextInt(random.nextInt(10) == 0 ? 9000 : 1500);
             h.fragmentOffset = 0;
@@ -252,6 +259,14 @@ class HostileDatagramTest {
                 }
                 case UNKNOWN_DESTINATION -> h.destinationTag = 1000 + random.nextInt(1 << 20);
                 case WRONG_SOURCE -> h.sourceTag = PEER_TAG + 1 + random.nextInt(1 << 20);
+                case BAD_CONNECTION -> h.sourceConnection = 0;
+                case WRONG_CONNECTION -> { // a restarted peer's new channel, or a frame meant for the tag's previous holder
+                    if (random.nextBoolean()) {
+                        h.sourceConnection = PEER_CONNECTION ^ (1L + random.nextInt(Integer.MAX_VALUE));
+                    } else {
+                        h.destinationConnection = random.nextBoolean() ? 0 : victimConnection ^ (1L << random.nextInt(64));
+                    }
+                }
                 case CONTROL -> h.type = FrameHeader.TYPE_ACK + random.nextInt(3);
                 case LONGER_THAN_BUFFER -> {
                     h.messageLength = SLICE + payload + random.nextInt(1 << 22);

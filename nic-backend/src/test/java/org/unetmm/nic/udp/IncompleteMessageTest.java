@@ -75,6 +75,7 @@ class IncompleteMessageTest {
         FrameHeader h = new FrameHeader();
         h.type = FrameHeader.TYPE_DATA;
         h.sourceTag = PEER_TAG;
+        h.sourceConnection = 0x1D1E_5EED_0000_0007L; // the raw peer's channel: learnt from its first frame
         h.destinationTag = destinationTag;
         h.messageId = messageId;
         h.fragmentOffset = offset;

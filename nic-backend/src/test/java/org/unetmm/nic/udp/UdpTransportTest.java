@@ -120,7 +120,12 @@ class UdpTransportTest {
         Endpoint endpoint = a.createEndpoint();
         Channel channel = endpoint.openChannel();
         assertThat(ChannelAddress.parse(channel.address().toString())).isEqualTo(channel.address());
-        assertThat(channel.address().toString()).isEqualTo(a.transportAddress() + "/" + channel.tag());
+        assertThat(channel.address().toString()).isEqualTo(a.transportAddress() + "/" + channel.tag() + "#"
+                + String.format("%016x", channel.address().connection()));
+        assertThat(channel.address().connection()).as("every channel has a connection id").isNotZero();
+        assertThat(ChannelAddress.parse(a.transportAddress() + "/" + channel.tag()))
+                .as("the form without a connection id still parses: a well-known address")
+                .isEqualTo(new ChannelAddress(a.transportAddress(), channel.tag(), 0));
         assertThatThrownBy(() -> endpoint.openChannel().connect(new ChannelAddress("udp://127.0.0.1:0", 1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port 0");
     }
@@ -265,6 +270,7 @@ class UdpTransportTest {
         FrameHeader h = new FrameHeader();
         h.type = FrameHeader.TYPE_DATA;
         h.sourceTag = 4;
+        h.sourceConnection = 0x4444_0000_0000_0004L; // the raw peer's channel: learnt from its first frame
         h.destinationTag = destination;
         h.messageId = messageId;
         h.fragmentOffset = offset;

@@ -18,6 +18,8 @@ class WireFrameTest {
         h.type = FrameHeader.TYPE_DATA;
         h.sourceTag = 3;
         h.destinationTag = 9;
+        h.sourceConnection = 0x1122_3344_5566_7788L;
+        h.destinationConnection = 0x99AA_BBCC_DDEE_FF00L;
         h.messageId = 0x0102_0304_0506_0708L;
         h.fragmentOffset = 1000;
         h.messageLength = 5000;
@@ -57,6 +59,8 @@ class WireFrameTest {
         assertThat(frame.getInt(WireFrame.FRAGMENT_OFFSET_OFFSET)).isEqualTo(1000);
         assertThat(frame.getInt(WireFrame.MESSAGE_LENGTH_OFFSET)).isEqualTo(5000);
         assertThat(frame.getInt(WireFrame.FRAGMENT_LENGTH_OFFSET)).isEqualTo(1200);
+        assertThat(frame.getLong(WireFrame.SOURCE_CONNECTION_OFFSET)).isEqualTo(0x1122_3344_5566_7788L);
+        assertThat(frame.getLong(WireFrame.DESTINATION_CONNECTION_OFFSET)).isEqualTo(0x99AA_BBCC_DDEE_FF00L);
         assertThat(WireFrame.CHECKSUM_OFFSET + 4).isEqualTo(WireFrame.HEADER_LENGTH);
     }
 
@@ -80,6 +84,7 @@ class WireFrameTest {
         assertRejected(FrameDropReason.BAD_FLAGS, h -> h.flags = 0x8000);
         assertRejected(FrameDropReason.BAD_TAG, h -> h.sourceTag = 0);
         assertRejected(FrameDropReason.BAD_TAG, h -> h.destinationTag = -4);
+        assertRejected(FrameDropReason.BAD_CONNECTION, h -> h.sourceConnection = 0);
         assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.messageLength = -1);
         assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = -1);
         assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentLength = -1);
@@ -100,6 +105,15 @@ class WireFrameTest {
         version.put(WireFrame.VERSION_OFFSET, (byte) (WireFrame.VERSION + 1));
         version.putInt(WireFrame.CHECKSUM_OFFSET, WireFrame.checksum(version, crc));
         assertThat(decode(version, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(FrameDropReason.BAD_VERSION);
+    }
+
+    @Test
+    void aFrameForAChannelWhoseConnectionIdTheSenderDoesNotKnowIsValid() {
+        FrameHeader h = header();
+        h.destinationConnection = 0; // sent to a well-known address such as an echo's /1
+        FrameHeader received = new FrameHeader();
+        assertThat(WireFrame.decode(encoded(h), WireFrame.HEADER_LENGTH + 1200, received, crc)).isNull();
+        assertThat(received.destinationConnection).isZero();
     }
 
     @Test
