@@ -453,6 +453,7 @@ public final class Tlb implements AutoCloseable {
     /** Invalidates the entry, then takes its pin for release. Caller holds the lock. */
     private void drop(int entry, List<PinHandle> released) {
         table.invalidate(entry);
+        replacement.invalidated(entry);
         PinHandle pin = pins[entry];
         pins[entry] = null;
         if (pin != null) {
