@@ -43,14 +43,77 @@ public final class PageTrace {
     private final int[] pageOf;
     /** Request probabilities of every (context, page), largest first; null if not drawn independently. */
     private final double[] popularity;
+    /** Per context, the virtual page number of its page 0 in a recorded trace; null for others. */
+    private final long[] basePages;
 
     private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf, double[] popularity) {
+        this(name, contexts, pages, contextOf, pageOf, popularity, null);
+    }
+
+    private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf, double[] popularity,
+                      long[] basePages) {
         this.name = name;
         this.contexts = contexts;
         this.pages = pages;
         this.contextOf = contextOf;
         this.pageOf = pageOf;
         this.popularity = popularity;
+        this.basePages = basePages;
+    }
+
+    /**
+     * A trace of real virtual page numbers (recorded from a TLB, or read from a file). Context ids
+     * are renumbered 0, 1, … in increasing order (a fresh TLB hands them out so, so a replay
+     * opens the same ids); each context's region starts at its smallest page, and
+     * {@link #virtualPage} gives the recorded number back, so a replay maps every page to the
+     * set it had. The trace has no top-C bound (its distribution is unknown).
+     *
+     * @param contexts the context of each access, or {@code null} for one context
+     * @throws IllegalArgumentException for a negative context or page, unequal lengths, or a
+     *                                  context whose pages span more than 2^31 - 1 pages
+     */
+    public static PageTrace ofVirtualPages(String name, int[] contexts, long[] virtualPages) {
+        if (virtualPages == null || (contexts != null && contexts.length != virtualPages.length)) {
+            throw new IllegalArgumentException("a trace needs a page per access and, if given, a context per access"
+                    + " (arrays of equal length)");
+        }
+        int[] ids = contexts == null ? new int[0] : Arrays.stream(contexts).distinct().sorted().toArray();
+        if (ids.length > 0 && ids[0] < 0) {
+            throw new IllegalArgumentException("context " + ids[0] + " is negative: context ids are numbered from 0");
+        }
+        int count = Math.max(1, ids.length);
+        int[] contextOf = new int[virtualPages.length];
+        long[] low = new long[count];
+        long[] high = new long[count];
+        Arrays.fill(low, Long.MAX_VALUE);
+        Arrays.fill(high, -1);
+        for (int i = 0; i < virtualPages.length; i++) {
+            int c = contexts == null ? 0 : Arrays.binarySearch(ids, contexts[i]);
+            long page = virtualPages[i];
+            if (page < 0) {
+                throw new IllegalArgumentException("access " + i + " has page " + page + ": virtual page numbers are ≥ 0");
+            }
+            contextOf[i] = c;
+            low[c] = Math.min(low[c], page);
+            high[c] = Math.max(high[c], page);
+        }
+        int span = 1;
+        for (int c = 0; c < count; c++) {
+            if (high[c] < 0) {
+                low[c] = 0;
+                high[c] = 0;
+            }
+            if (high[c] - low[c] >= Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("context " + (ids.length > 0 ? ids[c] : 0) + " spans pages " + low[c]
+                        + " to " + high[c] + ", more than 2^31 - 1 pages: split the trace per address range");
+            }
+            span = Math.max(span, (int) (high[c] - low[c] + 1));
+        }
+        int[] pageOf = new int[virtualPages.length];
+        for (int i = 0; i < virtualPages.length; i++) {
+            pageOf[i] = (int) (virtualPages[i] - low[contextOf[i]]);
+        }
+        return new PageTrace(name, count, span, contextOf, pageOf, null, low);
     }
 
     /** A given sequence of accesses (tests, recorded traces); contexts may be {@code null} for one context. */
@@ -184,6 +247,16 @@ public final class PageTrace {
             sum += popularity[i];
         }
         return OptionalDouble.of(Math.min(1.0, sum));
+    }
+
+    /** Whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets. */
+    public boolean isRecorded() {
+        return basePages != null;
+    }
+
+    /** The virtual page number of an access: as recorded for a recorded trace, else its region page. */
+    public long virtualPage(int access) {
+        return basePages == null ? pageOf[access] : basePages[contextOf[access]] + pageOf[access];
     }
 
     /** (context, page) of an access as one number, distinct per pair: the key models and OPT use. */

@@ -99,7 +99,9 @@ public final class TraceRunner {
             }
             for (int i = 0; i < trace.length(); i++) {
                 int c = trace.context(i);
-                tlb.lookup(contexts[c], null, bases[c] + trace.page(i) * PAGE);
+                // a recorded trace replays its own page numbers, so every page maps to the set it had
+                long address = trace.isRecorded() ? trace.virtualPage(i) * PAGE : bases[c] + trace.page(i) * PAGE;
+                tlb.lookup(contexts[c], null, address);
             }
             return result(trace, tlbConfig, tlb.stats(), Double.NaN, 0, 0, 0, 0, 0, null);
         }
