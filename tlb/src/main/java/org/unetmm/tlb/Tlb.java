@@ -338,7 +338,7 @@ public final class Tlb implements AutoCloseable {
      * Tells {@code recorder} the (context, virtual page) of every {@link #lookup} from now on,
      * hit or miss, before the TLB answers it ({@link #prefetch} is not recorded); {@code null}
      * stops. The recorder runs on the NIC thread, on the hit path: it must not block, and should
-     * not allocate (e.g. {@link org.unetmm.tlb.trace.PageTraceRecorder}, preallocated). Call it
+     * not allocate (as {@link org.unetmm.tlb.trace.PageTraceRecorder}, preallocated, does not). Call it
      * from the NIC thread, or before handing the NIC thread the work it should see (a queue is
      * the happens-before edge); read what it recorded after a completion says the work is done.
      */

@@ -6,21 +6,18 @@ import org.unetmm.tlb.AccessRecorder;
 /**
  * Records a {@link org.unetmm.tlb.Tlb}'s lookups into preallocated arrays, for
  * {@link PageTrace#ofVirtualPages}: {@code tlb.record(recorder)}, run the traffic, then
- * {@link #trace}. Up to the capacity given, a lookup costs two array stores and allocates
- * nothing; past it the arrays double (an allocation on the NIC thread, once per doubling), up to
- * {@link #MAX_ACCESSES}, after which lookups are counted in {@link #dropped} but not kept.
- * Written by the NIC thread only; read it after the traffic it recorded is complete.
+ * {@link #trace}. A lookup costs two array stores and allocates nothing; once the capacity is
+ * used, lookups are counted in {@link #dropped} and not kept, so the trace is the first
+ * {@code capacity} lookups. Written by the NIC thread only; read it after the traffic it recorded
+ * is complete.
  */
 public final class PageTraceRecorder implements AccessRecorder {
-    /** The most accesses one recorder keeps (a trace is indexed by int). */
-    public static final int MAX_ACCESSES = Integer.MAX_VALUE - 8;
-
-    private int[] contexts;
-    private long[] pages;
+    private final int[] contexts;
+    private final long[] pages;
     private int size;
     private long dropped;
 
-    /** A recorder with room for {@code capacity} lookups before it must grow. */
+    /** A recorder that keeps the first {@code capacity} lookups (12 bytes each, allocated now). */
     public PageTraceRecorder(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("a trace recorder needs room for at least one access, got " + capacity);
@@ -33,13 +30,8 @@ public final class PageTraceRecorder implements AccessRecorder {
     public void lookedUp(int context, long page) {
         int at = size;
         if (at == pages.length) {
-            if (at == MAX_ACCESSES) {
-                dropped++;
-                return;
-            }
-            int grown = (int) Math.min(MAX_ACCESSES, 2L * at);
-            contexts = Arrays.copyOf(contexts, grown);
-            pages = Arrays.copyOf(pages, grown);
+            dropped++;
+            return;
         }
         contexts[at] = context;
         pages[at] = page;

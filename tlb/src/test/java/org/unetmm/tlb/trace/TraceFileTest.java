@@ -113,7 +113,7 @@ class TraceFileTest {
     void recordedLookupsReplayToTheSameHitsForEveryPolicy() throws IOException {
         for (ReplacementPolicy policy : ReplacementPolicy.values()) {
             TlbConfig config = TlbConfig.builder().sets(8).ways(4).policy(policy).seed(11).build();
-            PageTraceRecorder recorder = new PageTraceRecorder(16);
+            PageTraceRecorder recorder = new PageTraceRecorder(20_000);
             long hits;
             try (Tlb tlb = new Tlb(config, MissHandler.unpinned())) {
                 int[] contexts = {tlb.openContext(), tlb.openContext()};
@@ -128,6 +128,7 @@ class TraceFileTest {
                 hits = tlb.stats().hits();
             }
             assertThat(recorder.size()).isEqualTo(20_000);
+            assertThat(recorder.dropped()).isZero();
             Path file = dir.resolve(policy + ".csv");
             TraceFile.write(recorder.trace("recorded"), file, PAGE);
             TraceResult replay = TraceRunner.simulate(TraceFile.read(file), config);
