@@ -24,8 +24,8 @@ import org.unetmm.tlb.TlbConfig;
  * Most pages of a skewed trace are requested once in a long while; S lets them go after one
  * short stay (quick demotion) while M keeps the hot ones, so a scan cannot flush the hot set.
  *
- * <p>The hit path bumps the counter in the entry's recency word: a load, a compare and a store,
- * no list node moves. The queues ({@link SetQueues}: S and M hold entry numbers, G holds page
+ * <p>The hit path bumps the counter in the entry's recency word: a load and a store,
+ * no branch, no list node moves. The queues ({@link SetQueues}: S and M hold entry numbers, G holds page
  * fingerprints) change only on the miss path and in shootdowns ({@link #invalidated}, which takes
  * the entry out of S or M and leaves G alone), under the TLB's lock. Invariant: S and M of a set
  * together hold exactly its valid entries (the victim until it is refilled), each once. A page's
@@ -52,13 +52,12 @@ final class S3FifoReplacement extends QueuedReplacement {
         this.ghost = new SetQueues(config.sets(), Math.max(1, ways * 9 / 10));
     }
 
+    /** One load and one store, no branch: the counter goes up by one unless it is already 3. */
     @Override
     public void touched(int entry) {
         int at = recencyIndex(entry);
         long frequency = entries[at];
-        if (frequency < MAX_FREQUENCY) {
-            entries[at] = frequency + 1;
-        }
+        entries[at] = frequency + ((frequency - MAX_FREQUENCY) >>> 63);
     }
 
     @Override
