@@ -127,6 +127,10 @@ final class PressureChart {
         x.setBase(2);
         x.setTickUnit(new NumberTickUnit(1));
         x.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        // the reach marks are only seen if the axis spans them: from the smallest of working sets and TLB sizes
+        double low = Math.min(reaches.first(), points.stream().mapToInt(PressurePoint::workingSetPages).min().orElse(1));
+        double high = Math.max(reaches.last(), points.stream().mapToInt(PressurePoint::workingSetPages).max().orElse(1));
+        x.setRange(low / 1.4, high * 1.4);
         XYPlot plot = new XYPlot(data, x, null, renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
