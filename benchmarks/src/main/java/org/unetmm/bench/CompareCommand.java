@@ -9,7 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.tlb.ReplacementPolicy;
+import org.unetmm.tlb.trace.PageTraceRecorder;
+import org.unetmm.tlb.trace.TraceFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,6 +73,14 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed for RANDOM replacement (default ${DEFAULT-VALUE})", defaultValue = "1")
     long seed;
 
+    @Option(names = "--record-trace", description = "write the page stream the NIC's TLB saw (loopback only) to this"
+            + " file (.csv: libCacheSim's CSV, else plain text), the first --record-limit lookups")
+    Path recordTrace;
+
+    @Option(names = "--record-limit", description = "lookups --record-trace keeps (default ${DEFAULT-VALUE}, 12 bytes each)",
+            defaultValue = "4000000")
+    int recordLimit;
+
     @Override
     public Integer call() throws IOException {
         CompareRun.Settings settings = validate();
@@ -78,7 +89,13 @@ public final class CompareCommand implements Callable<Integer> {
         long started = System.nanoTime();
         CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9));
-        List<ComparePoint> points = run.run();
+        PageTraceRecorder recorder = recordTrace != null ? new PageTraceRecorder(recordLimit) : null;
+        List<ComparePoint> points = run.recordingInto(recorder).run();
+        if (recorder != null) {
+            TraceFile.write(recorder.trace("compare " + settings.transport()), recordTrace, NativeMemory.pageSize());
+            run.notes().add(String.format("recorded the first %d lookups of the NIC's TLB to %s%s", recorder.size(),
+                    recordTrace, recorder.dropped() > 0 ? " (" + recorder.dropped() + " later ones not kept)" : ""));
+        }
         Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(ComparePoint.csvHeader());
@@ -117,6 +134,13 @@ public final class CompareCommand implements Callable<Integer> {
                 throw bad("--sizes: " + size + " is out of range on " + output.transport + "; over udp sizes must be 1.."
                         + MAX_UDP_SIZE + " bytes (an empty datagram cannot be told from none)");
             }
+        }
+        if (recordTrace != null && udp) {
+            throw bad("--record-trace records the loopback compare only: the udp sweep runs two NICs in other code;"
+                    + " record a udp run's sending TLB with 'unetmm pressure --transport udp://... --record-trace FILE'");
+        }
+        if (recordLimit < 1) {
+            throw bad("--record-limit must be at least 1 lookup, got " + recordLimit);
         }
         if (chosen.isEmpty()) {
             throw bad("--sizes: give at least one size");

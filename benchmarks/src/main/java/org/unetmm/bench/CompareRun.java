@@ -45,6 +45,8 @@ public final class CompareRun {
     private final Settings settings;
     private final Consumer<String> progress;
     private final List<String> notes = new ArrayList<>();
+    /** Hears every lookup of the NIC's TLB from its opening on, or null. */
+    private org.unetmm.tlb.AccessRecorder recorder;
 
     public CompareRun(Settings settings, Consumer<String> progress) {
         this.settings = settings;
@@ -52,6 +54,15 @@ public final class CompareRun {
     }
 
     /** What the run left out and why, one line each, for below the table. */
+    /**
+     * Records the page stream of the NIC's TLB (loopback: one NIC sends and receives, so its
+     * TLB sees both sides) from the moment it opens, warm-up included.
+     */
+    public CompareRun recordingInto(org.unetmm.tlb.AccessRecorder recorder) {
+        this.recorder = recorder;
+        return this;
+    }
+
     public List<String> notes() {
         return notes;
     }
@@ -70,6 +81,7 @@ public final class CompareRun {
         try (Nic nic = Nic.open(nicConfig);
              Endpoint sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
              Endpoint receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
+            nic.tlb().record(recorder);
             Channel out = sender.openChannel();
             Channel in = receiver.openChannel();
             out.connect(in.address());

@@ -1,43 +1,38 @@
 package org.unetmm.bench;
 
-import java.awt.BasicStroke;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
-import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.axis.NumberTickUnit;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 import org.unetmm.tlb.ReplacementPolicy;
+import org.unetmm.tlb.trace.PageTrace;
+import org.unetmm.tlb.trace.TraceFile;
+import org.unetmm.tlb.trace.TraceFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code unetmm pressure}: memory-pressure sweeps. Every combination of TLB entries × ways ×
- * policy × pin budget × distribution × working-set size; per point the TLB hit rate beside OPT's,
+ * policy × pin budget × distribution × working-set size; per point the TLB hit rate beside the
+ * bounds (Bélády's OPT, and the static top-C bound of the trace's generator where it has one),
  * the pin cache's hit rate, pins and unpins per message, miss latency, throughput, and the pinned
  * peak as the library and as the kernel (VmLck) count it. Writes {@code pressure.csv},
- * {@code pressure.png} (hit rate vs working set, a line per policy, OPT dashed) and
- * {@code run.json}. {@code --memlock BYTES} re-runs the sweep in a child JVM as an unprivileged
+ * {@code pressure.png} ({@link PressureChart}: a panel per distribution) and {@code run.json}
+ * (settings and every point). {@code --trace-file FILE} replays a recorded trace (plain text or
+ * libCacheSim CSV) against every TLB shape and policy instead; {@code --record-trace FILE}
+ * writes the page stream the sending NIC's TLB saw in traffic mode. {@code --memlock BYTES} re-runs the sweep in a child JVM as an unprivileged
  * user under that RLIMIT_MEMLOCK, so the kernel enforces the budget.
  */
 @Command(name = "pressure", mixinStandardHelpOptions = true,
-        description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT.")
+        description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT and the static top-C bound.")
 public final class PressureCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,7 +46,7 @@ public final class PressureCommand implements Callable<Integer> {
     @Option(names = "--tlb-ways", split = ",", description = "TLB ways (default 4)")
     List<Integer> ways;
 
-    @Option(names = "--policy", split = ",", description = "replacement policies: LRU,CLOCK,RANDOM (default all three)")
+    @Option(names = "--policy", split = ",", description = "replacement policies: LRU,CLOCK,RANDOM,SIEVE,S3FIFO (default all)")
     List<ReplacementPolicy> policies;
 
     @Option(names = "--budget", split = ",", description = "pin budgets in bytes, or 'process' for RLIMIT_MEMLOCK/unlimited (default process)")
@@ -75,6 +70,14 @@ public final class PressureCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "a small sweep that finishes in seconds")
     boolean quick;
 
+    @Option(names = "--trace-file", description = "replay this recorded trace (plain text: a virtual page number a line;"
+            + " .csv: libCacheSim's CSV) against every TLB shape and policy, OPT beside; no traffic, no pinning")
+    Path traceFile;
+
+    @Option(names = "--record-trace", description = "traffic mode: write the page stream the sending NIC's TLB saw to"
+            + " this file (.csv: libCacheSim's CSV, else plain text); one distribution and one working set")
+    Path recordTrace;
+
     @Option(names = "--memlock", description = "re-run in a child JVM as an unprivileged user under this RLIMIT_MEMLOCK (bytes)")
     Long memlock;
 
@@ -93,23 +96,30 @@ public final class PressureCommand implements Callable<Integer> {
         points.forEach(p -> csv.add(p.csvRow()));
         Files.write(dir.resolve("pressure.csv"), csv);
         System.setProperty("java.awt.headless", "true");
-        chart(points, dir.resolve("pressure.png"));
-        RunRecord.writeRunJson(dir, "pressure", configuration(settings));
+        PressureChart.write(points, dir.resolve("pressure.png"));
+        Map<String, Object> configuration = configuration(settings);
+        configuration.put("points", points.stream().map(PressurePoint::json).toList());
+        RunRecord.writeRunJson(dir, "pressure", configuration);
         PrintStream out = System.out;
         if (output.csv()) {
             csv.forEach(out::println);
         } else {
-            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %9s %9s %10s %11s %12s %6s%n", "entries", "ways",
-                    "policy", "budget", "dist", "ws pg", "TLB hit", "OPT", "pin hit", "pins/msg", "miss p50", "msgs/s",
-                    "pinned peak", "VmLck peak", "lost");
+            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %8s %9s %9s %10s %11s %12s %6s%n", "entries", "ways",
+                    "policy", "budget", "dist", "ws pg", "TLB hit", "OPT", "top-C", "pin hit", "pins/msg", "miss p50",
+                    "msgs/s", "pinned peak", "VmLck peak", "lost");
             for (PressurePoint p : points) {
-                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %9.4f %9d %10s %11d %12d %6d%n", p.tlbEntries(),
+                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %8s %9.4f %9d %10s %11d %12d %6d%n", p.tlbEntries(),
                         p.tlbWays(), p.policy(), p.budgetBytes() == Long.MAX_VALUE ? "process" : Long.toString(p.budgetBytes()),
                         p.distribution(), p.workingSetPages(), p.tlbHitRate(), p.optHitRate(),
+                        Double.isNaN(p.topCHitRate()) ? "-" : String.format("%.4f", p.topCHitRate()),
                         Double.isNaN(p.pinCacheHitRate()) ? "-" : String.format("%.4f", p.pinCacheHitRate()),
                         p.pinsPerMessage(), p.missP50Nanos(),
                         Double.isNaN(p.messagesPerSecond()) ? "-" : String.format("%.0f", p.messagesPerSecond()),
                         p.pinnedPeakBytes(), p.vmLckPeakBytes(), p.lostMessages());
+            }
+            if (points.stream().anyMatch(p -> Double.isNaN(p.topCHitRate()))) {
+                out.println("top-C '-': the trace was not drawn independently from a known distribution (loop, sequential,"
+                        + " a recorded file), so it has no static bound; OPT still bounds every policy");
             }
             out.println();
             out.println("results: " + dir.resolve("pressure.csv") + ", " + dir.resolve("pressure.png") + ", " + dir.resolve("run.json"));
@@ -119,6 +129,7 @@ public final class PressureCommand implements Callable<Integer> {
 
     private PressureRun.Settings validate() {
         output.validate(spec.commandLine());
+        PageTrace replay = null;
         List<Integer> e = entries != null ? entries : quick ? List.of(64) : List.of(64, 256);
         List<Integer> w = ways != null ? ways : List.of(4);
         List<ReplacementPolicy> p = policies != null ? policies : List.of(ReplacementPolicy.values());
@@ -164,10 +175,34 @@ public final class PressureCommand implements Callable<Integer> {
         if (n < 1 || n > 100_000_000) {
             throw bad("--accesses must be in 1..100000000, got " + n);
         }
+        if (traceFile != null) {
+            if (!Files.isReadable(traceFile)) {
+                throw bad("--trace-file " + traceFile + ": no such readable file; record one with --record-trace");
+            }
+            try {
+                replay = TraceFile.read(traceFile);
+            } catch (TraceFormatException | java.io.UncheckedIOException ex) {
+                throw bad("--trace-file: " + ex.getMessage());
+            }
+            if (recordTrace != null || traceOnly || budgets != null || distributions != null || workingSets != null
+                    || accesses != null || memlock != null) {
+                throw bad("--trace-file replays the file as it is: leave out --record-trace, --trace-only, --budget,"
+                        + " --distribution, --working-set, --accesses and --memlock");
+            }
+        }
+        if (recordTrace != null) {
+            if (traceOnly) {
+                throw bad("--record-trace records traffic: leave out --trace-only (a trace-only run replays a generated"
+                        + " trace, which --distribution already names)");
+            }
+            if (d.size() != 1 || ws.size() != 1) {
+                throw bad("--record-trace records one trace: give one --distribution and one --working-set");
+            }
+        }
         if (memlock != null && memlock < 4096) {
             throw bad("--memlock must be at least 4096 bytes, got " + memlock);
         }
-        return new PressureRun.Settings(output.transport, e, w, p, b, d, ws, n, seed, traceOnly);
+        return new PressureRun.Settings(output.transport, e, w, p, b, d, ws, n, seed, traceOnly, replay, recordTrace);
     }
 
     private CommandLine.ParameterException bad(String message) {
@@ -265,33 +300,18 @@ public final class PressureCommand implements Callable<Integer> {
         c.put("accesses", s.accesses());
         c.put("seed", s.seed());
         c.put("traceOnly", s.traceOnly());
+        if (s.replay() != null) {
+            c.put("traceFile", s.replay().name());
+            c.put("traceAccesses", s.replay().length());
+        }
+        if (s.recordTrace() != null) {
+            c.put("recordTrace", s.recordTrace().toString());
+        }
+        c.put("bounds", Map.of(
+                "opt", "Belady's OPT on the same trace, fully associative, same entries: no policy beats it",
+                "topC", "static top-C: the sum of the C most probable pages' probabilities, exact from a uniform or zipf"
+                        + " generator; no online policy beats it in expectation; null (omitted) for loop, sequential"
+                        + " and recorded traces, which have no known independent distribution"));
         return c;
-    }
-
-    /** Hit rate vs working set: a line per (entries, policy, distribution), OPT dashed. */
-    static void chart(List<PressurePoint> points, Path file) throws IOException {
-        Map<String, XYSeries> series = new LinkedHashMap<>();
-        for (PressurePoint p : points) {
-            String key = p.tlbEntries() + "e " + p.distribution() + " ";
-            series.computeIfAbsent(key + p.policy(), XYSeries::new).addOrUpdate(p.workingSetPages(), p.tlbHitRate());
-            series.computeIfAbsent(key + "OPT", XYSeries::new).addOrUpdate(p.workingSetPages(), p.optHitRate());
-        }
-        XYSeriesCollection data = new XYSeriesCollection();
-        series.values().forEach(data::addSeries);
-        LogAxis x = new LogAxis("working set (pages)");
-        x.setBase(2);
-        x.setTickUnit(new NumberTickUnit(1));
-        x.setNumberFormatOverride(new DecimalFormat("#,##0"));
-        NumberAxis y = new NumberAxis("TLB hit rate");
-        y.setRange(0, 1.02);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < data.getSeriesCount(); i++) {
-            boolean opt = data.getSeriesKey(i).toString().endsWith("OPT");
-            renderer.setSeriesStroke(i, opt ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-                    new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
-        }
-        JFreeChart chart = new JFreeChart("unetmm pressure: TLB hit rate vs working set (OPT dashed)",
-                JFreeChart.DEFAULT_TITLE_FONT, new XYPlot(data, x, y, renderer), true);
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1000, 620);
     }
 }

@@ -1,6 +1,9 @@
 package org.unetmm.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -24,6 +27,8 @@ import org.unetmm.tlb.TlbConfig;
 import org.unetmm.tlb.TlbStats;
 import org.unetmm.tlb.trace.BeladyOpt;
 import org.unetmm.tlb.trace.PageTrace;
+import org.unetmm.tlb.trace.PageTraceRecorder;
+import org.unetmm.tlb.trace.TraceFile;
 import org.unetmm.tlb.trace.TraceResult;
 import org.unetmm.tlb.trace.TraceRunner;
 
@@ -33,7 +38,18 @@ import org.unetmm.tlb.trace.TraceRunner;
  * either as real traffic (default) — one page-sized PINNED message per access, from the page the
  * trace names, between two NICs on the chosen wire so the sending NIC's TLB sees only the send
  * side — or, with {@code trace-only}, straight against a TLB over a pin cache
- * ({@link TraceRunner}). OPT's hit rate for the same trace and capacity is computed beside it.
+ * ({@link TraceRunner}). OPT's hit rate for the same trace and capacity is computed beside it,
+ * and the static top-C bound of the trace's generator where it has one
+ * ({@link PageTrace#staticTopCHitRate}).
+ *
+ * <p>With a trace file the sweep is over TLB shapes and policies only: the recorded trace is
+ * replayed as a model run ({@link TraceRunner#simulate}: hits and misses, no pinning), each page
+ * at the virtual page number it was recorded at, so it falls in the set it had. Its top-C bound
+ * is absent: a recorded trace's distribution is unknown. With a record file the traffic of the
+ * sweep's first point is recorded as the sending NIC's TLB saw it ({@link org.unetmm.tlb.Tlb#record}), every
+ * lookup from the first message on, and written when the point ends; the stream is the same for
+ * every TLB shape and policy of the sweep, which is why one trace (one distribution, one working
+ * set) is all a recording sweep may have.
  *
  * <p>On a udp wire the receiving NIC binds the same host on its own port ({@link UdpWire#secondNic})
  * and a datagram may be lost. A message not received within {@link #LOSS_TIMEOUT_NANOS} is counted
@@ -45,8 +61,12 @@ public final class PressureRun {
     /** What to sweep; validated by the command. */
     public record Settings(String transport, List<Integer> tlbEntries, List<Integer> tlbWays,
                            List<ReplacementPolicy> policies, List<Long> budgets, List<String> distributions,
-                           List<Integer> workingSets, int accesses, long seed, boolean traceOnly) {
+                           List<Integer> workingSets, int accesses, long seed, boolean traceOnly, PageTrace replay,
+                           Path recordTrace) {
         int points() {
+            if (replay != null) {
+                return tlbEntries.size() * tlbWays.size() * policies.size();
+            }
             return tlbEntries.size() * tlbWays.size() * policies.size() * budgets.size() * distributions.size()
                     * workingSets.size();
         }
@@ -57,6 +77,8 @@ public final class PressureRun {
     static final long LOSS_TIMEOUT_NANOS = 200_000_000L;
     private final Settings settings;
     private final Consumer<String> progress;
+    /** Whether the record file has been written (by the first traffic point). */
+    private boolean recorded;
 
     public PressureRun(Settings settings, Consumer<String> progress) {
         this.settings = settings;
@@ -64,6 +86,9 @@ public final class PressureRun {
     }
 
     public List<PressurePoint> run() {
+        if (settings.replay() != null) {
+            return replay(settings.replay());
+        }
         List<PressurePoint> points = new ArrayList<>();
         int total = settings.points();
         int done = 0;
@@ -83,6 +108,30 @@ public final class PressureRun {
                             }
                         }
                     }
+                }
+            }
+        }
+        return points;
+    }
+
+    /** Every TLB shape and policy against a recorded trace, model runs. */
+    private List<PressurePoint> replay(PageTrace trace) {
+        List<PressurePoint> points = new ArrayList<>();
+        int total = settings.points();
+        int done = 0;
+        String distribution = "file:" + trace.name();
+        int footprint = trace.distinctPages();
+        for (int entries : settings.tlbEntries()) {
+            for (int ways : settings.tlbWays()) {
+                double opt = BeladyOpt.hitRate(trace, entries);
+                for (ReplacementPolicy policy : settings.policies()) {
+                    progress.accept(String.format("[%d/%d] TLB %d×%d-way %s, replaying %s (%d accesses, %d pages)",
+                            ++done, total, entries / ways, ways, policy, trace.name(), trace.length(), footprint));
+                    TlbConfig tlb = new TlbConfig(entries / ways, ways, policy, settings.seed());
+                    TraceResult r = TraceRunner.simulate(trace, tlb);
+                    points.add(new PressurePoint("replay", entries, ways, policy.name(), Long.MAX_VALUE, distribution,
+                            footprint, r.accesses(), r.tlbHitRate(), opt, Double.NaN, Double.NaN, 0, 0,
+                            r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, 0, 0, 0));
                 }
             }
         }
@@ -112,7 +161,7 @@ public final class PressureRun {
         long before = ProcessStatus.vmLckBytes();
         TraceResult r = TraceRunner.run(trace, tlb, PinCacheConfig.builder().budget(pinBudget).build());
         return new PressurePoint("trace", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution, workingSet,
-                r.accesses(), r.tlbHitRate(), r.optHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(), r.unpinsPerAccess(),
+                r.accesses(), r.tlbHitRate(), r.optHitRate(), r.topCHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(), r.unpinsPerAccess(),
                 r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, r.peakPinnedBytes(),
                 r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before), 0);
     }
@@ -138,6 +187,9 @@ public final class PressureRun {
             channel.connect(back.address());
             back.connect(channel.address());
             ByteBuffer target = ByteBuffer.allocateDirect((int) PAGE).order(memory.order());
+            PageTraceRecorder recorder = settings.recordTrace() != null && !recorded
+                    ? new PageTraceRecorder(trace.length()) : null;
+            sender.tlb().record(recorder);
             TlbStats tlbBefore = sender.tlb().stats();
             PinStats pinsBefore = sender.pinCache().stats();
             long start = System.nanoTime();
@@ -186,6 +238,10 @@ public final class PressureRun {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            if (recorder != null) {
+                sender.tlb().record(null);
+                writeRecording(recorder, trace);
+            }
             vmLckPeak = Math.max(vmLckPeak, ProcessStatus.vmLckBytes() - baseline);
             TlbStats t = sender.tlb().stats();
             PinStats p = sender.pinCache().stats();
@@ -196,6 +252,7 @@ public final class PressureRun {
             long messages = trace.length();
             return new PressurePoint("traffic", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution,
                     workingSet, messages, (double) hits / Math.max(1, hits + misses), BeladyOpt.hitRate(trace, tlb.entries()),
+                    trace.staticTopCHitRate(tlb.entries()).orElse(Double.NaN),
                     cacheHits + cacheMisses == 0 ? Double.NaN : (double) cacheHits / (cacheHits + cacheMisses),
                     (double) (p.lockCalls() - pinsBefore.lockCalls()) / messages,
                     (double) (p.unlockCalls() - pinsBefore.unlockCalls()) / messages,
@@ -204,5 +261,17 @@ public final class PressureRun {
         } finally {
             workingMemory.close();
         }
+    }
+
+    private void writeRecording(PageTraceRecorder recorder, PageTrace trace) {
+        try {
+            TraceFile.write(recorder.trace("recorded " + trace.name()), settings.recordTrace(), PAGE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the recorded trace to " + settings.recordTrace()
+                    + ": " + e.getMessage(), e);
+        }
+        recorded = true;
+        progress.accept(String.format("recorded %d lookups of the sending NIC's TLB to %s%s", recorder.size(),
+                settings.recordTrace(), recorder.dropped() > 0 ? " (" + recorder.dropped() + " more not kept)" : ""));
     }
 }

@@ -48,7 +48,7 @@ final class RunRecord {
         }
     }
 
-    private static String gitCommit() {
+    static String gitCommit() {
         try {
             Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
             String out = new String(git.getInputStream().readAllBytes()).trim();

@@ -39,6 +39,23 @@ class CompareCommandTest {
         assertThat(run.err()).contains("--transport", parts[1]);
     }
 
+    /** The loopback compare writes the NIC TLB's page stream: every send buffer's pages are in it, readable back. */
+    @Test
+    void recordTraceWritesThePagesTheTlbLookedUp() {
+        Path trace = results.resolve("compare.trace");
+        CommandRun run = CommandRun.of("compare", "--sizes", "4096", "--buffers", "8", "--warmup-ms", "5", "--measure-ms", "20",
+                "--repeats", "1", "--no-aeron", "--record-trace", trace.toString(), "--record-limit", "100000",
+                "--results", results.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("note: recorded the first");
+        org.unetmm.tlb.trace.PageTrace recorded = org.unetmm.tlb.trace.TraceFile.read(trace);
+        assertThat(recorded.length()).isPositive();
+        assertThat(recorded.distinctPages()).as("8 page-sized send buffers, and the receive buffer").isGreaterThanOrEqualTo(8);
+        CommandRun udp = CommandRun.of("compare", "--transport", "udp://127.0.0.1:0", "--record-trace", trace.toString());
+        assertThat(udp.exitCode()).isEqualTo(2);
+        assertThat(udp.err()).contains("--record-trace records the loopback compare only");
+    }
+
     @Test
     void udpSizesMustBeOneByteToFourMiB() {
         for (String size : new String[] {"0", "4194305"}) {

@@ -23,5 +23,19 @@ public enum ReplacementPolicy {
      * A uniformly random way of the set, from a xorshift generator seeded by
      * {@link TlbConfig#seed()}: the same seed and the same accesses give the same victims.
      */
-    RANDOM
+    RANDOM,
+    /**
+     * SIEVE (Zhang et al., "SIEVE is Simpler than LRU", NSDI 2024): each set a queue in fill
+     * order with a visited bit per entry, set by a hit; a hand walks from old to new clearing
+     * bits and evicts the first entry not visited, and new entries join at the new end, behind
+     * the hand. A hit costs one store, as CLOCK's.
+     */
+    SIEVE,
+    /**
+     * S3-FIFO (Yang et al., "FIFO queues are all you need for cache eviction", SOSP 2023): each
+     * set a small FIFO (a tenth of the ways) where new pages start, a main FIFO for pages hit
+     * twice while there, and a ghost FIFO of pages recently evicted from the small one, which go
+     * straight to main when they return. A hit bumps a two-bit counter; no list node moves.
+     */
+    S3FIFO
 }

@@ -97,6 +97,9 @@ public final class Tlb implements AutoCloseable {
         }
     };
 
+    /** Hears of every lookup, or null; see {@link #record}. Read by the NIC thread with a plain load. */
+    private AccessRecorder recorder;
+
     // Written by the NIC thread only, with opaque stores so stats() reads whole values.
     private long hits;
     private long misses;
@@ -210,6 +213,10 @@ public final class Tlb implements AutoCloseable {
             throw BadAddressException.negative(address);
         }
         long page = address >>> PAGE_SHIFT;
+        AccessRecorder recorder = this.recorder;
+        if (recorder != null) {
+            recorder.lookedUp(context, page);
+        }
         int entry = table.find(context, page);
         if (entry >= 0) {
             replacement.touched(entry);
@@ -325,6 +332,18 @@ public final class Tlb implements AutoCloseable {
             }
             return translation.frame();
         }
+    }
+
+    /**
+     * Tells {@code recorder} the (context, virtual page) of every {@link #lookup} from now on,
+     * hit or miss, before the TLB answers it ({@link #prefetch} is not recorded); {@code null}
+     * stops. The recorder runs on the NIC thread, on the hit path: it must not block, and should
+     * not allocate (as {@link org.unetmm.tlb.trace.PageTraceRecorder}, preallocated, does not). Call it
+     * from the NIC thread, or before handing the NIC thread the work it should see (a queue is
+     * the happens-before edge); read what it recorded after a completion says the work is done.
+     */
+    public void record(AccessRecorder recorder) {
+        this.recorder = recorder;
     }
 
     // ------------------------------------------------------------------ shootdown (any thread)
@@ -453,6 +472,7 @@ public final class Tlb implements AutoCloseable {
     /** Invalidates the entry, then takes its pin for release. Caller holds the lock. */
     private void drop(int entry, List<PinHandle> released) {
         table.invalidate(entry);
+        replacement.invalidated(entry);
         PinHandle pin = pins[entry];
         pins[entry] = null;
         if (pin != null) {

@@ -147,6 +147,210 @@ class TlbReferenceModelTest {
     }
 
     /**
+     * SIEVE as its paper draws it, per set: a list of nodes (key, visited), oldest first, and a
+     * hand naming a node (null: start at the oldest). A hit sets visited. A miss in a full set
+     * walks the hand toward the newest, wrapping to the oldest, clearing visited, evicts the first
+     * unvisited node and leaves the hand on the node newer than it (null if none); the new key
+     * joins as the newest, unvisited. A shootdown removes its nodes, moving the hand the same way.
+     */
+    private static Model sieveModel(TlbConfig config) {
+        final class Node {
+            final List<Long> key;
+            boolean visited;
+
+            Node(List<Long> key) {
+                this.key = key;
+            }
+        }
+        final class SieveSet {
+            final List<Node> nodes = new ArrayList<>();
+            Node hand;
+
+            void remove(Node node) {
+                int i = nodes.indexOf(node);
+                if (hand == node) {
+                    hand = i + 1 < nodes.size() ? nodes.get(i + 1) : null;
+                }
+                nodes.remove(i);
+            }
+        }
+        SieveSet[] sets = new SieveSet[config.sets()];
+        for (int s = 0; s < sets.length; s++) {
+            sets[s] = new SieveSet();
+        }
+        return new Model() {
+            @Override
+            public boolean access(int context, long page) {
+                SieveSet set = sets[config.setOf(context, page)];
+                List<Long> key = List.of((long) context, page);
+                for (Node node : set.nodes) {
+                    if (node.key.equals(key)) {
+                        node.visited = true;
+                        return true;
+                    }
+                }
+                if (set.nodes.size() == config.ways()) {
+                    Node node = set.hand != null ? set.hand : set.nodes.get(0);
+                    while (node.visited) {
+                        node.visited = false;
+                        int i = set.nodes.indexOf(node);
+                        node = i + 1 < set.nodes.size() ? set.nodes.get(i + 1) : set.nodes.get(0);
+                    }
+                    set.hand = node;
+                    set.remove(node);
+                }
+                set.nodes.add(new Node(key));
+                return false;
+            }
+
+            @Override
+            public void invalidate(int context, long firstPage, long endPage) {
+                for (SieveSet set : sets) {
+                    for (Node node : new ArrayList<>(set.nodes)) {
+                        if (node.key.get(0) == context && node.key.get(1) >= firstPage && node.key.get(1) < endPage) {
+                            set.remove(node);
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    /**
+     * S3-FIFO as libCacheSim runs it, per set: deques small (a tenth of the ways, at least one),
+     * main (the rest) and ghost (nine tenths of the ways, at least one, keys only), a counter per
+     * key bumped by a hit up to 3. A miss whose key is in ghost leaves ghost and joins main, any
+     * other joins small, counter 0. Evicting: while main holds more than its share or small is
+     * empty, main's oldest with a counter goes to main's new end one lower, the first with none is
+     * evicted; else small's oldest hit twice goes to main's new end at 0, the first hit less is
+     * evicted into ghost (whose oldest falls out when full), and main is tried if small empties.
+     */
+    private static Model s3fifoModel(TlbConfig config) {
+        int ways = config.ways();
+        int smallShare = Math.max(1, ways / 10);
+        int mainShare = ways - smallShare;
+        int ghostSize = Math.max(1, ways * 9 / 10);
+        final class S3Set {
+            final java.util.ArrayDeque<List<Long>> small = new java.util.ArrayDeque<>();
+            final java.util.ArrayDeque<List<Long>> main = new java.util.ArrayDeque<>();
+            final java.util.ArrayDeque<List<Long>> ghost = new java.util.ArrayDeque<>();
+            final java.util.HashMap<List<Long>, Integer> frequency = new java.util.HashMap<>();
+
+            void evict() {
+                for (;;) {
+                    if (main.size() > mainShare || small.isEmpty()) {
+                        List<Long> oldest = main.pollFirst();
+                        int f = frequency.get(oldest);
+                        if (f == 0) {
+                            frequency.remove(oldest);
+                            return;
+                        }
+                        frequency.put(oldest, f - 1);
+                        main.addLast(oldest);
+                        continue;
+                    }
+                    while (!small.isEmpty()) {
+                        List<Long> oldest = small.pollFirst();
+                        if (frequency.get(oldest) < 2) {
+                            frequency.remove(oldest);
+                            if (ghost.size() == ghostSize) {
+                                ghost.pollFirst();
+                            }
+                            ghost.addLast(oldest);
+                            return;
+                        }
+                        frequency.put(oldest, 0);
+                        main.addLast(oldest);
+                    }
+                }
+            }
+        }
+        S3Set[] sets = new S3Set[config.sets()];
+        for (int s = 0; s < sets.length; s++) {
+            sets[s] = new S3Set();
+        }
+        return new Model() {
+            @Override
+            public boolean access(int context, long page) {
+                S3Set set = sets[config.setOf(context, page)];
+                List<Long> key = List.of((long) context, page);
+                Integer f = set.frequency.get(key);
+                if (f != null) {
+                    set.frequency.put(key, Math.min(3, f + 1));
+                    return true;
+                }
+                if (set.frequency.size() == ways) {
+                    set.evict();
+                }
+                if (set.ghost.remove(key)) {
+                    set.main.addLast(key);
+                } else {
+                    set.small.addLast(key);
+                }
+                set.frequency.put(key, 0);
+                return false;
+            }
+
+            @Override
+            public void invalidate(int context, long firstPage, long endPage) {
+                for (S3Set set : sets) {
+                    set.frequency.keySet().removeIf(k -> k.get(0) == context && k.get(1) >= firstPage && k.get(1) < endPage);
+                    set.small.retainAll(set.frequency.keySet());
+                    set.main.retainAll(set.frequency.keySet());
+                }
+            }
+        };
+    }
+
+    /**
+     * Replays a fixed page sequence (one context) against the TLB and the model, every access
+     * compared: the adversarial shapes random traces rarely produce.
+     */
+    private static void agreeOn(TlbConfig config, Model model, String shape, long[] pages) {
+        CountingHandler handler = new CountingHandler();
+        try (Tlb tlb = new Tlb(config, handler)) {
+            int context = tlb.openContext();
+            for (int step = 0; step < pages.length; step++) {
+                long page = BASE_PAGE + pages[step];
+                long before = handler.calls;
+                tlb.lookup(context, null, page * PAGE);
+                boolean tlbHit = handler.calls == before;
+                boolean modelHit = model.access(context, page);
+                assertThat(tlbHit)
+                        .as("%s, %s, step %d: page %d: TLB %s but model %s", shape, config, step, page,
+                                tlbHit ? "hit" : "missed", modelHit ? "hit" : "missed")
+                        .isEqualTo(modelHit);
+            }
+        }
+    }
+
+    /** Loops one page larger than the TLB, scans through a hot set, hot sets that take turns. */
+    private static java.util.Map<String, long[]> adversarialTraces(int entries) {
+        java.util.Map<String, long[]> traces = new java.util.LinkedHashMap<>();
+        int length = Math.max(2_000, entries * 40);
+        long[] loop = new long[length];
+        for (int i = 0; i < length; i++) {
+            loop[i] = i % (entries + 1);
+        }
+        traces.put("loop of entries+1", loop);
+        long[] scan = new long[length];
+        SplittableRandom random = new SplittableRandom(99);
+        long next = 10_000;
+        int hot = Math.max(1, entries / 2);
+        for (int i = 0; i < length; i++) {
+            scan[i] = (i / hot) % 3 == 2 ? next++ : random.nextInt(hot);
+        }
+        traces.put("hot set under scans", scan);
+        long[] alternating = new long[length];
+        for (int i = 0; i < length; i++) {
+            int phase = (i / (entries * 4 + 1)) % 2;
+            alternating[i] = phase * 5_000L + random.nextInt(Math.max(1, entries * 3 / 4));
+        }
+        traces.put("alternating hot sets", alternating);
+        return traces;
+    }
+
+    /**
      * Replays a random trace against the TLB and the model and fails at the first access where
      * they disagree. Pages come from a region of {@code regionPages}: some skewed toward a hot
      * few, some uniform; about one step in {@code shootdownEvery} is a shootdown of a small range.
@@ -225,6 +429,40 @@ class TlbReferenceModelTest {
                 agree(config, clockModel(config), seed + 100, config.entries() * 3, 9);
             }
         }
+    }
+
+    private static List<TlbConfig> shapes(ReplacementPolicy policy) {
+        return List.of(
+                TlbConfig.fullyAssociative(1, policy),
+                TlbConfig.fullyAssociative(7, policy),
+                TlbConfig.fullyAssociative(64, policy),
+                TlbConfig.builder().sets(8).ways(4).policy(policy).build(),
+                TlbConfig.builder().sets(3).ways(12).policy(policy).build(),
+                TlbConfig.builder().sets(5).ways(1).policy(policy).build());
+    }
+
+    /** Every shape of {@link #shapes}, random traces with and without shootdowns, then the adversarial ones. */
+    private static void agreesEverywhere(ReplacementPolicy policy, java.util.function.Function<TlbConfig, Model> model,
+            long firstSeed) {
+        for (long seed = firstSeed; seed < firstSeed + 3; seed++) {
+            for (TlbConfig config : shapes(policy)) {
+                agree(config, model.apply(config), seed, config.entries() * 3, 0);
+                agree(config, model.apply(config), seed + 100, config.entries() * 3, 9);
+            }
+        }
+        for (TlbConfig config : shapes(policy)) {
+            adversarialTraces(config.entries()).forEach((shape, pages) -> agreeOn(config, model.apply(config), shape, pages));
+        }
+    }
+
+    @Test
+    void sieveAgreesWithThePapersListAndHandOnRandomAndAdversarialTraces() {
+        agreesEverywhere(ReplacementPolicy.SIEVE, TlbReferenceModelTest::sieveModel, 51);
+    }
+
+    @Test
+    void s3fifoAgreesWithThreeDequeModelOnRandomAndAdversarialTraces() {
+        agreesEverywhere(ReplacementPolicy.S3FIFO, TlbReferenceModelTest::s3fifoModel, 61);
     }
 
     @Test

@@ -5,8 +5,9 @@ import org.unetmm.tlb.TlbConfig;
 /**
  * A replacement policy over the sets of a {@link TranslationTable}: it hears of every hit and
  * fill and names the victim when a set is full. Vacant entries are filled before any victim is
- * chosen; that rule belongs to the TLB, not here. Every method runs on the NIC thread only
- * ({@link #victim} and {@link #filled} under the TLB's lock), so the state is plain fields.
+ * chosen; that rule belongs to the TLB, not here. {@link #touched} runs on the NIC thread without
+ * the lock and writes only the entry's recency word; {@link #victim}, {@link #filled} and
+ * {@link #invalidated} run under the TLB's lock, so the rest of the state is plain fields.
  *
  * <p>The policy's per-entry word is the entry's recency word in the table
  * ({@link TranslationTable#RECENCY_OFFSET}), on the same cache line as the tag a hit reads.
@@ -25,6 +26,8 @@ public abstract class Replacement {
             case LRU -> new LruReplacement(table, config);
             case CLOCK -> new ClockReplacement(table, config);
             case RANDOM -> new RandomReplacement(table, config);
+            case SIEVE -> new SieveReplacement(table, config);
+            case S3FIFO -> new S3FifoReplacement(table, config);
         };
     }
 
@@ -34,8 +37,18 @@ public abstract class Replacement {
     /** The entry was just filled by a miss. */
     public abstract void filled(int entry);
 
-    /** The entry of a full set to displace. */
+    /**
+     * The entry of a full set to displace. It stays the policy's until {@link #filled} or
+     * {@link #invalidated} says what became of it (the TLB may pick it and keep it).
+     */
     public abstract int victim(int set);
+
+    /**
+     * A shootdown (or close) cleared the entry's valid bit. Under the TLB's lock, from any
+     * thread; it must not write the recency words, which the NIC thread's hits write unlocked.
+     */
+    public void invalidated(int entry) {
+    }
 
     protected static int recencyIndex(int entry) {
         return (entry << TranslationTable.ENTRY_SHIFT) + TranslationTable.RECENCY_OFFSET;

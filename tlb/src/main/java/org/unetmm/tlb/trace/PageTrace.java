@@ -1,6 +1,7 @@
 package org.unetmm.tlb.trace;
 
 import java.util.Arrays;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
@@ -22,6 +23,17 @@ import java.util.SplittableRandom;
  *       the loop that fits hits after its first pass, the loop one page too large misses always
  *       under LRU.</li>
  * </ul>
+ *
+ * <p><b>The static top-C bound.</b> {@link #uniform} and {@link #zipf} draw every access
+ * independently from a fixed distribution over (context, page) — the independent reference
+ * model. Under it the expected hit rate of any policy that does not know the future is at most
+ * the sum of the C largest request probabilities, reached by keeping those C pages for ever
+ * (Aho, Denning, Ullman, "Principles of optimal page replacement", JACM 18(1), 1971: A0 is
+ * optimal among online policies). Such a trace keeps its generator's probabilities and
+ * {@link #staticTopCHitRate} sums them exactly; {@link #sequential}, {@link #loop} and given or
+ * recorded traces do not draw independently (or their distribution is unknown), so they have no
+ * such bound. OPT, knowing the future, may beat it on a finite trace; no online policy may in
+ * expectation.
  */
 public final class PageTrace {
     private final String name;
@@ -29,13 +41,79 @@ public final class PageTrace {
     private final int pages;
     private final int[] contextOf;
     private final int[] pageOf;
+    /** Request probabilities of every (context, page), largest first; null if not drawn independently. */
+    private final double[] popularity;
+    /** Per context, the virtual page number of its page 0 in a recorded trace; null for others. */
+    private final long[] basePages;
 
-    private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf) {
+    private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf, double[] popularity) {
+        this(name, contexts, pages, contextOf, pageOf, popularity, null);
+    }
+
+    private PageTrace(String name, int contexts, int pages, int[] contextOf, int[] pageOf, double[] popularity,
+                      long[] basePages) {
         this.name = name;
         this.contexts = contexts;
         this.pages = pages;
         this.contextOf = contextOf;
         this.pageOf = pageOf;
+        this.popularity = popularity;
+        this.basePages = basePages;
+    }
+
+    /**
+     * A trace of real virtual page numbers (recorded from a TLB, or read from a file). Context ids
+     * are renumbered 0, 1, … in increasing order (a fresh TLB hands them out so, so a replay
+     * opens the same ids); each context's region starts at its smallest page, and
+     * {@link #virtualPage} gives the recorded number back, so a replay maps every page to the
+     * set it had. The trace has no top-C bound (its distribution is unknown).
+     *
+     * @param contexts the context of each access, or {@code null} for one context
+     * @throws IllegalArgumentException for a negative context or page, unequal lengths, or a
+     *                                  context whose pages span more than 2^31 - 1 pages
+     */
+    public static PageTrace ofVirtualPages(String name, int[] contexts, long[] virtualPages) {
+        if (virtualPages == null || (contexts != null && contexts.length != virtualPages.length)) {
+            throw new IllegalArgumentException("a trace needs a page per access and, if given, a context per access"
+                    + " (arrays of equal length)");
+        }
+        int[] ids = contexts == null ? new int[0] : Arrays.stream(contexts).distinct().sorted().toArray();
+        if (ids.length > 0 && ids[0] < 0) {
+            throw new IllegalArgumentException("context " + ids[0] + " is negative: context ids are numbered from 0");
+        }
+        int count = Math.max(1, ids.length);
+        int[] contextOf = new int[virtualPages.length];
+        long[] low = new long[count];
+        long[] high = new long[count];
+        Arrays.fill(low, Long.MAX_VALUE);
+        Arrays.fill(high, -1);
+        for (int i = 0; i < virtualPages.length; i++) {
+            int c = contexts == null ? 0 : Arrays.binarySearch(ids, contexts[i]);
+            long page = virtualPages[i];
+            if (page < 0) {
+                throw new IllegalArgumentException("access " + i + " has page " + page + ": virtual page numbers are ≥ 0");
+            }
+            contextOf[i] = c;
+            low[c] = Math.min(low[c], page);
+            high[c] = Math.max(high[c], page);
+        }
+        int span = 1;
+        for (int c = 0; c < count; c++) {
+            if (high[c] < 0) {
+                low[c] = 0;
+                high[c] = 0;
+            }
+            if (high[c] - low[c] >= Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("context " + (ids.length > 0 ? ids[c] : 0) + " spans pages " + low[c]
+                        + " to " + high[c] + ", more than 2^31 - 1 pages: split the trace per address range");
+            }
+            span = Math.max(span, (int) (high[c] - low[c] + 1));
+        }
+        int[] pageOf = new int[virtualPages.length];
+        for (int i = 0; i < virtualPages.length; i++) {
+            pageOf[i] = (int) (virtualPages[i] - low[contextOf[i]]);
+        }
+        return new PageTrace(name, count, span, contextOf, pageOf, null, low);
     }
 
     /** A given sequence of accesses (tests, recorded traces); contexts may be {@code null} for one context. */
@@ -55,15 +133,17 @@ public final class PageTrace {
             maxContext = Math.max(maxContext, ctx[i]);
             maxPage = Math.max(maxPage, pages[i]);
         }
-        return new PageTrace(name, maxContext + 1, maxPage + 1, ctx, pages.clone());
+        return new PageTrace(name, maxContext + 1, maxPage + 1, ctx, pages.clone(), null);
     }
 
     /** Every page of each context's region equally likely. */
     public static PageTrace uniform(int contexts, int pages, int length, long seed) {
         check(contexts, pages, length);
         SplittableRandom random = new SplittableRandom(seed);
+        double[] pmf = new double[pages];
+        Arrays.fill(pmf, 1.0 / pages);
         return generate("uniform(pages=" + pages + ")", contexts, pages, length, random,
-                (context, r) -> r.nextInt(pages));
+                (context, r) -> r.nextInt(pages)).withPopularity(pmf);
     }
 
     /** Page of popularity rank r (1-based) with probability ∝ 1/r^θ; θ = 0 is uniform. */
@@ -79,8 +159,12 @@ public final class PageTrace {
         for (int c = 0; c < contexts; c++) {
             rankToPage[c] = permutation(pages, random);
         }
+        double[] pmf = new double[pages];
+        for (int r = 0; r < pages; r++) {
+            pmf[r] = r == 0 ? cdf[0] : cdf[r] - cdf[r - 1];
+        }
         return generate(String.format("zipf(θ=%.2f, pages=%d)", theta, pages), contexts, pages, length, random,
-                (context, r) -> rankToPage[context][rank(cdf, r.nextDouble())]);
+                (context, r) -> rankToPage[context][rank(cdf, r.nextDouble())]).withPopularity(pmf);
     }
 
     /** A wrapping sweep over the whole region in address order, from a seeded start page. */
@@ -145,6 +229,36 @@ public final class PageTrace {
         return pageOf[access];
     }
 
+    /**
+     * The static top-C bound: the expected hit rate of keeping the {@code capacity} most probable
+     * (context, page) pairs resident for ever, summed exactly from the generator's distribution;
+     * empty for a trace not drawn independently from a known one (sequential, loop, given,
+     * recorded). See the class comment for why no online policy beats it in expectation.
+     */
+    public OptionalDouble staticTopCHitRate(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("the top-C bound needs a capacity of at least one entry, got " + capacity);
+        }
+        if (popularity == null) {
+            return OptionalDouble.empty();
+        }
+        double sum = 0;
+        for (int i = 0, n = Math.min(capacity, popularity.length); i < n; i++) {
+            sum += popularity[i];
+        }
+        return OptionalDouble.of(Math.min(1.0, sum));
+    }
+
+    /** Whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets. */
+    public boolean isRecorded() {
+        return basePages != null;
+    }
+
+    /** The virtual page number of an access: as recorded for a recorded trace, else its region page. */
+    public long virtualPage(int access) {
+        return basePages == null ? pageOf[access] : basePages[contextOf[access]] + pageOf[access];
+    }
+
     /** (context, page) of an access as one number, distinct per pair: the key models and OPT use. */
     public long key(int access) {
         return ((long) contextOf[access] << 32) | pageOf[access];
@@ -179,7 +293,19 @@ public final class PageTrace {
             contextOf[i] = context;
             pageOf[i] = source.next(context, random);
         }
-        return new PageTrace(name, contexts, pages, contextOf, pageOf);
+        return new PageTrace(name, contexts, pages, contextOf, pageOf, null);
+    }
+
+    /**
+     * This trace with its generator's distribution: {@code pmf[i]}, non-increasing, is the chance
+     * of the i-th most popular page of a context, contexts equally likely.
+     */
+    private PageTrace withPopularity(double[] pmf) {
+        double[] all = new double[pmf.length * contexts];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = pmf[i / contexts] / contexts;
+        }
+        return new PageTrace(name, contexts, pages, contextOf, pageOf, all);
     }
 
     private static void check(int contexts, int pages, int length) {

@@ -7,8 +7,9 @@ import org.unetmm.tlb.ReplacementPolicy;
 import org.unetmm.tlb.TlbConfig;
 
 /**
- * Hit rates of every {@link ReplacementPolicy} on one trace, beside Bélády's OPT for the same
- * capacity: the table the {@code unetmm pressure} command prints. Model runs
+ * Hit rates of every {@link ReplacementPolicy} on one trace, beside the bounds for the same
+ * capacity: Bélády's OPT, and the static top-C bound when the trace was drawn independently from
+ * a known distribution ({@link PageTrace#staticTopCHitRate}). Model runs
  * ({@link TraceRunner#simulate}): hit and miss depend only on the trace and the TLB's shape, not
  * on pinning.
  *
@@ -16,9 +17,11 @@ import org.unetmm.tlb.TlbConfig;
  * @param entries    TLB entries (and OPT's capacity)
  * @param ways       ways per set of the TLBs compared
  * @param optHitRate OPT's hit rate: no policy can beat it
+ * @param topCHitRate the static top-C bound, no online policy beats it in expectation; NaN if the
+ *                    trace has none
  * @param hitRates   each policy's hit rate, in enum order
  */
-public record PolicyComparison(String trace, int entries, int ways, double optHitRate,
+public record PolicyComparison(String trace, int entries, int ways, double optHitRate, double topCHitRate,
                                Map<ReplacementPolicy, Double> hitRates) {
     /** Zipf skew of {@link #zipf}: YCSB's default. */
     public static final double ZIPF_THETA = 0.99;
@@ -30,7 +33,7 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
     }
 
     /**
-     * LRU, CLOCK and RANDOM, fully associative with {@code entries} entries, against OPT on a
+     * Every policy, fully associative with {@code entries} entries, against OPT on a
      * zipf(0.99) trace over a working set of 4 × entries pages.
      */
     public static PolicyComparison zipf(int entries, int accesses, long seed) {
@@ -45,10 +48,11 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
             TlbConfig config = TlbConfig.builder().entries(entries).ways(ways).policy(policy).seed(seed).build();
             rates.put(policy, TraceRunner.simulate(trace, config).tlbHitRate());
         }
-        return new PolicyComparison(trace.toString(), entries, ways, BeladyOpt.hitRate(trace, entries), rates);
+        return new PolicyComparison(trace.toString(), entries, ways, BeladyOpt.hitRate(trace, entries),
+                trace.staticTopCHitRate(entries).orElse(Double.NaN), rates);
     }
 
-    /** A plain-text table: one row per policy, then OPT, with each rate's fraction of OPT. */
+    /** A plain-text table: one row per policy, then OPT and top-C, with each rate's fraction of OPT. */
     public String table() {
         StringBuilder out = new StringBuilder();
         out.append(trace).append(", ").append(entries).append(" entries, ")
@@ -59,6 +63,12 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
                     optHitRate == 0 ? 100.0 : 100.0 * row.getValue() / optHitRate));
         }
         out.append(String.format("%-8s %9.4f %8.1f%%%n", "OPT", optHitRate, 100.0));
+        if (Double.isNaN(topCHitRate)) {
+            out.append("top-C    none: the trace was not drawn independently from a known distribution\n");
+        } else {
+            out.append(String.format("%-8s %9.4f %8.1f%%%n", "top-C", topCHitRate,
+                    optHitRate == 0 ? 100.0 : 100.0 * topCHitRate / optHitRate));
+        }
         return out.toString();
     }
 

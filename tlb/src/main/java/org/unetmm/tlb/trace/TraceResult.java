@@ -16,6 +16,8 @@ import org.unetmm.tlb.TlbStats;
  * @param accesses           lookups made
  * @param tlbHitRate         fraction of lookups the TLB hit
  * @param optHitRate         Bélády's OPT on the same trace, fully associative, same entries: the bound
+ * @param topCHitRate        the static top-C bound of the trace's generator ({@link PageTrace#staticTopCHitRate}),
+ *                           NaN for a trace without one (sequential, loop, recorded)
  * @param pinCacheHitRate    fraction of TLB misses the pin cache served without pinning; NaN in a model run
  * @param pinsPerAccess      mlock calls per access (0 in a model run)
  * @param unpinsPerAccess    munlock calls per access during the run (0 in a model run)
@@ -28,6 +30,7 @@ import org.unetmm.tlb.TlbStats;
  * @param pinStats           the pin cache's counters, or {@code null} in a model run
  */
 public record TraceResult(String trace, TlbConfig tlb, long accesses, double tlbHitRate, double optHitRate,
+                          double topCHitRate,
                           double pinCacheHitRate, double pinsPerAccess, double unpinsPerAccess,
                           double meanMissNanos, long p99MissNanos, long peakPinnedBytes,
                           long libraryPinnedBytes, long kernelLockedBytes, TlbStats tlbStats, PinStats pinStats) {
@@ -44,7 +47,8 @@ public record TraceResult(String trace, TlbConfig tlb, long accesses, double tlb
 
     @Override
     public String toString() {
-        String rates = String.format("%s on %s: TLB hit %.4f (OPT %.4f)", tlb, trace, tlbHitRate, optHitRate);
+        String rates = String.format("%s on %s: TLB hit %.4f (OPT %.4f, top-C %s)", tlb, trace, tlbHitRate, optHitRate,
+                Double.isNaN(topCHitRate) ? "none" : String.format("%.4f", topCHitRate));
         if (!pinned()) {
             return rates + " [model run]";
         }

@@ -17,8 +17,9 @@ import org.unetmm.tlb.TlbStats;
 /**
  * Replays a {@link PageTrace} against a TLB: {@link #run} over real memory, a real
  * {@link PinCache} and real mlock, for memory-pressure experiments; {@link #simulate} with an
- * unpinned model handler, for hit rates alone. Both report {@link BeladyOpt}'s bound beside the
- * measured hit rate.
+ * unpinned model handler, for hit rates alone. Both report {@link BeladyOpt}'s bound and, for a
+ * trace drawn independently, the static top-C bound ({@link PageTrace#staticTopCHitRate}) beside
+ * the measured hit rate.
  *
  * <p>{@code run} maps each context of the trace onto its own region of {@code pages()} pages from
  * {@link NativeMemory#allocate} (mmap), faulted in before the run so the first miss measures
@@ -98,7 +99,9 @@ public final class TraceRunner {
             }
             for (int i = 0; i < trace.length(); i++) {
                 int c = trace.context(i);
-                tlb.lookup(contexts[c], null, bases[c] + trace.page(i) * PAGE);
+                // a recorded trace replays its own page numbers, so every page maps to the set it had
+                long address = trace.isRecorded() ? trace.virtualPage(i) * PAGE : bases[c] + trace.page(i) * PAGE;
+                tlb.lookup(contexts[c], null, address);
             }
             return result(trace, tlbConfig, tlb.stats(), Double.NaN, 0, 0, 0, 0, 0, null);
         }
@@ -110,7 +113,8 @@ public final class TraceRunner {
         Histogram latency = stats.missLatency();
         double mean = latency.getTotalCount() == 0 ? 0.0 : latency.getMean();
         return new TraceResult(trace.toString(), config, stats.lookups(), stats.hitRate(),
-                BeladyOpt.hitRate(trace, config.entries()), pinCacheHitRate, pinsPerAccess, unpinsPerAccess,
+                BeladyOpt.hitRate(trace, config.entries()), trace.staticTopCHitRate(config.entries()).orElse(Double.NaN),
+                pinCacheHitRate, pinsPerAccess, unpinsPerAccess,
                 mean, latency.getValueAtPercentile(99), peak, pinned, kernel, stats, pinStats);
     }
 
