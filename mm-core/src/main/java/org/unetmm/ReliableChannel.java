@@ -108,7 +108,10 @@ import org.unetmm.spi.Placement;
  * restarted, its sequence lost — makes no progress); while idle with probes on, once it has
  * passed since the peer was last heard. Then every send in the window, every message arriving and
  * every send still queued for the channel complete with {@link CompletionStatus#PEER_UNREACHABLE},
- * and the channel closes. {@link ChannelOptions#worstCaseDeathDetection()} is that time.
+ * and the channel closes. {@link ChannelOptions#worstCaseDeathDetection()} is that time. Silence
+ * counts only while this engine runs: a gap between two progress rounds longer than {@code maxRto}
+ * (this process paused, its NIC thread starved) is not held against the peer beyond {@code maxRto},
+ * so a channel that wakes from its own pause retransmits before it judges.
  *
  * <h2>Close</h2>
  * {@link Channel#close()} is orderly: no new sends; queued and in-flight sends are delivered and
@@ -312,6 +315,8 @@ final class ReliableChannel {
     private long silentSince;
     /** Nothing was unacknowledged when the window took its newest send: the silence clock starts at its first fragment. */
     private boolean clockPending;
+    /** When {@link #progress} last ran. */
+    private long lastProgress;
     /** Transmission pauses until {@link #pausedUntil} (receiver not ready, or a pin failure). */
     private boolean paused;
     private long pausedUntil;
@@ -393,6 +398,7 @@ final class ReliableChannel {
         this.rxMask = rxSize - 1;
         this.lastHeard = System.nanoTime();
         this.silentSince = lastHeard;
+        this.lastProgress = lastHeard;
     }
 
     boolean isClosing() {
@@ -460,6 +466,14 @@ final class ReliableChannel {
             return 0;
         }
         int work = completeAcknowledged();
+        long stalled = now - lastProgress - rtt.maxRto();
+        lastProgress = now;
+        if (stalled > 0) {
+            // this engine did not run (a pause of this process, a starved NIC thread, a caller that
+            // stopped calling progress): the peer cannot be blamed for a silence nobody listened to
+            silentSince += stalled;
+            lastHeard += stalled;
+        }
         if (peerAck < next && !clockPending && now - silentSince >= peerTimeout && state != DONE) {
             fail(CompletionStatus.PEER_UNREACHABLE, "peer " + channel.remote + " acknowledged nothing for "
                     + Duration.ofNanos(now - silentSince) + " (peerTimeout " + options.peerTimeout() + ", "
