@@ -84,7 +84,11 @@ import org.unetmm.spi.Placement;
  * acknowledged is lost once a fragment sent {@value #REORDER_THRESHOLD} or more transmissions
  * after it is acknowledged, provided the peer's SACK blocks could have reported it. Only lost
  * fragments are sent again (selective repeat), ahead of new data; nothing the peer holds is
- * resent.
+ * resent. An acknowledgement of a resent fragment moves the newest acknowledged transmission to
+ * the resend only when the earlier send is known lost (it was judged so by this rule, and the
+ * acknowledgement came at least the smallest round trip after the resend, RFC 8985 §6.2); after
+ * a timeout, a NACK or a reneged SACK it cannot say which send arrived and moves nothing — taking
+ * the resend then declares everything sent in between lost, and the retransmissions cascade.
  *
  * <h2>Timers (driven by {@link Nic#progress()})</h2>
  * One retransmission timer per channel, armed while anything is unacknowledged, restarted by
@@ -186,6 +190,11 @@ final class ReliableChannel {
         final FragmentSet lost = new FragmentSet();
         /** Fragments sent more than once: their acknowledgements are no round-trip samples (Karn). */
         final FragmentSet resent = new FragmentSet();
+        /**
+         * Fragments sent again without evidence that the earlier send was lost (a timeout, the
+         * receiver not ready, a reneged SACK): which send an acknowledgement of them answers is unknown.
+         */
+        final FragmentSet ambiguous = new FragmentSet();
         /** Per fragment: the channel's transmission number of its latest send. */
         long[] txSeq = new long[1];
         /** Per fragment: when it was first sent, and when last. */
@@ -205,6 +214,7 @@ final class ReliableChannel {
             acked.reset(fragmentCount);
             lost.reset(fragmentCount);
             resent.reset(fragmentCount);
+            ambiguous.reset(fragmentCount);
             if (txSeq.length < fragmentCount) {
                 int size = Math.max(fragmentCount, 2 * txSeq.length);
                 txSeq = new long[size];
@@ -645,8 +655,11 @@ final class ReliableChannel {
         timerDeadline = now + timeout;
     }
 
-    /** Marks fragment {@code f} of {@code o} lost, to be sent again ahead of new data. */
-    private void markLost(Outgoing o, int f) {
+    /** Marks fragment {@code f} of {@code o} lost, to be sent again ahead of new data (a timeout's or NACK's resend: ambiguous). */
+    private void markLost(Outgoing o, int f, boolean ambiguous) {
+        if (ambiguous) {
+            o.ambiguous.add(f);
+        }
         if (o.lost.add(f)) {
             lostPending++;
             fragmentsLost++;
@@ -690,7 +703,7 @@ final class ReliableChannel {
             boolean any = false;
             for (int f = 0; f < o.sentHigh; f++) {
                 if (!o.acked.contains(f)) {
-                    markLost(o, f);
+                    markLost(o, f, true);
                     any = true;
                 }
             }
@@ -700,7 +713,7 @@ final class ReliableChannel {
             if (id == peerAck) {
                 o.acked.clear();
                 for (int f = 0; f < o.fragments; f++) {
-                    markLost(o, f);
+                    markLost(o, f, true);
                 }
                 return;
             }
@@ -742,15 +755,19 @@ final class ReliableChannel {
         if (o.lost.remove(f)) {
             lostPending--; // it arrived after all (reordered): no need to resend
         }
-        if (o.resent.contains(f)) {
-            // which of its sends arrived is unknown (Karn's ambiguity): taking the latest would declare
-            // everything sent since the earlier one lost, and the retransmissions would cascade
+        boolean resent = o.resent.contains(f);
+        if (resent && (o.ambiguous.contains(f) || minRtt == Long.MAX_VALUE || now - o.txLast[f] < minRtt)) {
+            // which of its sends arrived is unknown: taking the latest would declare everything sent
+            // since the earlier one lost, and the retransmissions would cascade. A fragment resent
+            // because later ones were acknowledged past it was lost (the path keeps order within the
+            // reordering threshold), so its acknowledgement answers the resend, unless it came
+            // sooner after the resend than any round trip takes (RFC 8985 §6.2)
             return true;
         }
         long seq = o.txSeq[f];
         if (seq > highestAcked) {
             highestAcked = seq;
-            sampleAt = o.resent.contains(f) ? -1 : o.txTime[f];
+            sampleAt = resent ? -1 : o.txTime[f]; // Karn: never a sample from a resent fragment
         }
         return true;
     }
@@ -905,7 +922,7 @@ final class ReliableChannel {
             if (id < coveredEnd && f > o.acked.firstMissing() + 64) {
                 continue;
             }
-            markLost(o, f);
+            markLost(o, f, false);
         }
     }
 
@@ -950,7 +967,7 @@ final class ReliableChannel {
             Outgoing o = slot(m);
             for (int f = 0; f < o.sentHigh; f++) {
                 if (!o.acked.contains(f)) {
-                    markLost(o, f);
+                    markLost(o, f, true);
                 }
             }
         }
