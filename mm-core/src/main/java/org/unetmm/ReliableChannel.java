@@ -532,8 +532,9 @@ final class ReliableChannel {
                     }
                     return sent; // back-pressured: the rest stay marked
                 }
-                o.lost.remove(f);
-                lostPending--;
+                if (o.lost.remove(f)) { // an ack delivered during the transmit (loopback) may have taken it already
+                    lostPending--;
+                }
                 sent++;
                 if (state == DONE) {
                     return sent;
