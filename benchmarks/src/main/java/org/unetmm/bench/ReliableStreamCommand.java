@@ -96,7 +96,12 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         if (role != null) {
             throw new CommandLine.ParameterException(new CommandLine(this), "unknown --role " + role);
         }
-        return coordinate();
+        try {
+            return coordinate();
+        } catch (IllegalStateException | IOException e) {
+            System.err.println("unetmm reliable-stream: " + e.getMessage()); // the link and its rules are already gone
+            return 1;
+        }
     }
 
     private ChannelOptions options() {
