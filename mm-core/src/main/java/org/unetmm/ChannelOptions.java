@@ -18,25 +18,37 @@ import java.time.Duration;
  * <p>The timer defaults suit both a microsecond loopback and a millisecond UDP path: the timeout
  * adapts to the measured round trip (Jacobson/Karels) and is clamped to [minRto, maxRto].
  *
+ * <p>Liveness is a time, not a count: the peer is declared unreachable when it has been silent for
+ * {@link #peerTimeout()} — no acknowledged progress while something is unacknowledged, no answer to
+ * keep-alive probes while idle. The default, 10 s, rides out what an ordinary peer does to a
+ * channel without dying: a garbage-collection pause, a SIGSTOP, a link flap, a congested switch.
+ * Retransmissions back off to {@code maxRto} meanwhile, so a peer that returns is resumed within
+ * {@code maxRto}. {@link #worstCaseDeathDetection()} is that time.
+ *
  * @param isReliable     the reliable protocol, or U-Net's unreliable channel
  * @param window         reliable: messages in flight (sent, not yet acknowledged) before the send queue waits
  * @param checksum       reliable: CRC32C of header and payload on every frame; corrupted frames are dropped and resent
  * @param initialRto     reliable: retransmission timeout before the first round-trip sample
  * @param minRto         reliable: the smallest timeout the estimator may choose
  * @param maxRto         reliable: the largest timeout, also the cap of exponential back-off
- * @param maxRetransmits reliable: consecutive timeouts without acknowledged progress (or unanswered keep-alive
- *                       probes) before every pending operation completes with PEER_UNREACHABLE and the channel closes
+ * @param maxRetransmits reliable: retransmissions of CLOSE before an orderly close gives up waiting for its
+ *                       acknowledgement, and failed translations of a send buffer before its send fails PIN_FAILED
  * @param keepAlive      reliable: silence from an established peer after which a probe is sent; ZERO = no probes
  * @param ackDelay       reliable: how long an acknowledgement may wait for a reply to ride on (piggyback);
  *                       must be below the peer's minRto
+ * @param peerTimeout    reliable: silence of the peer (no acknowledged progress while data is outstanding, no
+ *                       answer to probes while idle) after which every pending operation completes with
+ *                       PEER_UNREACHABLE and the channel closes; at least twice maxRto and above keepAlive
  */
 public record ChannelOptions(boolean isReliable, int window, boolean checksum, Duration initialRto, Duration minRto,
-                             Duration maxRto, int maxRetransmits, Duration keepAlive, Duration ackDelay) {
+                             Duration maxRto, int maxRetransmits, Duration keepAlive, Duration ackDelay,
+                             Duration peerTimeout) {
     public ChannelOptions {
         if (window < 1 || window > 4096) {
             throw new IllegalArgumentException("send window must be 1..4096 messages, got " + window);
         }
-        if (initialRto == null || minRto == null || maxRto == null || keepAlive == null || ackDelay == null) {
+        if (initialRto == null || minRto == null || maxRto == null || keepAlive == null || ackDelay == null
+                || peerTimeout == null) {
             throw new IllegalArgumentException("timer durations are required (use Duration.ZERO to switch off keep-alive)");
         }
         if (minRto.isNegative() || minRto.isZero()) {
@@ -76,12 +88,18 @@ public record ChannelOptions(boolean isReliable, int window, boolean checksum, D
 
     public Builder toBuilder() {
         return new Builder().reliable(isReliable).window(window).checksum(checksum).initialRto(initialRto)
-                .minRto(minRto).maxRto(maxRto).maxRetransmits(maxRetransmits).keepAlive(keepAlive).ackDelay(ackDelay);
+                .minRto(minRto).maxRto(maxRto).maxRetransmits(maxRetransmits).keepAlive(keepAlive).ackDelay(ackDelay)
+                .peerTimeout(peerTimeout);
     }
 
-    /** How long silence lasts at most, with these timers, before the peer is declared unreachable. */
+    /**
+     * How long a silent peer is waited for before it is declared unreachable: {@link #peerTimeout()},
+     * counted from the last acknowledged progress (data outstanding) or the last frame heard (idle,
+     * with keep-alive probes). It is never declared sooner, and later only by the gap between two
+     * {@link Nic#progress()} rounds.
+     */
     public Duration worstCaseDeathDetection() {
-        return keepAlive.plus(maxRto.multipliedBy(maxRetransmits + 1L));
+        return peerTimeout;
     }
 
     public static final class Builder {
@@ -94,6 +112,7 @@ public record ChannelOptions(boolean isReliable, int window, boolean checksum, D
         private int maxRetransmits = 12;
         private Duration keepAlive = Duration.ofMillis(500);
         private Duration ackDelay = Duration.ofNanos(50_000);
+        private Duration peerTimeout = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -143,9 +162,15 @@ public record ChannelOptions(boolean isReliable, int window, boolean checksum, D
             return this;
         }
 
+        /** Silence of the peer after which it is declared unreachable (default 10 s). */
+        public Builder peerTimeout(Duration timeout) {
+            this.peerTimeout = timeout;
+            return this;
+        }
+
         public ChannelOptions build() {
             return new ChannelOptions(reliable, window, checksum, initialRto, minRto, maxRto, maxRetransmits, keepAlive,
-                    ackDelay);
+                    ackDelay, peerTimeout);
         }
     }
 }

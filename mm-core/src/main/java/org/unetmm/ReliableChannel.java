@@ -18,41 +18,47 @@ import org.unetmm.spi.Placement;
  * when its buffer is free again: when the peer has acknowledged every fragment of it.
  *
  * <h2>Sequence and delivery</h2>
- * Every message sent on the channel takes the next message id, from 0. The receiver keeps one
- * reassembly at a time (the channel's posted buffer) and accepts message ids strictly in order:
+ * Every message sent on the channel takes the next message id, from 0. The receiver keeps a
+ * window of reassemblies, one posted buffer each, for the ids {@code [expected, expected + W)}
+ * where W is the smaller of {@link ChannelOptions#window()} and the SACK blocks an ACK can carry
+ * (at most {@value #MAX_SACK_BLOCKS}). A loss in one message therefore stalls nothing: the
+ * messages after it keep arriving into their own buffers while its missing fragment is resent
+ * (as TCP's receive window holds out-of-order segments). Posted buffers are taken in id order, so
+ * the free queue's order is still the messages' order, and completions are issued strictly in id
+ * order: a message that is complete waits for the ones before it.
  * <ul>
  *   <li>{@code id < expected}: a duplicate of a delivered message; dropped, and acknowledged at once
  *       (its acknowledgement was lost);</li>
- *   <li>{@code id > expected}: a later message while an earlier one is missing; dropped, and
- *       acknowledged at once with {@link FrameHeader#FLAG_OUT_OF_ORDER}, so the sender goes back
- *       to the missing message without waiting for its timer (fast retransmit, go-back-N over
- *       messages);</li>
- *   <li>{@code id == expected}: its fragments are accepted in any order and placed by offset. The
- *       sender's fragment size is learnt from any fragment but the last (they all have it), and
- *       the last fragment of a multi-fragment message is taken once it is known. A bitmap of
- *       fragments received makes duplicate suppression exact: an accepted fragment is never
+ *   <li>{@code id >= expected + W}: beyond the window (the peer's window is larger); dropped, and
+ *       acknowledged at once with {@link FrameHeader#FLAG_OUT_OF_ORDER};</li>
+ *   <li>otherwise its fragments are accepted in any order and placed by offset into the message's
+ *       buffer. The sender's fragment size is learnt from any fragment but the last (they all have
+ *       it), and the last fragment of a multi-fragment message is taken once it is known. A bitmap
+ *       of fragments received makes duplicate suppression exact: an accepted fragment is never
  *       written again. A fragment counts only once its checksum verified.</li>
  * </ul>
- * No posted buffer (or a full completion queue): the first fragment is not accepted and not
+ * No posted buffer (or a full completion queue): the fragment is not accepted and not
  * acknowledged; a receiver-not-ready NACK (as InfiniBand's RNR NAK) tells the sender to pause
- * and retry without counting it against the peer's liveness.
+ * and retry, which is evidence that the peer is alive.
  *
  * <h2>Frames</h2>
  * <pre>
  *  DATA   flags RELIABLE|ACK[|CHECKSUM]  messageId, fragment offset/length, message length as any
  *         fragment; ack = the cumulative acknowledgement of the reverse direction (piggyback)
  *  ACK    flags RELIABLE|ACK[|CHECKSUM][|PROBE][|OUT_OF_ORDER]  ack = messageId = next id expected;
- *         payload: nothing, or the 16-byte selective-ack block of the message in progress:
+ *         payload: nothing, or one 16-byte selective-ack block for every message of the receive
+ *         window from the expected one up to the last one any fragment has arrived for:
  *           0                   1                   2                   3
  *           0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *          +---------------------------------------------------------------+
  *          |  prefix: fragments 0 .. prefix-1 received (prefix is missing)  |  0
  *          +---------------------------------------------------------------+
- *          |                     reserved (0)                              |  4
+ *          |  message: its id less the cumulative ack (0 = the expected one)|  4
  *          +---------------------------------------------------------------+
  *          |  bitmap: bit i set = fragment prefix+1+i received (LE long)    |  8
  *          |                                                               |
  *          +---------------------------------------------------------------+
+ *         (a complete message not yet delivered: prefix = its fragment count, bitmap 0)
  *  NACK   flags RELIABLE|ACK[|CHECKSUM]  messageId = the message refused: receiver not ready
  *  CLOSE  flags RELIABLE|ACK[|CHECKSUM]  messageId = the id after the last message: sequenced
  *         behind every message, delivered in order, acknowledged, then both ends close
@@ -71,40 +77,79 @@ import org.unetmm.spi.Placement;
  * is) and completes only when the peer's cumulative acknowledgement passes it. Until then its
  * buffer is the NIC's: a retransmission reads the user's memory again, through the TLB.
  *
+ * <p>The sender keeps a scoreboard per message in the window (RFC 6675): which fragments the
+ * peer has (cumulative and selective acks), which are deemed lost, and for every fragment the
+ * transmission number and time of its latest send. Transmission numbers run across messages, so
+ * loss is detected across the whole window as QUIC does (RFC 9002 §6.1.1): a fragment not yet
+ * acknowledged is lost once a fragment sent {@value #REORDER_THRESHOLD} or more transmissions
+ * after it is acknowledged, provided the peer's SACK blocks could have reported it. Only lost
+ * fragments are sent again (selective repeat), ahead of new data; nothing the peer holds is
+ * resent. An acknowledgement of a resent fragment moves the newest acknowledged transmission to
+ * the resend only when the earlier send is known lost (it was judged so by this rule, and the
+ * acknowledgement came at least the smallest round trip after the resend, RFC 8985 §6.2); after
+ * a timeout, a NACK or a reneged SACK it cannot say which send arrived and moves nothing — taking
+ * the resend then declares everything sent in between lost, and the retransmissions cascade.
+ *
  * <h2>Timers (driven by {@link Nic#progress()})</h2>
- * One retransmission timer per channel, armed while anything is unacknowledged, with the timeout
- * of {@link RttEstimator} (RFC 6298, Karn's rule: one never-retransmitted fragment is timed at a
- * time). On expiry: back off (double), go back to the oldest unacknowledged message and resend
- * its missing fragments and everything after it. A peer that has been heard from and then falls
- * silent for {@link ChannelOptions#keepAlive()} is probed (an ACK with {@code PROBE}), the probe
- * retried on the same back-off. {@link ChannelOptions#maxRetransmits()} expiries in a row without
- * acknowledged progress (new fragments or messages acknowledged, or a receiver-not-ready NACK; a
- * peer that answers but never acknowledges — restarted, its sequence lost — does not count as
- * progress), or as many unanswered probes: every send in the window, the message arriving and every send
- * still queued for the channel complete with {@link CompletionStatus#PEER_UNREACHABLE}, and the
- * channel closes.
+ * One retransmission timer per channel, armed while anything is unacknowledged, restarted by
+ * every acknowledged progress, with the timeout of {@link RttEstimator} (RFC 6298). Every
+ * acknowledgement that newly covers a fragment sent exactly once yields a round-trip sample from
+ * the most recently sent such fragment; a fragment sent again never does (Karn's rule). On expiry
+ * (a tail loss, or the peer silent): back off (double), and resend the oldest unacknowledged
+ * fragment only, as a probe; its acknowledgement, being the newest transmission, marks everything
+ * older that is still missing as lost, and recovery proceeds by SACK. When every fragment of the
+ * oldest message is selectively acknowledged and still not cumulatively (the peer reneged: its
+ * buffer failed to pin), the expiry forgets that message's SACK state and resends it whole
+ * (RFC 6675 §5.1). A peer that has been heard from and then falls silent for
+ * {@link ChannelOptions#keepAlive()} is probed (an ACK with {@code PROBE}), the probe retried on
+ * the same back-off.
+ *
+ * <h2>Liveness</h2>
+ * A time, not a count ({@link ChannelOptions#peerTimeout()}, 10 s by default, which a GC pause or
+ * a stopped process survives): while something is unacknowledged, the peer is given up on once
+ * {@code peerTimeout} has passed since the last acknowledged progress (new fragments or messages
+ * acknowledged, or a receiver-not-ready NACK; a peer that answers but never acknowledges —
+ * restarted, its sequence lost — makes no progress); while idle with probes on, once it has
+ * passed since the peer was last heard. Then every send in the window, every message arriving and
+ * every send still queued for the channel complete with {@link CompletionStatus#PEER_UNREACHABLE},
+ * and the channel closes. {@link ChannelOptions#worstCaseDeathDetection()} is that time. Silence
+ * counts only while this engine runs: a gap between two progress rounds longer than {@code maxRto}
+ * (this process paused, its NIC thread starved) is not held against the peer beyond {@code maxRto},
+ * so a channel that wakes from its own pause retransmits before it judges.
  *
  * <h2>Close</h2>
  * {@link Channel#close()} is orderly: no new sends; queued and in-flight sends are delivered and
- * acknowledged; then CLOSE is sent and retransmitted until acknowledged (or the retries run out),
- * and the channel closes. The peer acknowledges CLOSE and closes its end; its sends not yet
- * acknowledged complete {@link CompletionStatus#CLOSED}. Endpoint and NIC close are abrupt: every
- * pending operation completes CLOSED at once.
+ * acknowledged; then CLOSE is sent and retransmitted until acknowledged (or
+ * {@link ChannelOptions#maxRetransmits()} run out), and the channel closes. The peer acknowledges
+ * CLOSE and closes its end; its sends not yet acknowledged complete {@link CompletionStatus#CLOSED}.
+ * Endpoint and NIC close are abrupt: every pending operation completes CLOSED at once.
  *
  * <h2>Invariants</h2>
  * <ol>
  *   <li>Every send completes exactly once; with OK only after the peer's cumulative ack passed it,
  *       and its buffer is not read after that completion.</li>
- *   <li>Every message is delivered at most once, in id order, and only bytes that verified count.</li>
- *   <li>Nothing is allocated per frame: window slots, bitmaps and the workspace are made up front
- *       (bitmaps grow only for a message with more fragments than any before it).</li>
+ *   <li>Every message is delivered at most once, in id order, and only bytes that verified count.
+ *       Every posted buffer the receive window took completes exactly once.</li>
+ *   <li>Nothing is allocated per frame: window slots, scoreboards and the workspace are made up
+ *       front (they grow only for a message with more fragments than any before it).</li>
  *   <li>Every method runs under the NIC's engine lock (NIC thread or the caller's progress), and
  *       nothing transmits from the receive path: acknowledgements due are sent by {@link #progress}.</li>
+ *   <li>The channel's own reassembly fields ({@code Channel.rx*}) describe a receive-window slot
+ *       only while the NIC copies into it or completes it; otherwise the slot holds them.</li>
  * </ol>
  */
 final class ReliableChannel {
-    /** Bytes of the selective-ack block an ACK may carry. */
+    /** Bytes of one selective-ack block. */
     static final int SACK_BYTES = 16;
+    /** Most SACK blocks one ACK carries, and so the largest receive window. */
+    static final int MAX_SACK_BLOCKS = 64;
+    /** Fragments acknowledged after a missing one, in transmission order, before it is deemed lost (RFC 9002 kPacketThreshold). */
+    static final int REORDER_THRESHOLD = 3;
+    /** Largest ring of transmissions awaiting loss detection (entries of 12 bytes). */
+    private static final int MAX_TX_RING = 1 << 15;
+    private static final int SACK_PREFIX_OFFSET = 0;
+    private static final int SACK_MESSAGE_OFFSET = 4;
+    private static final int SACK_BITMAP_OFFSET = 8;
     private static final long PAGE = NativeMemory.pageSize();
 
     private static final int OPEN = 0;
@@ -117,10 +162,14 @@ final class ReliableChannel {
     /** Working memory shared by a NIC's reliable channels (one engine runs them, one at a time). */
     static final class Workspace {
         final FrameHeader header = new FrameHeader();
+        /** The header handed to {@link Nic#finishFragment} when a whole message is delivered. */
+        final FrameHeader delivered = new FrameHeader();
         final FrameChecksum sendChecksum = new FrameChecksum();
         final FrameChecksum receiveChecksum = new FrameChecksum();
-        final BufferPayload ackOut = new BufferPayload(ByteBuffer.allocateDirect(SACK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
-        final BufferPayload ackIn = new BufferPayload(ByteBuffer.allocateDirect(SACK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+        final BufferPayload ackOut = new BufferPayload(
+                ByteBuffer.allocateDirect(MAX_SACK_BLOCKS * SACK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+        final BufferPayload ackIn = new BufferPayload(
+                ByteBuffer.allocateDirect(MAX_SACK_BLOCKS * SACK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
         /** Where a fragment of a message longer than its posted buffer lands to be verified (made on first use). */
         BufferPayload overflow;
 
@@ -132,21 +181,101 @@ final class ReliableChannel {
         }
     }
 
-    /** A send in the window: a copy of its descriptor and which of its fragments the peer has. */
+    /** A send in the window: a copy of its descriptor and its scoreboard. */
     private static final class Outgoing {
         final Endpoint.SendDescriptor d;
+        /** Fragments the peer has (selectively or cumulatively acknowledged). */
         final FragmentSet acked = new FragmentSet();
+        /** Fragments deemed lost and not yet sent again. */
+        final FragmentSet lost = new FragmentSet();
+        /** Fragments sent more than once: their acknowledgements are no round-trip samples (Karn). */
+        final FragmentSet resent = new FragmentSet();
+        /**
+         * Fragments sent again without evidence that the earlier send was lost (a timeout, the
+         * receiver not ready, a reneged SACK): which send an acknowledgement of them answers is unknown.
+         */
+        final FragmentSet ambiguous = new FragmentSet();
+        /** Per fragment: the channel's transmission number of its latest send. */
+        long[] txSeq = new long[1];
+        /** Per fragment: when it was first sent, and when last. */
+        long[] txTime = new long[1];
+        long[] txLast = new long[1];
         long id;
         int fragments;
-        /** Next fragment to (re)transmit in the current pass over the window. */
-        int cursor;
         /** Fragments [0, sentHigh) have been transmitted at least once. */
         int sentHigh;
-        /** Fragments [0, ackedPrefix) are known acknowledged (the selective acks' prefix). */
-        int ackedPrefix;
 
         Outgoing(int maxScatter) {
             d = new Endpoint.SendDescriptor(maxScatter);
+        }
+
+        void reset(int fragmentCount) {
+            fragments = fragmentCount;
+            acked.reset(fragmentCount);
+            lost.reset(fragmentCount);
+            resent.reset(fragmentCount);
+            ambiguous.reset(fragmentCount);
+            if (txSeq.length < fragmentCount) {
+                int size = Math.max(fragmentCount, 2 * txSeq.length);
+                txSeq = new long[size];
+                txTime = new long[size];
+                txLast = new long[size];
+            }
+            sentHigh = 0;
+        }
+    }
+
+    /** A slot of the receive window: one message arriving into one posted buffer. */
+    private static final class Incoming {
+        final FragmentSet fragments = new FragmentSet();
+        /** Holds a posted buffer (taken in id order). */
+        boolean bound;
+        ByteBuffer buffer;
+        long address;
+        int offset;
+        int capacity;
+        long cookie;
+        long id;
+        /** The message's length, from its first admitted fragment; -1 = nothing admitted yet. */
+        int length = -1;
+        boolean truncated;
+        /** The sender's fragment size, learnt from a verified fragment that is not the last; 0 = unknown. */
+        int unit;
+        /** Fragments that verified, and their bytes. */
+        int verified;
+        int received;
+        boolean complete;
+
+        void take(Endpoint.ReceiveDescriptor r, long messageId) {
+            buffer = r.buffer;
+            address = r.address;
+            offset = r.offset;
+            capacity = r.length;
+            cookie = r.cookie;
+            id = messageId;
+            bound = true;
+            restart();
+        }
+
+        /** Forgets what arrived (the buffer stays): nothing verified, length unknown. */
+        void restart() {
+            length = -1;
+            truncated = false;
+            unit = 0;
+            verified = 0;
+            received = 0;
+            complete = false;
+        }
+
+        void release() {
+            bound = false;
+            buffer = null;
+            restart();
+        }
+
+        /** Fragments of the message, as the receiver counts them (1 until the fragment size is known). */
+        int fragmentCount() {
+            return unit == 0 ? 1 : (int) ((length + (long) unit - 1) / unit);
         }
     }
 
@@ -158,6 +287,7 @@ final class ReliableChannel {
     private final RttEstimator rtt;
     private final long ackDelay;
     private final long keepAlive;
+    private final long peerTimeout;
     private final int mtu;
     private final int checksumFlag;
 
@@ -172,39 +302,54 @@ final class ReliableChannel {
     private long base;
     /** Id of the next message to enter the window. */
     private long next;
-    /** The message the transmit pass is on, in [base, next]. */
-    private long cursor;
+    /** The first message that may still have fragments never sent, in [peerAck, next]. */
+    private long fresh;
     /** The peer's cumulative acknowledgement: every message below it was delivered. */
     private long peerAck;
+    /** Transmissions of data fragments so far: the order loss detection reasons in. */
+    private long txCount;
+    /** The latest transmission number any acknowledgement has covered. */
+    private long highestAcked;
+    /** Transmission number to (message, fragment), for the transmissions loss detection has not examined. */
+    private long[] txRingId = new long[1024];
+    private int[] txRingFragment = new int[1024];
+    /** The next transmission number loss detection examines. */
+    private long lossScan = 1;
+    /** Fragments in the window's lost sets. */
+    private int lostPending;
     private boolean timerArmed;
     private long timerDeadline;
-    /** Consecutive retransmission timeouts without acknowledged progress (or a receiver-not-ready NACK). */
-    private int retries;
-    /** The cumulative ack the last go-back answered: one go-back per out-of-order episode. */
-    private long goBackAck = -1;
+    /** Retransmissions of CLOSE without its acknowledgement. */
+    private int closeRetries;
+    /** Since when the peer has shown no sign of life that counts (see the class comment, Liveness). */
+    private long silentSince;
+    /** Nothing was unacknowledged when the window took its newest send: the silence clock starts at its first fragment. */
+    private boolean clockPending;
+    /** When {@link #progress} last ran. */
+    private long lastProgress;
     /** Transmission pauses until {@link #pausedUntil} (receiver not ready, or a pin failure). */
     private boolean paused;
     private long pausedUntil;
     private long notReadyDelay;
     private int pinFailures;
-    /** The one fragment being timed for a round-trip sample; -1 = none. */
-    private long timedMessage = -1;
-    private int timedFragment;
-    private long timedAt;
     private long closeId = -1;
     private boolean closeDue;
 
     // ---- receiver -----------------------------------------------------------------------------
     /** Next message id expected: the cumulative acknowledgement this end sends. */
     private long rxNext;
-    private final FragmentSet rxFragments = new FragmentSet();
-    /** The sender's fragment size, learnt from a verified fragment that is not the last; 0 = unknown. */
-    private int rxUnit;
-    /** Fragments of the message in progress that verified. */
-    private int rxVerified;
+    /** One past the highest message id any fragment was admitted for (SACK blocks run up to it). */
+    private long rxHigh;
+    private final Incoming[] incoming;
+    private final int rxMask;
+    private final int rxWindow;
+    /** The slot the fragment being placed goes to, between admit and placed. */
+    private Incoming rx;
     /** Where the fragment being placed goes: true = the overflow scratch, then its head is copied in. */
     private boolean rxToOverflow;
     private int rxInside;
+    /** A complete message waits for room on the completion queue. */
+    private boolean deliveryBlocked;
     private boolean ackPending;
     private boolean ackNow;
     private long ackDue;
@@ -225,7 +370,7 @@ final class ReliableChannel {
     private long fragmentsSent;
     private long retransmissions;
     private long timeouts;
-    private long goBacks;
+    private long fragmentsLost;
     private long acksSent;
     private long acksReceived;
     private long notReadySent;
@@ -234,6 +379,7 @@ final class ReliableChannel {
     private long outOfOrder;
     private long corrupted;
     private long probesSent;
+    private long rttSamples;
 
     ReliableChannel(Nic nic, Channel channel, ChannelOptions options, Workspace workspace) {
         this.nic = nic;
@@ -244,6 +390,7 @@ final class ReliableChannel {
         this.rtt = new RttEstimator(options.initialRto().toNanos(), options.minRto().toNanos(), options.maxRto().toNanos());
         this.ackDelay = options.ackDelay().toNanos();
         this.keepAlive = options.keepAlive().toNanos();
+        this.peerTimeout = options.peerTimeout().toNanos();
         this.mtu = nic.mtu();
         this.checksumFlag = options.checksum() ? FrameHeader.FLAG_CHECKSUM : 0;
         int size = Integer.highestOneBit(Math.max(1, options.window() - 1)) << 1;
@@ -252,7 +399,16 @@ final class ReliableChannel {
             window[i] = new Outgoing(endpoint.config.maxScatter());
         }
         this.mask = size - 1;
+        this.rxWindow = Math.max(1, Math.min(options.window(), Math.min(MAX_SACK_BLOCKS, mtu / SACK_BYTES)));
+        int rxSize = Integer.highestOneBit(Math.max(1, rxWindow - 1)) << 1;
+        this.incoming = new Incoming[rxSize];
+        for (int i = 0; i < rxSize; i++) {
+            incoming[i] = new Incoming();
+        }
+        this.rxMask = rxSize - 1;
         this.lastHeard = System.nanoTime();
+        this.silentSince = lastHeard;
+        this.lastProgress = lastHeard;
     }
 
     boolean isClosing() {
@@ -261,6 +417,10 @@ final class ReliableChannel {
 
     private Outgoing slot(long id) {
         return window[(int) id & mask];
+    }
+
+    private Incoming in(long id) {
+        return incoming[(int) id & rxMask];
     }
 
     // =============================================================================================
@@ -300,23 +460,37 @@ final class ReliableChannel {
         w.sent = 0;
         w.messageId = next;
         o.id = next;
-        o.fragments = d.length == 0 ? 1 : (int) ((d.length + (long) mtu - 1) / mtu);
-        o.acked.reset(o.fragments);
-        o.cursor = 0;
-        o.sentHigh = 0;
-        o.ackedPrefix = 0;
+        o.reset(d.length == 0 ? 1 : (int) ((d.length + (long) mtu - 1) / mtu));
+        if (peerAck == next) {
+            clockPending = true;
+        }
         next++;
         d.clear();
         endpoint.sendQueue.release();
         return true;
     }
 
-    /** The channel's periodic work: completions, timers, transmission, acknowledgements, keep-alive. */
+    /** The channel's periodic work: completions, timers, transmission, acknowledgements, liveness. */
     int progress(long now) {
         if (state == DONE) {
             return 0;
         }
         int work = completeAcknowledged();
+        long stalled = now - lastProgress - rtt.maxRto();
+        lastProgress = now;
+        if (stalled > 0) {
+            // this engine did not run (a pause of this process, a starved NIC thread, a caller that
+            // stopped calling progress): the peer cannot be blamed for a silence nobody listened to
+            silentSince += stalled;
+            lastHeard += stalled;
+        }
+        if (peerAck < next && !clockPending && now - silentSince >= peerTimeout && state != DONE) {
+            fail(CompletionStatus.PEER_UNREACHABLE, "peer " + channel.remote + " acknowledged nothing for "
+                    + Duration.ofNanos(now - silentSince) + " (peerTimeout " + options.peerTimeout() + ", "
+                    + timeouts + " timeouts, timeout now " + Duration.ofNanos(rtt.rto())
+                    + "): it closed its channel, died or is unreachable");
+            return work + 1;
+        }
         if (timerArmed && now - timerDeadline >= 0 && state != DONE) {
             onTimeout(now);
             work++;
@@ -333,6 +507,9 @@ final class ReliableChannel {
         if (closeDue && state == CLOSE_SENT) {
             work += sendClose(now);
         }
+        if (deliveryBlocked && state != DONE) {
+            work += deliverInOrder();
+        }
         if (state != DONE) {
             work += flushControl(now);
         }
@@ -342,33 +519,47 @@ final class ReliableChannel {
         return work;
     }
 
+    /** Lost fragments first, oldest message first; then fragments never sent. */
     private int sendData(long now) {
         int sent = 0;
-        while (cursor < next) {
-            if (cursor < peerAck) {
-                cursor++;
-                continue;
-            }
-            Outgoing o = slot(cursor);
-            while (o.cursor < o.fragments) {
-                int fragment = o.cursor;
-                if (!o.acked.contains(fragment)) {
-                    int result = transmitFragment(o, fragment, now);
-                    if (result == 0) {
-                        return sent; // back-pressured: resume at this fragment
-                    }
+        for (long id = peerAck; lostPending > 0 && id < next; id++) {
+            Outgoing o = slot(id);
+            for (int f = o.lost.nextMarked(0); f >= 0; f = o.lost.nextMarked(f + 1)) {
+                int result = transmitFragment(o, f, now);
+                if (result <= 0) {
                     if (result < 0) {
                         onPinFailure(now);
-                        return sent;
                     }
-                    sent++;
-                    if (state == DONE) {
-                        return sent;
-                    }
+                    return sent; // back-pressured: the rest stay marked
                 }
-                o.cursor++;
+                if (o.lost.remove(f)) { // an ack delivered during the transmit (loopback) may have taken it already
+                    lostPending--;
+                }
+                sent++;
+                if (state == DONE) {
+                    return sent;
+                }
             }
-            cursor++;
+        }
+        if (fresh < peerAck) {
+            fresh = peerAck;
+        }
+        while (fresh < next) {
+            Outgoing o = slot(fresh);
+            while (o.sentHigh < o.fragments) {
+                int result = transmitFragment(o, o.sentHigh, now);
+                if (result <= 0) {
+                    if (result < 0) {
+                        onPinFailure(now);
+                    }
+                    return sent;
+                }
+                sent++;
+                if (state == DONE) {
+                    return sent;
+                }
+            }
+            fresh++;
         }
         return sent;
     }
@@ -397,18 +588,19 @@ final class ReliableChannel {
         }
         pinFailures = 0;
         fragmentsSent++;
+        if (clockPending) {
+            clockPending = false;
+            silentSince = probing ? lastHeard : now; // silence counts from when there is something to acknowledge
+        }
+        o.txSeq[fragment] = ++txCount;
+        o.txLast[fragment] = now;
+        recordTransmission(o.id, fragment);
         if (fragment < o.sentHigh) {
             retransmissions++;
-            if (timedMessage == o.id && timedFragment == fragment) {
-                timedMessage = -1; // Karn: an ambiguous sample is no sample
-            }
+            o.resent.add(fragment); // Karn: its acknowledgement is ambiguous, no sample
         } else {
             o.sentHigh = fragment + 1;
-            if (timedMessage < 0) {
-                timedMessage = o.id;
-                timedFragment = fragment;
-                timedAt = now;
-            }
+            o.txTime[fragment] = now;
         }
         if (!timerArmed) {
             arm(now, rtt.rto());
@@ -466,46 +658,69 @@ final class ReliableChannel {
         timerDeadline = now + timeout;
     }
 
-    private void goBack(long from) {
-        long start = Math.max(from, peerAck);
-        if (start >= next) {
-            return;
+    /** Marks fragment {@code f} of {@code o} lost, to be sent again ahead of new data (a timeout's or NACK's resend: ambiguous). */
+    private void markLost(Outgoing o, int f, boolean ambiguous) {
+        if (ambiguous) {
+            o.ambiguous.add(f);
         }
-        // the timed fragment's acknowledgement may now wait for the recovery of an earlier message:
-        // a sample would measure the recovery, not the path (Karn's rule, extended to head-of-line blocking)
-        timedMessage = -1;
-        cursor = start;
-        for (long id = start; id < next; id++) {
-            slot(id).cursor = 0;
+        if (o.lost.add(f)) {
+            lostPending++;
+            fragmentsLost++;
         }
     }
 
     private void onTimeout(long now) {
         timerArmed = false;
-        boolean outstanding = peerAck < next || state == CLOSE_SENT;
-        if (!outstanding) {
+        if (state == CLOSE_SENT) {
+            timeouts++;
+            if (++closeRetries > options.maxRetransmits()) {
+                finishClose("peer did not acknowledge CLOSE after " + options.maxRetransmits() + " retransmissions;"
+                        + " every message had been acknowledged");
+                return;
+            }
+            rtt.backOff();
+            closeDue = true;
+            arm(now, rtt.rto());
+            return;
+        }
+        if (peerAck >= next) {
             return;
         }
         timeouts++;
-        if (++retries > options.maxRetransmits()) {
-            if (state == CLOSE_SENT) {
-                finishClose("peer did not acknowledge CLOSE after " + options.maxRetransmits() + " retransmissions;"
-                        + " every message had been acknowledged");
-            } else {
-                fail(CompletionStatus.PEER_UNREACHABLE, "peer " + channel.remote + " did not acknowledge after "
-                        + options.maxRetransmits() + " retransmissions (timeout now " + Duration.ofNanos(rtt.rto())
-                        + "): it closed its channel, died or is unreachable");
-            }
-            return;
-        }
         rtt.backOff();
-        timedMessage = -1;
-        if (state == CLOSE_SENT) {
-            closeDue = true;
-        } else {
-            goBack(peerAck);
-        }
+        probeOldest();
         arm(now, rtt.rto());
+    }
+
+    /**
+     * The timer expired: resend what the peer has not acknowledged of the oldest message that has
+     * any such fragment (RFC 6675 §5.1: after a timeout the SACK information is not trusted to
+     * have reported everything). If the oldest message is wholly selectively acknowledged and still
+     * not cumulatively (the peer reneged: its posted buffer failed), forget its SACK state and
+     * resend it whole. The acknowledgement of what is resent, being the newest transmission, then
+     * marks older losses of later messages.
+     */
+    private void probeOldest() {
+        for (long id = peerAck; id < next; id++) {
+            Outgoing o = slot(id);
+            boolean any = false;
+            for (int f = 0; f < o.sentHigh; f++) {
+                if (!o.acked.contains(f)) {
+                    markLost(o, f, true);
+                    any = true;
+                }
+            }
+            if (any || o.sentHigh < o.fragments) {
+                return; // a message never wholly sent: its new fragments go out anyway
+            }
+            if (id == peerAck) {
+                o.acked.clear();
+                for (int f = 0; f < o.fragments; f++) {
+                    markLost(o, f, true);
+                }
+                return;
+            }
+        }
     }
 
     private void onPinFailure(long now) {
@@ -521,82 +736,244 @@ final class ReliableChannel {
         }
     }
 
-    /** A verified cumulative acknowledgement from the peer. */
-    private void onAck(long ack, long now) {
-        if (ack <= peerAck) {
-            return;
-        }
-        long limit = state == CLOSE_SENT ? closeId + 1 : next;
-        if (ack > limit) {
-            return; // acknowledges what was never sent: a stale peer; ignore
-        }
-        if (timedMessage >= 0 && timedMessage < ack) {
-            rtt.sample(now - timedAt);
-            timedMessage = -1;
-        }
-        peerAck = ack;
-        retries = 0;
-        if (cursor < ack) {
-            cursor = ack;
-        }
+    /** Acknowledged progress: the peer is alive and taking data. */
+    private void progressed(long now) {
+        silentSince = now;
         notReadyDelay = 0;
         if (peerAck < next) {
-            arm(now, rtt.rto()); // progress: restart the timer for what is left
+            arm(now, rtt.rto()); // restart the timer for what is left
         } else if (state != CLOSE_SENT) {
             timerArmed = false;
         }
+    }
+
+    /**
+     * Fragment {@code f} of {@code o} is acknowledged now; returns whether that is news. Feeds
+     * {@link #highestAcked} and the candidate round-trip sample (the latest-sent fragment sent once).
+     */
+    private boolean acknowledge(Outgoing o, int f, long now) {
+        if (f >= o.sentHigh || !o.acked.add(f)) {
+            return false; // never sent (a stale or confused peer) or already known
+        }
+        if (o.lost.remove(f)) {
+            lostPending--; // it arrived after all (reordered): no need to resend
+        }
+        boolean resent = o.resent.contains(f);
+        if (resent && (o.ambiguous.contains(f) || minRtt == Long.MAX_VALUE || now - o.txLast[f] < minRtt)) {
+            // which of its sends arrived is unknown: taking the latest would declare everything sent
+            // since the earlier one lost, and the retransmissions would cascade. A fragment resent
+            // because later ones were acknowledged past it was lost (the path keeps order within the
+            // reordering threshold), so its acknowledgement answers the resend, unless it came
+            // sooner after the resend than any round trip takes (RFC 8985 §6.2)
+            return true;
+        }
+        long seq = o.txSeq[f];
+        if (seq > highestAcked) {
+            highestAcked = seq;
+            sampleAt = resent ? -1 : o.txTime[f]; // Karn: never a sample from a resent fragment
+        }
+        return true;
+    }
+
+    /** The send time of the fragment whose acknowledgement gives this ack frame's sample; -1 = none. */
+    private long sampleAt = -1;
+    /** The smallest round-trip sample yet (RFC 8985's min_RTT); MAX_VALUE before the first. */
+    private long minRtt = Long.MAX_VALUE;
+    private long highestBefore;
+
+    private void beginAckFrame() {
+        sampleAt = -1;
+        highestBefore = highestAcked;
+    }
+
+    /** After an ack frame: take its round-trip sample, if it has one, and detect losses if it acknowledged anything new. */
+    private void endAckFrame(long now, long coveredEnd, boolean news) {
+        if (highestAcked > highestBefore && sampleAt >= 0) {
+            long sample = now - sampleAt;
+            rtt.sample(sample);
+            rttSamples++;
+            minRtt = Math.min(minRtt, sample);
+        }
+        if (news) {
+            detectLosses(coveredEnd);
+        }
+    }
+
+    /**
+     * A verified cumulative acknowledgement from the peer (on any frame). Returns whether it
+     * moved; the messages it passes are wholly acknowledged.
+     */
+    private boolean onAck(long ack, long now) {
+        if (ack <= peerAck) {
+            return false;
+        }
+        long limit = state == CLOSE_SENT ? closeId + 1 : next;
+        if (ack > limit) {
+            return false; // acknowledges what was never sent: a stale peer; ignore
+        }
+        for (long id = peerAck; id < Math.min(ack, next); id++) {
+            Outgoing o = slot(id);
+            for (int f = 0; f < o.sentHigh; f++) {
+                acknowledge(o, f, now);
+            }
+            o.lost.clear();
+        }
+        lostPending = 0;
+        for (long id = ack; id < next; id++) {
+            lostPending += slot(id).lost.count();
+        }
+        peerAck = ack;
+        if (fresh < ack) {
+            fresh = ack;
+        }
+        progressed(now);
         if (state == CLOSE_SENT && ack > closeId) {
             completeAcknowledged();
             finishClose(null);
-            return;
+            return true;
         }
         completeAcknowledged();
+        return true;
     }
 
-    /** A verified selective acknowledgement of message {@code id}. */
-    private void onSelectiveAck(long id, int prefix, long bitmap, long now) {
-        if (id < peerAck || id >= next || id < base) {
+    /** A verified piggybacked acknowledgement on a DATA frame: cumulative only, so no loss is judged from it. */
+    private void onPiggybackAck(long ack, long now) {
+        beginAckFrame();
+        onAck(ack, now);
+        if (state != DONE) {
+            endAckFrame(now, peerAck, false);
+            skipAcknowledged();
+        }
+    }
+
+    /** Moves the loss scan past transmissions that are acknowledged, so piggybacked traffic keeps the ring short. */
+    private void skipAcknowledged() {
+        for (; lossScan <= txCount; lossScan++) {
+            int at = (int) lossScan & (txRingId.length - 1);
+            long id = txRingId[at];
+            if (id >= peerAck) {
+                Outgoing o = slot(id);
+                int f = txRingFragment[at];
+                if (o.txSeq[f] == lossScan && !o.acked.contains(f)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A stand-alone ACK: its cumulative ack, then its SACK blocks (in {@code ws.ackIn}). */
+    private void onAckFrame(long ack, int sackBytes, long now) {
+        beginAckFrame();
+        boolean news = onAck(ack, now);
+        if (state == DONE) {
             return;
         }
-        Outgoing o = slot(id);
-        int before = o.acked.count();
-        int upTo = Math.min(prefix, o.fragments);
-        for (int i = o.ackedPrefix; i < upTo; i++) {
-            o.acked.add(i);
+        long coveredEnd = peerAck;
+        if (ack == peerAck && sackBytes > 0) {
+            ByteBuffer block = ws.ackIn.buffer();
+            boolean sackNews = false;
+            for (int at = 0; at < sackBytes; at += SACK_BYTES) {
+                int prefix = block.getInt(at + SACK_PREFIX_OFFSET);
+                int delta = block.getInt(at + SACK_MESSAGE_OFFSET);
+                long bitmap = block.getLong(at + SACK_BITMAP_OFFSET);
+                long id = ack + delta;
+                if (delta < 0 || id >= next || prefix < 0) {
+                    malformed();
+                    break;
+                }
+                Outgoing o = slot(id);
+                int upTo = Math.min(prefix, o.fragments);
+                for (int f = o.acked.firstMissing(); f < upTo; f++) {
+                    sackNews |= acknowledge(o, f, now);
+                }
+                for (long bits = bitmap & ~o.acked.window(prefix + 1); bits != 0; bits &= bits - 1) {
+                    sackNews |= acknowledge(o, prefix + 1 + Long.numberOfTrailingZeros(bits), now);
+                }
+                coveredEnd = id + 1;
+            }
+            if (sackNews) {
+                news = true;
+                progressed(now); // the peer is taking fragments
+            }
         }
-        o.ackedPrefix = Math.max(o.ackedPrefix, upTo);
-        for (long bits = bitmap; bits != 0; bits &= bits - 1) {
-            o.acked.add(prefix + 1 + Long.numberOfTrailingZeros(bits));
-        }
-        if (o.acked.count() > before) {
-            retries = 0; // the peer is taking this message's fragments
-        }
-        if (timedMessage == id && o.acked.contains(timedFragment)) {
-            rtt.sample(now - timedAt);
-            timedMessage = -1;
+        endAckFrame(now, coveredEnd, news);
+    }
+
+    /**
+     * Loss detection across the window (RFC 9002 §6.1.1, by transmission number), run on every
+     * stand-alone ACK (a piggybacked ack carries no SACK blocks, so it cannot say what is missing):
+     * a fragment sent and not acknowledged is lost when a fragment sent {@link #REORDER_THRESHOLD}
+     * transmissions later has been acknowledged. The transmissions are examined once each, in
+     * order, from the ring {@link #txRingId}/{@link #txRingFragment}; one superseded by a later
+     * send of the same fragment is skipped (that send is examined in its turn). A fragment past
+     * the bitmap of its message's SACK block (messages of more than 65 fragments) cannot be
+     * reported, so it is not judged here: the timer resends it.
+     */
+    private void detectLosses(long coveredEnd) {
+        long threshold = highestAcked - REORDER_THRESHOLD;
+        for (; lossScan <= threshold && lossScan <= txCount; lossScan++) {
+            int at = (int) lossScan & (txRingId.length - 1);
+            long id = txRingId[at];
+            if (id < peerAck) {
+                continue;
+            }
+            Outgoing o = slot(id);
+            int f = txRingFragment[at];
+            if (o.txSeq[f] != lossScan || o.acked.contains(f)) {
+                continue;
+            }
+            if (id < coveredEnd && f > o.acked.firstMissing() + 64) {
+                continue;
+            }
+            markLost(o, f, false);
         }
     }
 
-    /** The peer dropped a later message's frame: go back to the one it expects, once per episode. */
-    private void onOutOfOrder(long ack) {
-        if (ack != goBackAck && ack >= peerAck && ack < next) {
-            goBackAck = ack;
-            goBacks++;
-            goBack(ack);
+    /** Records transmission {@link #txCount} in the ring, growing it when more transmissions are unexamined than it holds. */
+    private void recordTransmission(long id, int fragment) {
+        if (lossScan < txCount - txRingId.length + 1) {
+            if (txRingId.length < MAX_TX_RING) {
+                growRing();
+            } else {
+                lossScan = txCount - txRingId.length + 1; // the oldest are left to the timer
+            }
         }
+        int at = (int) txCount & (txRingId.length - 1);
+        txRingId[at] = id;
+        txRingFragment[at] = fragment;
     }
 
-    /** The peer had no buffer (or no completion room) for message {@code id}: pause, then resend it. */
-    private void onNotReady(long id, long now) {
-        if (id < peerAck || id >= next) {
-            return;
+    private void growRing() {
+        long[] ids = new long[txRingId.length * 2];
+        int[] fragments = new int[ids.length];
+        for (long seq = Math.max(lossScan, 1); seq < txCount; seq++) {
+            int from = (int) seq & (txRingId.length - 1);
+            int to = (int) seq & (ids.length - 1);
+            ids[to] = txRingId[from];
+            fragments[to] = txRingFragment[from];
+        }
+        txRingId = ids;
+        txRingFragment = fragments;
+    }
+
+    /** The peer had no buffer (or no completion room) for message {@code id}: pause, then resend what it refused. */
+    private void onNotReady(long id, long ack, long now) {
+        if (id < peerAck || id >= next || ack < peerAck) {
+            return; // stale, or from a peer that lost this channel's sequence (restarted): no sign of life
         }
         notReadyReceived++;
-        retries = 0; // alive and answering, only out of buffers: not a reason to give up
+        silentSince = now; // alive and answering, only out of buffers: not a reason to give up
         notReadyDelay = notReadyDelay == 0 ? rtt.minRto() : Math.min(2 * notReadyDelay, rtt.maxRto());
         paused = true;
         pausedUntil = now + notReadyDelay;
-        goBack(id);
+        for (long m = id; m < next; m++) {
+            Outgoing o = slot(m);
+            for (int f = 0; f < o.sentHigh; f++) {
+                if (!o.acked.contains(f)) {
+                    markLost(o, f, true);
+                }
+            }
+        }
         arm(now, notReadyDelay + rtt.rto());
     }
 
@@ -665,7 +1042,8 @@ final class ReliableChannel {
 
     /**
      * The channel is closing for good (by {@link #fail} or an endpoint/NIC close): sends the peer
-     * acknowledged complete OK, every other send in the window with {@code status}.
+     * acknowledged complete OK, every other send in the window with {@code status}, and every
+     * posted buffer the receive window holds completes with {@code status}.
      */
     void abandon(CompletionStatus status, String detail) {
         if (state == DONE) {
@@ -686,10 +1064,20 @@ final class ReliableChannel {
                 nic.finishSend(endpoint, o.d, status, detail);
             }
         }
-        cursor = next;
+        fresh = next;
+        lostPending = 0;
+        for (long id = rxNext; id < rxNext + incoming.length; id++) {
+            Incoming r = in(id);
+            if (r.bound) {
+                bind(r);
+                r.release();
+                nic.completeReceive(endpoint, channel, status, detail == null
+                        ? "channel closed while a message was arriving" : detail);
+            }
+        }
     }
 
-    /** Refuses freeing memory a send in the window still reads (DESIGN §3). */
+    /** Refuses freeing memory a send in the window still reads, or a posted buffer the receive window holds (DESIGN §3). */
     void refuseFreeInFlight(long address, long length) {
         for (long id = base; id < next; id++) {
             Endpoint.SendDescriptor d = slot(id).d;
@@ -700,20 +1088,45 @@ final class ReliableChannel {
                 }
             }
         }
+        for (Incoming r : incoming) {
+            if (r.bound) {
+                Nic.refuseIfOverlaps(address, length, r.address + r.offset, r.capacity, "a message arriving now");
+            }
+        }
     }
 
     // =============================================================================================
     // receiver
     // =============================================================================================
 
+    /** Makes the channel's reassembly fields describe slot {@code r}, for the NIC's copy-in and completion. */
+    private void bind(Incoming r) {
+        channel.rxActive = true;
+        channel.rxMessageId = r.id;
+        channel.rxBuffer = r.buffer;
+        channel.rxAddress = r.address;
+        channel.rxOffset = r.offset;
+        channel.rxCapacity = r.capacity;
+        channel.rxCookie = r.cookie;
+        channel.rxLength = Math.max(0, r.length);
+        channel.rxTruncated = r.truncated;
+        channel.rxReceived = r.received;
+    }
+
+    private void unbind() {
+        channel.rxActive = false;
+        channel.rxBuffer = null;
+    }
+
     /** A frame for this channel from the copy-in path (loopback): the NIC pulls the payload itself. */
     void deliver(FrameHeader h, PayloadSource payload, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
-            if (h.fragmentLength == SACK_BYTES) {
-                payload.copyTo(0, ws.ackIn.buffer(), 0, SACK_BYTES);
-            } else if (h.fragmentLength != 0) {
+            if (!sackLengthValid(h.fragmentLength)) {
                 malformed();
                 return;
+            }
+            if (h.fragmentLength > 0) {
+                payload.copyTo(0, ws.ackIn.buffer(), 0, h.fragmentLength);
             }
             onControl(h, now);
             return;
@@ -725,13 +1138,19 @@ final class ReliableChannel {
             if (rxToOverflow) {
                 payload.copyTo(0, ws.overflow.buffer(), 0, h.fragmentLength);
             } else {
+                bind(rx);
                 nic.copyIn(channel, payload, h.fragmentOffset, h.fragmentLength);
+                unbind();
             }
         } catch (RuntimeException e) {
             pinFailedOnReceive(e);
             return;
         }
         placed(h, now);
+    }
+
+    private static boolean sackLengthValid(int length) {
+        return length >= 0 && length % SACK_BYTES == 0 && length <= MAX_SACK_BLOCKS * SACK_BYTES;
     }
 
     /** The placement path (udp): where the payload goes, or false to discard it (dropped, or a control frame handled). */
@@ -741,11 +1160,11 @@ final class ReliableChannel {
                 onControl(h, now);
                 return false;
             }
-            if (h.fragmentLength != SACK_BYTES) {
+            if (!sackLengthValid(h.fragmentLength)) {
                 malformed();
                 return false;
             }
-            fill(placement, ws.ackIn, 0, SACK_BYTES);
+            fill(placement, ws.ackIn, 0, h.fragmentLength);
             return true;
         }
         if (!admit(h, now)) {
@@ -755,21 +1174,22 @@ final class ReliableChannel {
             fill(placement, ws.overflow, 0, h.fragmentLength);
             return true;
         }
-        int index = channel.rxOffset + h.fragmentOffset;
+        Incoming r = rx;
+        int index = r.offset + h.fragmentOffset;
         int length = h.fragmentLength;
         try {
             for (int done = 0; done < length; ) {
-                long address = channel.rxAddress + index + done;
-                nic.tlb().lookup(endpoint.context, channel.rxBuffer, address);
+                long address = r.address + index + done;
+                nic.tlb().lookup(endpoint.context, r.buffer, address);
                 done += (int) Math.min(length - done, PAGE - (address & (PAGE - 1)));
             }
         } catch (RuntimeException e) {
             pinFailedOnReceive(e);
             return false;
         }
-        placement.buffer = channel.rxBuffer;
+        placement.buffer = r.buffer;
         placement.index = index;
-        placement.address = channel.rxAddress + index;
+        placement.address = r.address + index;
         placement.length = length;
         return true;
     }
@@ -795,9 +1215,10 @@ final class ReliableChannel {
     }
 
     /**
-     * Decides whether a DATA fragment is taken, before anything is written: in order, not a
-     * duplicate, consistent with what is known of its message, a posted buffer for it. Sets where
-     * its payload goes ({@link #rxToOverflow}).
+     * Decides whether a DATA fragment is taken, before anything is written: inside the receive
+     * window, not a duplicate, consistent with what is known of its message, a posted buffer for
+     * it (and for every message before it). Sets where its payload goes ({@link #rx},
+     * {@link #rxToOverflow}).
      */
     private boolean admit(FrameHeader h, long now) {
         long id = h.messageId;
@@ -807,47 +1228,40 @@ final class ReliableChannel {
             ackNow = true;
             return false;
         }
-        if (id > rxNext) {
+        if (id >= rxNext + rxWindow) {
             outOfOrder++;
             nic.drop(DropReason.OUT_OF_ORDER);
             ackNow = true;
             ackFlags |= FrameHeader.FLAG_OUT_OF_ORDER;
             return false;
         }
-        if (!channel.rxActive) {
-            if (!nic.canComplete(endpoint)) {
-                nic.drop(DropReason.COMPLETION_QUEUE_FULL);
-                notReady(id);
-                return false;
-            }
-            Endpoint.ReceiveDescriptor r = endpoint.freeQueue.peek();
-            if (r == null) {
-                nic.drop(DropReason.NO_BUFFER);
-                notReady(id);
-                return false;
-            }
-            channel.takePostedBuffer(r);
-            channel.rxMessageId = id;
-            channel.rxReceived = 0;
-            channel.rxLength = h.messageLength;
-            channel.rxTruncated = h.messageLength > channel.rxCapacity;
-            rxUnit = 0;
-            rxVerified = 0;
+        Incoming r = in(id);
+        if (!r.bound && !bindUpTo(id)) {
+            return false;
         }
-        if (h.messageLength != channel.rxLength) {
-            if (rxVerified > 0) {
+        if (r.complete) {
+            duplicates++;
+            nic.drop(DropReason.DUPLICATE);
+            ackNow = true;
+            if (deliveryBlocked) {
+                notReady(rxNext);
+            }
+            return false;
+        }
+        if (h.messageLength != r.length) {
+            if (r.verified > 0) {
                 malformed();
                 return false;
             }
-            channel.rxLength = h.messageLength; // nothing verified yet: the first guess came from a bad frame
-            channel.rxTruncated = h.messageLength > channel.rxCapacity;
+            r.length = h.messageLength; // nothing verified yet: a first guess from a bad frame is replaced
+            r.truncated = h.messageLength > r.capacity;
         }
-        int n = channel.rxLength;
+        int n = r.length;
         int offset = h.fragmentOffset;
         int length = h.fragmentLength;
         boolean last = offset + length == n;
         if (!last || offset > 0) {
-            int unit = rxUnit != 0 ? rxUnit : last ? 0 : length;
+            int unit = r.unit != 0 ? r.unit : last ? 0 : length;
             if (unit == 0) {
                 outOfOrder++; // the last fragment, before the fragment size is known: it comes again
                 nic.drop(DropReason.OUT_OF_ORDER);
@@ -857,14 +1271,15 @@ final class ReliableChannel {
                 malformed();
                 return false;
             }
-            if (rxUnit != 0 && rxFragments.contains(offset / unit)) {
+            if (r.unit != 0 && r.fragments.contains(offset / unit)) {
                 duplicates++;
                 nic.drop(DropReason.DUPLICATE);
                 ackNow = true;
                 return false;
             }
         }
-        int inside = Math.max(0, Math.min(length, channel.rxCapacity - offset));
+        int inside = Math.max(0, Math.min(length, r.capacity - offset));
+        rx = r;
         rxToOverflow = inside < length;
         rxInside = inside;
         if (rxToOverflow) {
@@ -873,8 +1288,39 @@ final class ReliableChannel {
         return true;
     }
 
-    /** The fragment admitted last is in place: verify it, then count it, acknowledge it, maybe complete the message. */
+    /**
+     * Takes posted buffers, in id order, for every message of the window up to {@code id} that has
+     * none. False (dropped, and a receiver-not-ready NACK due) when the free queue runs out or the
+     * completion queue has no room.
+     */
+    private boolean bindUpTo(long id) {
+        for (long m = rxNext; m <= id; m++) {
+            Incoming r = in(m);
+            if (r.bound) {
+                continue;
+            }
+            if (!nic.canComplete(endpoint)) {
+                nic.drop(DropReason.COMPLETION_QUEUE_FULL);
+                notReady(m);
+                return false;
+            }
+            Endpoint.ReceiveDescriptor d = endpoint.freeQueue.peek();
+            if (d == null) {
+                nic.drop(DropReason.NO_BUFFER);
+                notReady(m);
+                return false;
+            }
+            r.take(d, m);
+            d.buffer = null;
+            endpoint.freeQueue.release();
+        }
+        return true;
+    }
+
+    /** The fragment admitted last is in place: verify it, then count it, acknowledge it, maybe deliver messages. */
     private void placed(FrameHeader h, long now) {
+        Incoming r = rx;
+        rx = null;
         int offset = h.fragmentOffset;
         int length = h.fragmentLength;
         if ((h.flags & FrameHeader.FLAG_CHECKSUM) != 0) {
@@ -883,7 +1329,7 @@ final class ReliableChannel {
                 if (rxToOverflow) {
                     crc.update(ws.overflow.buffer(), 0, length);
                 } else {
-                    crc.update(channel.rxBuffer, channel.rxOffset + offset, length);
+                    crc.update(r.buffer, r.offset + offset, length);
                 }
             }
             if (crc.value() != h.checksum) {
@@ -894,28 +1340,35 @@ final class ReliableChannel {
         }
         heard(now);
         if ((h.flags & FrameHeader.FLAG_ACK) != 0) {
-            onAck(h.ack, now);
-            if (state == DONE || !channel.rxActive) {
+            onPiggybackAck(h.ack, now);
+            if (state == DONE || !r.bound) {
                 return; // a completion handler closed the channel or its endpoint
             }
         }
         if (rxToOverflow && rxInside > 0) {
             try {
+                bind(r);
                 nic.copyIn(channel, ws.overflow.length(length), offset, rxInside);
+                unbind();
             } catch (RuntimeException e) {
+                rx = r;
                 pinFailedOnReceive(e);
                 return;
             }
         }
-        int n = channel.rxLength;
+        int n = r.length;
         if (offset + length != n || offset > 0) {
-            if (rxUnit == 0) {
-                rxUnit = length;
-                rxFragments.reset((int) ((n + (long) length - 1) / length));
+            if (r.unit == 0) {
+                r.unit = length;
+                r.fragments.reset((int) ((n + (long) length - 1) / length));
             }
-            rxFragments.add(offset / rxUnit);
+            r.fragments.add(offset / r.unit);
         }
-        rxVerified++;
+        r.verified++;
+        r.received += length;
+        if (r.id >= rxHigh) {
+            rxHigh = r.id + 1;
+        }
         unacknowledged++;
         ackPending = true;
         if (unacknowledged >= 2) {
@@ -923,19 +1376,53 @@ final class ReliableChannel {
         } else if (unacknowledged == 1) {
             ackDue = now + ackDelay;
         }
-        if (channel.rxReceived + length == n) {
-            rxNext++;
-            rxUnit = 0;
-            rxVerified = 0;
+        if (r.received == n) {
+            r.complete = true;
+            if (r.id == rxNext) {
+                deliverInOrder();
+            }
         }
-        nic.finishFragment(channel, h); // completes the receive on the message's last byte
+    }
+
+    /** Completes the receives of complete messages at the head of the window, in id order, while they can be reported. */
+    private int deliverInOrder() {
+        int done = 0;
+        boolean wasBlocked = deliveryBlocked;
+        deliveryBlocked = false;
+        while (state != DONE) {
+            Incoming r = in(rxNext);
+            if (!r.bound || !r.complete || r.id != rxNext) {
+                break;
+            }
+            if (!nic.canComplete(endpoint)) {
+                deliveryBlocked = true;
+                if (!wasBlocked) {
+                    notReady(rxNext); // once; again whenever the sender retransmits meanwhile
+                }
+                break;
+            }
+            rxNext++;
+            done++;
+            bind(r);
+            channel.rxReceived = 0;
+            r.release();
+            FrameHeader whole = ws.delivered;
+            whole.fragmentLength = channel.rxLength;
+            nic.finishFragment(channel, whole); // the whole message is in place: completes the receive
+        }
+        if (rxHigh < rxNext) {
+            rxHigh = rxNext;
+        }
+        return done;
     }
 
     private void pinFailedOnReceive(RuntimeException e) {
         // the posted buffer could not be pinned: it completes PIN_FAILED; the message is not
-        // acknowledged, so it is sent again into the next posted buffer
-        rxUnit = 0;
-        rxVerified = 0;
+        // acknowledged (any SACK of it is reneged), so it is sent again into the next posted buffer
+        Incoming r = rx;
+        rx = null;
+        bind(r);
+        r.release();
         nic.completeReceive(endpoint, channel, CompletionStatus.PIN_FAILED, e.getMessage());
     }
 
@@ -944,7 +1431,7 @@ final class ReliableChannel {
         notReadyId = id;
     }
 
-    /** ACK, NACK or CLOSE: verified, then acted on. Its SACK block, if any, is in {@code ws.ackIn}. */
+    /** ACK, NACK or CLOSE: verified, then acted on. Its SACK blocks, if any, are in {@code ws.ackIn}. */
     private void onControl(FrameHeader h, long now) {
         int length = h.fragmentLength;
         if ((h.flags & FrameHeader.FLAG_CHECKSUM) != 0) {
@@ -959,27 +1446,27 @@ final class ReliableChannel {
             }
         }
         heard(now);
+        if (h.type == FrameHeader.TYPE_ACK) {
+            acksReceived++;
+            if ((h.flags & FrameHeader.FLAG_ACK) != 0) {
+                onAckFrame(h.ack, length, now);
+                if (state == DONE) {
+                    return;
+                }
+            }
+            if ((h.flags & FrameHeader.FLAG_PROBE) != 0) {
+                ackNow = true;
+            }
+            return;
+        }
         if ((h.flags & FrameHeader.FLAG_ACK) != 0) {
-            onAck(h.ack, now);
+            onPiggybackAck(h.ack, now);
             if (state == DONE) {
                 return;
             }
         }
         switch (h.type) {
-            case FrameHeader.TYPE_ACK -> {
-                acksReceived++;
-                if (length == SACK_BYTES) {
-                    ByteBuffer block = ws.ackIn.buffer();
-                    onSelectiveAck(h.messageId, block.getInt(0), block.getLong(8), now);
-                }
-                if ((h.flags & FrameHeader.FLAG_OUT_OF_ORDER) != 0) {
-                    onOutOfOrder(h.ack);
-                }
-                if ((h.flags & FrameHeader.FLAG_PROBE) != 0) {
-                    ackNow = true;
-                }
-            }
-            case FrameHeader.TYPE_NACK -> onNotReady(h.messageId, now);
+            case FrameHeader.TYPE_NACK -> onNotReady(h.messageId, h.ack, now);
             case FrameHeader.TYPE_CLOSE -> onPeerClose(h.messageId);
             default -> malformed();
         }
@@ -990,7 +1477,7 @@ final class ReliableChannel {
             ackNow = true;
             return;
         }
-        if (id > rxNext || channel.rxActive) {
+        if (id > rxNext || in(rxNext).bound) {
             outOfOrder++;
             nic.drop(DropReason.OUT_OF_ORDER);
             ackNow = true;
@@ -998,15 +1485,16 @@ final class ReliableChannel {
             return;
         }
         rxNext = id + 1;
+        rxHigh = rxNext;
         ackNow = true;
         closeAfterAck = true;
     }
 
     /**
-     * A verified frame from the peer: it is alive, so keep-alive probing stops. It does not reset
-     * the retransmission count: only acknowledged progress (or an explicit receiver-not-ready) does,
-     * so a peer that answers but never acknowledges (it restarted and lost this channel's sequence)
-     * is still given up on after maxRetransmits timeouts.
+     * A verified frame from the peer: it is alive, so keep-alive probing stops. It does not count
+     * as progress: only acknowledgements (or an explicit receiver-not-ready) do, so a peer that
+     * answers but never acknowledges (it restarted and lost this channel's sequence) is still given
+     * up on after {@code peerTimeout}.
      */
     private void heard(long now) {
         lastHeard = now;
@@ -1017,7 +1505,7 @@ final class ReliableChannel {
 
     /** Cumulative ack just rode on a DATA frame: a pending stand-alone ack is not needed unless it says more. */
     private void acknowledgedByPiggyback() {
-        boolean saysMore = ackFlags != 0 || (channel.rxActive && rxVerified > 0) || closeAfterAck;
+        boolean saysMore = ackFlags != 0 || rxHigh > rxNext || closeAfterAck || deliveryBlocked;
         if (!saysMore) {
             ackPending = false;
             ackNow = false;
@@ -1045,16 +1533,32 @@ final class ReliableChannel {
         return work;
     }
 
-    private int sendAck(int extraFlags) {
-        int sack = 0;
-        if (channel.rxActive && rxVerified > 0 && rxUnit != 0) {
-            int prefix = rxFragments.firstMissing();
-            ByteBuffer block = ws.ackOut.buffer();
-            block.putInt(0, prefix);
-            block.putInt(4, 0);
-            block.putLong(8, rxFragments.window(prefix + 1));
-            sack = SACK_BYTES;
+    /** Writes one SACK block for every message from the expected one up to the last one anything arrived for. */
+    private int sackBlocks() {
+        ByteBuffer block = ws.ackOut.buffer();
+        int at = 0;
+        for (long id = rxNext; id < rxHigh && id < rxNext + rxWindow; id++) {
+            Incoming r = in(id);
+            int prefix = 0;
+            long bitmap = 0;
+            if (r.bound && r.id == id) {
+                if (r.complete) {
+                    prefix = r.fragmentCount();
+                } else if (r.unit != 0) {
+                    prefix = r.fragments.firstMissing();
+                    bitmap = r.fragments.window(prefix + 1);
+                }
+            }
+            block.putInt(at + SACK_PREFIX_OFFSET, prefix);
+            block.putInt(at + SACK_MESSAGE_OFFSET, (int) (id - rxNext));
+            block.putLong(at + SACK_BITMAP_OFFSET, bitmap);
+            at += SACK_BYTES;
         }
+        return at;
+    }
+
+    private int sendAck(int extraFlags) {
+        int sack = sackBlocks();
         FrameHeader h = control(FrameHeader.TYPE_ACK, rxNext, sack);
         h.flags |= ackFlags | extraFlags;
         if (!transmitControl(h, sack)) {
@@ -1108,7 +1612,7 @@ final class ReliableChannel {
 
     private int keepAlive(long now) {
         if (keepAlive == 0 || !established || !channel.isConnected() || peerAck < next || state == CLOSE_SENT) {
-            return 0; // data in flight: the retransmission timer watches the peer
+            return 0; // data in flight: the retransmission timer and peerTimeout watch the peer
         }
         if (!probing) {
             if (now - lastHeard < keepAlive) {
@@ -1116,14 +1620,15 @@ final class ReliableChannel {
             }
             probing = true;
             probes = 0;
+        } else if (now - lastHeard >= peerTimeout) {
+            fail(CompletionStatus.PEER_UNREACHABLE, "peer " + channel.remote + " answered none of " + probes
+                    + " keep-alive probes in " + Duration.ofNanos(now - lastHeard) + " of silence (peerTimeout "
+                    + options.peerTimeout() + "): it closed its channel, died or is unreachable");
+            return 1;
         } else if (now - probeDeadline < 0) {
             return 0;
-        } else if (++probes > options.maxRetransmits()) {
-            fail(CompletionStatus.PEER_UNREACHABLE, "peer " + channel.remote + " answered none of "
-                    + options.maxRetransmits() + " keep-alive probes after " + Duration.ofNanos(now - lastHeard)
-                    + " of silence: it closed its channel, died or is unreachable");
-            return 1;
         } else {
+            probes++;
             timeouts++;
         }
         if (sendAck(FrameHeader.FLAG_PROBE) == 0) {
@@ -1136,9 +1641,9 @@ final class ReliableChannel {
     // =============================================================================================
 
     ReliableStats stats() {
-        return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, goBacks, acksSent,
+        return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, fragmentsLost, acksSent,
                 acksReceived, notReadySent, notReadyReceived, duplicates, outOfOrder, corrupted, probesSent,
-                Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),
+                rttSamples, Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),
                 (int) (next - base));
     }
 }

@@ -59,6 +59,44 @@ public final class FragmentSet {
         return true;
     }
 
+    /** Unmarks one fragment; returns false if it was not marked. */
+    public boolean remove(int fragment) {
+        if (!contains(fragment)) {
+            return false;
+        }
+        words[fragment >>> 6] &= ~(1L << fragment);
+        count--;
+        return true;
+    }
+
+    /** Unmarks every fragment, keeping the size. */
+    public void clear() {
+        reset(size);
+    }
+
+    /** The first marked fragment at or after {@code from}, or -1 when there is none. */
+    public int nextMarked(int from) {
+        if (from < 0) {
+            from = 0;
+        }
+        if (from >= size || count == 0) {
+            return -1;
+        }
+        int word = from >>> 6;
+        long bits = words[word] & (-1L << from);
+        int wordCount = (size + 63) >>> 6;
+        while (true) {
+            if (bits != 0) {
+                int at = (word << 6) + Long.numberOfTrailingZeros(bits);
+                return at < size ? at : -1;
+            }
+            if (++word >= wordCount) {
+                return -1;
+            }
+            bits = words[word];
+        }
+    }
+
     /** The first fragment not marked (== {@link #size()} when all are). */
     public int firstMissing() {
         int wordCount = (size + 63) >>> 6;

@@ -11,8 +11,9 @@ package org.unetmm.internal;
  * on the minimum, a millisecond-scale UDP path on its own variance. {@code G}, the clock
  * granularity, is one microsecond: {@link System#nanoTime()} is finer, a NIC thread's park is not.
  *
- * <p>Samples must come from transmissions sent once only (Karn's rule): the caller times one
- * fragment at a time and forgets the timing when that fragment is retransmitted.
+ * <p>Samples must come from transmissions sent once only (Karn's rule): the caller keeps each
+ * fragment's send time and takes one sample per acknowledgement, from the most recently sent
+ * fragment it newly covers, and none when that fragment was ever sent again.
  *
  * <p>Not thread-safe: the NIC engine owns it. All times are nanoseconds.
  */

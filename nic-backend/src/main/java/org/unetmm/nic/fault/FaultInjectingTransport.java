@@ -1,5 +1,6 @@
 package org.unetmm.nic.fault;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.ServiceLoader;
@@ -28,7 +29,11 @@ import org.unetmm.spi.TransportFactory;
  * or message id; the header's geometry (offset, lengths, tags) is left alone, as a wire's own
  * header check (the udp wire's CRC) would have dropped such a frame before any NIC saw it.
  *
- * <p>Threading: as any transport, one NIC thread at a time.
+ * <p>A blackout ({@link #blackout}) loses every frame transmitted for a while, as a pulled cable,
+ * a stopped peer or a rebooting switch would: the NIC behind it falls silent while frames keep
+ * arriving to it. Loss and the other faults apply again afterwards, drawn as before.
+ *
+ * <p>Threading: as any transport, one NIC thread at a time; {@link #blackout} from any thread.
  */
 public final class FaultInjectingTransport implements Transport {
     private static final ConcurrentHashMap<String, FaultInjectingTransport> OPEN = new ConcurrentHashMap<>();
@@ -46,6 +51,9 @@ public final class FaultInjectingTransport implements Transport {
     private volatile long reordered;
     private volatile long corrupted;
     private volatile long delayed;
+    private volatile long blackedOut;
+    /** Frames transmitted before this time (System.nanoTime) are lost; 0 = no blackout. */
+    private volatile long blackoutUntil;
 
     /** A frame held back, with a copy of its payload. */
     private static final class Held {
@@ -116,8 +124,31 @@ public final class FaultInjectingTransport implements Transport {
         return inner.route(remoteAddress);
     }
 
+    /**
+     * Loses every frame transmitted during the next {@code duration} (frames already held are lost
+     * too when they come due). Callable from any thread; a new call replaces the old blackout.
+     */
+    public void blackout(Duration duration) {
+        if (duration == null || duration.isNegative()) {
+            throw new IllegalArgumentException("blackout duration must be >= 0, got " + duration);
+        }
+        blackoutUntil = duration.isZero() ? 0 : System.nanoTime() + duration.toNanos();
+    }
+
+    /** Whether a blackout is in force now. */
+    public boolean inBlackout() {
+        long until = blackoutUntil;
+        return until != 0 && System.nanoTime() - until < 0;
+    }
+
     @Override
     public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
+        if (blackoutUntil != 0 && inBlackout()) {
+            frames++;
+            blackedOut++;
+            sent();
+            return true;
+        }
         double x = random.nextDouble();
         if (x < faults.drop()) {
             frames++;
@@ -247,7 +278,9 @@ public final class FaultInjectingTransport implements Transport {
             if (!due) {
                 continue;
             }
-            if (!inner.transmit(h.route, h.header, h.payload)) {
+            if (inBlackout()) {
+                blackedOut++;
+            } else if (!inner.transmit(h.route, h.header, h.payload)) {
                 break;
             }
             it.remove();
@@ -264,7 +297,7 @@ public final class FaultInjectingTransport implements Transport {
     }
 
     public FaultStats stats() {
-        return new FaultStats(frames, dropped, duplicated, reordered, corrupted, delayed, held.size());
+        return new FaultStats(frames, dropped, duplicated, reordered, corrupted, delayed, held.size(), blackedOut);
     }
 
     @Override

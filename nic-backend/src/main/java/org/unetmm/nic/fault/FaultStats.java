@@ -10,6 +10,8 @@ package org.unetmm.nic.fault;
  * @param corrupted  frames with a bit flipped
  * @param delayed    frames held for the configured delay
  * @param held       frames held now
+ * @param blackedOut frames lost to a blackout ({@link FaultInjectingTransport#blackout}); not counted in dropped
  */
-public record FaultStats(long frames, long dropped, long duplicated, long reordered, long corrupted, long delayed, int held) {
+public record FaultStats(long frames, long dropped, long duplicated, long reordered, long corrupted, long delayed, int held,
+                         long blackedOut) {
 }

@@ -32,7 +32,7 @@ import org.unetmm.pinning.ProcessStatus;
  */
 @Timeout(120)
 class EndpointThreadingTest {
-    /** Enough calls that two threads hammering one side overlap many times, even on one core. */
+    /** Calls each thread makes at least; it goes on (for at most 20 s) until the two have overlapped. */
     private static final int CALLS = 200_000;
 
     @Test
@@ -56,6 +56,7 @@ class EndpointThreadingTest {
             }
         });
         CountDownLatch start = new CountDownLatch(1);
+        AtomicLong ready = new AtomicLong();
         Thread[] senders = new Thread[2];
         for (int t = 0; t < 2; t++) {
             long base = (long) t << 40;
@@ -63,7 +64,13 @@ class EndpointThreadingTest {
                 ByteBuffer message = ByteBuffer.allocate(32); // FIXED_SEGMENT: segment tickets were what broke
                 try {
                     start.await();
-                    for (int i = 0; i < CALLS && refusals.get() < 1_000; i++) {
+                    ready.incrementAndGet();
+                    while (ready.get() < 2) { // both threads running before either sends, however loaded the machine
+                        Thread.onSpinWait();
+                    }
+                    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                    for (int i = 0; refusals.get() < 100 && (i < CALLS || refusals.get() == 0)
+                            && System.nanoTime() - deadline < 0; i++) {
                         long cookie = base + i;
                         try {
                             if (a.send(ab[0], message, 0, 32, SendPath.FIXED_SEGMENT, cookie) == SendStatus.ACCEPTED) {

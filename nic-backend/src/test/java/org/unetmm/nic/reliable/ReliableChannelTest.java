@@ -19,36 +19,28 @@ import org.unetmm.DropReason;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
-import org.unetmm.NicConfig;
-import org.unetmm.ProgressMode;
 import org.unetmm.ReliableStats;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.nic.fault.FaultConfig;
-import org.unetmm.pinning.ProcessStatus;
 
 /** Reliable channels (issue 6) on the loopback wire, driven by the caller's progress. */
 @Timeout(60)
 class ReliableChannelTest {
     private static final ChannelOptions FAST = ChannelOptions.builder().reliable(true)
             .initialRto(Duration.ofMillis(2)).minRto(Duration.ofNanos(300_000)).maxRto(Duration.ofMillis(20))
-            .maxRetransmits(8).keepAlive(Duration.ofMillis(30)).ackDelay(Duration.ofNanos(20_000)).build();
+            .maxRetransmits(8).keepAlive(Duration.ofMillis(30)).ackDelay(Duration.ofNanos(20_000))
+            .peerTimeout(Duration.ofMillis(300)).build();
 
-    private final List<Nic> nics = new ArrayList<>();
-    private final long baseline = ProcessStatus.vmLckBytes();
+    private final CallerNics nics = new CallerNics();
 
     @AfterEach
     void closeAll() {
-        for (Nic nic : nics) {
-            nic.close();
-        }
-        assertThat(ProcessStatus.vmLckBytes()).as("VmLck after every NIC closed").isEqualTo(baseline);
+        nics.closeAllAndCheckVmLck();
     }
 
     private Nic nic(String transport, int mtu) {
-        Nic nic = Nic.open(NicConfig.builder().transport(transport).progressMode(ProgressMode.CALLER).mtu(mtu).build());
-        nics.add(nic);
-        return nic;
+        return nics.open(transport, mtu);
     }
 
     private static Channel[] connect(Endpoint a, Endpoint b, ChannelOptions options) {
@@ -75,9 +67,7 @@ class ReliableChannelTest {
             if (c != null) {
                 return c;
             }
-            for (Nic nic : nics) {
-                nic.progress();
-            }
+            nics.progress();
         }
         throw new AssertionError("no completion on " + endpoint + " within " + bound);
     }
@@ -85,9 +75,7 @@ class ReliableChannelTest {
     private void spin(Duration duration) {
         long deadline = System.nanoTime() + duration.toNanos();
         while (System.nanoTime() - deadline < 0) {
-            for (Nic nic : nics) {
-                nic.progress();
-            }
+            nics.progress();
         }
     }
 
@@ -211,7 +199,7 @@ class ReliableChannelTest {
         a.send(pair[0], pattern(100, 1), 0, 100, SendPath.PINNED, 1);
         assertThat(next(a, Duration.ofSeconds(5)).status()).isEqualTo(CompletionStatus.OK);
         server.close();
-        nics.remove(server);
+        nics.forget(server);
         long start = System.nanoTime();
         for (int i = 2; i < 6; i++) {
             a.send(pair[0], pattern(8000, i), 0, 8000, SendPath.PINNED, i);
@@ -221,7 +209,8 @@ class ReliableChannelTest {
             assertThat(c.status()).isEqualTo(CompletionStatus.PEER_UNREACHABLE);
             assertThat(c.cookie()).isEqualTo(i);
         }
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(FAST.worstCaseDeathDetection());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("given up on after peerTimeout, as worstCaseDeathDetection says")
+                .isGreaterThanOrEqualTo(FAST.peerTimeout()).isLessThan(FAST.worstCaseDeathDetection().plusMillis(500));
         assertThat(pair[0].isClosed()).isTrue();
         assertThat(pair[0].closeStatus()).isEqualTo(CompletionStatus.PEER_UNREACHABLE);
         assertThatThrownBy(() -> a.send(pair[0], pattern(1, 1), 0, 1, SendPath.PINNED, 9)).isInstanceOf(ClosedException.class);
@@ -241,7 +230,7 @@ class ReliableChannelTest {
         assertThat(pair[0].isClosed()).as("an answering idle peer stays").isFalse();
         assertThat(pair[0].reliableStats().probes()).isPositive();
         server.close();
-        nics.remove(server);
+        nics.forget(server);
         long deadline = System.nanoTime() + FAST.worstCaseDeathDetection().toNanos();
         while (!pair[0].isClosed() && System.nanoTime() < deadline) {
             client.progress();

@@ -1,0 +1,518 @@
+package org.unetmm.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.unetmm.Channel;
+import org.unetmm.ChannelAddress;
+import org.unetmm.ChannelOptions;
+import org.unetmm.Completion;
+import org.unetmm.CompletionStatus;
+import org.unetmm.Endpoint;
+import org.unetmm.EndpointConfig;
+import org.unetmm.Nic;
+import org.unetmm.NicConfig;
+import org.unetmm.ProgressMode;
+import org.unetmm.ReliableStats;
+import org.unetmm.SendPath;
+import org.unetmm.SendStatus;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code unetmm reliable-stream}: the throughput of a reliable stream of 64 KiB messages between
+ * two network namespaces joined by a veth pair at MTU 1500, without loss and with real loss (an
+ * nftables rule in the receiving namespace's input hook dropping a share of the datagrams at
+ * random), in one run. Each side is a JVM of its own ({@code ip netns exec}); this process only
+ * sets up the link, relays the channel addresses, switches the loss on and off between
+ * streams, and prints the table. Streams alternate lossless / lossy (A B A B, after one lossless
+ * warm-up stream), so drift hits both alike; the table gives the median with min and max of each,
+ * the ratio of the medians, and retransmissions per fragment. Root only; namespaces and nftables
+ * tables are removed at the end, also on failure.
+ *
+ * <p>Children: {@code --role sink} (receives, checks each message's sequence and sampled bytes)
+ * and {@code --role sender} (sends when told, reports each stream); they speak one line at a time
+ * on standard input and output.
+ */
+@Command(name = "reliable-stream", mixinStandardHelpOptions = true,
+        description = "Reliable 64 KiB stream between two network namespaces: lossless vs nftables loss, side by side.")
+public final class ReliableStreamCommand implements Callable<Integer> {
+    private static final String TABLE = "unetmm_loss";
+
+    @Option(names = "--total", defaultValue = "33554432", description = "bytes per stream (default ${DEFAULT-VALUE}, 32 MiB)")
+    long total;
+
+    @Option(names = "--message", defaultValue = "65536", description = "bytes per message (default ${DEFAULT-VALUE})")
+    int message;
+
+    @Option(names = "--loss", defaultValue = "10", description = "percent of datagrams dropped in the lossy streams (default ${DEFAULT-VALUE})")
+    int loss;
+
+    @Option(names = "--loss-both-ways", description = "drop acknowledgements too (the rule in the sender's namespace as well)")
+    boolean bothWays;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "lossless/lossy pairs of streams (default ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--window", defaultValue = "32", description = "reliable window, messages (default ${DEFAULT-VALUE})")
+    int window;
+
+    @Option(names = "--stream-timeout", defaultValue = "300", description = "seconds one stream may take (default ${DEFAULT-VALUE})")
+    int streamTimeout;
+
+    @Option(names = "--role", hidden = true, description = "child: sink or sender")
+    String role;
+
+    @Option(names = "--bind", hidden = true)
+    String bind;
+
+    @Override
+    public Integer call() throws Exception {
+        if (message <= 0 || total < message || repeats < 1 || loss < 0 || loss > 100) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "need --message > 0, --total >= --message,"
+                    + " --repeats >= 1 and 0 <= --loss <= 100");
+        }
+        if ("sink".equals(role)) {
+            return sink();
+        }
+        if ("sender".equals(role)) {
+            return sender();
+        }
+        if (role != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "unknown --role " + role);
+        }
+        try {
+            return coordinate();
+        } catch (IllegalStateException | IOException e) {
+            System.err.println("unetmm reliable-stream: " + e.getMessage()); // the link and its rules are already gone
+            return 1;
+        }
+    }
+
+    private ChannelOptions options() {
+        return ChannelOptions.builder().reliable(true).window(window).build();
+    }
+
+    private Nic openNic() {
+        return Nic.open(NicConfig.builder().transport("udp://" + bind + ":0").progressMode(ProgressMode.CALLER).build());
+    }
+
+    private static byte expected(long seq, int i) {
+        return (byte) (seq * 131 + i * 7);
+    }
+
+    // =============================================================================================
+    // the receiving JVM
+    // =============================================================================================
+
+    private int sink() throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        PrintStream out = System.out;
+        try (Nic nic = openNic()) {
+            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(2 * window + 8)
+                    .completionQueue(4 * window + 16).build());
+            Channel channel = endpoint.openChannel(options());
+            out.println("READY " + channel.address());
+            out.flush();
+            channel.connect(ChannelAddress.parse(in.readLine().trim()));
+            ArrayDeque<ByteBuffer> buffers = new ArrayDeque<>();
+            for (int i = 0; i < 2 * window + 8; i++) {
+                buffers.add(ByteBuffer.allocateDirect(message));
+            }
+            long seq = 0;
+            long bad = 0;
+            while (true) {
+                while (!buffers.isEmpty() && endpoint.postReceive(buffers.peek(), 0)) {
+                    buffers.poll();
+                }
+                nic.progress();
+                Completion c;
+                while ((c = endpoint.poll()) != null) {
+                    if (c.status() != CompletionStatus.OK) {
+                        out.println("FAILED receive " + c);
+                        out.flush();
+                        return 1;
+                    }
+                    ByteBuffer b = c.buffer();
+                    if (c.length() != message || b.getLong(c.offset()) != seq) {
+                        bad++;
+                    } else {
+                        for (int i = 8; i < message; i += 1021) {
+                            if (b.get(c.offset() + i) != expected(seq, i)) {
+                                bad++;
+                                break;
+                            }
+                        }
+                    }
+                    seq++;
+                    buffers.add(b);
+                }
+                if (channel.isClosed()) {
+                    out.println("DONE " + seq + " " + bad);
+                    out.flush();
+                    return bad == 0 ? 0 : 1;
+                }
+            }
+        }
+    }
+
+    // =============================================================================================
+    // the sending JVM
+    // =============================================================================================
+
+    private int sender() throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        PrintStream out = System.out;
+        try (Nic nic = openNic()) {
+            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(2 * window)
+                    .completionQueue(4 * window).build());
+            Channel channel = endpoint.openChannel(options());
+            channel.connect(ChannelAddress.parse(in.readLine().trim()));
+            out.println("READY " + channel.address());
+            out.flush();
+            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+            for (int i = 0; i < window + 8; i++) {
+                free.add(ByteBuffer.allocateDirect(message));
+            }
+            long seq = 0;
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("CLOSE")) {
+                    channel.close();
+                    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                    while (!channel.isClosed() && System.nanoTime() - deadline < 0) {
+                        nic.progress();
+                    }
+                    out.println("CLOSED");
+                    out.flush();
+                    return 0;
+                }
+                long messages = total / message;
+                ReliableStats before = channel.reliableStats();
+                long start = System.nanoTime();
+                long deadline = start + TimeUnit.SECONDS.toNanos(streamTimeout);
+                long sent = 0;
+                long done = 0;
+                while (done < messages) {
+                    if (System.nanoTime() - deadline > 0) {
+                        out.println("FAILED stream timed out after " + done + " of " + messages + " messages");
+                        out.flush();
+                        return 1;
+                    }
+                    while (sent < messages && !free.isEmpty()) {
+                        ByteBuffer b = free.peek();
+                        b.putLong(0, seq + sent);
+                        for (int i = 8; i < message; i += 1021) {
+                            b.put(i, expected(seq + sent, i));
+                        }
+                        if (endpoint.send(channel, b, 0, message, SendPath.PINNED, sent) != SendStatus.ACCEPTED) {
+                            break;
+                        }
+                        free.poll();
+                        sent++;
+                    }
+                    nic.progress();
+                    Completion c;
+                    while ((c = endpoint.poll()) != null) {
+                        if (c.status() != CompletionStatus.OK) {
+                            out.println("FAILED send " + c);
+                            out.flush();
+                            return 1;
+                        }
+                        free.add(c.buffer());
+                        done++;
+                    }
+                }
+                long nanos = System.nanoTime() - start;
+                seq += messages;
+                ReliableStats after = channel.reliableStats();
+                out.printf(Locale.ROOT, "STREAM %d %d %d %d %d %d %d%n", messages * message, nanos,
+                        after.fragmentsSent() - before.fragmentsSent(), after.retransmissions() - before.retransmissions(),
+                        after.timeouts() - before.timeouts(), after.rttSamples() - before.rttSamples(),
+                        after.srtt().toNanos());
+                out.flush();
+            }
+            return 1;
+        }
+    }
+
+    // =============================================================================================
+    // the coordinator: namespaces, veth, nftables, children, table
+    // =============================================================================================
+
+    /** One child JVM in a namespace, spoken to by lines. */
+    private static final class Child implements AutoCloseable {
+        final Process process;
+        final BufferedReader out;
+        final PrintWriter in;
+        final String name;
+
+        Child(String name, List<String> command) throws IOException {
+            this.name = name;
+            this.process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+            this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.US_ASCII);
+        }
+
+        /** The next line starting with {@code word}, its remainder; fails on FAILED or the child's end. */
+        String expect(String word) throws IOException {
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith(word)) {
+                    return line.substring(word.length()).trim();
+                }
+                if (line.startsWith("FAILED")) {
+                    throw new IllegalStateException(name + ": " + line);
+                }
+                System.err.println(name + ": " + line);
+            }
+            throw new IllegalStateException(name + " exited (" + exitCode() + ") before saying " + word);
+        }
+
+        private String exitCode() {
+            try {
+                return process.waitFor(2, TimeUnit.SECONDS) ? String.valueOf(process.exitValue()) : "still running";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        }
+
+        void say(String line) {
+            in.println(line);
+        }
+
+        @Override
+        public void close() {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** Two namespaces and the veth pair between them; closing deletes both (and the nftables tables in them). */
+    private static final class Link implements AutoCloseable {
+        final String sendNs;
+        final String sinkNs;
+        final String sendAddress;
+        final String sinkAddress;
+        private boolean open;
+
+        Link() throws IOException {
+            long pid = ProcessHandle.current().pid();
+            Random random = new Random();
+            String tag = Long.toHexString(pid & 0xFFFFF) + Integer.toHexString(random.nextInt(1 << 12) | (1 << 12)).substring(1);
+            sendNs = "unetmm-rs-" + tag + "-a";
+            sinkNs = "unetmm-rs-" + tag + "-b";
+            String subnet = freeSubnet(random);
+            sendAddress = subnet + ".1";
+            sinkAddress = subnet + ".2";
+            String a = "urs" + tag + "a";
+            String b = "urs" + tag + "b";
+            open = true;
+            try {
+                shell("ip", "netns", "add", sendNs);
+                shell("ip", "netns", "add", sinkNs);
+                shell("ip", "link", "add", a, "mtu", "1500", "netns", sendNs, "type", "veth", "peer", "name", b, "mtu", "1500",
+                        "netns", sinkNs);
+                shell("ip", "-n", sendNs, "addr", "add", sendAddress + "/24", "dev", a);
+                shell("ip", "-n", sinkNs, "addr", "add", sinkAddress + "/24", "dev", b);
+                for (String ns : List.of(sendNs, sinkNs)) {
+                    shell("ip", "-n", ns, "link", "set", "lo", "up");
+                }
+                shell("ip", "-n", sendNs, "link", "set", a, "up");
+                shell("ip", "-n", sinkNs, "link", "set", b, "up");
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private static String freeSubnet(Random random) throws IOException {
+            String used = shell("ip", "-4", "-o", "addr", "show");
+            for (int attempt = 0; attempt < 64; attempt++) {
+                int third = random.nextInt(512);
+                String subnet = third < 256 ? "198.18." + third : "198.19." + (third - 256);
+                if (!used.contains(" " + subnet + ".")) {
+                    return subnet;
+                }
+            }
+            throw new IllegalStateException("no free /24 in 198.18.0.0/15");
+        }
+
+        /** Drops {@code percent} % of UDP datagrams to {@code port} arriving in {@code ns} (0 = the rule removed). */
+        void loss(String ns, int port, int percent) throws IOException {
+            if (percent == 0) {
+                quiet("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", TABLE);
+                return;
+            }
+            shell("ip", "netns", "exec", ns, "nft", "add", "table", "inet", TABLE);
+            shell("ip", "netns", "exec", ns, "nft", "add", "chain", "inet", TABLE, "input",
+                    "{ type filter hook input priority 0; }");
+            shell("ip", "netns", "exec", ns, "nft", "add", "rule", "inet", TABLE, "input", "udp", "dport",
+                    String.valueOf(port), "numgen", "random", "mod", "100", "<", String.valueOf(percent), "drop");
+        }
+
+        List<String> exec(String ns) {
+            return List.of("ip", "netns", "exec", ns);
+        }
+
+        @Override
+        public void close() {
+            if (!open) {
+                return;
+            }
+            open = false;
+            quiet("ip", "netns", "del", sendNs); // takes its veth end, the pair, and its nftables tables along
+            quiet("ip", "netns", "del", sinkNs);
+        }
+    }
+
+    private static String shell(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + output.trim());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+        return output;
+    }
+
+    private static void quiet(String... command) {
+        try {
+            shell(command);
+        } catch (IOException e) {
+            // cleaning up: what is already gone stays gone
+        }
+    }
+
+    private static int port(String channelAddress) {
+        String transport = ChannelAddress.parse(channelAddress).transportAddress();
+        return Integer.parseInt(transport.substring(transport.lastIndexOf(':') + 1));
+    }
+
+    /** One measured stream. */
+    private record Stream(boolean lossy, long bytes, long nanos, long fragments, long retransmissions, long timeouts,
+                          long samples, long srtt) {
+        double mbPerSecond() {
+            return bytes / (nanos / 1e9) / 1e6;
+        }
+    }
+
+    private static Stream parse(boolean lossy, String line) {
+        long[] v = Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
+        return new Stream(lossy, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    }
+
+    private int coordinate() throws IOException {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            System.err.println("unetmm reliable-stream: needs root (it makes network namespaces and nftables rules)");
+            return 1;
+        }
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), UnetmmCommand.class.getName(), "reliable-stream",
+                "--total", String.valueOf(total), "--message", String.valueOf(message), "--window", String.valueOf(window),
+                "--stream-timeout", String.valueOf(streamTimeout)));
+        List<Stream> streams = new ArrayList<>();
+        try (Link link = new Link()) {
+            Thread cleanup = new Thread(link::close, "unetmm-reliable-stream-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            List<String> sinkCommand = new ArrayList<>(link.exec(link.sinkNs));
+            sinkCommand.addAll(java);
+            sinkCommand.addAll(List.of("--role", "sink", "--bind", link.sinkAddress));
+            List<String> senderCommand = new ArrayList<>(link.exec(link.sendNs));
+            senderCommand.addAll(java);
+            senderCommand.addAll(List.of("--role", "sender", "--bind", link.sendAddress));
+            try (Child sink = new Child("sink", sinkCommand); Child sender = new Child("sender", senderCommand)) {
+                String sinkAddress = sink.expect("READY");
+                sender.say(sinkAddress);
+                String senderAddress = sender.expect("READY");
+                sink.say(senderAddress);
+                int sinkPort = port(sinkAddress);
+                int senderPort = port(senderAddress);
+                System.out.printf(Locale.ROOT, "reliable stream %s -> %s (veth, MTU 1500): %d x %d B per stream, window %d,"
+                                + " loss %d %% by nftables in the %s%n", link.sendAddress, link.sinkAddress, total / message,
+                        message, window, loss, bothWays ? "both namespaces" : "receiving namespace");
+                sender.say("STREAM"); // warm-up, lossless, not counted
+                sender.expect("STREAM");
+                for (int r = 0; r < repeats; r++) {
+                    for (boolean lossy : new boolean[] {false, true}) {
+                        link.loss(link.sinkNs, sinkPort, lossy ? loss : 0);
+                        if (bothWays) {
+                            link.loss(link.sendNs, senderPort, lossy ? loss : 0);
+                        }
+                        sender.say("STREAM");
+                        Stream s = parse(lossy, sender.expect("STREAM"));
+                        streams.add(s);
+                        System.out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
+                                        + "  timeouts %d  rtt samples %d  srtt %.0f us%n", lossy ? "loss" : "lossless",
+                                s.mbPerSecond(), s.nanos / 1e9, (double) s.retransmissions / Math.max(1, s.fragments - s.retransmissions),
+                                s.timeouts, s.samples, s.srtt / 1e3);
+                    }
+                }
+                link.loss(link.sinkNs, sinkPort, 0);
+                link.loss(link.sendNs, senderPort, 0);
+                sender.say("CLOSE");
+                sender.expect("CLOSED");
+                String done = sink.expect("DONE");
+                String[] counts = done.split(" ");
+                if (!counts[1].equals("0")) {
+                    System.err.println("unetmm reliable-stream: the sink found " + counts[1] + " damaged or misordered messages");
+                    return 1;
+                }
+                System.out.println("  sink: " + counts[0] + " messages, every one in order with its sampled bytes intact");
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            }
+        }
+        report(streams);
+        return 0;
+    }
+
+    private void report(List<Stream> streams) {
+        double[] clean = streams.stream().filter(s -> !s.lossy).mapToDouble(Stream::mbPerSecond).sorted().toArray();
+        double[] lossy = streams.stream().filter(s -> s.lossy).mapToDouble(Stream::mbPerSecond).sorted().toArray();
+        double[] perFragment = streams.stream().filter(s -> s.lossy)
+                .mapToDouble(s -> (double) s.retransmissions / Math.max(1, s.fragments - s.retransmissions)).sorted().toArray();
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-22s %10s %10s %10s%n", "", "median", "min", "max");
+        System.out.printf(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f%n", "lossless MB/s", median(clean), clean[0],
+                clean[clean.length - 1]);
+        System.out.printf(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f%n", loss + " % loss MB/s", median(lossy), lossy[0],
+                lossy[lossy.length - 1]);
+        System.out.printf(Locale.ROOT, "%-22s %10.3f %10.3f %10.3f%n", "retransmits/fragment", median(perFragment),
+                perFragment[0], perFragment[perFragment.length - 1]);
+        System.out.printf(Locale.ROOT, "%-22s %10.3f   (lossy median / lossless median; %d pairs, interleaved)%n",
+                "ratio", median(lossy) / median(clean), repeats);
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
