@@ -66,7 +66,10 @@ public final class Endpoint implements AutoCloseable {
     /** Allocation order of segment space (application thread). */
     private long segmentTickets;
     volatile CompletionHandler handler;
+    /** Set when close begins: new operations are refused. */
     volatile boolean closed;
+    /** Set when close has finished: completions queued, pins released (what {@link #isClosed()} reports). */
+    volatile boolean released;
     /**
      * The one-thread-a-side check stays on; {@code -Dunetmm.endpoint.threadCheck=false} turns it off
      * only so that its cost can be measured ({@code EndpointThreadCheckBenchmark}).
@@ -175,8 +178,13 @@ public final class Endpoint implements AutoCloseable {
         return context;
     }
 
+    /**
+     * Whether {@link #close()} has finished: every pending operation has its CLOSED completion and
+     * every pin the endpoint held is released. (New operations are refused from the moment close
+     * begins.)
+     */
     public boolean isClosed() {
-        return closed;
+        return released;
     }
 
     /** Opens an unconnected channel with a fresh local tag. */

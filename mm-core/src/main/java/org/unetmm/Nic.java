@@ -916,6 +916,7 @@ public final class Nic implements AutoCloseable {
             }
             Endpoint[] remaining = Arrays.stream(endpoints).filter(e -> e != ep).toArray(Endpoint[]::new);
             endpoints = remaining;
+            ep.released = true;
         } finally {
             unlockEngine();
         }

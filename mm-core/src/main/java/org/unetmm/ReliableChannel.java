@@ -3,6 +3,8 @@ package org.unetmm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.unetmm.internal.BufferPayload;
 import org.unetmm.internal.FragmentSet;
 import org.unetmm.internal.FrameChecksum;
@@ -139,6 +141,7 @@ import org.unetmm.spi.Placement;
  * </ol>
  */
 final class ReliableChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(ReliableChannel.class);
     /** Bytes of one selective-ack block. */
     static final int SACK_BYTES = 16;
     /** Most SACK blocks one ACK carries, and so the largest receive window. */
@@ -1037,6 +1040,9 @@ final class ReliableChannel {
         if (state == DONE) {
             return;
         }
+        if (status == CompletionStatus.PEER_UNREACHABLE) { // what an operator must know; once per channel
+            LOG.warn("reliable channel {} declared its peer unreachable: {}", channel, detail);
+        }
         nic.closeReliable(channel, status, detail);
     }
 
@@ -1575,6 +1581,7 @@ final class ReliableChannel {
         unacknowledged = 0;
         if (closeAfterAck) {
             closeAfterAck = false;
+            LOG.info("reliable channel {} closed by its peer", channel);
             fail(CompletionStatus.CLOSED, "peer closed the channel");
         }
         return 1;

@@ -46,7 +46,7 @@ import org.unetmm.rpc.internal.RpcWire;
  * work. In CALLER progress mode someone must keep calling {@link Nic#progress()}.
  *
  * <p><b>Failure.</b> If the server stops answering, the reliable channel fails with
- * PEER_UNREACHABLE ({@link org.unetmm.ChannelOptions#maxRetransmits()}, keep-alive), every
+ * PEER_UNREACHABLE once it was silent for {@link org.unetmm.ChannelOptions#peerTimeout()}, every
  * outstanding call fails with {@link RpcStatus#PEER_UNREACHABLE}, the endpoint closes (every pin
  * it held is released) and later calls fail at once.
  */

@@ -28,7 +28,8 @@ import org.unetmm.pinning.ProcessStatus;
 class RpcPeerDeathTest {
     private static final ChannelOptions QUICK = ChannelOptions.builder().reliable(true)
             .initialRto(Duration.ofMillis(5)).minRto(Duration.ofMillis(1)).maxRto(Duration.ofMillis(20))
-            .maxRetransmits(6).keepAlive(Duration.ofMillis(50)).ackDelay(Duration.ofNanos(100_000)).build();
+            .maxRetransmits(6).keepAlive(Duration.ofMillis(50)).ackDelay(Duration.ofNanos(100_000))
+            .peerTimeout(RpcServerPeer.PEER_TIMEOUT).build();
 
     @Test
     void outstandingCallsFailWhenTheServerDiesAndPinsReturnToBaseline() throws Exception {

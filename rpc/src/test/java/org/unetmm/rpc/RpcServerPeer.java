@@ -12,11 +12,14 @@ import org.unetmm.NicConfig;
  * {@code READY <listening address>}, and runs until its standard input closes or it is killed.
  */
 public final class RpcServerPeer {
+    static final Duration PEER_TIMEOUT = Duration.ofMillis(1000);
+
     private RpcServerPeer() {
     }
 
+    /** Quick timers; a peer silent for {@link #PEER_TIMEOUT} is given up (the liveness rule, not retry counts). */
     static ChannelOptions options(long maxRtoMillis, int maxRetransmits, long keepAliveMillis) {
-        return ChannelOptions.builder().reliable(true).initialRto(Duration.ofMillis(Math.min(5, maxRtoMillis)))
+        return ChannelOptions.builder().peerTimeout(PEER_TIMEOUT).reliable(true).initialRto(Duration.ofMillis(Math.min(5, maxRtoMillis)))
                 .minRto(Duration.ofMillis(1)).maxRto(Duration.ofMillis(maxRtoMillis)).maxRetransmits(maxRetransmits)
                 .keepAlive(Duration.ofMillis(keepAliveMillis)).ackDelay(Duration.ofNanos(100_000)).build();
     }
