@@ -60,7 +60,7 @@ class KeyValueExampleCommandLineTest {
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String first = lines.readLine();
-            Matcher address = Pattern.compile("listening at (udp://\\S+/\\d+),").matcher(String.valueOf(first));
+            Matcher address = Pattern.compile("listening at (udp://\\S+/\\d+(?:#[0-9a-f]+)?),").matcher(String.valueOf(first));
             assertThat(address.find()).as(first).isTrue();
             Run client = Run.of("client", "--bind", "udp://127.0.0.1:0", "--server", address.group(1), "--keys", "50");
             assertThat(client.exitCode()).as("a client served after stdin hit end of file: " + client.err()).isZero();
