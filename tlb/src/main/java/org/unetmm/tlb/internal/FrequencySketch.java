@@ -35,7 +35,7 @@ public final class FrequencySketch {
         if (max < 1 || max > 255) {
             throw new IllegalArgumentException("a sketch counter saturates at 1..255, not " + max);
         }
-        int rounded = Integer.highestOneBit(Math.max(16, width - 1) << 1);
+        int rounded = Math.max(16, Integer.highestOneBit(width - 1) << 1);
         this.width = rounded;
         this.shift = 64 - Integer.numberOfTrailingZeros(rounded);
         this.counters = new byte[DEPTH * rounded];

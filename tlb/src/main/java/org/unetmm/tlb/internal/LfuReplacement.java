@@ -14,8 +14,9 @@ import org.unetmm.tlb.TlbConfig;
  * its page, so a page that keeps coming back arrives with its history. The victim is the entry of
  * the set with the smallest counter (the oldest fill among equals); before it goes, its counter
  * (estimate at fill plus its hits) is folded into the sketch, so its history survives eviction.
- * Every {@link #agingPeriod} fills, TinyLFU's reset halves the sketch and every entry's counter:
- * a page once hot but no longer asked for loses half its count per period and is displaced.
+ * Every {@link #agingPeriod(int) 32 × entries} fills, TinyLFU's reset halves the sketch and
+ * every entry's counter: a page once hot but no longer asked for loses half its count per period
+ * and is displaced.
  *
  * <p>TinyLFU proper rejects a newcomer less frequent than the victim; a TLB must install the
  * translation it just fetched, so here the cold newcomer is admitted and, having the smallest
@@ -27,7 +28,7 @@ import org.unetmm.tlb.TlbConfig;
  * <p>Costs: a hit is a load and a store to the recency word, no branch (as S3-FIFO's counter), no
  * lock, no allocation. The miss path scans the set's ways for the smallest counter (as LRU's does
  * for the oldest stamp) and touches {@link FrequencySketch#DEPTH} sketch counters twice; the
- * reset, once per {@link #agingPeriod} misses, sweeps the sketch and the entries. All of this
+ * reset, once per aging period, sweeps the sketch and the entries. All of this
  * runs on the NIC thread under the TLB's lock; the recency words are written only by the NIC
  * thread, so the reset's halving cannot race a hit. A shootdown ({@link #invalidated}) changes
  * nothing: the entry is vacant and refilled first, with a fresh count.
