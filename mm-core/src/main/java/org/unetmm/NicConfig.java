@@ -47,7 +47,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
             throw new IllegalArgumentException("TLB of " + ((long) tlbSets * tlbWays) + " entries is too large (max 2^24)");
         }
         if (tlbPolicy == null) {
-            throw new IllegalArgumentException("TLB replacement policy is required (LRU, CLOCK, RANDOM, SIEVE or S3FIFO)");
+            throw new IllegalArgumentException("TLB replacement policy is required (LRU, CLOCK, RANDOM, SIEVE, S3FIFO or LFU)");
         }
         if (mtu < 0 || (mtu > 0 && mtu < 64)) {
             throw new IllegalArgumentException("MTU must be 0 (the transport's) or at least 64 bytes, got " + mtu);

@@ -46,7 +46,7 @@ public final class PressureCommand implements Callable<Integer> {
     @Option(names = "--tlb-ways", split = ",", description = "TLB ways (default 4)")
     List<Integer> ways;
 
-    @Option(names = "--policy", split = ",", description = "replacement policies: LRU,CLOCK,RANDOM,SIEVE,S3FIFO (default all)")
+    @Option(names = "--policy", split = ",", description = "replacement policies: LRU,CLOCK,RANDOM,SIEVE,S3FIFO,LFU (default all)")
     List<ReplacementPolicy> policies;
 
     @Option(names = "--budget", split = ",", description = "pin budgets in bytes, or 'process' for RLIMIT_MEMLOCK/unlimited (default process)")

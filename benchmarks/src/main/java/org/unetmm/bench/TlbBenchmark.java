@@ -84,7 +84,7 @@ public class TlbBenchmark {
     /** Every page resident: each lookup hits. */
     @State(Scope.Thread)
     public static class Resident extends Rig {
-        @Param({"LRU", "CLOCK", "RANDOM", "SIEVE", "S3FIFO"})
+        @Param({"LRU", "CLOCK", "RANDOM", "SIEVE", "S3FIFO", "LFU"})
         public ReplacementPolicy policy;
 
         @Param({"64", "1024"})

@@ -96,7 +96,7 @@ class PressureCommandTest {
         assertThat(UnetmmCommand.execute(replay)).isZero();
         java.util.Map<String, String> traffic = hitRates(results.resolve("traffic"), "traffic");
         java.util.Map<String, String> replayed = hitRates(results.resolve("replay"), "replay");
-        assertThat(traffic).hasSize(5);
+        assertThat(traffic).hasSize(org.unetmm.tlb.ReplacementPolicy.values().length);
         assertThat(replayed).as("replayed vs recorded traffic, per policy").isEqualTo(traffic);
     }
 
@@ -132,7 +132,7 @@ class PressureCommandTest {
 
     private static void checkRows(List<String> csv, String mode) {
         assertThat(csv.get(0)).isEqualTo(PressurePoint.csvHeader());
-        assertThat(csv).hasSize(1 + 2 * 5 * 3 * 2); // entries × policies × distributions × working sets
+        assertThat(csv).hasSize(1 + 2 * org.unetmm.tlb.ReplacementPolicy.values().length * 3 * 2); // entries × policies × distributions × working sets
         int columns = csv.get(0).split(",", -1).length;
         for (String row : csv.subList(1, csv.size())) {
             String[] cells = row.split(",", -1);

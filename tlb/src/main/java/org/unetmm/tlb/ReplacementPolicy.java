@@ -37,5 +37,14 @@ public enum ReplacementPolicy {
      * twice while there, and a ghost FIFO of pages recently evicted from the small one, which go
      * straight to main when they return. A hit bumps a two-bit counter; no list node moves.
      */
-    S3FIFO
+    S3FIFO,
+    /**
+     * LFU with aging, frequencies kept as TinyLFU keeps them (Einziger, Friedman, Manes, ACM ToS
+     * 2017): a hit bumps the entry's saturating counter; a miss is counted in a small count-min
+     * sketch and the new entry starts at the sketch's estimate for its page; the victim is the
+     * entry with the smallest count, whose count goes back into the sketch; every so many misses
+     * the sketch and the counters are halved so an old hot set fades. Near the static top-C bound
+     * on independent requests. A hit costs one load and one store.
+     */
+    LFU
 }

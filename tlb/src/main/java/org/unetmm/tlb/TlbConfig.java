@@ -33,7 +33,7 @@ public record TlbConfig(int sets, int ways, ReplacementPolicy policy, long seed)
                     + " entries is more than the " + MAX_ENTRIES + " a TLB may have: shrink sets or ways");
         }
         if (policy == null) {
-            throw new TlbConfigException("a TLB needs a replacement policy: choose ReplacementPolicy.LRU, CLOCK, RANDOM, SIEVE or S3FIFO");
+            throw new TlbConfigException("a TLB needs a replacement policy: choose ReplacementPolicy.LRU, CLOCK, RANDOM, SIEVE, S3FIFO or LFU");
         }
     }
 

@@ -10,6 +10,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.tlb.internal.FrequencySketch;
+import org.unetmm.tlb.internal.LfuReplacement;
 
 /**
  * The TLB against reference models, access for access: a miss is a call of the miss handler, so
@@ -303,6 +305,64 @@ class TlbReferenceModelTest {
     }
 
     /**
+     * LFU with aging, per set: a map from key to count in fill order. A hit adds one to the count
+     * (at most {@link LfuReplacement#MAX_COUNT}). A miss in a full set evicts the key with the
+     * smallest count, the earliest filled among equals, and raises the sketch to its count; the
+     * sketch then counts the missing key, which joins with the sketch's estimate as its count.
+     * Every {@link LfuReplacement#agingPeriod} fills the sketch and every count are halved. The
+     * sketch is the policy's own class, tested on its own in {@code FrequencySketchTest}: what this
+     * model checks is everything around it.
+     */
+    private static Model lfuModel(TlbConfig config) {
+        int ways = config.ways();
+        FrequencySketch sketch = new FrequencySketch(LfuReplacement.sketchWidth(config.entries()), LfuReplacement.MAX_COUNT);
+        int period = LfuReplacement.agingPeriod(config.entries());
+        List<LinkedHashMap<List<Long>, Integer>> sets = new ArrayList<>();
+        for (int s = 0; s < config.sets(); s++) {
+            sets.add(new LinkedHashMap<>());
+        }
+        return new Model() {
+            int fills;
+
+            @Override
+            public boolean access(int context, long page) {
+                LinkedHashMap<List<Long>, Integer> set = sets.get(config.setOf(context, page));
+                List<Long> key = List.of((long) context, page);
+                Integer count = set.get(key);
+                if (count != null) {
+                    set.put(key, Math.min(LfuReplacement.MAX_COUNT, count + 1));
+                    return true;
+                }
+                if (set.size() == ways) {
+                    List<Long> victim = null;
+                    int least = Integer.MAX_VALUE;
+                    for (var e : set.entrySet()) {
+                        if (e.getValue() < least) {
+                            victim = e.getKey();
+                            least = e.getValue();
+                        }
+                    }
+                    set.remove(victim);
+                    sketch.raise((int) (long) victim.get(0), victim.get(1), least);
+                }
+                sketch.increment(context, page);
+                set.put(key, sketch.estimate(context, page));
+                if (++fills == period) {
+                    fills = 0;
+                    sketch.halve();
+                    sets.forEach(s -> s.replaceAll((k, c) -> c >> 1));
+                }
+                return false;
+            }
+
+            @Override
+            public void invalidate(int context, long firstPage, long endPage) {
+                sets.forEach(s -> s.keySet().removeIf(k -> k.get(0) == context && k.get(1) >= firstPage && k.get(1) < endPage));
+            }
+        };
+    }
+
+    /**
      * Replays a fixed page sequence (one context) against the TLB and the model, every access
      * compared: the adversarial shapes random traces rarely produce.
      */
@@ -463,6 +523,67 @@ class TlbReferenceModelTest {
     @Test
     void s3fifoAgreesWithThreeDequeModelOnRandomAndAdversarialTraces() {
         agreesEverywhere(ReplacementPolicy.S3FIFO, TlbReferenceModelTest::s3fifoModel, 61);
+    }
+
+    @Test
+    void lfuAgreesWithCountsInFillOrderOnRandomAndAdversarialTraces() {
+        agreesEverywhere(ReplacementPolicy.LFU, TlbReferenceModelTest::lfuModel, 71);
+    }
+
+    /**
+     * The adversarial "alternating hot sets" trace changes sets faster than LFU ages, so this is
+     * the slow version, 64 entries: hot set A (48 pages, uniform) for 100,000 accesses, which
+     * saturates their counts, then B, 200 other pages, uniform, for 40,000. B's pages are each
+     * asked for a tenth as often as A's were; without aging A's counts would hold A's 48 entries
+     * until B's pages had each missed 255 times (51,000 misses), leaving B 16 entries (a hit rate
+     * of 0.08). Aging halves A away within a few resets, and B gets the TLB: 63 of its 200 pages,
+     * a hit rate near 0.31 over B's last 10,000 accesses.
+     */
+    @Test
+    void lfuLetsGoOfAnOldHotSet() {
+        SplittableRandom random = new SplittableRandom(81);
+        CountingHandler handler = new CountingHandler();
+        try (Tlb tlb = new Tlb(TlbConfig.fullyAssociative(64, ReplacementPolicy.LFU), handler)) {
+            int context = tlb.openContext();
+            uniformMisses(tlb, context, handler, random, 0, 48, 100_000);
+            uniformMisses(tlb, context, handler, random, 1_000, 200, 30_000);
+            double hitRate = 1 - uniformMisses(tlb, context, handler, random, 1_000, 200, 10_000) / 10_000.0;
+            assertThat(hitRate).as("seed 81: hit rate on B (200 pages) over its last 10,000 of 40,000 accesses")
+                    .isGreaterThan(0.25);
+        }
+    }
+
+    /**
+     * A hot set of 56 pages (in a 64-entry TLB) between runs of 200 pages never seen again: LFU's
+     * counts keep every hot page resident through the scans (LRU loses them all to each scan).
+     * After a first round, no hot access misses.
+     */
+    @Test
+    void lfuKeepsAHotSetThroughScans() {
+        SplittableRandom random = new SplittableRandom(82);
+        CountingHandler handler = new CountingHandler();
+        try (Tlb tlb = new Tlb(TlbConfig.fullyAssociative(64, ReplacementPolicy.LFU), handler)) {
+            int context = tlb.openContext();
+            long hotMisses = 0;
+            for (int round = 0; round < 50; round++) {
+                long misses = uniformMisses(tlb, context, handler, random, 0, 56, 1_000);
+                hotMisses += round > 0 ? misses : 0;
+                for (int i = 0; i < 200; i++) {
+                    tlb.lookup(context, null, (BASE_PAGE + 1_000 + round * 200 + i) * PAGE);
+                }
+            }
+            assertThat(hotMisses).as("seed 82: hot-set misses after the first round, scans of 200 between rounds").isZero();
+        }
+    }
+
+    /** {@code accesses} lookups of pages uniform in [first, first + pages) (from BASE_PAGE); the misses. */
+    private static long uniformMisses(Tlb tlb, int context, CountingHandler handler, SplittableRandom random,
+            long first, int pages, int accesses) {
+        long before = handler.calls;
+        for (int i = 0; i < accesses; i++) {
+            tlb.lookup(context, null, (BASE_PAGE + first + random.nextInt(pages)) * PAGE);
+        }
+        return handler.calls - before;
     }
 
     @Test

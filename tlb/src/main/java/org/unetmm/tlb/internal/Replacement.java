@@ -28,6 +28,7 @@ public abstract class Replacement {
             case RANDOM -> new RandomReplacement(table, config);
             case SIEVE -> new SieveReplacement(table, config);
             case S3FIFO -> new S3FifoReplacement(table, config);
+            case LFU -> new LfuReplacement(table, config);
         };
     }
 
@@ -48,6 +49,16 @@ public abstract class Replacement {
      * thread; it must not write the recency words, which the NIC thread's hits write unlocked.
      */
     public void invalidated(int entry) {
+    }
+
+    /**
+     * A hit on a counting policy: the entry's recency word goes up by one unless it is already
+     * {@code max}. One load and one store, no branch (the sign of {@code count - max} is the step).
+     */
+    protected final void countHit(int entry, long max) {
+        int at = recencyIndex(entry);
+        long count = entries[at];
+        entries[at] = count + ((count - max) >>> 63);
     }
 
     protected static int recencyIndex(int entry) {

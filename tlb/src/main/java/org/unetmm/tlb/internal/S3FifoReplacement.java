@@ -55,9 +55,7 @@ final class S3FifoReplacement extends QueuedReplacement {
     /** One load and one store, no branch: the counter goes up by one unless it is already 3. */
     @Override
     public void touched(int entry) {
-        int at = recencyIndex(entry);
-        long frequency = entries[at];
-        entries[at] = frequency + ((frequency - MAX_FREQUENCY) >>> 63);
+        countHit(entry, MAX_FREQUENCY);
     }
 
     @Override

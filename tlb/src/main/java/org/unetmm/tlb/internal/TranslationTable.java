@@ -21,7 +21,7 @@ import org.unetmm.tlb.TlbConfig;
  *   +---------------+---------------+---------------+---------------+
  *   tag  = context &lt;&lt; 1 | valid: bit 0 is V, bits 1..32 the context id (never negative)
  *   page = -1 in an entry never filled
- *   recency: the replacement policy's word (LRU stamp, CLOCK or SIEVE bit, S3-FIFO counter, unused by RANDOM)
+ *   recency: the replacement policy's word (LRU stamp, CLOCK or SIEVE bit, S3-FIFO or LFU counter, unused by RANDOM)
  * </pre>
  *
  * <p>Who writes what (the {@link org.unetmm.tlb.Tlb} keeps these rules):
