@@ -44,7 +44,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 final class PressureChart {
     private static final Map<String, Color> COLOURS = Map.of(
             "LRU", new Color(0x1f77b4), "CLOCK", new Color(0xff7f0e), "RANDOM", new Color(0x2ca02c),
-            "SIEVE", new Color(0xd62728), "S3FIFO", new Color(0x9467bd));
+            "SIEVE", new Color(0xd62728), "S3FIFO", new Color(0x9467bd), "LFU", new Color(0x8c564b));
     private static final Color OPT = Color.BLACK;
     private static final Color TOP_C = new Color(0x7f7f7f);
     private static final BasicStroke SOLID = new BasicStroke(2f);
