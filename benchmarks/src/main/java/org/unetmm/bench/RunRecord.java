@@ -147,7 +147,8 @@ final class RunRecord {
 
     /**
      * The commit the jar was built from: {@code build.properties}, written at build time by the
-     * benchmarks pom from {@code git rev-parse HEAD} (so it is known wherever the jar runs), or
+     * benchmarks pom from {@code git rev-parse HEAD}, "-dirty" after it when the work tree had
+     * uncommitted changes (so it is known wherever the jar runs), or
      * {@value #UNKNOWN_COMMIT}.
      */
     static String gitCommit() {

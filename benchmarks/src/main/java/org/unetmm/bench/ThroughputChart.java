@@ -88,7 +88,7 @@ final class ThroughputChart {
     /** "commit 1a2b3c4d5e6f, 2026-12-01 12:00 UTC, host (CPU model, 2 cores)". */
     static String caption() {
         String commit = RunRecord.gitCommit();
-        return "commit " + (commit.matches("[0-9a-f]{40}") ? commit.substring(0, 12) : commit) + ", "
+        return "commit " + (commit.matches("[0-9a-f]{40}(-dirty)?") ? commit.substring(0, 12) + commit.substring(40) : commit) + ", "
                 + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")) + ", "
                 + RunRecord.hostName() + " (" + RunRecord.cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " cores)";

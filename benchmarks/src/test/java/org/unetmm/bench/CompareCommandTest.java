@@ -250,7 +250,7 @@ class CompareCommandTest {
         assertThat(record.get("loadAverageEnd").asText()).matches("[0-9.]+ [0-9.]+ [0-9.]+ .*");
         assertThat(record.get("configuration").get("repeats").asInt()).isEqualTo(2);
         assertThat(record.get("repeatDurations")).as("3 paths × 2 repeats").hasSize(6);
-        assertThat(record.get("gitCommit").asText()).matches("[0-9a-f]{40}|" + java.util.regex.Pattern.quote(RunRecord.UNKNOWN_COMMIT));
+        assertThat(record.get("gitCommit").asText()).matches("[0-9a-f]{40}(-dirty)?|" + java.util.regex.Pattern.quote(RunRecord.UNKNOWN_COMMIT));
     }
 
     @Test
