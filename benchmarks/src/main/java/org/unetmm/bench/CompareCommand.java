@@ -19,9 +19,11 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code unetmm compare}: the fixed-segment path against the pinned path, per message size, with
- * a raw memcpy of the same bytes as the physical limit, in one run. Prints a table (or CSV with
- * {@code --format csv}) and writes {@code compare.csv}, {@code compare.png} and {@code run.json}
- * under {@code results/<timestamp>/}. On {@code --transport udp://host:port} the two paths cross
+ * a raw memcpy of the same bytes as the physical limit, in one run, the repeats interleaved across
+ * the paths. Prints a table (or CSV with {@code --format csv}, JSON with {@code --format json}) of
+ * each point's median with min and max and its flags, and writes {@code compare.csv},
+ * {@code compare.json}, {@code compare.png} and {@code run.json} (opened at the start) under
+ * {@code results/<timestamp>/}. On {@code --transport udp://host:port} the two paths cross
  * the udp wire between two NICs of this process, beside Java NIO and Aeron UDP
  * ({@link CompareUdpRun}); latencies there are half a ping-pong's round trip.
  */
@@ -55,8 +57,13 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--measure-ms", description = "measurement per repeat in ms (default 700, quick 120)")
     Long measureMillis;
 
-    @Option(names = "--repeats", description = "measurements per point, best kept (default 3, quick 1)")
+    @Option(names = "--repeats", description = "measurements per point, interleaved across the paths; the median, min and"
+            + " max are reported (default 3, quick 3)")
     Integer repeats;
+
+    @Option(names = "--spread-flag", description = "flag a point whose (max-min)/median throughput over its repeats is above"
+            + " this (default ${DEFAULT-VALUE})", defaultValue = "0.25")
+    double spreadFlag;
 
     @Option(names = "--no-aeron", description = "leave out the Aeron peer: IPC on loopback:, UDP on udp:// (embedded media driver under /dev/shm)")
     boolean noAeron;
@@ -86,6 +93,9 @@ public final class CompareCommand implements Callable<Integer> {
         CompareRun.Settings settings = validate();
         PrintStream out = System.out;
         PrintStream progress = System.err;
+        Path dir = RunRecord.newRunDirectory(output.results);
+        Map<String, Object> configuration = configuration(settings);
+        RunRecord record = RunRecord.open(dir, "compare", configuration);
         long started = System.nanoTime();
         CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9));
@@ -96,34 +106,49 @@ public final class CompareCommand implements Callable<Integer> {
             run.notes().add(String.format("recorded the first %d lookups of the NIC's TLB to %s%s", recorder.size(),
                     recordTrace, recorder.dropped() > 0 ? " (" + recorder.dropped() + " later ones not kept)" : ""));
         }
-        Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(ComparePoint.csvHeader());
         points.forEach(p -> csv.add(p.csvRow()));
         Files.write(dir.resolve("compare.csv"), csv);
         System.setProperty("java.awt.headless", "true");
         ThroughputChart.write(points, "unetmm compare: " + settings.transport(), dir.resolve("compare.png"));
-        Map<String, Object> configuration = configuration(settings);
-        configuration.put("notes", run.notes());
-        RunRecord.writeRunJson(dir, "compare", configuration);
-        if (output.csv()) {
+        Map<String, Object> end = new LinkedHashMap<>();
+        end.put("notes", run.notes());
+        end.put("repeatsMeasured", run.samples().size());
+        end.put("repeatDurations", run.samples().stream().map(CompareJson::duration).toList());
+        record.finish(end);
+        String json = RunRecord.JSON.writeValueAsString(CompareJson.document(record.asMap(), points, run.samples()));
+        Files.writeString(dir.resolve("compare.json"), json + "\n");
+        String files = dir.resolve("compare.csv") + ", " + dir.resolve("compare.json") + ", " + dir.resolve("compare.png")
+                + ", " + dir.resolve("run.json");
+        if (output.json()) {
+            out.println(json);
+            run.notes().forEach(note -> progress.println("note: " + note));
+        } else if (output.csv()) {
             csv.forEach(out::println);
             run.notes().forEach(note -> progress.println("note: " + note));
         } else {
             printTable(points, out);
+            out.printf("%d repeats per point, interleaved across the paths; GB/s and vs limit: median [min–max] of the"
+                    + " repeats, vs limit taken per repeat against the memcpy just before it%n", settings.repeats());
             if (UdpWire.isUdp(settings.transport())) {
                 out.println("latency: MEMCPY one copy; the others half the round trip of a ping-pong (rtt/2);"
                         + " throughput: a one-way stream under flow control, delivered messages only");
             }
+            if (points.stream().anyMatch(p -> !p.flags().isEmpty())) {
+                out.printf("flags: %s = faster than the memcpy limit (suspect the limit or the measurement), %s = (max-min)/median"
+                        + " over %.2f, %s = round trips lost, %s = the stream window stalled%n", ComparePoint.ABOVE_LIMIT,
+                        ComparePoint.SPREAD, settings.spreadThreshold(), ComparePoint.LOSS, ComparePoint.STALL);
+            }
             run.notes().forEach(note -> out.println("note: " + note));
             out.println();
-            out.println("results: " + dir.resolve("compare.csv") + ", " + dir.resolve("compare.png") + ", " + dir.resolve("run.json"));
+            out.println("results: " + files);
         }
         return 0;
     }
 
     private CompareRun.Settings validate() {
-        output.validate(spec.commandLine());
+        output.validate(spec.commandLine(), true);
         List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
         boolean udp = UdpWire.isUdp(output.transport);
         for (int size : chosen) {
@@ -156,12 +181,16 @@ public final class CompareCommand implements Callable<Integer> {
         }
         long warmup = warmupMillis != null ? warmupMillis : quick ? 50 : 300;
         long measure = measureMillis != null ? measureMillis : quick ? 120 : 700;
-        int rounds = repeats != null ? repeats : quick ? 1 : 3;
+        int rounds = repeats != null ? repeats : 3;
         if (warmup < 0 || measure < 1 || rounds < 1) {
             throw bad("--warmup-ms must be >= 0, --measure-ms >= 1 and --repeats >= 1");
         }
+        if (!(spreadFlag > 0) || Double.isInfinite(spreadFlag)) {
+            throw bad("--spread-flag must be a positive number (0.25 flags a point whose repeats differ by a quarter), got "
+                    + spreadFlag);
+        }
         return new CompareRun.Settings(output.transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed,
-                !noAeron);
+                !noAeron, spreadFlag);
     }
 
     private CommandLine.ParameterException bad(String message) {
@@ -176,6 +205,9 @@ public final class CompareCommand implements Callable<Integer> {
         c.put("warmupMillis", s.warmupMillis());
         c.put("measureMillis", s.measureMillis());
         c.put("repeats", s.repeats());
+        c.put("repeatOrder", "interleaved: per size, repeat 1 of every path, then repeat 2, …; Aeron IPC in its own phase"
+                + " with a memcpy repeat before each of its repeats");
+        c.put("spreadFlag", s.spreadThreshold());
         c.put("tlbSets", s.tlbSets());
         c.put("tlbWays", s.tlbWays());
         c.put("policy", s.policy().name());
@@ -194,13 +226,18 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     static void printTable(List<ComparePoint> points, PrintStream out) {
-        out.printf("%-10s %-14s %12s %9s %10s %10s %8s %9s %9s  %s%n", "size", "path", "msgs/s", "GB/s", "p50 ns",
-                "p99 ns", "TLB hit", "pins/msg", "vs limit", "latency");
+        out.printf("%-8s %-14s %12s %21s %9s %9s %8s %9s %18s  %-8s %s%n", "size", "path", "msgs/s", "GB/s [min–max]",
+                "p50 ns", "p99 ns", "TLB hit", "pins/msg", "vs limit [min–max]", "latency", "flags");
         for (ComparePoint p : points) {
-            out.printf("%-10s %-14s %12.0f %9.3f %10d %10d %8s %9s %9.2f  %s%n", human(p.size()), p.path(),
-                    p.messagesPerSecond(), p.gigabytesPerSecond(), p.p50Nanos(), p.p99Nanos(),
+            ComparePoint.Spread gb = p.gigabytes();
+            ComparePoint.Spread ratio = p.limitRatio();
+            out.printf("%-8s %-14s %12.0f %21s %9d %9d %8s %9s %18s  %-8s %s%n", human(p.size()), p.path(),
+                    p.messagesPerSecond(), String.format("%.3f [%.3f–%.3f]", gb.median(), gb.min(), gb.max()),
+                    p.p50Nanos(), p.p99Nanos(),
                     Double.isNaN(p.tlbHitRate()) ? "-" : String.format("%.3f", p.tlbHitRate()),
-                    Double.isNaN(p.pinsPerMsg()) ? "-" : String.format("%.3f", p.pinsPerMsg()), p.limitRatio(), p.latency());
+                    Double.isNaN(p.pinsPerMsg()) ? "-" : String.format("%.3f", p.pinsPerMsg()),
+                    String.format("%.2f [%.2f–%.2f]", ratio.median(), ratio.min(), ratio.max()), p.latency(),
+                    p.flags().isEmpty() ? "-" : String.join(",", p.flags()));
         }
     }
 

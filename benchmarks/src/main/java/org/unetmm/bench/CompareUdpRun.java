@@ -22,14 +22,16 @@ import org.unetmm.tlb.TlbConfig;
  * Java NIO {@code DatagramChannel} with direct and with heap buffers ({@link NioUdpPeer}) and Aeron
  * UDP with an embedded media driver ({@link AeronUdpPeer}), all bound to the host of the URI.
  *
- * <p>Each peer is opened for the size, measured and closed before the next, so no two compete
+ * <p>Each peer is opened for a repeat, measured and closed before the next, so no two compete
  * for the cores (and Aeron's driver thread runs only while Aeron is measured). Per repeat: a
  * ping-pong (warm-up and measurement of half the configured durations: one message in flight, so
  * its latency is the wire's, reported as RTT/2 — the two ends run on different threads, and
  * halving the round trip needs no shared clock), then a one-way stream (warm-up, measurement)
  * under flow control ({@link UdpPeer.Window}; Aeron uses its own) whose delivered messages give the
- * throughput. The best repeat's throughput is kept, as on loopback; the RTTs of all repeats are
- * merged. UDP may drop: a stalled window reopens, only whole delivered messages count, and a ping
+ * throughput. The repeats interleave across the peers (memcpy, PINNED, FIXED_SEGMENT, NIO, Aeron,
+ * memcpy, …), each peer opened for its repeat and closed after, so none competes with another
+ * for the cores; ratios are per repeat against the memcpy before it; the RTTs of all repeats are
+ * merged. A loss or a stall flags the point. UDP may drop: a stalled window reopens, only whole delivered messages count, and a ping
  * not answered in time ({@link UdpPeer#lossTimeoutNanos}) is counted lost; the progress lines say
  * when either happened.
  *
@@ -41,6 +43,8 @@ final class CompareUdpRun {
     private final CompareRun.Settings settings;
     private final Consumer<String> progress;
     private final List<String> notes;
+    /** Every repeat, in the order measured. */
+    private final List<ComparePoint.Repeat> samples;
     /** A note's verb ("left out at", "measured at") and reason → the paths and sizes it is about. */
     private final Map<List<String>, List<Set<String>>> grouped = new LinkedHashMap<>();
 
@@ -48,7 +52,9 @@ final class CompareUdpRun {
     private record Row(String path, UdpPeer peer) {
     }
 
-    CompareUdpRun(CompareRun.Settings settings, Consumer<String> progress, List<String> notes) {
+    CompareUdpRun(CompareRun.Settings settings, Consumer<String> progress, List<String> notes,
+                  List<ComparePoint.Repeat> samples) {
+        this.samples = samples;
         this.settings = settings;
         this.progress = progress;
         this.notes = notes;
@@ -73,25 +79,13 @@ final class CompareUdpRun {
                 total += unavailable(row, size) == null ? 1 : 0;
             }
         }
+        total *= settings.repeats();
         warmUp(rows);
         List<ComparePoint> points = new ArrayList<>();
         int done = 0;
         for (int size : settings.sizes()) {
-            NativeBuffer[] sources = CompareRun.sendBuffers(size, settings.buffers());
-            NativeBuffer destination = NativeMemory.allocate(Math.max(size, 1));
-            ComparePoint limit;
-            try {
-                progress.accept(String.format("[%d/%d] %s %d B: memcpy", ++done, total, transport, size));
-                limit = CompareRun.measureMemcpy(settings, size, sources, destination.buffer()).withLimitRatio(1.0);
-            } finally {
-                for (NativeBuffer b : sources) {
-                    if (b != null) {
-                        b.close();
-                    }
-                }
-                destination.close();
-            }
-            points.add(limit);
+            CompareRun.Accumulator memcpy = new CompareRun.Accumulator(transport, "MEMCPY", size, ComparePoint.ONE_WAY, false);
+            Map<Row, CompareRun.Accumulator> measured = new LinkedHashMap<>();
             for (Row row : rows) {
                 String why = unavailable(row, size);
                 if (why != null) {
@@ -101,10 +95,31 @@ final class CompareUdpRun {
                 if (row.peer() instanceof UnetmmUdpPeer unetmm && unetmm.overBudget(size) != null) {
                     note("measured at", unetmm.overBudget(size), row.path(), size);
                 }
-                progress.accept(String.format("[%d/%d] %s %d B: %s", ++done, total, transport, size, row.path()));
-                ComparePoint point = measure(row, size);
-                points.add(point.withLimitRatio(point.gigabytesPerSecond() / limit.gigabytesPerSecond()));
+                measured.put(row, new CompareRun.Accumulator(transport, row.path(), size, ComparePoint.RTT_HALF, true));
             }
+            NativeBuffer[] sources = CompareRun.sendBuffers(size, settings.buffers());
+            NativeBuffer destination = NativeMemory.allocate(Math.max(size, 1));
+            try {
+                for (int repeat = 0; repeat < settings.repeats(); repeat++) {
+                    progress.accept(CompareRun.step(settings, ++done, total, size, "memcpy", repeat));
+                    ComparePoint.Repeat limit = CompareRun.record(samples, memcpy,
+                            CompareRun.memcpyRepeat(settings, size, repeat, sources, destination.buffer(), memcpy.latency), 1.0);
+                    for (Map.Entry<Row, CompareRun.Accumulator> e : measured.entrySet()) {
+                        progress.accept(CompareRun.step(settings, ++done, total, size, e.getKey().path(), repeat));
+                        CompareRun.record(samples, e.getValue(), measure(e.getKey(), size, repeat, e.getValue()),
+                                limit.gigabytesPerSecond());
+                    }
+                }
+            } finally {
+                for (NativeBuffer b : sources) {
+                    if (b != null) {
+                        b.close();
+                    }
+                }
+                destination.close();
+            }
+            points.add(memcpy.point(settings.spreadThreshold()));
+            measured.values().forEach(acc -> points.add(acc.point(settings.spreadThreshold())));
         }
         grouped.forEach((note, about) -> notes.add(String.join(", ", about.get(0)) + " " + note.get(0) + " "
                 + String.join(", ", about.get(1)) + ": " + note.get(1)));
@@ -160,24 +175,24 @@ final class CompareUdpRun {
         about.get(1).add(CompareCommand.human(size));
     }
 
-    private ComparePoint measure(Row row, int size) {
+    /**
+     * One repeat of {@code row} at {@code size}: the peer opened, a ping-pong whose round trips go into the
+     * point's histogram, a stream whose delivered messages are the repeat, the peer closed. A loss or a
+     * stall raises the point's flag, and is said on the progress line.
+     */
+    private ComparePoint.Repeat measure(Row row, int size, int repeat, CompareRun.Accumulator into) {
         UdpPeer peer = row.peer();
-        Histogram rtt = new Histogram(3);
-        UdpPeer.StreamResult best = null;
-        long lost = 0;
-        long stalls = 0;
+        long lost;
+        java.time.Instant startedAt;
+        UdpPeer.StreamResult result;
+        long before = into.latency.getTotalCount();
         try {
             peer.open(size);
             try {
-                for (int repeat = 0; repeat < settings.repeats(); repeat++) {
-                    lost += peer.pingPong(UdpPeer.Span.millis(settings.warmupMillis() / 2),
-                            UdpPeer.Span.millis(Math.max(1, settings.measureMillis() / 2)), rtt);
-                    UdpPeer.StreamResult result = peer.stream(settings.warmupMillis(), settings.measureMillis());
-                    stalls += result.stalls();
-                    if (best == null || result.bytesPerSecond(size) > best.bytesPerSecond(size)) {
-                        best = result;
-                    }
-                }
+                lost = peer.pingPong(UdpPeer.Span.millis(settings.warmupMillis() / 2),
+                        UdpPeer.Span.millis(Math.max(1, settings.measureMillis() / 2)), into.latency);
+                startedAt = java.time.Instant.now();
+                result = peer.stream(settings.warmupMillis(), settings.measureMillis());
             } finally {
                 peer.close();
             }
@@ -188,22 +203,22 @@ final class CompareUdpRun {
         }
         List<String> remarks = new ArrayList<>();
         String asked = settings.tlbSets() + "×" + settings.tlbWays();
-        if (peer instanceof UnetmmUdpPeer unetmm && !unetmm.tlbShape().equals(asked)) {
+        if (peer instanceof UnetmmUdpPeer unetmm && !unetmm.tlbShape().equals(asked) && repeat == 0) {
             remarks.add("TLB grown from " + asked + " to " + unetmm.tlbShape() + " per NIC to hold the working set");
         }
         if (lost > 0) {
-            remarks.add(lost + " of " + (rtt.getTotalCount() + lost) + " round trips lost");
+            into.flags.add(ComparePoint.LOSS);
+            remarks.add(lost + " of " + (into.latency.getTotalCount() - before + lost) + " round trips lost");
         }
-        if (stalls > 0) {
-            remarks.add("the stream window stalled " + stalls + " times (messages or acknowledgements lost or late, "
+        if (result.stalls() > 0) {
+            into.flags.add(ComparePoint.STALL);
+            remarks.add("the stream window stalled " + result.stalls() + " times (messages or acknowledgements lost or late, "
                     + UdpPeer.Window.forSize(size).stallNanos() / 1_000_000 + " ms each)");
         }
         if (!remarks.isEmpty()) {
             progress.accept(remarks.stream().collect(Collectors.joining("; ", "        " + row.path() + ": ", "")));
         }
-        long p50 = rtt.getTotalCount() == 0 ? 0 : rtt.getValueAtPercentile(50) / 2;
-        long p99 = rtt.getTotalCount() == 0 ? 0 : rtt.getValueAtPercentile(99) / 2;
-        return new ComparePoint(settings.transport(), row.path(), size, best.messages(), best.seconds(), p50, p99,
-                best.tlbHitRate(), best.pinsPerMessage(), 0, ComparePoint.RTT_HALF);
+        return new ComparePoint.Repeat(row.path(), size, repeat, startedAt, result.messages(), result.seconds(),
+                result.tlbHitRate(), result.pinsPerMessage(), Double.NaN);
     }
 }

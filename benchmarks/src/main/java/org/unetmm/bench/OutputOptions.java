@@ -11,8 +11,8 @@ final class OutputOptions extends ResultsOptions {
 
     /** Checks the shared options; the message of the exception says what was wrong. */
     @Override
-    void validate(CommandLine commandLine) {
-        super.validate(commandLine);
+    void validate(CommandLine commandLine, boolean json) {
+        super.validate(commandLine, json);
         if (UdpWire.isUdp(transport)) {
             String problem = UdpWire.problem(transport);
             if (problem != null) {

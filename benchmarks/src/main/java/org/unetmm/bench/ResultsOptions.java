@@ -6,17 +6,28 @@ import picocli.CommandLine.Option;
 
 /** The options every command that writes results shares: the terminal format and the results folder. */
 class ResultsOptions {
-    @Option(names = "--format", description = "terminal output: table or csv (default ${DEFAULT-VALUE})", defaultValue = "table")
+    @Option(names = "--format", description = "terminal output: table or csv, or json where the command says so"
+            + " (default ${DEFAULT-VALUE})", defaultValue = "table")
     String format;
 
     @Option(names = "--results", description = "results folder (default ${DEFAULT-VALUE})", defaultValue = "results")
     Path results;
 
-    /** Checks the options; the message of the exception says what was wrong. */
+    /** Checks the options (table or csv); the message of the exception says what was wrong. */
     void validate(CommandLine commandLine) {
-        if (!format.equals("table") && !format.equals("csv")) {
-            throw new CommandLine.ParameterException(commandLine, "--format must be 'table' or 'csv', got '" + format + "'");
+        validate(commandLine, false);
+    }
+
+    /** Checks the options, json allowed when {@code json}; the message of the exception says what was wrong. */
+    void validate(CommandLine commandLine, boolean json) {
+        if (!format.equals("table") && !format.equals("csv") && !(json && format.equals("json"))) {
+            throw new CommandLine.ParameterException(commandLine, "--format must be 'table'" + (json ? ", 'csv' or 'json'"
+                    : " or 'csv' (json: only 'unetmm compare' so far)") + ", got '" + format + "'");
         }
+    }
+
+    boolean json() {
+        return format.equals("json");
     }
 
     boolean csv() {

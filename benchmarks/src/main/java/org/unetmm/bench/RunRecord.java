@@ -1,6 +1,11 @@
 package org.unetmm.bench;
 
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -8,16 +13,35 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.Properties;
+import org.unetmm.pinning.Libc;
+import org.unetmm.pinning.ProcessStatus;
 
 /**
  * Where a run's results go and what makes them reproducible: {@code results/<timestamp>/} and its
- * {@code run.json} (configuration, seed, JVM, kernel, CPU model, git commit).
+ * {@code run.json}, opened (written) when the run starts — start time, configuration, the process's
+ * RLIMIT_MEMLOCK, uid, CAP_IPC_LOCK, cores and load, JVM, kernel, CPU model and the git commit baked
+ * into the jar — and rewritten when it ends with the end time, the load then and the notes.
  */
 final class RunRecord {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(ZoneOffset.UTC);
+    /** Writes run.json and compare.json: indented, one field a line, {@code "key": value}, arrays {@code [1, 2]}. */
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .setDefaultPrettyPrinter(prettyPrinter());
+    static final String UNKNOWN_COMMIT = "unknown (built outside a git clone)";
 
-    private RunRecord() {
+    private static DefaultPrettyPrinter prettyPrinter() {
+        DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+                .withObjectFieldValueSpacing(Separators.Spacing.AFTER).withArrayValueSpacing(Separators.Spacing.AFTER));
+        printer.indentArraysWith(DefaultPrettyPrinter.NopIndenter.instance);
+        return printer;
+    }
+
+    private final Path file;
+    private final Map<String, Object> run = new LinkedHashMap<>();
+
+    private RunRecord(Path file) {
+        this.file = file;
     }
 
     static Path newRunDirectory(Path resultsRoot) throws IOException {
@@ -26,20 +50,93 @@ final class RunRecord {
         return dir;
     }
 
-    static void writeRunJson(Path dir, String command, Map<String, Object> configuration) throws IOException {
-        Map<String, Object> run = new LinkedHashMap<>();
+    /** Writes {@code dir/run.json} now, before anything is measured; {@link #finish} completes it. */
+    static RunRecord open(Path dir, String command, Map<String, Object> configuration) throws IOException {
+        RunRecord record = new RunRecord(dir.resolve("run.json"));
+        Map<String, Object> run = record.run;
         run.put("command", command);
-        run.put("started", Instant.now().toString());
+        run.put("startTime", Instant.now().toString());
+        run.put("endTime", null);
         run.put("configuration", configuration);
+        run.put("process", process());
+        run.put("cores", Runtime.getRuntime().availableProcessors());
+        run.put("loadAverageStart", loadAverage());
+        run.put("loadAverageEnd", null);
         run.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         run.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         run.put("cpu", cpuModel());
-        run.put("cores", Runtime.getRuntime().availableProcessors());
+        run.put("host", hostName());
         run.put("gitCommit", gitCommit());
-        Files.writeString(dir.resolve("run.json"), toJson(run, "") + "\n");
+        record.write();
+        return record;
     }
 
-    private static String cpuModel() {
+    /** Rewrites run.json with the end time, the load average now and {@code extra} (notes, repeats). */
+    void finish(Map<String, Object> extra) throws IOException {
+        run.put("endTime", Instant.now().toString());
+        run.put("loadAverageEnd", loadAverage());
+        run.putAll(extra);
+        write();
+    }
+
+    Map<String, Object> asMap() {
+        return run;
+    }
+
+    /** A run record written at the end in one go, for the commands whose runs are not interleaved yet. */
+    static void writeRunJson(Path dir, String command, Map<String, Object> configuration) throws IOException {
+        open(dir, command, configuration).finish(Map.of());
+    }
+
+    private void write() throws IOException {
+        Files.writeString(file, JSON.writeValueAsString(run) + "\n");
+    }
+
+    /** uid, RLIMIT_MEMLOCK (bytes; "unlimited") and CAP_IPC_LOCK: what decides how much this process may pin. */
+    private static Map<String, Object> process() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("pid", ProcessHandle.current().pid());
+        p.put("uid", uid());
+        try {
+            Libc.Rlimit limit = Libc.memlockLimit();
+            p.put("rlimitMemlockSoft", limit.soft() == -1 ? "unlimited" : limit.soft());
+            p.put("rlimitMemlockHard", limit.hard() == -1 ? "unlimited" : limit.hard());
+        } catch (RuntimeException e) {
+            p.put("rlimitMemlock", "unknown: " + e.getMessage());
+        }
+        p.put("capIpcLock", ProcessStatus.hasCapIpcLock());
+        return p;
+    }
+
+    /** The real uid from /proc/self/status, or null off Linux. */
+    private static Object uid() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
+                    .map(l -> Long.parseLong(l.substring(4).trim().split("\\s+")[0])).findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages from /proc/loadavg, and the runnable/total tasks. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2] + " (runnable/tasks " + f[3] + ")";
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static String cpuModel() {
         try {
             return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
@@ -48,56 +145,23 @@ final class RunRecord {
         }
     }
 
+    /**
+     * The commit the jar was built from: {@code build.properties}, written at build time by the
+     * benchmarks pom from {@code git rev-parse HEAD}, "-dirty" after it when the work tree had
+     * uncommitted changes (so it is known wherever the jar runs), or
+     * {@value #UNKNOWN_COMMIT}.
+     */
     static String gitCommit() {
-        try {
-            Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
-            String out = new String(git.getInputStream().readAllBytes()).trim();
-            return git.waitFor() == 0 ? out : "unknown";
+        try (InputStream in = RunRecord.class.getResourceAsStream("build.properties")) {
+            if (in == null) {
+                return UNKNOWN_COMMIT;
+            }
+            Properties p = new Properties();
+            p.load(in);
+            String commit = p.getProperty("gitCommit", "").trim();
+            return commit.isEmpty() || commit.startsWith("${") ? UNKNOWN_COMMIT : commit;
         } catch (IOException e) {
-            return "unknown";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
+            return UNKNOWN_COMMIT;
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    static String toJson(Object value, String indent) {
-        if (value instanceof Map<?, ?> map) {
-            String inner = indent + "  ";
-            return map.entrySet().stream()
-                    .map(e -> inner + quote(String.valueOf(e.getKey())) + ": " + toJson(e.getValue(), inner))
-                    .collect(Collectors.joining(",\n", "{\n", "\n" + indent + "}"));
-        }
-        if (value instanceof Iterable<?> list) {
-            StringBuilder sb = new StringBuilder("[");
-            for (Object item : list) {
-                sb.append(sb.length() > 1 ? ", " : "").append(toJson(item, indent));
-            }
-            return sb.append(']').toString();
-        }
-        if (value instanceof Number || value instanceof Boolean) {
-            return String.valueOf(value);
-        }
-        return value == null ? "null" : quote(String.valueOf(value));
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }
