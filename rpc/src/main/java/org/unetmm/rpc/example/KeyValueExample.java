@@ -1,6 +1,7 @@
 package org.unetmm.rpc.example;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -12,12 +13,15 @@ import java.util.concurrent.TimeUnit;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.rpc.RpcClient;
 import org.unetmm.rpc.RpcClientConfig;
 import org.unetmm.rpc.RpcException;
 import org.unetmm.rpc.RpcServer;
 import org.unetmm.rpc.RpcServerConfig;
 import org.unetmm.rpc.RpcStatus;
+import org.unetmm.tlb.trace.PageTraceRecorder;
+import org.unetmm.tlb.trace.TraceFile;
 
 /**
  * A key-value service over unetmm RPC, runnable three ways (the wires come from unetmm-nic-backend,
@@ -27,7 +31,7 @@ import org.unetmm.rpc.RpcStatus;
  *       serves until interrupted (Ctrl-C, SIGTERM) or for --duration; prints the address clients connect to
  *   KeyValueExample client --bind udp://127.0.0.1:0 --server udp://127.0.0.1:7000/1 [--keys 1000] [--size 256]
  *       PUTs, GETs (checked) and DELETEs the keys, prints latencies
- *   KeyValueExample demo [--wire loopback|udp] [--keys 1000] [--size 256] [--max-message BYTES]
+ *   KeyValueExample demo [--wire loopback|udp] [--keys 1000] [--size 256] [--max-message BYTES] [--record-trace FILE]
  *       both in this process
  * </pre>
  * The server takes requests of up to {@code --max-message} bytes (default 65536): a PUT carries its
@@ -72,14 +76,16 @@ public final class KeyValueExample {
                         options.containsKey("duration") ? number(options, "duration", 0, 0, Integer.MAX_VALUE) : -1);
                 case "client" -> client(required(options, "bind"), ChannelAddress.parse(required(options, "server")), keys, size)
                         ? 0 : 1;
-                case "demo" -> demo(options.getOrDefault("wire", "loopback"), keys, size, maxMessage) ? 0 : 1;
+                case "demo" -> demo(options.getOrDefault("wire", "loopback"), keys, size, maxMessage,
+                        options.containsKey("record-trace") ? Path.of(options.get("record-trace")) : null) ? 0 : 1;
                 default -> throw new UsageException("unknown mode '" + args[0] + "'");
             };
         } catch (UsageException e) {
             System.err.println(e.getMessage() + "\nusage: KeyValueExample server --bind udp://HOST:PORT [--duration SECONDS]"
                     + " [--max-message BYTES]\n"
                     + "       KeyValueExample client --bind udp://HOST:0 --server udp://HOST:PORT/1 [--keys N] [--size BYTES]\n"
-                    + "       KeyValueExample demo [--wire loopback|udp] [--keys N] [--size BYTES] [--max-message BYTES]");
+                    + "       KeyValueExample demo [--wire loopback|udp] [--keys N] [--size BYTES] [--max-message BYTES]"
+                    + " [--record-trace FILE]");
             return 2;
         } catch (Exception e) {
             Throwable why = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -147,10 +153,19 @@ public final class KeyValueExample {
                 .requestBuffers(Math.max(2, Math.min(64, (4 << 20) / Math.max(1, maxMessage)))).build();
     }
 
-    private static boolean demo(String wire, int keys, int size, int maxMessage) throws Exception {
+    /**
+     * Both ends in one process. With {@code recordTrace}, the page stream the client NIC's TLB saw
+     * (its requests sent, its responses received) is written there, to replay with
+     * {@code unetmm pressure --trace-file}: a real workload's trace, not a generated one.
+     */
+    private static boolean demo(String wire, int keys, int size, int maxMessage, Path recordTrace) throws Exception {
         String uri = wire.equals("udp") ? "udp://127.0.0.1:0" : "loopback:";
+        PageTraceRecorder recorder = recordTrace == null ? null : new PageTraceRecorder(1 << 22);
         try (Nic serverNic = Nic.open(NicConfig.builder().transport(uri).build());
              Nic clientNic = Nic.open(NicConfig.builder().transport(uri).build())) {
+            if (recorder != null) {
+                clientNic.tlb().record(recorder);
+            }
             RpcServer server = RpcServer.open(serverNic, serverConfig(maxMessage));
             new KeyValueService().serveOn(server);
             System.out.println("server listening at " + server.address());
@@ -161,6 +176,11 @@ public final class KeyValueExample {
             } finally {
                 rpc.close();
                 server.close();
+                if (recorder != null) {
+                    TraceFile.write(recorder.trace("key-value demo, " + keys + " keys of " + size + " B"), recordTrace,
+                            NativeMemory.pageSize());
+                    System.out.println("trace: " + recorder.size() + " TLB lookups of the client NIC in " + recordTrace);
+                }
             }
         }
     }
