@@ -89,12 +89,12 @@ public final class CompareRun {
         try (Nic nic = Nic.open(nicConfig);
              Endpoint sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
              Endpoint receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
-            nic.tlb().record(recorder);
             Channel out = sender.openChannel();
             Channel in = receiver.openChannel();
             out.connect(in.address());
             in.connect(out.address());
             warmUp(nic, sender, receiver, out);
+            nic.tlb().record(recorder); // the measured traffic, not the JIT warm-up's one buffer
             for (int size : settings.sizes()) {
                 NativeBuffer[] sendBuffers = sendBuffers(size, settings.buffers());
                 NativeBuffer receiveBuffer = NativeMemory.allocate(Math.max(size, 1));
