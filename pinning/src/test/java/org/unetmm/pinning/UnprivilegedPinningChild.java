@@ -25,22 +25,12 @@ public final class UnprivilegedPinningChild {
     }
 
     public static void main(String[] args) {
-        try {
-            String result = switch (args[0]) {
-                case "limited" -> limited(Long.parseLong(args[1]));
-                case "zero" -> zero();
-                case "shared" -> shared(Long.parseLong(args[1]));
-                default -> throw new IllegalArgumentException("unknown mode " + args[0]);
-            };
-            System.out.println("RESULT OK " + result);
-            System.out.flush();
-            System.exit(0);
-        } catch (Throwable t) {
-            System.out.println("RESULT FAIL " + t);
-            t.printStackTrace(System.out);
-            System.out.flush();
-            System.exit(1);
-        }
+        ChildResult.report(() -> switch (args[0]) {
+            case "limited" -> limited(Long.parseLong(args[1]));
+            case "zero" -> zero();
+            case "shared" -> shared(Long.parseLong(args[1]));
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        });
     }
 
     private static String limited(long limit) {

@@ -10,6 +10,7 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.SendPath;
+import org.unetmm.pinning.ChildResult;
 import org.unetmm.pinning.LockedMemory;
 import org.unetmm.pinning.ProcessStatus;
 
@@ -26,16 +27,7 @@ public final class TwoNicsUnderMemlockChild {
     }
 
     public static void main(String[] args) {
-        try {
-            System.out.println("RESULT OK " + twoNics(Long.parseLong(args[0]), Integer.parseInt(args[1])));
-            System.out.flush();
-            System.exit(0);
-        } catch (Throwable t) {
-            System.out.println("RESULT FAIL " + t);
-            t.printStackTrace(System.out);
-            System.out.flush();
-            System.exit(1);
-        }
+        ChildResult.report(() -> twoNics(Long.parseLong(args[0]), Integer.parseInt(args[1])));
     }
 
     private static String twoNics(long limit, int size) {
