@@ -1,10 +1,8 @@
 package org.unetmm;
 
-import java.nio.ByteBuffer;
 import java.security.SecureRandom;
-import org.unetmm.spi.FrameHeader;
-import org.unetmm.spi.SourceKey;
-import org.unetmm.spi.Transport;
+import org.unetmm.internal.ChannelState;
+import org.unetmm.internal.Engine;
 
 /**
  * U-Net's tag: the binding of a local tag on this NIC to a peer's (transport address, tag).
@@ -21,7 +19,7 @@ import org.unetmm.spi.Transport;
  * every channel draws a random non-zero 64-bit <em>connection id</em> when it opens; its
  * {@link #address()} carries it, and every frame carries the sending channel's id and the id of
  * the channel it is meant for. A connected channel takes a frame only when all of these hold
- * (checked by {@link #admit}, for unreliable and reliable channels alike):
+ * (checked by the engine's {@code ChannelState.admit}, for unreliable and reliable channels alike):
  * <ol>
  *   <li>the source tag is the peer's ({@link DropReason#WRONG_SOURCE} otherwise);</li>
  *   <li>the wire saw it come from the peer's transport address, the channel's route
@@ -45,148 +43,48 @@ import org.unetmm.spi.Transport;
  * follow from one observed id, which would let anyone who saw one channel's address forge the next.
  */
 public final class Channel implements AutoCloseable {
-    final Endpoint endpoint;
-    final int localTag;
-    /** This channel's connection id: random, non-zero, drawn at open (see the class comment). */
-    final long connectionId;
-    volatile ChannelAddress remote;
-    Transport.Route route;
-    /** Where the peer's frames come from: the route's source key, kept here so a check costs no call. */
-    SourceKey peerSource;
-    int remoteTag;
-    /** The peer channel's connection id: from its address at connect, or its first frame's (0 until then). */
-    long remoteConnection;
-    /** The peer's address named its connection id: then it knows this channel's and must name it too. */
-    boolean remoteConnectionNamed;
-    volatile boolean closed;
-    /** How the channel ended (null while open): CLOSED, PEER_UNREACHABLE, PIN_FAILED. */
-    volatile CompletionStatus closeStatus;
-    volatile String closeDetail;
-    final ChannelOptions options;
-    /** The reliable protocol (issue 6), or null for U-Net's unreliable channel. Set once, at open. */
-    ReliableChannel reliable;
+    private final Endpoint endpoint;
+    private final Engine engine;
+    /** The engine's side of this channel: tags, connection ids, peer, protocol (see {@link ChannelState#admit}). */
+    final ChannelState state;
 
-    // send side, NIC thread only
-    long nextMessageId;
-
-    // reassembly of the message arriving now, NIC thread only
-    boolean rxActive;
-    long rxMessageId;
-    ByteBuffer rxBuffer;
-    long rxAddress;
-    int rxOffset;
-    int rxCapacity;
-    long rxCookie;
-    int rxReceived;
-    int rxLength;
-    boolean rxTruncated;
-    /** A multi-fragment message is arriving: it must be complete by {@link #rxDeadline} (System.nanoTime). */
-    boolean rxTimed;
-    long rxDeadline;
-
-    /**
-     * Takes the oldest posted buffer (the free queue's head, already peeked) for the message now
-     * arriving on this channel: its fields move here and the queue slot goes back to the poster.
-     * NIC engine only.
-     */
-    void takePostedBuffer(Endpoint.ReceiveDescriptor r) {
-        rxBuffer = r.buffer;
-        rxAddress = r.address;
-        rxOffset = r.offset;
-        rxCapacity = r.length;
-        rxCookie = r.cookie;
-        r.buffer = null;
-        endpoint.freeQueue.release();
-        rxActive = true;
-    }
-
-    Channel(Endpoint endpoint, int localTag) {
-        this(endpoint, localTag, ChannelOptions.unreliable());
-    }
-
-    Channel(Endpoint endpoint, int localTag, ChannelOptions options) {
+    Channel(Endpoint endpoint, Engine engine, ChannelState state) {
         this.endpoint = endpoint;
-        this.localTag = localTag;
-        this.options = options;
-        this.connectionId = newConnectionId();
-    }
-
-    private static final SecureRandom CONNECTION_IDS = new SecureRandom();
-
-    private static long newConnectionId() {
-        long id;
-        do {
-            id = CONNECTION_IDS.nextLong();
-        } while (id == 0);
-        return id;
-    }
-
-    /** Fills the addressing of a frame this channel sends: both tags and both connection ids. */
-    void address(FrameHeader h) {
-        h.sourceTag = localTag;
-        h.destinationTag = remoteTag;
-        h.sourceConnection = connectionId;
-        h.destinationConnection = remoteConnection;
-    }
-
-    /**
-     * Whether an arriving frame may be taken on this channel (see the class comment): null when it
-     * may, else why not (the caller counts it). A peer whose id was not known learns it here.
-     * NIC engine only; allocates only when it learns the id.
-     */
-    DropReason admit(FrameHeader h) {
-        if (route == null) { // listening: anyone, but not a frame meant for a previous holder of the tag
-            return h.destinationConnection == 0 || h.destinationConnection == connectionId ? null : DropReason.WRONG_CONNECTION;
-        }
-        if (h.sourceTag != remoteTag) {
-            return DropReason.WRONG_SOURCE;
-        }
-        if (!peerSource.matches(h.source)) {
-            return DropReason.WRONG_PEER_ADDRESS;
-        }
-        if (h.destinationConnection != connectionId && (remoteConnectionNamed || h.destinationConnection != 0)) {
-            return DropReason.WRONG_CONNECTION;
-        }
-        if (h.sourceConnection != remoteConnection) {
-            if (remoteConnection != 0 || h.sourceConnection == 0) {
-                return DropReason.WRONG_CONNECTION;
-            }
-            remoteConnection = h.sourceConnection; // trust on first use: the peer is held to it from now on
-            remote = new ChannelAddress(remote.transportAddress(), remoteTag, remoteConnection);
-        }
-        return null;
+        this.engine = engine;
+        this.state = state;
+        state.handle = this;
     }
 
     /** This channel's own address, with its connection id, to give to the peer. */
     public ChannelAddress address() {
-        return new ChannelAddress(endpoint.nic.transportAddress(), localTag, connectionId);
+        return state.address();
     }
 
     public int tag() {
-        return localTag;
+        return state.localTag;
     }
 
     /** The peer, or null before {@link #connect}; its connection id once known (given, or learnt from its first frame). */
     public ChannelAddress remote() {
-        return remote;
+        return state.remote;
     }
 
     public boolean isConnected() {
-        return remote != null;
+        return state.isConnected();
     }
 
     public boolean isClosed() {
-        return closed;
+        return state.closed;
     }
 
     /** The options it was opened with. */
     public ChannelOptions options() {
-        return options;
+        return state.options;
     }
 
     /** Whether sends complete on the peer's acknowledgement (see {@link ChannelOptions#reliable()}). */
     public boolean isReliable() {
-        return options.isReliable();
+        return state.options.isReliable();
     }
 
     /**
@@ -195,21 +93,21 @@ public final class Channel implements AutoCloseable {
      * {@link CompletionStatus#PIN_FAILED}; null while it is open or draining.
      */
     public CompletionStatus closeStatus() {
-        return closeStatus;
+        return state.closeStatus;
     }
 
     /** The words that go with {@link #closeStatus()} (null while open). */
     public String closeDetail() {
-        return closeDetail;
+        return state.closeDetail;
     }
 
     /** The reliable protocol's counters and timers. */
     public ReliableStats reliableStats() {
-        if (reliable == null) {
-            throw new IllegalStateException("channel " + localTag + " is unreliable: open it with ChannelOptions.reliable()"
+        if (!isReliable()) {
+            throw new IllegalStateException("channel " + state.localTag + " is unreliable: open it with ChannelOptions.reliable()"
                     + " for acknowledgements, retransmission and their counters");
         }
-        return endpoint.nic.reliableStats(this);
+        return engine.reliableStats(state);
     }
 
     public Endpoint endpoint() {
@@ -222,7 +120,7 @@ public final class Channel implements AutoCloseable {
      * {@link #address()} wrote it, with its connection id.
      */
     public Channel connect(ChannelAddress peer) {
-        endpoint.nic.connect(this, peer);
+        engine.connect(state, peer);
         return this;
     }
 
@@ -236,11 +134,11 @@ public final class Channel implements AutoCloseable {
      */
     @Override
     public void close() {
-        endpoint.nic.closeChannel(this);
+        engine.closeChannel(state);
     }
 
     @Override
     public String toString() {
-        return "Channel[" + address() + " -> " + remote + "]";
+        return state.toString();
     }
 }

@@ -2,19 +2,16 @@ package org.unetmm;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.zip.CRC32C;
-import org.unetmm.internal.Counters;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.unetmm.internal.ChannelState;
+import org.unetmm.internal.CompletionSink;
+import org.unetmm.internal.Engine;
+import org.unetmm.internal.EndpointState;
 import org.unetmm.internal.ExclusiveUse;
-import org.unetmm.internal.SegmentAllocator;
-import org.unetmm.internal.SegmentReleaseOrder;
+import org.unetmm.internal.ReceiveDescriptor;
+import org.unetmm.internal.SendDescriptor;
 import org.unetmm.internal.SpscRing;
-import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
-import org.unetmm.pinning.PinBudgetExceededException;
-import org.unetmm.pinning.PinHandle;
 import org.unetmm.pinning.UnpinnableBufferException;
 
 /**
@@ -49,27 +46,23 @@ import org.unetmm.pinning.UnpinnableBufferException;
  * endpoint held: its TLB context and its segment.
  */
 public final class Endpoint implements AutoCloseable {
-    final Nic nic;
-    final EndpointConfig config;
-    final int context;
-    final SpscRing<SendDescriptor> sendQueue;
-    final SpscRing<ReceiveDescriptor> freeQueue;
-    final SpscRing<Completion> completionQueue;
-    /** Completions of close, which must not be lost even when the ring is full. */
-    final ArrayDeque<Completion> closeCompletions = new ArrayDeque<>();
-    final List<Channel> channels = new ArrayList<>();
-    final NativeBuffer segment;
-    final PinHandle segmentPin;
-    final SegmentAllocator segmentSpace;
-    /** Frees segment space in allocation order when (reliable) sends complete out of order. */
-    final SegmentReleaseOrder segmentReleases;
+    private final Nic nic;
+    private final Engine engine;
+    private final Upcalls upcalls;
+    private final EndpointConfig config;
+    /** The engine's side of this endpoint: its send and free queues, segment, channels and counters. */
+    final EndpointState state;
+    private final SpscRing<SendDescriptor> sendQueue;
+    private final SpscRing<ReceiveDescriptor> freeQueue;
+    private final SpscRing<Completion> completionQueue;
+    /**
+     * Completions that found the completion queue full (only close issues those: it must not lose
+     * one). Lock-free, so an empty poll costs one read, never a monitor.
+     */
+    private final ConcurrentLinkedQueue<Completion> overflow = new ConcurrentLinkedQueue<>();
     /** Allocation order of segment space (application thread). */
     private long segmentTickets;
-    volatile CompletionHandler handler;
-    /** Set when close begins: new operations are refused. */
-    volatile boolean closed;
-    /** Set when close has finished: completions queued, pins released (what {@link #isClosed()} reports). */
-    volatile boolean released;
+    private volatile CompletionHandler handler;
     /**
      * The one-thread-a-side check stays on; {@code -Dunetmm.endpoint.threadCheck=false} turns it off
      * only so that its cost can be measured ({@code EndpointThreadCheckBenchmark}).
@@ -79,89 +72,46 @@ public final class Endpoint implements AutoCloseable {
     private final ExclusiveUse sender = new ExclusiveUse();
     private final ExclusiveUse poster = new ExclusiveUse();
     private final ExclusiveUse poller = new ExclusiveUse();
+    /** How {@link #await} waits between empty polls (the poller's side: one thread at a time). */
+    private final IdleStrategy awaitIdle = IdleStrategy.backoff();
 
-    static final int SENDS_ACCEPTED = 0;
-    static final int SENDS_COMPLETED = 1;
-    static final int SENDS_FAILED = 2;
-    static final int RECEIVES_POSTED = 3;
-    static final int RECEIVES_COMPLETED = 4;
-    static final int RECEIVES_FAILED = 5;
-    static final int BYTES_SENT = 6;
-    static final int BYTES_RECEIVED = 7;
-    /** SENDS_ACCEPTED and RECEIVES_POSTED are written by the application thread, the rest by the NIC engine. */
-    final Counters counters = new Counters(8);
-
-    /** A send descriptor: a scatter-gather list of (buffer, offset, length), filled in place. */
-    static final class SendDescriptor {
-        Channel channel;
-        SendPath path;
-        long cookie;
-        final ByteBuffer[] buffers;
-        final int[] offsets;
-        final int[] lengths;
-        final long[] addresses;
-        int count;
-        int length;
-        int segmentOffset;
-        int segmentConsumed;
-        long segmentTicket;
-        long checksum;
-        int sent;
-        long messageId;
-
-        SendDescriptor(int maxScatter) {
-            buffers = new ByteBuffer[maxScatter];
-            offsets = new int[maxScatter];
-            lengths = new int[maxScatter];
-            addresses = new long[maxScatter];
-        }
-
-        void clear() {
-            channel = null;
-            for (int i = 0; i < count; i++) {
-                buffers[i] = null;
-            }
-            count = 0;
-        }
-    }
-
-    /** A posted receive buffer on the free queue. */
-    static final class ReceiveDescriptor {
-        ByteBuffer buffer;
-        long address;
-        int offset;
-        int length;
-        long cookie;
-    }
-
-    Endpoint(Nic nic, EndpointConfig config, int context) {
+    Endpoint(Nic nic, Engine engine, Upcalls upcalls, EndpointConfig config) {
         this.nic = nic;
+        this.engine = engine;
+        this.upcalls = upcalls;
         this.config = config;
-        this.context = context;
-        this.sendQueue = new SpscRing<>(config.sendQueue(), () -> new SendDescriptor(config.maxScatter()));
-        this.freeQueue = new SpscRing<>(config.freeQueue(), ReceiveDescriptor::new);
         this.completionQueue = new SpscRing<>(config.completionQueue(), Completion::new);
-        if (config.segmentBytes() > 0) {
-            NativeBuffer memory = NativeMemory.allocate(config.segmentBytes());
-            try {
-                this.segmentPin = nic.pinCache().acquire(memory, 0, config.segmentBytes());
-            } catch (PinBudgetExceededException e) {
-                memory.close();
-                throw new SegmentPinException("cannot pin this endpoint's fixed segment of " + config.segmentBytes()
-                        + " bytes: " + e.getMessage() + ". Make it smaller (EndpointConfig.builder().segmentBytes(n);"
-                        + " 0 = no segment, PINNED path only), close other endpoints, or raise RLIMIT_MEMLOCK (ulimit -l)", e);
-            } catch (RuntimeException e) {
-                memory.close();
-                throw e;
+        this.state = engine.createEndpoint(config, new Sink());
+        this.sendQueue = state.sendQueue;
+        this.freeQueue = state.freeQueue;
+    }
+
+    /** Where the engine reports this endpoint's completions: an upcall, or the completion queue. */
+    private final class Sink implements CompletionSink {
+        @Override
+        public boolean canComplete() {
+            return handler != null || completionQueue.hasRoom();
+        }
+
+        @Override
+        public void complete(boolean send, CompletionStatus status, long cookie, ChannelState channel, ByteBuffer buffer,
+                             int offset, int length, String detail) {
+            Completion.Kind kind = send ? Completion.Kind.SEND : Completion.Kind.RECEIVE;
+            Channel handle = Nic.handle(channel);
+            CompletionHandler h = handler;
+            if (h != null) {
+                upcalls.add(h, kind, status, cookie, handle, buffer, offset, length, detail); // run at the next safe point
+                return;
             }
-            this.segment = memory;
-            this.segmentSpace = new SegmentAllocator(config.segmentBytes());
-            this.segmentReleases = new SegmentReleaseOrder(segmentSpace);
-        } else {
-            this.segment = null;
-            this.segmentPin = null;
-            this.segmentSpace = null;
-            this.segmentReleases = null;
+            Completion c = completionQueue.claim();
+            if (c == null) {
+                Completion late = new Completion();
+                late.set(kind, status, cookie, handle, buffer, offset, length, detail);
+                overflow.add(late);
+                return;
+            }
+            c.set(kind, status, cookie, handle, buffer, offset, length, detail);
+            completionQueue.publish();
         }
     }
 
@@ -175,7 +125,7 @@ public final class Endpoint implements AutoCloseable {
 
     /** This endpoint's TLB context id. */
     public int context() {
-        return context;
+        return state.context;
     }
 
     /**
@@ -184,12 +134,12 @@ public final class Endpoint implements AutoCloseable {
      * begins.)
      */
     public boolean isClosed() {
-        return released;
+        return state.released;
     }
 
     /** Opens an unconnected channel with a fresh local tag. */
     public Channel openChannel() {
-        return nic.openChannel(this);
+        return openChannel(ChannelOptions.unreliable());
     }
 
     /** Opens a channel and connects it to {@code peer}. */
@@ -205,7 +155,7 @@ public final class Endpoint implements AutoCloseable {
         if (options == null) {
             throw new IllegalArgumentException("channel options are required: ChannelOptions.unreliable() or reliable()");
         }
-        return nic.openChannel(this, options);
+        return new Channel(this, engine, engine.openChannel(state, options));
     }
 
     /** Opens a channel with {@code options} and connects it to {@code peer}. */
@@ -323,27 +273,28 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private SendDescriptor claimSend(Channel channel, SendPath path, int count) {
-        if (closed) {
+        if (state.closed) {
             throw new ClosedException("endpoint is closed: open a new endpoint to send");
         }
         if (path == null) {
             throw new InvalidDescriptorException("send path is required: FIXED_SEGMENT or PINNED");
         }
-        if (channel == null || channel.endpoint != this) {
+        if (channel == null || channel.endpoint() != this) {
             throw new InvalidDescriptorException("channel " + channel + " does not belong to this endpoint:"
                     + " send on a channel opened by this endpoint");
         }
-        if (channel.closed) {
-            throw new ClosedException("channel " + channel.localTag + " is closed: open and connect a new channel");
+        ChannelState c = channel.state;
+        if (c.closed) {
+            throw new ClosedException("channel " + c.localTag + " is closed: open and connect a new channel");
         }
-        if (channel.reliable != null && channel.reliable.isClosing()) {
-            throw new ClosedException("channel " + channel.localTag + " is closing (close() was called): open and"
+        if (c.protocol.isClosing()) {
+            throw new ClosedException("channel " + c.localTag + " is closing (close() was called): open and"
                     + " connect a new channel");
         }
         if (!channel.isConnected()) {
-            throw new InvalidDescriptorException("channel " + channel.localTag + " is not connected: call connect(peer) first");
+            throw new InvalidDescriptorException("channel " + c.localTag + " is not connected: call connect(peer) first");
         }
-        if (path == SendPath.FIXED_SEGMENT && segment == null) {
+        if (path == SendPath.FIXED_SEGMENT && state.segment == null) {
             throw new InvalidDescriptorException("this endpoint has no fixed segment (segmentBytes = 0):"
                     + " use the PINNED path or create the endpoint with a segment");
         }
@@ -381,20 +332,20 @@ public final class Endpoint implements AutoCloseable {
 
     private SendStatus submit(SendDescriptor d, Channel channel, SendPath path, long cookie) {
         if (path == SendPath.FIXED_SEGMENT) {
-            if (d.length > segmentSpace.size()) {
+            if (d.length > state.segmentSpace.size()) {
                 clearSegments(d, d.count);
                 throw new InvalidDescriptorException("message of " + d.length + " bytes is larger than the fixed segment ("
-                        + segmentSpace.size() + " bytes): use the PINNED path or a larger EndpointConfig.segmentBytes");
+                        + state.segmentSpace.size() + " bytes): use the PINNED path or a larger EndpointConfig.segmentBytes");
             }
-            int at = segmentSpace.allocate(d.length);
+            int at = state.segmentSpace.allocate(d.length);
             if (at < 0) {
                 clearSegments(d, d.count);
                 return SendStatus.SEGMENT_FULL;
             }
             d.segmentOffset = at;
-            d.segmentConsumed = segmentSpace.consumed();
+            d.segmentConsumed = state.segmentSpace.consumed();
             d.segmentTicket = segmentTickets++;
-            ByteBuffer seg = segment.buffer();
+            ByteBuffer seg = state.segment.buffer();
             int position = at;
             for (int i = 0; i < d.count; i++) {
                 NativeMemory.copy(d.buffers[i], d.offsets[i], seg, position, d.lengths[i]);
@@ -402,27 +353,17 @@ public final class Endpoint implements AutoCloseable {
             }
             clearSegments(d, d.count); // copied: the caller's buffers are theirs again
         } else if (nic.config().reuseCheck()) {
-            d.checksum = checksum(d);
+            d.checksum = d.contentChecksum();
         }
-        d.channel = channel;
+        d.channel = channel.state;
         d.path = path;
         d.cookie = cookie;
         d.sent = 0;
-        d.messageId = -1;
+        d.messageId = SendDescriptor.UNNUMBERED;
         sendQueue.publish();
-        counters.increment(SENDS_ACCEPTED);
-        nic.wake();
+        state.counters.increment(EndpointState.SENDS_ACCEPTED);
+        engine.wake();
         return SendStatus.ACCEPTED;
-    }
-
-    static long checksum(SendDescriptor d) {
-        CRC32C crc = new CRC32C();
-        for (int i = 0; i < d.count; i++) {
-            ByteBuffer view = d.buffers[i].duplicate();
-            view.limit(d.offsets[i] + d.lengths[i]).position(d.offsets[i]);
-            crc.update(view);
-        }
-        return crc.getValue();
     }
 
     /** Posts the whole of a direct buffer for receiving. */
@@ -445,7 +386,7 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private boolean post(ByteBuffer buffer, int offset, int length, long cookie) {
-        if (closed) {
+        if (state.closed) {
             throw new ClosedException("endpoint is closed: open a new endpoint to receive");
         }
         if (buffer == null) {
@@ -471,9 +412,9 @@ public final class Endpoint implements AutoCloseable {
         r.offset = offset;
         r.length = length;
         r.cookie = cookie;
-        nic.prefetch(this, buffer, offset, length);
+        engine.prefetch(state, buffer, offset, length);
         freeQueue.publish();
-        counters.increment(RECEIVES_POSTED);
+        state.counters.increment(EndpointState.RECEIVES_POSTED);
         return true;
     }
 
@@ -495,9 +436,7 @@ public final class Endpoint implements AutoCloseable {
             completionQueue.release();
             return copy;
         }
-        synchronized (closeCompletions) {
-            return closeCompletions.poll();
-        }
+        return overflow.poll();
     }
 
     /** Hands up to {@code limit} completions to {@code handler} (a reused view: no allocation); returns how many. */
@@ -527,10 +466,7 @@ public final class Endpoint implements AutoCloseable {
             }
         }
         while (done < limit) {
-            Completion closing;
-            synchronized (closeCompletions) {
-                closing = closeCompletions.poll();
-            }
+            Completion closing = overflow.poll();
             if (closing == null) {
                 break;
             }
@@ -550,7 +486,7 @@ public final class Endpoint implements AutoCloseable {
         }
         long waitNanos = timeout.compareTo(FOREVER) >= 0 ? Long.MAX_VALUE : timeout.toNanos();
         long start = System.nanoTime();
-        int idle = 0;
+        awaitIdle.reset();
         while (true) {
             Completion c = poll();
             if (c != null) {
@@ -559,13 +495,8 @@ public final class Endpoint implements AutoCloseable {
             if (System.nanoTime() - start >= waitNanos) {
                 return null;
             }
-            if (nic.config().progressMode() == ProgressMode.CALLER) {
-                if (nic.progress() > 0) {
-                    idle = 0;
-                    continue;
-                }
-            }
-            idle = Nic.backOff(idle);
+            int work = nic.config().progressMode() == ProgressMode.CALLER ? engine.progress() : 0;
+            awaitIdle.idle(work);
         }
     }
 
@@ -573,19 +504,21 @@ public final class Endpoint implements AutoCloseable {
     private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
 
     public EndpointStats stats() {
-        return new EndpointStats(counters.get(SENDS_ACCEPTED), counters.get(SENDS_COMPLETED), counters.get(SENDS_FAILED),
-                counters.get(RECEIVES_POSTED), counters.get(RECEIVES_COMPLETED), counters.get(RECEIVES_FAILED),
-                counters.get(BYTES_SENT), counters.get(BYTES_RECEIVED), sendQueue.highWaterMark(), freeQueue.highWaterMark(),
-                completionQueue.highWaterMark());
+        var counters = state.counters;
+        return new EndpointStats(counters.get(EndpointState.SENDS_ACCEPTED), counters.get(EndpointState.SENDS_COMPLETED),
+                counters.get(EndpointState.SENDS_FAILED), counters.get(EndpointState.RECEIVES_POSTED),
+                counters.get(EndpointState.RECEIVES_COMPLETED), counters.get(EndpointState.RECEIVES_FAILED),
+                counters.get(EndpointState.BYTES_SENT), counters.get(EndpointState.BYTES_RECEIVED), sendQueue.highWaterMark(),
+                freeQueue.highWaterMark(), completionQueue.highWaterMark());
     }
 
     /** The fixed segment's buffer, or null (for tests and tools). */
     public ByteBuffer segment() {
-        return segment == null ? null : segment.buffer();
+        return state.segment == null ? null : state.segment.buffer();
     }
 
     @Override
     public void close() {
-        nic.closeEndpoint(this);
+        engine.closeEndpoint(state);
     }
 }

@@ -22,11 +22,18 @@ import org.unetmm.tlb.ReplacementPolicy;
  *                        (default 1 s)
  * @param errorHandler    told of completion handlers that throw and of engine faults; the NIC goes on
  *                        (default {@link ErrorHandler#logging()}: SLF4J, at most a line a second)
+ * @param idleStrategy    makes the NIC thread's {@link IdleStrategy}, one per NIC (default
+ *                        {@link IdleStrategy#backoff()}: spin, yield, then park, so an idle NIC costs no core;
+ *                        {@code IdleStrategy::busySpin} for the lowest latency at a core's cost)
  */
 public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementPolicy tlbPolicy, long seed,
                         PinBudget pinBudget, int mtu, ProgressMode progressMode, boolean reuseCheck,
-                        java.time.Duration reassemblyTimeout, ErrorHandler errorHandler) {
+                        java.time.Duration reassemblyTimeout, ErrorHandler errorHandler,
+                        java.util.function.Supplier<IdleStrategy> idleStrategy) {
     public NicConfig {
+        if (idleStrategy == null) {
+            throw new IllegalArgumentException("idle strategy is required: IdleStrategy::backoff is the default");
+        }
         if (errorHandler == null) {
             throw new IllegalArgumentException("error handler is required: ErrorHandler.logging() is the default");
         }
@@ -72,7 +79,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
     public Builder toBuilder() {
         return new Builder().transport(transport).tlb(tlbSets, tlbWays, tlbPolicy).seed(seed).pinBudget(pinBudget)
                 .mtu(mtu).progressMode(progressMode).reuseCheck(reuseCheck).reassemblyTimeout(reassemblyTimeout)
-                .errorHandler(errorHandler);
+                .errorHandler(errorHandler).idleStrategy(idleStrategy);
     }
 
     public static final class Builder {
@@ -92,6 +99,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
          */
         private java.time.Duration reassemblyTimeout = java.time.Duration.ofSeconds(1);
         private ErrorHandler errorHandler;
+        private java.util.function.Supplier<IdleStrategy> idleStrategy = IdleStrategy::backoff;
 
         private Builder() {
         }
@@ -99,6 +107,12 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
         /** Where completion handlers' exceptions and engine faults are reported (default: logged, rate-limited). */
         public Builder errorHandler(ErrorHandler handler) {
             this.errorHandler = handler;
+            return this;
+        }
+
+        /** How the NIC thread waits when idle: a factory, called once per NIC (e.g. {@code IdleStrategy::busySpin}). */
+        public Builder idleStrategy(java.util.function.Supplier<IdleStrategy> factory) {
+            this.idleStrategy = factory;
             return this;
         }
 
@@ -146,7 +160,7 @@ public record NicConfig(String transport, int tlbSets, int tlbWays, ReplacementP
 
         public NicConfig build() {
             return new NicConfig(transport, tlbSets, tlbWays, tlbPolicy, seed, pinBudget, mtu, progressMode, reuseCheck,
-                    reassemblyTimeout, errorHandler == null ? ErrorHandler.logging() : errorHandler);
+                    reassemblyTimeout, errorHandler == null ? ErrorHandler.logging() : errorHandler, idleStrategy);
         }
     }
 }

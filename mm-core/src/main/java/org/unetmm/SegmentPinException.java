@@ -11,7 +11,7 @@ import org.unetmm.pinning.PinBudgetExceededException;
 public final class SegmentPinException extends PinBudgetExceededException {
     private static final long serialVersionUID = 1L;
 
-    SegmentPinException(String message, PinBudgetExceededException cause) {
+    public SegmentPinException(String message, PinBudgetExceededException cause) {
         super(message, cause);
     }
 }

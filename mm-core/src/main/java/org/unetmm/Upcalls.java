@@ -3,26 +3,32 @@ package org.unetmm;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import org.unetmm.internal.Counters;
+import org.unetmm.internal.SafePoint;
 
 /**
  * Completion upcalls waiting for the engine's next safe point. The engine never runs a handler in
  * the middle of its own work: a handler may send, post, close its channel, its endpoint or the
- * NIC, and none of that may land between two steps of a send loop or a reassembly. So the engine
- * queues each upcall here and {@link Nic} delivers the queue when it is about to release its
- * outermost hold of the engine lock — after a progress round, a close, a channel setup. Upcalls
- * that a handler causes (closing an endpoint completes its posted receives) join the same queue
- * and are delivered by the same loop, one after another, never nested.
+ * NIC, and none of that may land between two steps of a send loop or a reassembly. So each upcall
+ * is queued here and delivered when the engine is about to release its outermost hold of its lock
+ * — after a progress round, a close, a channel setup. Upcalls that a handler causes (closing an
+ * endpoint completes its posted receives) join the same queue and are delivered by the same loop,
+ * one after another, never nested.
  *
  * <p>Each upcall has a {@link Completion} of its own for the whole call; they are pooled, so the
  * steady state allocates nothing. A handler that throws is reported (never repeated) and the next
  * upcall goes on. Engine lock held for every method.
  */
-final class Upcalls {
+final class Upcalls implements SafePoint {
     private final ArrayDeque<Completion> waiting = new ArrayDeque<>();
     private final ArrayDeque<Completion> spare = new ArrayDeque<>();
+    private final ErrorHandler errorHandler;
     private boolean delivering;
     /** Faults reported: written under the engine lock, read by stats() anywhere. */
     private final Counters errors = new Counters(1);
+
+    Upcalls(ErrorHandler errorHandler) {
+        this.errorHandler = errorHandler;
+    }
 
     void add(CompletionHandler handler, Completion.Kind kind, CompletionStatus status, long cookie, Channel channel,
              ByteBuffer buffer, int offset, int length, String detail) {
@@ -35,43 +41,42 @@ final class Upcalls {
         waiting.add(c);
     }
 
-    boolean isEmpty() {
+    @Override
+    public boolean isEmpty() {
         return waiting.isEmpty();
     }
 
-    /** Runs every waiting upcall, and those they cause; returns how many ran. Not re-entered. */
-    int deliver(ErrorHandler errorHandler) {
+    @Override
+    public void deliver() {
         if (delivering) {
-            return 0;
+            return;
         }
         delivering = true;
-        int delivered = 0;
         try {
             Completion c;
             while ((c = waiting.poll()) != null) {
                 try {
                     c.target.onCompletion(c);
                 } catch (Throwable t) {
-                    report(errorHandler, new CompletionHandlerException("completion handler " + c.target + " threw "
-                            + t + " on " + c + ": that completion was delivered and is not repeated; the NIC goes on."
+                    report(new CompletionHandlerException("completion handler " + c.target + " threw " + t + " on " + c
+                            + ": that completion was delivered and is not repeated; the NIC goes on."
                             + " Catch exceptions in the handler", t));
                 } finally {
                     c.clear();
                     spare.add(c);
                 }
-                delivered++;
             }
         } finally {
             delivering = false;
         }
-        return delivered;
     }
 
     /** Reports a fault to the NIC's error handler; one that throws is counted and ignored. */
-    void report(ErrorHandler handler, Throwable error) {
+    @Override
+    public void report(Throwable error) {
         errors.increment(0);
         try {
-            handler.onError(error);
+            errorHandler.onError(error);
         } catch (Throwable ignored) {
             // the error handler itself failed: the count above still says something went wrong
         }

@@ -72,4 +72,10 @@ public final class BufferPayload implements PayloadSource {
         lengths[0] = length;
         return 1;
     }
+
+    /** The NIC reuses this buffer for the next frame: a wire that keeps the payload copies it. */
+    @Override
+    public long retain() {
+        return NOT_RETAINABLE;
+    }
 }

@@ -23,7 +23,22 @@ public interface PayloadSource {
     /**
      * Describes the whole fragment payload as native pieces, in order: fills {@code addresses} and
      * {@code lengths} from index 0 and returns how many pieces, or -1 if they need more than
-     * {@code max} entries. The memory stays valid and pinned until the transmit call returns.
+     * {@code max} entries. The memory stays valid and pinned until the transmit call returns, or,
+     * if the wire {@link #retain()}s the fragment, until it releases it.
      */
     int gather(long[] addresses, int[] lengths, int max);
+
+    /**
+     * The wire keeps this fragment after {@link Transport#transmit} returns true (it reads the
+     * pieces {@link #gather} named later, or lets someone else read them). Returns the token to
+     * hand to {@link TransmitListener#released} when it is done; until then the fragment's pages
+     * stay pinned and translated and its send does not complete. Call once, during the transmit
+     * call, before returning true. Wires that finish inside {@code transmit} never call it.
+     * Returns {@link #NOT_RETAINABLE} when the payload is the NIC's own reused memory (a control
+     * frame's body): a wire that must keep it copies it instead.
+     */
+    long retain();
+
+    /** What {@link #retain()} returns for a payload that cannot be kept: copy it instead. */
+    long NOT_RETAINABLE = -1;
 }

@@ -12,8 +12,11 @@ public interface Transport extends AutoCloseable {
     /** The largest fragment payload the wire carries; the NIC cuts larger messages. */
     int mtu();
 
-    /** Connects the NIC's receive side; called once before any traffic. */
-    void start(Inbound inbound);
+    /**
+     * Connects the NIC's receive side, and where the wire reports fragments it
+     * {@linkplain PayloadSource#retain() retained}; called once before any traffic.
+     */
+    void start(Inbound inbound, TransmitListener transmitted);
 
     /**
      * Resolves a peer's transport address once, when a channel connects, so the data path does
@@ -22,10 +25,20 @@ public interface Transport extends AutoCloseable {
     Route route(String remoteAddress);
 
     /**
-     * Hands one fragment to the wire. Returns true once the payload has been read (the sender's
-     * pages are no longer needed for it), false when the wire is back-pressured: try again later.
+     * Hands one fragment to the wire. Returns true when the wire took it: it has read the payload
+     * (the sender's pages are no longer needed for it), or it {@linkplain PayloadSource#retain()
+     * retained} the fragment and will report it to the {@link TransmitListener}. False when the
+     * wire is back-pressured: nothing was taken, try again later.
      */
     boolean transmit(Route route, FrameHeader header, PayloadSource payload);
+
+    /**
+     * Finishes or fails, before returning, every fragment this wire retained: the NIC calls it
+     * before an endpoint or the NIC closes, so nothing is still read after the sends complete.
+     * A wire that never retains has nothing to do.
+     */
+    default void flush() {
+    }
 
     /** Receive-side progress (e.g. drain a socket); returns the work done. Loopback delivers in transmit. */
     int poll();

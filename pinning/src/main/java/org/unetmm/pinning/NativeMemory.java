@@ -76,6 +76,28 @@ public final class NativeMemory {
         UNSAFE.copyMemory(fromBase, fromOffset, toBase, toOffset, length);
     }
 
+    /**
+     * Copies {@code length} bytes from native address {@code fromAddress} into {@code to} at
+     * {@code toIndex} (checked against its capacity). For a wire that kept a fragment's gather
+     * pieces ({@code PayloadSource.retain()}): the NIC keeps those pages pinned and mapped until
+     * the wire releases the fragment, so the address stays valid; any other address is the
+     * caller's bug and may crash the JVM.
+     */
+    public static void copyFromAddress(long fromAddress, ByteBuffer to, int toIndex, int length) {
+        java.util.Objects.checkFromIndexSize(toIndex, length, to.capacity());
+        if (to.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        if (UNSAFE == null || ADDRESS_OFFSET < 0 || (!to.isDirect() && !to.hasArray())) {
+            throw new UnsupportedOperationException("this JVM gives no access to sun.misc.Unsafe: cannot copy from a"
+                    + " native address; copy the payload while transmit() runs instead");
+        }
+        Object toBase = to.isDirect() ? null : to.array();
+        long toOffset = to.isDirect() ? UNSAFE.getLong(to, ADDRESS_OFFSET) + toIndex
+                : BYTE_ARRAY_BASE + to.arrayOffset() + toIndex;
+        UNSAFE.copyMemory(null, fromAddress, toBase, toOffset, length);
+    }
+
     /** Told before library-allocated memory is unmapped; may refuse by throwing {@link PinInUseException}. */
     public interface FreeListener {
         void beforeFree(long address, long length);

@@ -7,7 +7,8 @@ import java.time.Duration;
  * frame from a seeded generator, so a failing run replays exactly. Validated when built.
  *
  * <p>As a URI fragment ({@link #parse}): {@code drop=0.05,duplicate=0.05,reorder=0.05,corrupt=0.01,delay=200us,seed=42};
- * durations take {@code ns}, {@code us}, {@code ms} or {@code s}.
+ * durations take {@code ns}, {@code us}, {@code ms} or {@code s}; a delay without a unit
+ * ({@code delay=3}) is a number of the NIC's progress rounds.
  *
  * @param drop      probability a frame is lost
  * @param duplicate probability a frame is sent and a copy of it is sent again later (after 1..3 other frames)
@@ -15,9 +16,25 @@ import java.time.Duration;
  * @param corrupt   probability one bit of the frame is flipped (payload, or the ack/message id of a frame without one)
  * @param delay     every frame is held this long before it is sent (ZERO = none): a slow wire
  * @param seed      seed of the fault generator
+ * @param delayRounds every frame is held for this many of the NIC's progress rounds before it is sent
+ *                  (0 = none): a wire that finishes later, as a batching wire (sent at the end of a round),
+ *                  the shm rendezvous or {@code MSG_ZEROCOPY} do. Delayed data fragments are kept without
+ *                  a copy, their pages still the NIC's, and their sends complete only once sent.
  */
-public record FaultConfig(double drop, double duplicate, double reorder, double corrupt, Duration delay, long seed) {
+public record FaultConfig(double drop, double duplicate, double reorder, double corrupt, Duration delay, long seed,
+                          int delayRounds) {
+    /** Without a delay in progress rounds. */
+    public FaultConfig(double drop, double duplicate, double reorder, double corrupt, Duration delay, long seed) {
+        this(drop, duplicate, reorder, corrupt, delay, seed, 0);
+    }
+
     public FaultConfig {
+        if (delayRounds < 0) {
+            throw new IllegalArgumentException("delay in progress rounds must be >= 0, got " + delayRounds);
+        }
+        if (delayRounds > 0 && delay != null && !delay.isZero()) {
+            throw new IllegalArgumentException("delay is either a time (delay=200us) or progress rounds (delay=3), not both");
+        }
         check("drop", drop);
         check("duplicate", duplicate);
         check("reorder", reorder);
@@ -49,6 +66,7 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
         double reorder = 0;
         double corrupt = 0;
         Duration delay = Duration.ZERO;
+        int rounds = 0;
         long seed = 1;
         if (spec != null && !spec.isBlank()) {
             for (String pair : spec.split(",")) {
@@ -64,7 +82,13 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
                         case "duplicate" -> duplicate = Double.parseDouble(value);
                         case "reorder" -> reorder = Double.parseDouble(value);
                         case "corrupt" -> corrupt = Double.parseDouble(value);
-                        case "delay" -> delay = duration(value);
+                        case "delay" -> {
+                            if (value.chars().allMatch(Character::isDigit) && !value.equals("0")) {
+                                rounds = Integer.parseInt(value);
+                            } else {
+                                delay = duration(value);
+                            }
+                        }
                         case "seed" -> seed = Long.parseLong(value);
                         default -> throw new IllegalArgumentException("unknown fault '" + key
                                 + "': use drop, duplicate, reorder, corrupt, delay or seed");
@@ -74,7 +98,7 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
                 }
             }
         }
-        return new FaultConfig(drop, duplicate, reorder, corrupt, delay, seed);
+        return new FaultConfig(drop, duplicate, reorder, corrupt, delay, seed, rounds);
     }
 
     private static Duration duration(String text) {
@@ -100,7 +124,7 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
     /** This configuration as a URI fragment, for {@code faulty:<inner uri>#<spec>}. */
     public String spec() {
         return "drop=" + drop + ",duplicate=" + duplicate + ",reorder=" + reorder + ",corrupt=" + corrupt + ",delay="
-                + delay.toNanos() + "ns,seed=" + seed;
+                + (delayRounds > 0 ? String.valueOf(delayRounds) : delay.toNanos() + "ns") + ",seed=" + seed;
     }
 
     /** The NicConfig transport URI that wraps {@code innerUri} in these faults. */

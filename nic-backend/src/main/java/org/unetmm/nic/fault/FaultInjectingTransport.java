@@ -1,5 +1,6 @@
 package org.unetmm.nic.fault;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -8,8 +9,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import org.unetmm.Nic;
 import org.unetmm.internal.BufferPayload;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
+import org.unetmm.spi.TransmitListener;
 import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Transport;
 import org.unetmm.spi.TransportFactory;
@@ -29,6 +32,14 @@ import org.unetmm.spi.TransportFactory;
  * or message id; the header's geometry (offset, lengths, tags) is left alone, as a wire's own
  * header check (the udp wire's CRC) would have dropped such a frame before any NIC saw it.
  *
+ * <p>A delay in progress rounds ({@code delay=3}) holds every frame for that many of the NIC's
+ * rounds ({@link #poll()} calls) and keeps data fragments <em>without a copy</em>: it
+ * {@linkplain PayloadSource#retain() retains} them, keeps the native pieces the NIC gathered, sends
+ * them later straight from the sender's pages, and only then releases them to the NIC
+ * ({@link TransmitListener}), whose send completes then. That is the SPI's deferred completion as
+ * a batching wire, the shm rendezvous and {@code MSG_ZEROCOPY} use it; {@link #flush()} sends
+ * everything held at once. Control frames (the NIC's own reused memory) are copied.
+ *
  * <p>A blackout ({@link #blackout}) loses every frame transmitted for a while, as a pulled cable,
  * a stopped peer or a rebooting switch would: the NIC behind it falls silent while frames keep
  * arriving to it. Loss and the other faults apply again afterwards, drawn as before.
@@ -40,6 +51,8 @@ public final class FaultInjectingTransport implements Transport {
     private static final long BACKSTOP_NANOS = 1_000_000;
 
     private final Transport inner;
+    /** Where fragments this wire delays are released (the NIC's send side). */
+    private TransmitListener transmitted;
     private final FaultConfig faults;
     private final SplittableRandom random;
     private final long delayNanos;
@@ -55,10 +68,15 @@ public final class FaultInjectingTransport implements Transport {
     /** Frames transmitted before this time (System.nanoTime) are lost; 0 = no blackout. */
     private volatile long blackoutUntil;
 
-    /** A frame held back, with a copy of its payload. */
+    /** A frame held back, with a copy of its payload, or (retained) the native pieces of the sender's. */
     private static final class Held {
         final FrameHeader header = new FrameHeader();
         BufferPayload payload = new BufferPayload(4096);
+        final Pieces pieces = new Pieces();
+        /** The NIC's token for a retained fragment; {@link PayloadSource#NOT_RETAINABLE} when copied. */
+        long token = PayloadSource.NOT_RETAINABLE;
+        /** Progress rounds still to wait ({@code delay=N}); -1 = not held by rounds. */
+        int rounds = -1;
         Route route;
         /** Frames still to go before this one (0 = due now, or waiting for its time). */
         int after;
@@ -115,8 +133,9 @@ public final class FaultInjectingTransport implements Transport {
     }
 
     @Override
-    public void start(Inbound inbound) {
-        inner.start(inbound);
+    public void start(Inbound inbound, TransmitListener transmitted) {
+        this.transmitted = transmitted;
+        inner.start(inbound, transmitted);
     }
 
     @Override
@@ -197,6 +216,16 @@ public final class FaultInjectingTransport implements Transport {
             hold(route, header, payload, 0, System.nanoTime() + delayNanos);
             return true;
         }
+        if (faults.delayRounds() > 0) {
+            Held h = retain(route, header, payload);
+            if (h != null) {
+                frames++;
+                delayed++;
+                h.rounds = faults.delayRounds();
+                held.addLast(h);
+            }
+            return true;
+        }
         if (!inner.transmit(route, header, payload)) {
             return false;
         }
@@ -213,6 +242,23 @@ public final class FaultInjectingTransport implements Transport {
             h.timedOnly = after == 0;
             held.addLast(h);
         }
+    }
+
+    /** Keeps a fragment without a copy when the NIC lets it be retained; else (its own memory) a copy. */
+    private Held retain(Route route, FrameHeader header, PayloadSource payload) {
+        Held h = spare.isEmpty() ? new Held() : spare.poll();
+        int count = header.fragmentLength == 0 ? 0 : payload.gather(h.pieces.addresses, h.pieces.lengths,
+                h.pieces.addresses.length);
+        long token = count < 0 ? PayloadSource.NOT_RETAINABLE : payload.retain();
+        if (token == PayloadSource.NOT_RETAINABLE) {
+            recycle(h);
+            return copy(route, header, payload);
+        }
+        h.pieces.count = count;
+        h.token = token;
+        h.header.copyFrom(header);
+        h.route = route;
+        return h;
     }
 
     private Held copy(Route route, FrameHeader header, PayloadSource payload) {
@@ -237,7 +283,25 @@ public final class FaultInjectingTransport implements Transport {
 
     private void recycle(Held h) {
         h.route = null;
+        h.token = PayloadSource.NOT_RETAINABLE;
+        h.rounds = -1;
+        h.pieces.count = 0;
         spare.addLast(h);
+    }
+
+    /** A held frame goes out (or is lost to a blackout): false when the inner wire pushed back. */
+    private boolean send(Held h) {
+        boolean retained = h.token != PayloadSource.NOT_RETAINABLE;
+        if (!inBlackout() && !inner.transmit(h.route, h.header, retained ? h.pieces : h.payload)) {
+            return false;
+        }
+        if (inBlackout()) {
+            blackedOut++;
+        }
+        if (retained) {
+            transmitted.released(h.token, null); // sent (or lost, as a real wire loses): the NIC may complete the send
+        }
+        return true;
     }
 
     private void flipOneBit(Held h) {
@@ -274,13 +338,12 @@ public final class FaultInjectingTransport implements Transport {
             Held h = it.next();
             // reordered and duplicated frames wait for successors, with a time backstop in case traffic
             // stops; delayed frames wait for their time only
-            boolean due = (h.after == 0 && !h.timedOnly) || (timed && now - h.releaseAt >= 0);
+            boolean due = h.rounds >= 0 ? h.rounds == 0
+                    : (h.after == 0 && !h.timedOnly) || (timed && now - h.releaseAt >= 0);
             if (!due) {
                 continue;
             }
-            if (inBlackout()) {
-                blackedOut++;
-            } else if (!inner.transmit(h.route, h.header, h.payload)) {
+            if (!send(h)) {
                 break;
             }
             it.remove();
@@ -292,8 +355,29 @@ public final class FaultInjectingTransport implements Transport {
 
     @Override
     public int poll() {
-        int work = held.isEmpty() ? 0 : release(true);
+        int work = 0;
+        if (!held.isEmpty()) {
+            for (Held h : held) {
+                if (h.rounds > 0) {
+                    h.rounds--; // one more progress round has passed
+                }
+            }
+            work = release(true);
+        }
         return work + inner.poll();
+    }
+
+    /** Sends everything held now (the NIC is closing an endpoint): nothing retained stays behind. */
+    @Override
+    public void flush() {
+        for (Held h; (h = held.peekFirst()) != null; ) {
+            if (!send(h) && h.token != PayloadSource.NOT_RETAINABLE) {
+                transmitted.released(h.token, "the wire was flushed while back-pressured");
+            }
+            held.pollFirst();
+            recycle(h);
+        }
+        inner.flush();
     }
 
     public FaultStats stats() {
@@ -311,5 +395,44 @@ public final class FaultInjectingTransport implements Transport {
     @Override
     public String toString() {
         return "FaultInjectingTransport[" + faults.spec() + " over " + inner + "]";
+    }
+
+    /** The native pieces of a retained fragment, as the NIC gathered them: read straight from the sender's pinned pages. */
+    private static final class Pieces implements PayloadSource {
+        final long[] addresses = new long[16];
+        final int[] lengths = new int[16];
+        int count;
+
+        @Override
+        public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int length) {
+            int at = 0;
+            for (int i = 0; i < count && length > 0; i++) {
+                int end = at + lengths[i];
+                if (offset < end) {
+                    int from = offset - at;
+                    int chunk = Math.min(length, lengths[i] - from);
+                    NativeMemory.copyFromAddress(addresses[i] + from, destination, destinationIndex, chunk);
+                    offset += chunk;
+                    destinationIndex += chunk;
+                    length -= chunk;
+                }
+                at = end;
+            }
+        }
+
+        @Override
+        public int gather(long[] into, int[] intoLengths, int max) {
+            if (count > max) {
+                return -1;
+            }
+            System.arraycopy(addresses, 0, into, 0, count);
+            System.arraycopy(lengths, 0, intoLengths, 0, count);
+            return count;
+        }
+
+        @Override
+        public long retain() {
+            return NOT_RETAINABLE; // already retained by this wire
+        }
     }
 }

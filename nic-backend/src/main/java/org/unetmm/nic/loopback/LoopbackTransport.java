@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
+import org.unetmm.spi.TransmitListener;
 import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.SourceKey;
 import org.unetmm.spi.Transport;
@@ -73,7 +74,7 @@ public final class LoopbackTransport implements Transport {
     }
 
     @Override
-    public void start(Inbound inbound) {
+    public void start(Inbound inbound, TransmitListener transmitted) {
         this.inbound = inbound;
     }
 

@@ -17,6 +17,7 @@ import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
+import org.unetmm.spi.TransmitListener;
 import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Placement;
 import org.unetmm.spi.SourceKey;
@@ -367,7 +368,7 @@ public final class UdpTransport implements Transport {
     }
 
     @Override
-    public void start(Inbound inbound) {
+    public void start(Inbound inbound, TransmitListener transmitted) {
         this.inbound = inbound;
     }
 

@@ -1,15 +1,27 @@
-package org.unetmm;
+package org.unetmm.internal.reliable;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.unetmm.ChannelOptions;
+import org.unetmm.CompletionStatus;
+import org.unetmm.DropReason;
+import org.unetmm.ReliableStats;
+import org.unetmm.SendPath;
+import org.unetmm.internal.Arrival;
 import org.unetmm.internal.BufferPayload;
+import org.unetmm.internal.ChannelProtocol;
+import org.unetmm.internal.ChannelServices;
+import org.unetmm.internal.ChannelState;
+import org.unetmm.internal.EndpointState;
 import org.unetmm.internal.FragmentSet;
 import org.unetmm.internal.FrameChecksum;
+import org.unetmm.internal.FreeGuard;
+import org.unetmm.internal.ReceiveDescriptor;
 import org.unetmm.internal.RttEstimator;
-import org.unetmm.pinning.NativeMemory;
+import org.unetmm.internal.SendDescriptor;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Placement;
@@ -92,7 +104,7 @@ import org.unetmm.spi.Placement;
  * a timeout, a NACK or a reneged SACK it cannot say which send arrived and moves nothing — taking
  * the resend then declares everything sent in between lost, and the retransmissions cascade.
  *
- * <h2>Timers (driven by {@link Nic#progress()})</h2>
+ * <h2>Timers (driven by {@code Nic.progress()})</h2>
  * One retransmission timer per channel, armed while anything is unacknowledged, restarted by
  * every acknowledged progress, with the timeout of {@link RttEstimator} (RFC 6298). Every
  * acknowledgement that newly covers a fragment sent exactly once yields a round-trip sample from
@@ -120,7 +132,7 @@ import org.unetmm.spi.Placement;
  * so a channel that wakes from its own pause retransmits before it judges.
  *
  * <h2>Close</h2>
- * {@link Channel#close()} is orderly: no new sends; queued and in-flight sends are delivered and
+ * {@code Channel.close()} is orderly: no new sends; queued and in-flight sends are delivered and
  * acknowledged; then CLOSE is sent and retransmitted until acknowledged (or
  * {@link ChannelOptions#maxRetransmits()} run out), and the channel closes. The peer acknowledges
  * CLOSE and closes its end; its sends not yet acknowledged complete {@link CompletionStatus#CLOSED}.
@@ -140,8 +152,8 @@ import org.unetmm.spi.Placement;
  *       only while the NIC copies into it or completes it; otherwise the slot holds them.</li>
  * </ol>
  */
-final class ReliableChannel {
-    private static final Logger LOG = LoggerFactory.getLogger(ReliableChannel.class);
+public final class ReliableProtocol implements ChannelProtocol {
+    private static final Logger LOG = LoggerFactory.getLogger(ReliableProtocol.class);
     /** Bytes of one selective-ack block. */
     static final int SACK_BYTES = 16;
     /** Most SACK blocks one ACK carries, and so the largest receive window. */
@@ -153,7 +165,6 @@ final class ReliableChannel {
     private static final int SACK_PREFIX_OFFSET = 0;
     private static final int SACK_MESSAGE_OFFSET = 4;
     private static final int SACK_BITMAP_OFFSET = 8;
-    private static final long PAGE = NativeMemory.pageSize();
 
     private static final int OPEN = 0;
     /** close() was called: queued and in-flight sends finish, then CLOSE goes out. */
@@ -165,8 +176,6 @@ final class ReliableChannel {
     /** Working memory shared by a NIC's reliable channels (one engine runs them, one at a time). */
     static final class Workspace {
         final FrameHeader header = new FrameHeader();
-        /** The header handed to {@link Nic#finishFragment} when a whole message is delivered. */
-        final FrameHeader delivered = new FrameHeader();
         final FrameChecksum sendChecksum = new FrameChecksum();
         final FrameChecksum receiveChecksum = new FrameChecksum();
         final BufferPayload ackOut = new BufferPayload(
@@ -186,7 +195,7 @@ final class ReliableChannel {
 
     /** A send in the window: a copy of its descriptor and its scoreboard. */
     private static final class Outgoing {
-        final Endpoint.SendDescriptor d;
+        final SendDescriptor d;
         /** Fragments the peer has (selectively or cumulatively acknowledged). */
         final FragmentSet acked = new FragmentSet();
         /** Fragments deemed lost and not yet sent again. */
@@ -209,7 +218,7 @@ final class ReliableChannel {
         int sentHigh;
 
         Outgoing(int maxScatter) {
-            d = new Endpoint.SendDescriptor(maxScatter);
+            d = new SendDescriptor(maxScatter);
         }
 
         void reset(int fragmentCount) {
@@ -249,7 +258,7 @@ final class ReliableChannel {
         int received;
         boolean complete;
 
-        void take(Endpoint.ReceiveDescriptor r, long messageId) {
+        void take(ReceiveDescriptor r, long messageId) {
             buffer = r.buffer;
             address = r.address;
             offset = r.offset;
@@ -282,9 +291,9 @@ final class ReliableChannel {
         }
     }
 
-    private final Nic nic;
-    private final Channel channel;
-    private final Endpoint endpoint;
+    private final ChannelServices services;
+    private final ChannelState channel;
+    private final EndpointState endpoint;
     private final ChannelOptions options;
     private final Workspace ws;
     private final RttEstimator rtt;
@@ -384,17 +393,23 @@ final class ReliableChannel {
     private long probesSent;
     private long rttSamples;
 
-    ReliableChannel(Nic nic, Channel channel, ChannelOptions options, Workspace workspace) {
-        this.nic = nic;
+    /** Makes the reliable protocols of one NIC's channels; they share one workspace (one engine runs them). */
+    public static Factory factory() {
+        Workspace workspace = new Workspace();
+        return (channel, services) -> new ReliableProtocol(channel, services, workspace);
+    }
+
+    private ReliableProtocol(ChannelState channel, ChannelServices services, Workspace workspace) {
+        this.services = services;
         this.channel = channel;
         this.endpoint = channel.endpoint;
-        this.options = options;
+        this.options = channel.options;
         this.ws = workspace;
         this.rtt = new RttEstimator(options.initialRto().toNanos(), options.minRto().toNanos(), options.maxRto().toNanos());
         this.ackDelay = options.ackDelay().toNanos();
         this.keepAlive = options.keepAlive().toNanos();
         this.peerTimeout = options.peerTimeout().toNanos();
-        this.mtu = nic.mtu();
+        this.mtu = services.sends.mtu();
         this.checksumFlag = options.checksum() ? FrameHeader.FLAG_CHECKSUM : 0;
         int size = Integer.highestOneBit(Math.max(1, options.window() - 1)) << 1;
         this.window = new Outgoing[size];
@@ -414,7 +429,13 @@ final class ReliableChannel {
         this.lastProgress = lastHeard;
     }
 
-    boolean isClosing() {
+    @Override
+    public boolean isReliable() {
+        return true;
+    }
+
+    @Override
+    public boolean isClosing() {
         return closing;
     }
 
@@ -434,32 +455,19 @@ final class ReliableChannel {
      * Takes the send at the head of the endpoint's send queue into the window and releases its
      * queue slot. Returns false, leaving it queued, when the window is full.
      */
-    boolean offer(Endpoint.SendDescriptor d) {
+    @Override
+    public boolean send(SendDescriptor d) {
         if (next - base >= options.window()) {
             return false;
         }
-        if (d.path == SendPath.PINNED && nic.config().reuseCheck() && Endpoint.checksum(d) != d.checksum) {
-            nic.completeSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED,
+        if (d.modifiedSinceSend(services.reuseCheck)) {
+            services.completions.completeQueuedSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED,
                     "send buffer was modified after send() and before the NIC read it: wait for the completion");
             return true;
         }
         Outgoing o = slot(next);
-        Endpoint.SendDescriptor w = o.d;
-        w.channel = d.channel;
-        w.path = d.path;
-        w.cookie = d.cookie;
-        for (int i = 0; i < d.count; i++) {
-            w.buffers[i] = d.buffers[i];
-            w.offsets[i] = d.offsets[i];
-            w.lengths[i] = d.lengths[i];
-            w.addresses[i] = d.addresses[i];
-        }
-        w.count = d.count;
-        w.length = d.length;
-        w.segmentOffset = d.segmentOffset;
-        w.segmentConsumed = d.segmentConsumed;
-        w.segmentTicket = d.segmentTicket;
-        w.checksum = d.checksum;
+        SendDescriptor w = o.d;
+        w.copyFrom(d);
         w.sent = 0;
         w.messageId = next;
         o.id = next;
@@ -474,7 +482,8 @@ final class ReliableChannel {
     }
 
     /** The channel's periodic work: completions, timers, transmission, acknowledgements, liveness. */
-    int progress(long now) {
+    @Override
+    public int progress(long now) {
         if (state == DONE) {
             return 0;
         }
@@ -569,15 +578,12 @@ final class ReliableChannel {
 
     /** 1 sent, 0 back-pressured, -1 the send buffer could not be translated. */
     private int transmitFragment(Outgoing o, int fragment, long now) {
-        Endpoint.SendDescriptor d = o.d;
+        SendDescriptor d = o.d;
         int offset = fragment * mtu;
         int length = d.length == 0 ? 0 : Math.min(mtu, d.length - offset);
         FrameHeader h = ws.header;
         h.type = FrameHeader.TYPE_DATA;
-        h.sourceTag = channel.localTag;
-        h.destinationTag = channel.remoteTag;
-        h.sourceConnection = channel.connectionId;
-        h.destinationConnection = channel.remoteConnection;
+        channel.address(h);
         h.messageId = o.id;
         h.fragmentOffset = offset;
         h.messageLength = d.length;
@@ -585,7 +591,7 @@ final class ReliableChannel {
         h.flags = FrameHeader.FLAG_RELIABLE | FrameHeader.FLAG_ACK | checksumFlag;
         h.ack = rxNext;
         h.checksum = checksumFlag == 0 ? 0 : payloadChecksum(d, h, offset, length);
-        int result = nic.transmitFragment(channel, h, endpoint, d, offset, length);
+        int result = services.sends.transmit(channel, h, endpoint, d, d, offset, length);
         if (result <= 0) {
             return result;
         }
@@ -613,7 +619,7 @@ final class ReliableChannel {
     }
 
     /** CRC32C of the header and the fragment's bytes, read from the sender's memory as the wire will read them. */
-    private int payloadChecksum(Endpoint.SendDescriptor d, FrameHeader h, int offset, int length) {
+    private int payloadChecksum(SendDescriptor d, FrameHeader h, int offset, int length) {
         FrameChecksum crc = ws.sendChecksum.start(h);
         if (length == 0) {
             return crc.value();
@@ -638,19 +644,19 @@ final class ReliableChannel {
     /** Issues the completions of messages the peer has acknowledged, oldest first, while they can be reported. */
     private int completeAcknowledged() {
         int done = 0;
-        while (base < peerAck && base < next && state != DONE && nic.canComplete(endpoint)) {
+        while (base < peerAck && base < next && state != DONE && slot(base).d.held == 0 && endpoint.sink.canComplete()) {
             Outgoing o = slot(base);
             base++; // before the upcall: a handler may send again
             messagesAcknowledged++;
             done++;
-            Endpoint.SendDescriptor d = o.d;
-            if (d.path == SendPath.PINNED && nic.config().reuseCheck() && Endpoint.checksum(d) != d.checksum) {
-                nic.finishSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED, "send buffer was modified before the peer"
+            SendDescriptor d = o.d;
+            if (d.modifiedSinceSend(services.reuseCheck)) {
+                services.completions.completeSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED, "send buffer was modified before the peer"
                         + " acknowledged it (a retransmission may have sent the new bytes): the buffer is the NIC's"
                         + " until the send completes");
             } else {
-                nic.messageAcknowledged(d.length);
-                nic.finishSend(endpoint, d, CompletionStatus.OK, null);
+                services.traffic.messageSent(d.length);
+                services.completions.completeSend(endpoint, d, CompletionStatus.OK, null);
             }
         }
         return done;
@@ -729,7 +735,7 @@ final class ReliableChannel {
     private void onPinFailure(long now) {
         if (++pinFailures > options.maxRetransmits()) {
             fail(CompletionStatus.PIN_FAILED, "could not translate the send buffer " + pinFailures + " times: "
-                    + nic.transmitFailure());
+                    + services.sends.transmitFailure());
             return;
         }
         paused = true;
@@ -984,8 +990,9 @@ final class ReliableChannel {
     // close and failure
     // =============================================================================================
 
-    /** Channel.close() on an open reliable channel: drain, then CLOSE. */
-    void beginClose() {
+    /** Channel.close() on an open reliable channel: drain, then CLOSE; the channel closes itself when done. */
+    @Override
+    public boolean beginClose() {
         if (state == OPEN) {
             closing = true;
             state = DRAINING;
@@ -993,6 +1000,7 @@ final class ReliableChannel {
                 finishClose(null);
             }
         }
+        return true;
     }
 
     private int drain(long now) {
@@ -1007,7 +1015,7 @@ final class ReliableChannel {
 
     /** Whether the endpoint's send queue still holds a send for this channel. */
     private boolean queuedSends() {
-        Endpoint.SendDescriptor d;
+        SendDescriptor d;
         for (int i = 0; (d = endpoint.sendQueue.peekAt(i)) != null; i++) {
             if (d.channel == channel) {
                 return true;
@@ -1043,7 +1051,7 @@ final class ReliableChannel {
         if (status == CompletionStatus.PEER_UNREACHABLE) { // what an operator must know; once per channel
             LOG.warn("reliable channel {} declared its peer unreachable: {}", channel, detail);
         }
-        nic.closeReliable(channel, status, detail);
+        services.close(channel, status, detail);
     }
 
     /**
@@ -1051,7 +1059,8 @@ final class ReliableChannel {
      * acknowledged complete OK, every other send in the window with {@code status}, and every
      * posted buffer the receive window holds completes with {@code status}.
      */
-    void abandon(CompletionStatus status, String detail) {
+    @Override
+    public void abandon(CompletionStatus status, String detail) {
         if (state == DONE) {
             return;
         }
@@ -1064,10 +1073,10 @@ final class ReliableChannel {
             base++;
             if (delivered) {
                 messagesAcknowledged++;
-                nic.messageAcknowledged(o.d.length);
-                nic.finishSend(endpoint, o.d, CompletionStatus.OK, null);
+                services.traffic.messageSent(o.d.length);
+                services.completions.completeSend(endpoint, o.d, CompletionStatus.OK, null);
             } else {
-                nic.finishSend(endpoint, o.d, status, detail);
+                services.completions.completeSend(endpoint, o.d, status, detail);
             }
         }
         fresh = next;
@@ -1077,26 +1086,22 @@ final class ReliableChannel {
             if (r.bound) {
                 bind(r);
                 r.release();
-                nic.completeReceive(endpoint, channel, status, detail == null
+                services.completions.completeReceive(channel, status, detail == null
                         ? "channel closed while a message was arriving" : detail);
             }
         }
     }
 
     /** Refuses freeing memory a send in the window still reads, or a posted buffer the receive window holds (DESIGN §3). */
-    void refuseFreeInFlight(long address, long length) {
+    @Override
+    public void refuseFreeInFlight(long address, long length) {
         for (long id = base; id < next; id++) {
-            Endpoint.SendDescriptor d = slot(id).d;
-            if (d.path == SendPath.PINNED) {
-                for (int e = 0; e < d.count; e++) {
-                    Nic.refuseIfOverlaps(address, length, d.addresses[e] + d.offsets[e], d.lengths[e],
-                            "a reliable send not yet acknowledged");
-                }
-            }
+            SendDescriptor d = slot(id).d;
+            FreeGuard.refuseIfSendOverlaps(address, length, d, "a reliable send not yet acknowledged");
         }
         for (Incoming r : incoming) {
             if (r.bound) {
-                Nic.refuseIfOverlaps(address, length, r.address + r.offset, r.capacity, "a message arriving now");
+                FreeGuard.refuseIfOverlaps(address, length, r.address + r.offset, r.capacity, "a message arriving now");
             }
         }
     }
@@ -1107,25 +1112,26 @@ final class ReliableChannel {
 
     /** Makes the channel's reassembly fields describe slot {@code r}, for the NIC's copy-in and completion. */
     private void bind(Incoming r) {
-        channel.rxActive = true;
-        channel.rxMessageId = r.id;
-        channel.rxBuffer = r.buffer;
-        channel.rxAddress = r.address;
-        channel.rxOffset = r.offset;
-        channel.rxCapacity = r.capacity;
-        channel.rxCookie = r.cookie;
-        channel.rxLength = Math.max(0, r.length);
-        channel.rxTruncated = r.truncated;
-        channel.rxReceived = r.received;
+        Arrival a = channel.arrival;
+        a.active = true;
+        a.messageId = r.id;
+        a.buffer = r.buffer;
+        a.address = r.address;
+        a.offset = r.offset;
+        a.capacity = r.capacity;
+        a.cookie = r.cookie;
+        a.length = Math.max(0, r.length);
+        a.truncated = r.truncated;
+        a.received = r.received;
     }
 
     private void unbind() {
-        channel.rxActive = false;
-        channel.rxBuffer = null;
+        channel.arrival.end();
     }
 
     /** A frame for this channel from the copy-in path (loopback): the NIC pulls the payload itself. */
-    void deliver(FrameHeader h, PayloadSource payload, long now) {
+    @Override
+    public void deliver(FrameHeader h, PayloadSource payload, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
             if (!sackLengthValid(h.fragmentLength)) {
                 malformed();
@@ -1145,7 +1151,7 @@ final class ReliableChannel {
                 payload.copyTo(0, ws.overflow.buffer(), 0, h.fragmentLength);
             } else {
                 bind(rx);
-                nic.copyIn(channel, payload, h.fragmentOffset, h.fragmentLength);
+                services.pages.copyIn(endpoint.context, channel.arrival, payload, h.fragmentOffset, h.fragmentLength);
                 unbind();
             }
         } catch (RuntimeException e) {
@@ -1160,7 +1166,8 @@ final class ReliableChannel {
     }
 
     /** The placement path (udp): where the payload goes, or false to discard it (dropped, or a control frame handled). */
-    boolean claim(FrameHeader h, Placement placement, long now) {
+    @Override
+    public boolean claim(FrameHeader h, Placement placement, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
             if (h.fragmentLength == 0) {
                 onControl(h, now);
@@ -1184,11 +1191,7 @@ final class ReliableChannel {
         int index = r.offset + h.fragmentOffset;
         int length = h.fragmentLength;
         try {
-            for (int done = 0; done < length; ) {
-                long address = r.address + index + done;
-                nic.tlb().lookup(endpoint.context, r.buffer, address);
-                done += (int) Math.min(length - done, PAGE - (address & (PAGE - 1)));
-            }
+            services.pages.translate(endpoint.context, r.buffer, r.address + index, length);
         } catch (RuntimeException e) {
             pinFailedOnReceive(e);
             return false;
@@ -1201,7 +1204,8 @@ final class ReliableChannel {
     }
 
     /** The payload of the frame last claimed has been written. */
-    void commit(FrameHeader h, long now) {
+    @Override
+    public void commit(FrameHeader h, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
             onControl(h, now);
         } else {
@@ -1217,7 +1221,7 @@ final class ReliableChannel {
     }
 
     private void malformed() {
-        nic.drop(DropReason.MALFORMED);
+        services.drops.drop(DropReason.MALFORMED);
     }
 
     /**
@@ -1230,13 +1234,13 @@ final class ReliableChannel {
         long id = h.messageId;
         if (id < rxNext) {
             duplicates++;
-            nic.drop(DropReason.DUPLICATE);
+            services.drops.drop(DropReason.DUPLICATE);
             ackNow = true;
             return false;
         }
         if (id >= rxNext + rxWindow) {
             outOfOrder++;
-            nic.drop(DropReason.OUT_OF_ORDER);
+            services.drops.drop(DropReason.OUT_OF_ORDER);
             ackNow = true;
             ackFlags |= FrameHeader.FLAG_OUT_OF_ORDER;
             return false;
@@ -1247,7 +1251,7 @@ final class ReliableChannel {
         }
         if (r.complete) {
             duplicates++;
-            nic.drop(DropReason.DUPLICATE);
+            services.drops.drop(DropReason.DUPLICATE);
             ackNow = true;
             if (deliveryBlocked) {
                 notReady(rxNext);
@@ -1270,7 +1274,7 @@ final class ReliableChannel {
             int unit = r.unit != 0 ? r.unit : last ? 0 : length;
             if (unit == 0) {
                 outOfOrder++; // the last fragment, before the fragment size is known: it comes again
-                nic.drop(DropReason.OUT_OF_ORDER);
+                services.drops.drop(DropReason.OUT_OF_ORDER);
                 return false;
             }
             if (length == 0 || offset % unit != 0 || (last ? length > unit : length != unit)) {
@@ -1279,7 +1283,7 @@ final class ReliableChannel {
             }
             if (r.unit != 0 && r.fragments.contains(offset / unit)) {
                 duplicates++;
-                nic.drop(DropReason.DUPLICATE);
+                services.drops.drop(DropReason.DUPLICATE);
                 ackNow = true;
                 return false;
             }
@@ -1305,14 +1309,14 @@ final class ReliableChannel {
             if (r.bound) {
                 continue;
             }
-            if (!nic.canComplete(endpoint)) {
-                nic.drop(DropReason.COMPLETION_QUEUE_FULL);
+            if (!endpoint.sink.canComplete()) {
+                services.drops.drop(DropReason.COMPLETION_QUEUE_FULL);
                 notReady(m);
                 return false;
             }
-            Endpoint.ReceiveDescriptor d = endpoint.freeQueue.peek();
+            ReceiveDescriptor d = endpoint.freeQueue.peek();
             if (d == null) {
-                nic.drop(DropReason.NO_BUFFER);
+                services.drops.drop(DropReason.NO_BUFFER);
                 notReady(m);
                 return false;
             }
@@ -1340,7 +1344,7 @@ final class ReliableChannel {
             }
             if (crc.value() != h.checksum) {
                 corrupted++;
-                nic.drop(DropReason.CORRUPT);
+                services.drops.drop(DropReason.CORRUPT);
                 return;
             }
         }
@@ -1354,7 +1358,7 @@ final class ReliableChannel {
         if (rxToOverflow && rxInside > 0) {
             try {
                 bind(r);
-                nic.copyIn(channel, ws.overflow.length(length), offset, rxInside);
+                services.pages.copyIn(endpoint.context, channel.arrival, ws.overflow.length(length), offset, rxInside);
                 unbind();
             } catch (RuntimeException e) {
                 rx = r;
@@ -1400,7 +1404,7 @@ final class ReliableChannel {
             if (!r.bound || !r.complete || r.id != rxNext) {
                 break;
             }
-            if (!nic.canComplete(endpoint)) {
+            if (!endpoint.sink.canComplete()) {
                 deliveryBlocked = true;
                 if (!wasBlocked) {
                     notReady(rxNext); // once; again whenever the sender retransmits meanwhile
@@ -1410,11 +1414,8 @@ final class ReliableChannel {
             rxNext++;
             done++;
             bind(r);
-            channel.rxReceived = 0;
             r.release();
-            FrameHeader whole = ws.delivered;
-            whole.fragmentLength = channel.rxLength;
-            nic.finishFragment(channel, whole); // the whole message is in place: completes the receive
+            services.completions.messageArrived(channel); // the whole message is in place: completes the receive
         }
         if (rxHigh < rxNext) {
             rxHigh = rxNext;
@@ -1429,7 +1430,7 @@ final class ReliableChannel {
         rx = null;
         bind(r);
         r.release();
-        nic.completeReceive(endpoint, channel, CompletionStatus.PIN_FAILED, e.getMessage());
+        services.completions.completeReceive(channel, CompletionStatus.PIN_FAILED, e.getMessage());
     }
 
     private void notReady(long id) {
@@ -1447,7 +1448,7 @@ final class ReliableChannel {
             }
             if (crc.value() != h.checksum) {
                 corrupted++;
-                nic.drop(DropReason.CORRUPT);
+                services.drops.drop(DropReason.CORRUPT);
                 return;
             }
         }
@@ -1485,7 +1486,7 @@ final class ReliableChannel {
         }
         if (id > rxNext || in(rxNext).bound) {
             outOfOrder++;
-            nic.drop(DropReason.OUT_OF_ORDER);
+            services.drops.drop(DropReason.OUT_OF_ORDER);
             ackNow = true;
             ackFlags |= FrameHeader.FLAG_OUT_OF_ORDER;
             return;
@@ -1590,10 +1591,7 @@ final class ReliableChannel {
     private FrameHeader control(int type, long messageId, int payload) {
         FrameHeader h = ws.header;
         h.type = type;
-        h.sourceTag = channel.localTag;
-        h.destinationTag = channel.remoteTag;
-        h.sourceConnection = channel.connectionId;
-        h.destinationConnection = channel.remoteConnection;
+        channel.address(h);
         h.messageId = messageId;
         h.fragmentOffset = 0;
         h.messageLength = payload;
@@ -1614,7 +1612,7 @@ final class ReliableChannel {
         } else {
             h.checksum = 0;
         }
-        return nic.transmitControl(channel, h, body);
+        return services.sends.transmitControl(channel, h, body);
     }
 
     private int keepAlive(long now) {
@@ -1647,7 +1645,16 @@ final class ReliableChannel {
 
     // =============================================================================================
 
-    ReliableStats stats() {
+    /** A fragment the wire held is released: the send at the window's base may complete now. */
+    @Override
+    public void released(SendDescriptor d) {
+        if (d.held == 0 && state != DONE) {
+            completeAcknowledged();
+        }
+    }
+
+    @Override
+    public ReliableStats stats() {
         return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, fragmentsLost, acksSent,
                 acksReceived, notReadySent, notReadyReceived, duplicates, outOfOrder, corrupted, probesSent,
                 rttSamples, Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),

@@ -1,0 +1,60 @@
+package org.unetmm.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.unetmm.EndpointConfig;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.PinHandle;
+
+/**
+ * What the engine knows of one endpoint: its three descriptor rings (the engine is the consumer
+ * of the send and free queues), its fixed segment, its TLB context, its channels, its counters.
+ * The public {@code Endpoint} is the application's side of the same rings; completions go back to
+ * it through {@link #sink}.
+ */
+public final class EndpointState {
+    public final EndpointConfig config;
+    public final int context;
+    public final SpscRing<SendDescriptor> sendQueue;
+    public final SpscRing<ReceiveDescriptor> freeQueue;
+    public final List<ChannelState> channels = new ArrayList<>();
+    /** The fixed segment (null when the endpoint has none), pinned for the endpoint's life. */
+    public final NativeBuffer segment;
+    public final PinHandle segmentPin;
+    public final SegmentAllocator segmentSpace;
+    /** Frees segment space in allocation order when (reliable) sends complete out of order. */
+    public final SegmentReleaseOrder segmentReleases;
+    public final CompletionSink sink;
+    /** Set when close begins: new operations are refused. */
+    public volatile boolean closed;
+    /** Set when close has finished: completions issued, pins released. */
+    public volatile boolean released;
+
+    public static final int SENDS_ACCEPTED = 0;
+    public static final int SENDS_COMPLETED = 1;
+    public static final int SENDS_FAILED = 2;
+    public static final int RECEIVES_POSTED = 3;
+    public static final int RECEIVES_COMPLETED = 4;
+    public static final int RECEIVES_FAILED = 5;
+    public static final int BYTES_SENT = 6;
+    public static final int BYTES_RECEIVED = 7;
+    /** SENDS_ACCEPTED and RECEIVES_POSTED are written by the application thread, the rest by the engine. */
+    public final Counters counters = new Counters(8);
+
+    public EndpointState(EndpointConfig config, int context, NativeBuffer segment, PinHandle segmentPin, CompletionSink sink) {
+        this.config = config;
+        this.context = context;
+        this.sink = sink;
+        this.sendQueue = new SpscRing<>(config.sendQueue(), () -> new SendDescriptor(config.maxScatter()));
+        this.freeQueue = new SpscRing<>(config.freeQueue(), ReceiveDescriptor::new);
+        this.segment = segment;
+        this.segmentPin = segmentPin;
+        if (segment != null) {
+            this.segmentSpace = new SegmentAllocator(config.segmentBytes());
+            this.segmentReleases = new SegmentReleaseOrder(segmentSpace);
+        } else {
+            this.segmentSpace = null;
+            this.segmentReleases = null;
+        }
+    }
+}

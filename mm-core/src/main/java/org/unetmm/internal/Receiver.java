@@ -1,0 +1,95 @@
+package org.unetmm.internal;
+
+import org.unetmm.DropReason;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.Inbound;
+import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.Placement;
+
+/**
+ * The receive side of the engine, as a wire sees it ({@link Inbound}): every arriving header goes
+ * through the {@link ChannelTable}'s one check, then to its channel's protocol, which decides
+ * where the payload goes and completes the receive. A wire may call from another thread (the
+ * loopback sender's NIC): the engine lock is only tried, and a busy NIC makes the wire keep the
+ * frame and offer it again.
+ */
+final class Receiver implements Inbound {
+    private final Engine engine;
+    private final ChannelTable table;
+    private final DropCounters drops;
+    /** The channel of the fragment claimed now: the engine lock stays held from claim to commit or abort. */
+    private ChannelState claimed;
+
+    Receiver(Engine engine, ChannelTable table, DropCounters drops) {
+        this.engine = engine;
+        this.table = table;
+        this.drops = drops;
+    }
+
+    @Override
+    public boolean onFragment(FrameHeader h, PayloadSource payload) {
+        if (!engine.tryLockFromWire()) {
+            return false;
+        }
+        try {
+            if (!engine.isClosed()) {
+                ChannelState channel = table.target(h);
+                if (channel != null) {
+                    channel.protocol.deliver(h, payload, EngineClock.now());
+                }
+            }
+            return true;
+        } finally {
+            engine.unlockFromWire();
+        }
+    }
+
+    @Override
+    public boolean claim(FrameHeader h, Placement placement) {
+        placement.clear();
+        if (!engine.tryLockFromWire()) {
+            return false;
+        }
+        boolean keep = false;
+        try {
+            if (engine.isClosed() || claimed != null) {
+                return false;
+            }
+            ChannelState channel = table.target(h);
+            if (channel == null || !channel.protocol.claim(h, placement, EngineClock.now())) {
+                return false;
+            }
+            claimed = channel;
+            keep = true;
+            return true;
+        } finally {
+            if (!keep) {
+                engine.unlockFromWire();
+            }
+        }
+    }
+
+    @Override
+    public void commit(FrameHeader h) {
+        ChannelState channel = claimed;
+        if (channel == null) {
+            throw new IllegalStateException("commit without a successful claim");
+        }
+        claimed = null;
+        try {
+            channel.protocol.commit(h, EngineClock.now());
+        } finally {
+            engine.unlockFromWire();
+        }
+    }
+
+    @Override
+    public void abort(FrameHeader h, String reason) {
+        if (claimed == null) {
+            throw new IllegalStateException("abort without a successful claim");
+        }
+        claimed = null;
+        drops.drop(DropReason.MALFORMED);
+        engine.unlockFromWire();
+    }
+}
