@@ -22,7 +22,7 @@ import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Placement;
 import org.unetmm.spi.Transport;
 import org.unetmm.spi.TransportFactory;
-import org.unetmm.tlb.PinningMissHandler;
+import org.unetmm.tlb.internal.PinningMissHandler;
 import org.unetmm.tlb.Tlb;
 import org.unetmm.tlb.TlbConfig;
 
