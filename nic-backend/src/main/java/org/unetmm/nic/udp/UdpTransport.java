@@ -54,7 +54,7 @@ import org.unetmm.spi.Transport;
  * </ul>
  * The wire starts copying; a fragment larger than the copy break switches it to direct placement (that
  * one is copied, being in scratch already), and {@value #SMALL_STREAK} small datagrams in a row switch
- * it back. Either way a frame that fails a check is discarded and counted by {@link FrameDropReason},
+ * it back. Either way a frame that fails a check is discarded and counted by {@link WireDropReason},
  * having been written nowhere but the header or scratch buffer.
  *
  * <p><b>Who sent it.</b> Both receives name the sender's {@code sockaddr} ({@code msg_name}), which
@@ -184,7 +184,7 @@ public final class UdpTransport implements Transport {
     private final Placement placement = new Placement();
     private final long[] gatherAddresses = new long[MAX_GATHER];
     private final int[] gatherLengths = new int[MAX_GATHER];
-    private final AtomicLongArray drops = new AtomicLongArray(FrameDropReason.values().length);
+    private final AtomicLongArray drops = new AtomicLongArray(WireDropReason.values().length);
     private long destinationWord;
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
@@ -479,7 +479,7 @@ public final class UdpTransport implements Transport {
      * was busy and the frame is held.
      */
     private boolean copied(int length) {
-        FrameDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
+        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
         if (bad != null) {
             count(bad);
             return true;
@@ -517,7 +517,7 @@ public final class UdpTransport implements Transport {
         } else {
             smallStreak = 0;
         }
-        FrameDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
+        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
         if (bad != null) {
             count(bad);
             discard();
@@ -535,7 +535,7 @@ public final class UdpTransport implements Transport {
         int rest = frame.fragmentLength - into;
         if (into < 0 || rest < 0 || rest > SCRATCH_LENGTH || (into > 0 && !inBounds(placement, into))) {
             nic.abort(frame, "the NIC's placement of " + into + " bytes is outside its buffer or longer than the fragment");
-            count(FrameDropReason.INCONSISTENT_RECEIVE);
+            count(WireDropReason.INCONSISTENT_RECEIVE);
             discard();
             return;
         }
@@ -553,7 +553,7 @@ public final class UdpTransport implements Transport {
         }
         if (received != length) {
             nic.abort(frame, "datagram of " + length + " bytes when peeked was " + received + " when received");
-            count(FrameDropReason.INCONSISTENT_RECEIVE);
+            count(WireDropReason.INCONSISTENT_RECEIVE);
             return;
         }
         nic.commit(frame);
@@ -589,7 +589,7 @@ public final class UdpTransport implements Transport {
                 && p.address == NativeMemory.address(buffer) + p.index;
     }
 
-    private void count(FrameDropReason reason) {
+    private void count(WireDropReason reason) {
         drops.lazySet(reason.ordinal(), drops.get(reason.ordinal()) + 1);
     }
 

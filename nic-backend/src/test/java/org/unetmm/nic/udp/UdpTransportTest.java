@@ -82,7 +82,7 @@ class UdpTransportTest {
                 a.progress();
             }
         }
-        assertThat(UdpTransport.of(a).stats().drops(FrameDropReason.SHORT_DATAGRAM)).isEqualTo(1);
+        assertThat(UdpTransport.of(a).stats().drops(WireDropReason.SHORT_DATAGRAM)).isEqualTo(1);
     }
 
     @Test
