@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
+import org.unetmm.TransportException;
 import org.unetmm.internal.BufferPayload;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.NativeBuffer;
@@ -214,7 +215,12 @@ public final class UdpTransport implements Transport {
     /** Opens the socket, sizes its buffers and binds it; fails at once, naming the fix. */
     public UdpTransport(UdpConfig config) {
         this.config = config;
-        int socket = Libc.udpSocket();
+        int socket;
+        try {
+            socket = Libc.udpSocket();
+        } catch (KernelException e) {
+            throw opening(config, e);
+        }
         NativeBuffer blockMemory = null;
         NativeBuffer areaMemory = null;
         try {
@@ -231,7 +237,7 @@ public final class UdpTransport implements Transport {
             areaMemory = NativeMemory.allocate(AREA_LENGTH);
         } catch (RuntimeException e) {
             closeQuietly(socket, blockMemory, areaMemory, null);
-            throw e;
+            throw opening(config, e);
         }
         this.fd = socket;
         this.block = blockMemory;
@@ -251,7 +257,7 @@ public final class UdpTransport implements Transport {
             Libc.getsockname(fd, blockAddress + BOUND_ADDRESS_OFFSET, blockAddress + BOUND_LENGTH_OFFSET);
         } catch (RuntimeException e) {
             closeQuietly(fd, block, area, null);
-            throw e;
+            throw opening(config, e);
         }
         this.bound = UdpAddress.fromSockaddrWord(memory.getLong(BOUND_ADDRESS_OFFSET));
         this.address = bound.toString();
@@ -625,7 +631,21 @@ public final class UdpTransport implements Transport {
         closeQuietly(fd, block, area, staging);
     }
 
-    private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory, NativeBuffer stagingMemory) {
+    /**
+     * A socket call's refusal while opening, told as the networking failure it is (its errno in the
+     * cause); anything else (the native memory of the block, a bad key) as it came.
+     */
+    private static RuntimeException opening(UdpConfig config, RuntimeException e) {
+        if (e instanceof KernelException k && switch (k.call()) {
+            case "socket", "bind", "setsockopt", "getsockopt", "getsockname" -> true;
+            default -> false;
+        }) {
+            return new TransportException("cannot open the udp wire at " + config.bind() + ": " + k.getMessage(), k);
+        }
+        return e;
+    }
+
+        private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory, NativeBuffer stagingMemory) {
         RuntimeException failure = null;
         try {
             Libc.close(fd);
