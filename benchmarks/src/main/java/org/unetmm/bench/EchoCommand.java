@@ -21,7 +21,7 @@ import org.unetmm.NicConfig;
 import org.unetmm.NicStats;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
-import org.unetmm.nic.udp.FrameDropReason;
+import org.unetmm.nic.udp.WireDropReason;
 import org.unetmm.nic.udp.UdpStats;
 import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.NativeBuffer;
@@ -279,7 +279,7 @@ public final class EchoCommand implements Callable<Integer> {
             }
             if (nic.transportAddress().startsWith("udp://")) {
                 UdpStats wire = UdpTransport.of(nic).stats();
-                for (Map.Entry<FrameDropReason, Long> e : wire.drops().entrySet()) {
+                for (Map.Entry<WireDropReason, Long> e : wire.drops().entrySet()) {
                     if (e.getValue() > 0) {
                         text.append(text.length() == 0 ? "" : ", ").append("wire ").append(e.getKey()).append('=').append(e.getValue());
                     }

@@ -22,7 +22,7 @@ import org.unetmm.pinning.PinBudget;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinCacheConfig;
 import org.unetmm.pinning.PinHandle;
-import org.unetmm.pinning.Pinner;
+import org.unetmm.pinning.internal.Pinner;
 
 /**
  * The micro-costs of U-Net/MM's kernel side: a pin miss (mlock + munlock of a region no one has

@@ -14,8 +14,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import org.unetmm.pinning.Libc;
 import org.unetmm.pinning.ProcessStatus;
+import org.unetmm.pinning.internal.Libc;
 
 /**
  * Where a run's results go and what makes them reproducible: {@code results/<timestamp>/} and its

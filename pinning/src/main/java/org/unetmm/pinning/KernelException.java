@@ -1,8 +1,10 @@
 package org.unetmm.pinning;
 
+import org.unetmm.pinning.internal.Errno;
+
 /**
  * A system call failed: carries the call, its errno and the kernel's name for it.
- * {@link Libc} turns the errno values that mean something to a caller into the subclasses
+ * {@link org.unetmm.pinning.internal.Libc} turns the errno values that mean something to a caller into the subclasses
  * {@link MemlockLimitException} and {@link PinPermissionException}.
  */
 public class KernelException extends PinningException {

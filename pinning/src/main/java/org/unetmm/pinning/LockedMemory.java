@@ -2,7 +2,9 @@ package org.unetmm.pinning;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.unetmm.pinning.internal.PageCounts;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.pinning.internal.LockedPages;
+import org.unetmm.pinning.internal.Pinner;
 
 /**
  * The process's locked memory, kept as the kernel keeps it: one reference count per page and one
@@ -16,7 +18,7 @@ import org.unetmm.pinning.internal.PageCounts;
  * take RLIMIT_MEMLOCK for its budget, together twice what the kernel grants, so their pins
  * would fail with ENOMEM instead of making room.
  *
- * <p><b>Counts.</b> Each {@link Pinner} counts its own references per page (its sub-budget and its
+ * <p><b>Counts</b> (kept in {@link LockedPages}). Each {@link Pinner} counts its own references per page (its sub-budget and its
  * {@link Pinner#pinnedBytes()} are its own pages); here a page's count is the number of Pinners
  * holding it. The page is locked when that goes 0→1 and unlocked when it goes 1→0. One monitor
  * guards these counts and every Pinner's state, and is held across the {@code mlock} or
@@ -41,25 +43,10 @@ public final class LockedMemory {
     private static final long PAGE = Libc.pageSize();
     private static final LockedMemory PROCESS = new LockedMemory();
 
-    final Object lock = new Object();
-    /** Per page: how many Pinners hold it. Guarded by lock. */
-    final PageCounts holders = new PageCounts();
-    /** Pages with a holder. Guarded by lock. */
-    long lockedPages;
-    private long peakLockedPages;
-    private final long limitBytes;
-    private final String limitSource;
+    private final LockedPages pages = LockedPages.process();
     private final List<PinCache> caches = new CopyOnWriteArrayList<>();
 
     private LockedMemory() {
-        if (ProcessStatus.hasCapIpcLock()) {
-            limitBytes = Long.MAX_VALUE;
-            limitSource = "CAP_IPC_LOCK";
-        } else {
-            Libc.Rlimit limit = Libc.memlockLimit();
-            limitBytes = limit.softUnlimited() ? Long.MAX_VALUE : limit.soft();
-            limitSource = limit.softUnlimited() ? "RLIMIT_MEMLOCK=unlimited" : "RLIMIT_MEMLOCK";
-        }
     }
 
     /** The one instance: this process's locked memory. */
@@ -69,31 +56,31 @@ public final class LockedMemory {
 
     /** Bytes the kernel grants this process to lock ({@link Long#MAX_VALUE} when unbounded); may be 0. */
     public long limitBytes() {
-        return limitBytes;
+        return pages.limitBytes();
     }
 
     /** Where {@link #limitBytes()} came from: RLIMIT_MEMLOCK, RLIMIT_MEMLOCK=unlimited or CAP_IPC_LOCK. */
     public String limitSource() {
-        return limitSource;
+        return pages.limitSource();
     }
 
     /** Bytes locked now by every Pinner of the process, each page once: what the kernel's VmLck shows. */
     public long lockedBytes() {
-        synchronized (lock) {
-            return lockedPages * PAGE;
+        synchronized (pages.lock) {
+            return pages.lockedPages() * PAGE;
         }
     }
 
     public long peakLockedBytes() {
-        synchronized (lock) {
-            return peakLockedPages * PAGE;
+        synchronized (pages.lock) {
+            return pages.peakLockedPages() * PAGE;
         }
     }
 
     /** Whether some Pinner of the process holds the page of {@code address}. */
     public boolean isLocked(long address) {
-        synchronized (lock) {
-            return holders.get(address / PAGE) > 0;
+        synchronized (pages.lock) {
+            return pages.holders.get(address / PAGE) > 0;
         }
     }
 
@@ -108,31 +95,6 @@ public final class LockedMemory {
 
     void deregister(PinCache cache) {
         caches.remove(cache);
-    }
-
-    /**
-     * Whether {@code fresh} newly locked pages fit the process budget. They always do for a
-     * pinner whose own budget is unlimited (an explicit opt-out: the kernel judges, and its
-     * refusal surfaces as a {@link MemlockLimitException}) and when the limit is 0 (the kernel's
-     * EPERM names CAP_IPC_LOCK, which a budget could not). Caller holds lock.
-     */
-    boolean fits(long fresh, PinBudget pinnerBudget) {
-        return fresh == 0 || lockedPages + fresh <= limitBytes / PAGE || pinnerBudget.isUnlimited() || limitBytes == 0;
-    }
-
-    void locked(long pages) {
-        lockedPages += pages;
-        peakLockedPages = Math.max(peakLockedPages, lockedPages);
-    }
-
-    void unlocked(long pages) {
-        lockedPages -= pages;
-    }
-
-    private long roomPages() {
-        synchronized (lock) {
-            return limitBytes / PAGE - lockedPages;
-        }
     }
 
     /**
@@ -163,7 +125,7 @@ public final class LockedMemory {
             }
         }
         for (long round = 0; round <= 2 * rounds; round++) {
-            if (roomPages() >= wanted) {
+            if (pages.roomPages() >= wanted) {
                 return true;
             }
             PinCache coldest = null;
@@ -181,13 +143,13 @@ public final class LockedMemory {
                 break;
             }
         }
-        return roomPages() >= wanted;
+        return pages.roomPages() >= wanted;
     }
 
     @Override
     public String toString() {
         return "LockedMemory[" + lockedBytes() + " bytes locked, limit "
-                + (limitBytes == Long.MAX_VALUE ? "unlimited" : limitBytes + " bytes") + " (" + limitSource + "), "
+                + (limitBytes() == Long.MAX_VALUE ? "unlimited" : limitBytes() + " bytes") + " (" + limitSource() + "), "
                 + caches.size() + " caches]";
     }
 }

@@ -4,6 +4,7 @@ import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.unetmm.pinning.internal.Libc;
 
 /**
  * Page-aligned off-heap memory from {@code mmap}, handed out as direct {@link ByteBuffer}s, and

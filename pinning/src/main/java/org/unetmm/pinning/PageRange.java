@@ -2,7 +2,7 @@ package org.unetmm.pinning;
 
 /**
  * The whole pages a byte range touches: {@code pageCount} pages from page number
- * {@code firstPage} (address / page size). The unit the {@link Pinner} counts and the key of
+ * {@code firstPage} (address / page size). The unit the pinner counts and the key of
  * a {@link PinCache} region.
  */
 public record PageRange(long firstPage, long pageCount) {
@@ -17,8 +17,9 @@ public record PageRange(long firstPage, long pageCount) {
         if (address < 0 || length <= 0 || address + length < 0) {
             throw new IllegalArgumentException("bad byte range: " + length + " bytes at 0x" + Long.toHexString(address));
         }
-        long first = Pinner.firstPage(address);
-        return new PageRange(first, Pinner.endPage(address, length) - first);
+        long page = NativeMemory.pageSize();
+        long first = address / page;
+        return new PageRange(first, (address + length + page - 1) / page - first);
     }
 
     public long address() {

@@ -1,9 +1,12 @@
 package org.unetmm.pinning;
 
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
+
 /**
- * How many bytes a {@link Pinner} may keep locked at once. The default follows the kernel: the
- * process's RLIMIT_MEMLOCK soft limit, and unbounded only where the process may really lock
- * without limit (CAP_IPC_LOCK, or an infinite limit). Experiments set a lower one with
+ * How many bytes a {@link org.unetmm.pinning.internal.Pinner} may keep locked at once. The default
+ * follows the kernel: the process's RLIMIT_MEMLOCK soft limit, and unbounded only where the
+ * process may really lock without limit (CAP_IPC_LOCK, or an infinite limit). Experiments set a lower one with
  * {@link #ofBytes}.
  *
  * @param bytes  the budget in bytes; {@link Long#MAX_VALUE} when unbounded

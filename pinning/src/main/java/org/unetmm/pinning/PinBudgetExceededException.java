@@ -55,8 +55,8 @@ public class PinBudgetExceededException extends PinningException {
      * The process's budget refused: {@code lockedBytes} are locked by every cache of the process,
      * {@code ownBytes} of them by the refused one; {@code limitBytes} is RLIMIT_MEMLOCK.
      */
-    static PinBudgetExceededException processWide(long lockedBytes, long ownBytes, long requestedBytes, long limitBytes,
-                                                  String limitSource) {
+    public static PinBudgetExceededException processWide(long lockedBytes, long ownBytes, long requestedBytes,
+                                                         long limitBytes, String limitSource) {
         return new PinBudgetExceededException("process-wide pin budget exhausted: asked to lock " + requestedBytes
                 + " more bytes, but the process has " + lockedBytes + " bytes locked (" + ownBytes
                 + " of them by this pin cache, the rest by other pin caches or NICs of the process) against its "

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.unetmm.pinning.internal.Pinner;
 
 /**
  * The on-demand pin cache: U-Net/MM's kernel side, pinning any user buffer when the NIC first

@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.unetmm.pinning.internal.Libc;
 
 /** Page-aligned memory from mmap, its guard pages as the kernel maps them, and buffer addresses. */
 @Timeout(30)

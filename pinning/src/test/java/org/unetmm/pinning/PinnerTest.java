@@ -11,6 +11,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.ResourceLock;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.pinning.internal.Pinner;
 
 /**
  * The Pinner's page reference counts against the kernel: VmLck for how much is locked, and the

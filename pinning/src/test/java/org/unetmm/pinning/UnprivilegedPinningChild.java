@@ -2,6 +2,8 @@ package org.unetmm.pinning;
 
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
 
 /**
  * The child JVM of {@link UnprivilegedPinningTest}: runs as an unprivileged user without

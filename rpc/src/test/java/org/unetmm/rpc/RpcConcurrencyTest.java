@@ -18,7 +18,7 @@ import org.unetmm.NicConfig;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Issue 6, test 5: several threads call through one client at once, many calls in flight each;
+ * Concurrent callers: several threads call through one client at once, many calls in flight each;
  * every response is the answer to its own request (the server mixes the request's bytes with its
  * id, so a response handed to the wrong call shows).
  */

@@ -18,11 +18,11 @@ import org.unetmm.ProgressMode;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Issue 6, test 4 on loopback: the server's NIC is closed while calls are outstanding (requests
- * taken and answered but the answers not yet sent, others not yet acknowledged or still waiting
- * for the send window). Every
- * outstanding call fails within the configured detection time, the client closes its endpoint,
- * and the pinned bytes return to the baseline with the client's NIC still open.
+ * A dead peer fails outstanding calls, on loopback: the server's NIC is closed while calls are
+ * outstanding (requests taken and answered but the answers not yet sent, others not yet
+ * acknowledged or still waiting for the send window). Every outstanding call fails within the
+ * configured detection time, the client closes its endpoint, and the pinned bytes return to the
+ * baseline with the client's NIC still open.
  */
 @Timeout(60)
 class RpcPeerDeathTest {

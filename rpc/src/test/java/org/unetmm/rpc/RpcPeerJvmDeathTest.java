@@ -22,7 +22,7 @@ import org.unetmm.NicConfig;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Issue 6, test 4 on UDP: the RPC server runs in a second JVM, which is killed (SIGKILL) while
+ * A dead peer fails outstanding calls, on UDP: the RPC server runs in a second JVM, which is killed (SIGKILL) while
  * calls queue behind a slow handler. Every call not answered before the kill fails with
  * PEER_UNREACHABLE within the configured detection time; the client releases its endpoint and
  * the process's pinned bytes return to the baseline.

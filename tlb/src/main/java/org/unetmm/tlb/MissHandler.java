@@ -2,6 +2,9 @@ package org.unetmm.tlb;
 
 import java.nio.ByteBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PageTranslator;
+import org.unetmm.pinning.PinCache;
+import org.unetmm.tlb.internal.PinningMissHandler;
 
 /**
  * The trap into the kernel: called by the {@link Tlb} when a lookup or prefetch misses, on the
@@ -12,7 +15,7 @@ import org.unetmm.pinning.NativeMemory;
  * (releasing its pin) and calls the handler again, so a handler must be repeatable. It may throw
  * (budget exhausted, bad address); the TLB then inserts nothing and the lookup throws the same.
  *
- * @see PinningMissHandler the handler backed by the pin cache
+ * @see #pinning the handler backed by the pin cache
  */
 @FunctionalInterface
 public interface MissHandler {
@@ -23,6 +26,18 @@ public interface MissHandler {
      * @return the page's translation; never {@code null}
      */
     Translation onMiss(int context, ByteBuffer owner, long pageAddress);
+
+    /**
+     * The kernel side of U-Net/MM's miss: pins the page on demand through {@code cache} (a hit
+     * there takes an idle pin back without a system call) and returns its frame from
+     * {@code translator}. The page is clipped to the owner buffer first; a page the owner does not
+     * touch is refused with {@link BadAddressException}. A {@link Tlb} built with it attaches to
+     * the cache's shootdowns at once; one built with a handler that wraps it must call
+     * {@link Tlb#attach(PinCache)} itself. {@link Tlb#over} builds the usual pairing in one call.
+     */
+    static MissHandler pinning(PinCache cache, PageTranslator translator) {
+        return new PinningMissHandler(cache, translator);
+    }
 
     /**
      * A handler that pins nothing and translates each page to its own virtual page number, for

@@ -14,6 +14,7 @@ import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
 import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinListener;
+import org.unetmm.tlb.internal.PinningMissHandler;
 import org.unetmm.tlb.internal.Replacement;
 import org.unetmm.tlb.internal.TranslationTable;
 
@@ -56,7 +57,7 @@ import org.unetmm.tlb.internal.TranslationTable;
  * This is the protocol of Linux's mmu_interval_notifier (mmu_interval_read_begin / _retry), used
  * by on-demand-paging RDMA drivers for the same race. Retries are counted in {@link TlbStats}.
  *
- * <p><b>Attaching to a pin cache.</b> A TLB built with a {@link PinningMissHandler} subscribes to
+ * <p><b>Attaching to a pin cache.</b> A TLB built with {@link MissHandler#pinning} subscribes to
  * its cache's shootdowns at construction; {@link #attach(PinCache)} subscribes to any other cache a
  * custom handler pins through. {@link PinCache#invalidate} and freeing {@link NativeMemory} then
  * drop this TLB's translations of the range, and release their pins, before the cache unpins.
@@ -124,13 +125,13 @@ public final class Tlb implements AutoCloseable {
     private boolean pendingShotDown;
 
     /**
-     * A TLB of the given shape whose misses call {@code missHandler}. With a
-     * {@link PinningMissHandler} the TLB attaches to its cache's shootdowns at once.
+     * A TLB of the given shape whose misses call {@code missHandler}. With
+     * {@link MissHandler#pinning} the TLB attaches to its cache's shootdowns at once.
      */
     public Tlb(TlbConfig config, MissHandler missHandler) {
         this.config = Objects.requireNonNull(config, "config: TlbConfig.builder()...build()");
         this.missHandler = Objects.requireNonNull(missHandler,
-                "missHandler: new PinningMissHandler(cache, translator), or a model handler for trace runs");
+                "missHandler: MissHandler.pinning(cache, translator), or MissHandler.unpinned() for trace runs");
         this.table = new TranslationTable(config);
         this.replacement = Replacement.of(table, config);
         this.pins = new PinHandle[config.entries()];
@@ -139,7 +140,7 @@ public final class Tlb implements AutoCloseable {
         }
     }
 
-    /** A TLB over a pin cache: a {@link PinningMissHandler} of the cache and translator, attached. */
+    /** A TLB over a pin cache: {@link MissHandler#pinning} of the cache and translator, attached. */
     public static Tlb over(TlbConfig config, PinCache cache, PageTranslator translator) {
         return new Tlb(config, new PinningMissHandler(cache, translator));
     }

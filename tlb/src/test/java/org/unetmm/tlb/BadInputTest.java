@@ -227,6 +227,6 @@ class BadInputTest {
         assertThatThrownBy(() -> new Tlb(null, MissHandler.unpinned())).isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("TlbConfig.builder()");
         assertThatThrownBy(() -> new Tlb(TlbConfig.directMapped(4), null)).isInstanceOf(NullPointerException.class)
-                .hasMessageContaining("PinningMissHandler");
+                .hasMessageContaining("MissHandler.pinning(cache, translator)");
     }
 }

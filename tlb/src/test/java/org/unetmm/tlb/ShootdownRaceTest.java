@@ -57,7 +57,7 @@ class ShootdownRaceTest {
         try (NativeBuffer region = NativeMemory.allocate((int) (HOT_PAGES * PAGE));
              PageTranslator translator = PageTranslator.open();
              PinCache cache = new PinCache(PinCacheConfig.builder().budgetBytes(64 * PAGE).build())) {
-            PinningMissHandler pinning = new PinningMissHandler(cache, translator);
+            MissHandler pinning = MissHandler.pinning(cache, translator);
             MissHandler stamped = (context, owner, pageAddress) -> {
                 long stamp = started.get();
                 Translation real = pinning.onMiss(context, owner, pageAddress);
@@ -193,7 +193,7 @@ class ShootdownRaceTest {
         try (NativeBuffer region = NativeMemory.allocate((int) PAGE);
              PageTranslator translator = PageTranslator.open();
              PinCache cache = new PinCache(PinCacheConfig.builder().budgetBytes(8 * PAGE).build())) {
-            PinningMissHandler pinning = new PinningMissHandler(cache, translator);
+            MissHandler pinning = MissHandler.pinning(cache, translator);
             AtomicInteger calls = new AtomicInteger();
             MissHandler handler = (context, owner, pageAddress) -> {
                 Translation translation = pinning.onMiss(context, owner, pageAddress);
@@ -219,7 +219,7 @@ class ShootdownRaceTest {
         try (NativeBuffer region = NativeMemory.allocate((int) PAGE);
              PageTranslator translator = PageTranslator.open();
              PinCache cache = new PinCache(PinCacheConfig.builder().budgetBytes(8 * PAGE).build())) {
-            PinningMissHandler pinning = new PinningMissHandler(cache, translator);
+            MissHandler pinning = MissHandler.pinning(cache, translator);
             AtomicReference<Tlb> self = new AtomicReference<>();
             MissHandler handler = (context, owner, pageAddress) -> {
                 Translation translation = pinning.onMiss(context, owner, pageAddress);
@@ -242,7 +242,7 @@ class ShootdownRaceTest {
         try (NativeBuffer region = NativeMemory.allocate((int) PAGE);
              PageTranslator translator = PageTranslator.open();
              PinCache cache = new PinCache(PinCacheConfig.builder().budgetBytes(8 * PAGE).build())) {
-            PinningMissHandler pinning = new PinningMissHandler(cache, translator);
+            MissHandler pinning = MissHandler.pinning(cache, translator);
             AtomicReference<Tlb> self = new AtomicReference<>();
             MissHandler handler = (context, owner, pageAddress) -> {
                 Translation translation = pinning.onMiss(context, owner, pageAddress);

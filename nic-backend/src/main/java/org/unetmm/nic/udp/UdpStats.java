@@ -29,20 +29,20 @@ import java.util.Map;
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
                        long bytesSent, long sendBackPressured, long sendsLost, long gatherCopies,
                        long datagramsReceived, long bytesReceived, long framesPlaced, long framesCopied, long framesDeclined,
-                       Map<FrameDropReason, Long> drops) {
+                       Map<WireDropReason, Long> drops) {
 
     /** Datagrams the wire dropped, all reasons. */
     public long dropped() {
         return drops.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    public long drops(FrameDropReason reason) {
+    public long drops(WireDropReason reason) {
         return drops.getOrDefault(reason, 0L);
     }
 
-    static Map<FrameDropReason, Long> dropMap(long[] counts) {
-        Map<FrameDropReason, Long> map = new EnumMap<>(FrameDropReason.class);
-        for (FrameDropReason reason : FrameDropReason.values()) {
+    static Map<WireDropReason, Long> dropMap(long[] counts) {
+        Map<WireDropReason, Long> map = new EnumMap<>(WireDropReason.class);
+        for (WireDropReason reason : WireDropReason.values()) {
             map.put(reason, counts[reason.ordinal()]);
         }
         return map;

@@ -9,12 +9,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
+import org.unetmm.TransportException;
 import org.unetmm.internal.BufferPayload;
-import org.unetmm.pinning.Errno;
 import org.unetmm.pinning.KernelException;
-import org.unetmm.pinning.Libc;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.TransmitListener;
@@ -55,7 +56,7 @@ import org.unetmm.spi.Transport;
  * </ul>
  * The wire starts copying; a fragment larger than the copy break switches it to direct placement (that
  * one is copied, being in scratch already), and {@value #SMALL_STREAK} small datagrams in a row switch
- * it back. Either way a frame that fails a check is discarded and counted by {@link FrameDropReason},
+ * it back. Either way a frame that fails a check is discarded and counted by {@link WireDropReason},
  * having been written nowhere but the header or scratch buffer.
  *
  * <p><b>Who sent it.</b> Both receives name the sender's {@code sockaddr} ({@code msg_name}), which
@@ -185,7 +186,7 @@ public final class UdpTransport implements Transport {
     private final Placement placement = new Placement();
     private final long[] gatherAddresses = new long[MAX_GATHER];
     private final int[] gatherLengths = new int[MAX_GATHER];
-    private final AtomicLongArray drops = new AtomicLongArray(FrameDropReason.values().length);
+    private final AtomicLongArray drops = new AtomicLongArray(WireDropReason.values().length);
     private long destinationWord;
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
@@ -215,7 +216,12 @@ public final class UdpTransport implements Transport {
     /** Opens the socket, sizes its buffers and binds it; fails at once, naming the fix. */
     public UdpTransport(UdpConfig config) {
         this.config = config;
-        int socket = Libc.udpSocket();
+        int socket;
+        try {
+            socket = Libc.udpSocket();
+        } catch (KernelException e) {
+            throw opening(config, e);
+        }
         NativeBuffer blockMemory = null;
         NativeBuffer areaMemory = null;
         try {
@@ -232,7 +238,7 @@ public final class UdpTransport implements Transport {
             areaMemory = NativeMemory.allocate(AREA_LENGTH);
         } catch (RuntimeException e) {
             closeQuietly(socket, blockMemory, areaMemory, null);
-            throw e;
+            throw opening(config, e);
         }
         this.fd = socket;
         this.block = blockMemory;
@@ -252,7 +258,7 @@ public final class UdpTransport implements Transport {
             Libc.getsockname(fd, blockAddress + BOUND_ADDRESS_OFFSET, blockAddress + BOUND_LENGTH_OFFSET);
         } catch (RuntimeException e) {
             closeQuietly(fd, block, area, null);
-            throw e;
+            throw opening(config, e);
         }
         this.bound = UdpAddress.fromSockaddrWord(memory.getLong(BOUND_ADDRESS_OFFSET));
         this.address = bound.toString();
@@ -480,7 +486,7 @@ public final class UdpTransport implements Transport {
      * was busy and the frame is held.
      */
     private boolean copied(int length) {
-        FrameDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
+        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
         if (bad != null) {
             count(bad);
             return true;
@@ -518,7 +524,7 @@ public final class UdpTransport implements Transport {
         } else {
             smallStreak = 0;
         }
-        FrameDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
+        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
         if (bad != null) {
             count(bad);
             discard();
@@ -536,7 +542,7 @@ public final class UdpTransport implements Transport {
         int rest = frame.fragmentLength - into;
         if (into < 0 || rest < 0 || rest > SCRATCH_LENGTH || (into > 0 && !inBounds(placement, into))) {
             nic.abort(frame, "the NIC's placement of " + into + " bytes is outside its buffer or longer than the fragment");
-            count(FrameDropReason.INCONSISTENT_RECEIVE);
+            count(WireDropReason.INCONSISTENT_RECEIVE);
             discard();
             return;
         }
@@ -554,7 +560,7 @@ public final class UdpTransport implements Transport {
         }
         if (received != length) {
             nic.abort(frame, "datagram of " + length + " bytes when peeked was " + received + " when received");
-            count(FrameDropReason.INCONSISTENT_RECEIVE);
+            count(WireDropReason.INCONSISTENT_RECEIVE);
             return;
         }
         nic.commit(frame);
@@ -590,7 +596,7 @@ public final class UdpTransport implements Transport {
                 && p.address == NativeMemory.address(buffer) + p.index;
     }
 
-    private void count(FrameDropReason reason) {
+    private void count(WireDropReason reason) {
         drops.lazySet(reason.ordinal(), drops.get(reason.ordinal()) + 1);
     }
 
@@ -626,7 +632,21 @@ public final class UdpTransport implements Transport {
         closeQuietly(fd, block, area, staging);
     }
 
-    private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory, NativeBuffer stagingMemory) {
+    /**
+     * A socket call's refusal while opening, told as the networking failure it is (its errno in the
+     * cause); anything else (the native memory of the block, a bad key) as it came.
+     */
+    private static RuntimeException opening(UdpConfig config, RuntimeException e) {
+        if (e instanceof KernelException k && switch (k.call()) {
+            case "socket", "bind", "setsockopt", "getsockopt", "getsockname" -> true;
+            default -> false;
+        }) {
+            return new TransportException("cannot open the udp wire at " + config.bind() + ": " + k.getMessage(), k);
+        }
+        return e;
+    }
+
+        private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory, NativeBuffer stagingMemory) {
         RuntimeException failure = null;
         try {
             Libc.close(fd);

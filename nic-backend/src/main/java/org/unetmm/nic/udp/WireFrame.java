@@ -127,46 +127,46 @@ public final class WireFrame {
      * null when every field is valid, else the first reason it is not; {@code into} is then
      * unspecified.
      */
-    public static FrameDropReason decode(ByteBuffer frame, int datagramLength, FrameHeader into, CRC32C crc) {
+    public static WireDropReason decode(ByteBuffer frame, int datagramLength, FrameHeader into, CRC32C crc) {
         if (datagramLength < HEADER_LENGTH) {
-            return FrameDropReason.SHORT_DATAGRAM;
+            return WireDropReason.SHORT_DATAGRAM;
         }
         ByteBuffer b = frame.order() == ByteOrder.LITTLE_ENDIAN ? frame : frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (b.getInt(MAGIC_OFFSET) != MAGIC) {
-            return FrameDropReason.BAD_MAGIC;
+            return WireDropReason.BAD_MAGIC;
         }
         if (b.getInt(CHECKSUM_OFFSET) != checksum(b, crc)) {
-            return FrameDropReason.BAD_CHECKSUM;
+            return WireDropReason.BAD_CHECKSUM;
         }
         if ((b.get(VERSION_OFFSET) & 0xFF) != VERSION) {
-            return FrameDropReason.BAD_VERSION;
+            return WireDropReason.BAD_VERSION;
         }
         int type = b.get(TYPE_OFFSET) & 0xFF;
         if (type < FrameHeader.TYPE_DATA || type > FrameHeader.TYPE_CLOSE) {
-            return FrameDropReason.BAD_TYPE;
+            return WireDropReason.BAD_TYPE;
         }
         int flags = b.getShort(FLAGS_OFFSET) & 0xFFFF;
         if ((flags & ~KNOWN_FLAGS) != 0 || b.getInt(RESERVED_OFFSET) != 0) {
-            return FrameDropReason.BAD_FLAGS;
+            return WireDropReason.BAD_FLAGS;
         }
         int source = b.getInt(SOURCE_TAG_OFFSET);
         int destination = b.getInt(DESTINATION_TAG_OFFSET);
         if (source <= 0 || destination <= 0) {
-            return FrameDropReason.BAD_TAG;
+            return WireDropReason.BAD_TAG;
         }
         int offset = b.getInt(FRAGMENT_OFFSET_OFFSET);
         int messageLength = b.getInt(MESSAGE_LENGTH_OFFSET);
         int fragmentLength = b.getInt(FRAGMENT_LENGTH_OFFSET);
         if (messageLength < 0 || offset < 0 || fragmentLength < 0 || offset > messageLength
                 || fragmentLength > messageLength - offset) {
-            return FrameDropReason.BAD_LENGTHS;
+            return WireDropReason.BAD_LENGTHS;
         }
         if (fragmentLength != datagramLength - HEADER_LENGTH) {
-            return FrameDropReason.LENGTH_MISMATCH;
+            return WireDropReason.LENGTH_MISMATCH;
         }
         long sourceConnection = b.getLong(SOURCE_CONNECTION_OFFSET);
         if (sourceConnection == 0) {
-            return FrameDropReason.BAD_CONNECTION;
+            return WireDropReason.BAD_CONNECTION;
         }
         into.type = type;
         into.flags = flags;

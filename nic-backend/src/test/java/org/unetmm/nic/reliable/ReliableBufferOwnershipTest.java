@@ -28,7 +28,7 @@ import org.unetmm.pinning.PinInUseException;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Issue 6, test 3: a reliable send's buffer is the NIC's until the peer acknowledged it, and not
+ * Buffer ownership on reliable channels: a reliable send's buffer is the NIC's until the peer acknowledged it, and not
  * a moment longer. Modifying it after the completion never changes what was delivered; freeing
  * it before is refused; the reuse check catches a modification made before the acknowledgement.
  */

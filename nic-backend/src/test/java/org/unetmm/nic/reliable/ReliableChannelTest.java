@@ -24,7 +24,7 @@ import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.nic.fault.FaultConfig;
 
-/** Reliable channels (issue 6) on the loopback wire, driven by the caller's progress. */
+/** Reliable channels on the loopback wire, driven by the caller's progress. */
 @Timeout(60)
 class ReliableChannelTest {
     private static final ChannelOptions FAST = ChannelOptions.builder().reliable(true)

@@ -29,12 +29,13 @@ import org.unetmm.nic.fault.FaultStats;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Issue 6, test 1: {@code unetmm.test.reliableMessages} messages (10^5 by default) over two
- * reliable channels of one loopback NIC whose wire drops 5 %, duplicates 5 %, reorders 5 % and
- * corrupts 1 % of frames (acknowledgements too). Sizes from 0 bytes to six fragments, both send
- * paths. Holds: nothing lost, nothing delivered twice, every byte as sent, messages in order,
- * every send and every posted receive completed exactly once, send buffers reused only after
- * their completion, VmLck back at its baseline. Seeded: {@code -Dunetmm.test.seed=<seed>} replays.
+ * Exactly-once, in-order delivery over a lossy wire: {@code unetmm.test.reliableMessages} messages
+ * (10^5 by default) over two reliable channels of one loopback NIC whose wire drops 5 %, duplicates
+ * 5 %, reorders 5 % and corrupts 1 % of frames (acknowledgements too). Sizes from 0 bytes to six
+ * fragments, both send paths. Holds: nothing lost, nothing delivered twice, every byte as sent,
+ * messages in order, every send and every posted receive completed exactly once, send buffers
+ * reused only after their completion, VmLck back at its baseline. Seeded:
+ * {@code -Dunetmm.test.seed=<seed>} replays.
  */
 @Timeout(180)
 class ReliableFaultInjectionTest {

@@ -53,16 +53,16 @@ class HostileDatagramTest {
 
     /** What each datagram is; the first ten fail a wire check, the rest reach the NIC. */
     enum Kind {
-        SHORT(FrameDropReason.SHORT_DATAGRAM), BAD_MAGIC(FrameDropReason.BAD_MAGIC),
-        BAD_CHECKSUM(FrameDropReason.BAD_CHECKSUM), BAD_VERSION(FrameDropReason.BAD_VERSION),
-        BAD_TYPE(FrameDropReason.BAD_TYPE), BAD_FLAGS(FrameDropReason.BAD_FLAGS), BAD_TAG(FrameDropReason.BAD_TAG),
-        BAD_LENGTHS(FrameDropReason.BAD_LENGTHS), LENGTH_MISMATCH(FrameDropReason.LENGTH_MISMATCH),
-        BAD_CONNECTION(FrameDropReason.BAD_CONNECTION), UNKNOWN_DESTINATION(null), WRONG_SOURCE(null), WRONG_CONNECTION(null), CONTROL(null), LONGER_THAN_BUFFER(null), STRAY_FRAGMENT(null),
+        SHORT(WireDropReason.SHORT_DATAGRAM), BAD_MAGIC(WireDropReason.BAD_MAGIC),
+        BAD_CHECKSUM(WireDropReason.BAD_CHECKSUM), BAD_VERSION(WireDropReason.BAD_VERSION),
+        BAD_TYPE(WireDropReason.BAD_TYPE), BAD_FLAGS(WireDropReason.BAD_FLAGS), BAD_TAG(WireDropReason.BAD_TAG),
+        BAD_LENGTHS(WireDropReason.BAD_LENGTHS), LENGTH_MISMATCH(WireDropReason.LENGTH_MISMATCH),
+        BAD_CONNECTION(WireDropReason.BAD_CONNECTION), UNKNOWN_DESTINATION(null), WRONG_SOURCE(null), WRONG_CONNECTION(null), CONTROL(null), LONGER_THAN_BUFFER(null), STRAY_FRAGMENT(null),
         VALID(null);
 
-        final FrameDropReason wireReason;
+        final WireDropReason wireReason;
 
-        Kind(FrameDropReason wireReason) {
+        Kind(WireDropReason wireReason) {
             this.wireReason = wireReason;
         }
     }
@@ -121,7 +121,7 @@ class HostileDatagramTest {
                     reachedNic += count;
                 }
             }
-            assertThat(stats.drops(FrameDropReason.INCONSISTENT_RECEIVE)).as(report).isZero();
+            assertThat(stats.drops(WireDropReason.INCONSISTENT_RECEIVE)).as(report).isZero();
             assertThat(stats.framesPlaced() + stats.framesCopied() + stats.framesDeclined()).as(report).isEqualTo(reachedNic);
             assertThat(nicStats.drops().get(DropReason.UNKNOWN_TAG)).as(report).isEqualTo(sent.getOrDefault(Kind.UNKNOWN_DESTINATION, 0L));
             assertThat(nicStats.drops().get(DropReason.WRONG_SOURCE)).as(report).isEqualTo(sent.getOrDefault(Kind.WRONG_SOURCE, 0L));

@@ -20,9 +20,9 @@ import org.unetmm.nic.fault.FaultInjectingTransport;
 import org.unetmm.pinning.ProcessStatus;
 
 /**
- * Reliable channels (issue 6) on the real UDP wire, with the fault injector on this side (so data
- * one way and acknowledgements the other cross it): in one JVM over 127.0.0.1, and (issue 6, test
- * 2) to a peer JVM in another network namespace over a veth pair at MTU 1500. Every message is
+ * Reliable channels on the real UDP wire, with the fault injector on this side (so data one way
+ * and acknowledgements the other cross it): in one JVM over 127.0.0.1, and to a peer JVM in
+ * another network namespace over a veth pair at MTU 1500. Every message is
  * echoed; the echoes are checked for loss, duplication, order and every byte.
  */
 @Timeout(180)

@@ -26,6 +26,7 @@ import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
+import org.unetmm.TransportException;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.ProcessStatus;
 import org.unetmm.spi.FrameHeader;
@@ -82,7 +83,7 @@ class UdpTransportTest {
                 a.progress();
             }
         }
-        assertThat(UdpTransport.of(a).stats().drops(FrameDropReason.SHORT_DATAGRAM)).isEqualTo(1);
+        assertThat(UdpTransport.of(a).stats().drops(WireDropReason.SHORT_DATAGRAM)).isEqualTo(1);
     }
 
     @Test
@@ -110,8 +111,8 @@ class UdpTransportTest {
     @Test
     void aPortInUseFailsAtOpenSayingSo() {
         a = open("udp://127.0.0.1:0");
-        assertThatThrownBy(() -> open(a.transportAddress())).isInstanceOf(KernelException.class)
-                .hasMessageContaining("port is in use");
+        assertThatThrownBy(() -> open(a.transportAddress())).isInstanceOf(TransportException.class)
+                .hasMessageContaining("port is in use").hasCauseInstanceOf(KernelException.class);
     }
 
     @Test

@@ -33,7 +33,7 @@ class WireFrameTest {
         return frame;
     }
 
-    private FrameDropReason decode(ByteBuffer frame, int datagramLength) {
+    private WireDropReason decode(ByteBuffer frame, int datagramLength) {
         return WireFrame.decode(frame, datagramLength, new FrameHeader(), crc);
     }
 
@@ -69,42 +69,42 @@ class WireFrameTest {
         for (int bit = 32; bit < WireFrame.HEADER_LENGTH * 8; bit++) {
             ByteBuffer frame = encoded(header());
             frame.put(bit / 8, (byte) (frame.get(bit / 8) ^ (1 << (bit % 8))));
-            assertThat(decode(frame, WireFrame.HEADER_LENGTH + 1200)).as("bit " + bit).isEqualTo(FrameDropReason.BAD_CHECKSUM);
+            assertThat(decode(frame, WireFrame.HEADER_LENGTH + 1200)).as("bit " + bit).isEqualTo(WireDropReason.BAD_CHECKSUM);
         }
     }
 
     @Test
     void eachCheckNamesItsReason() {
-        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH - 1)).isEqualTo(FrameDropReason.SHORT_DATAGRAM);
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH - 1)).isEqualTo(WireDropReason.SHORT_DATAGRAM);
         ByteBuffer magic = encoded(header());
         magic.put(0, (byte) 'X');
-        assertThat(decode(magic, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(FrameDropReason.BAD_MAGIC);
-        assertRejected(FrameDropReason.BAD_TYPE, h -> h.type = 0);
-        assertRejected(FrameDropReason.BAD_TYPE, h -> h.type = 5);
-        assertRejected(FrameDropReason.BAD_FLAGS, h -> h.flags = 0x8000);
-        assertRejected(FrameDropReason.BAD_TAG, h -> h.sourceTag = 0);
-        assertRejected(FrameDropReason.BAD_TAG, h -> h.destinationTag = -4);
-        assertRejected(FrameDropReason.BAD_CONNECTION, h -> h.sourceConnection = 0);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.messageLength = -1);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = -1);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentLength = -1);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 5001);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 3801);
-        assertRejected(FrameDropReason.BAD_LENGTHS, h -> {
+        assertThat(decode(magic, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(WireDropReason.BAD_MAGIC);
+        assertRejected(WireDropReason.BAD_TYPE, h -> h.type = 0);
+        assertRejected(WireDropReason.BAD_TYPE, h -> h.type = 5);
+        assertRejected(WireDropReason.BAD_FLAGS, h -> h.flags = 0x8000);
+        assertRejected(WireDropReason.BAD_TAG, h -> h.sourceTag = 0);
+        assertRejected(WireDropReason.BAD_TAG, h -> h.destinationTag = -4);
+        assertRejected(WireDropReason.BAD_CONNECTION, h -> h.sourceConnection = 0);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> h.messageLength = -1);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> h.fragmentOffset = -1);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> h.fragmentLength = -1);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 5001);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> h.fragmentOffset = 3801);
+        assertRejected(WireDropReason.BAD_LENGTHS, h -> {
             h.messageLength = Integer.MAX_VALUE;
             h.fragmentOffset = Integer.MAX_VALUE - 10;
             h.fragmentLength = 20; // offset + length overflows an int
         });
-        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1199)).isEqualTo(FrameDropReason.LENGTH_MISMATCH);
-        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1201)).isEqualTo(FrameDropReason.LENGTH_MISMATCH);
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1199)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
+        assertThat(decode(encoded(header()), WireFrame.HEADER_LENGTH + 1201)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
         ByteBuffer reserved = encoded(header());
         reserved.putInt(WireFrame.RESERVED_OFFSET, 1);
         reserved.putInt(WireFrame.CHECKSUM_OFFSET, WireFrame.checksum(reserved, crc));
-        assertThat(decode(reserved, WireFrame.HEADER_LENGTH + 1200)).as("the reserved word must be 0").isEqualTo(FrameDropReason.BAD_FLAGS);
+        assertThat(decode(reserved, WireFrame.HEADER_LENGTH + 1200)).as("the reserved word must be 0").isEqualTo(WireDropReason.BAD_FLAGS);
         ByteBuffer version = encoded(header());
         version.put(WireFrame.VERSION_OFFSET, (byte) (WireFrame.VERSION + 1));
         version.putInt(WireFrame.CHECKSUM_OFFSET, WireFrame.checksum(version, crc));
-        assertThat(decode(version, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(FrameDropReason.BAD_VERSION);
+        assertThat(decode(version, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(WireDropReason.BAD_VERSION);
     }
 
     @Test
@@ -128,7 +128,7 @@ class WireFrameTest {
         }
     }
 
-    private void assertRejected(FrameDropReason reason, Consumer<FrameHeader> change) {
+    private void assertRejected(WireDropReason reason, Consumer<FrameHeader> change) {
         FrameHeader h = header();
         change.accept(h);
         assertThat(decode(encoded(h), WireFrame.HEADER_LENGTH + 1200)).as(h.toString()).isEqualTo(reason);

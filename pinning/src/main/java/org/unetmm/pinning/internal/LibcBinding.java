@@ -7,7 +7,7 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The raw JNR-FFI binding of libc. Only {@link org.unetmm.pinning.Libc} may use it: every call
+ * The raw JNR-FFI binding of libc. Only {@link Libc} may use it: every call
  * is wrapped there once, with errno turned into a typed exception. Addresses travel as
  * {@code long} (size_t), never as user-typed values.
  */

@@ -1,12 +1,15 @@
-package org.unetmm.pinning;
+package org.unetmm.pinning.internal;
 
 import org.HdrHistogram.Histogram;
-import org.unetmm.pinning.internal.PageCounts;
+import org.unetmm.pinning.KernelException;
+import org.unetmm.pinning.LockedMemory;
+import org.unetmm.pinning.PinBudget;
+import org.unetmm.pinning.PinBudgetExceededException;
 
 /**
  * Pins and unpins byte ranges, page by page, with a reference count per page.
  *
- * <p>The kernel's {@code mlock} is not counted (mlock(2): "memory locks do not stack"): two locks
+ * <p>The kernel's {@code mlock} is not counted (mlock(2): "pages locks do not stack"): two locks
  * of a page and one unlock leave it unlocked. So the count lives here. A range is widened to
  * whole pages; this Pinner counts its own references per page, and the process's
  * {@link LockedMemory} counts the Pinners holding each page: a page is locked when the process
@@ -22,14 +25,14 @@ import org.unetmm.pinning.internal.PageCounts;
  *
  * <p>Kept true: {@link #pinnedBytes()} == pages this Pinner holds × page size, and
  * {@link LockedMemory#lockedBytes()} == pages any Pinner holds × page size, which, when nothing
- * else in the process locks memory, == the kernel's VmLck.
+ * else in the process locks pages, == the kernel's VmLck.
  */
 public final class Pinner {
     private static final long PAGE = Libc.pageSize();
 
     private final PinBudget budget;
-    private final LockedMemory memory = LockedMemory.process();
-    private final Object lock = memory.lock;
+    private final LockedPages pages = LockedPages.process();
+    private final Object lock = pages.lock;
     /** This Pinner's references per page. Guarded by lock, as everything below. */
     private final PageCounts counts = new PageCounts();
     private final Histogram pinNanos = new Histogram(3);
@@ -58,8 +61,8 @@ public final class Pinner {
         synchronized (lock) {
             long short_ = pinLocked(address, length);
             if (short_ > 0) {
-                throw PinBudgetExceededException.processWide(memory.lockedPages * PAGE, pinnedPages * PAGE, short_,
-                        memory.limitBytes(), memory.limitSource());
+                throw PinBudgetExceededException.processWide(pages.lockedPages() * PAGE, pinnedPages * PAGE, short_,
+                        pages.limitBytes(), pages.limitSource());
             }
         }
     }
@@ -69,7 +72,7 @@ public final class Pinner {
      * bytes the range would newly lock in the process when they do not fit (nothing is pinned
      * then), else 0 and the range is pinned. A pin cache reclaims on it without an exception.
      */
-    long tryPin(long address, long length) {
+    public long tryPin(long address, long length) {
         synchronized (lock) {
             return pinLocked(address, length);
         }
@@ -83,7 +86,7 @@ public final class Pinner {
         for (long page = first; page < end; page++) {
             if (counts.get(page) == 0) {
                 fresh++;
-                if (memory.holders.get(page) == 0) {
+                if (pages.holders.get(page) == 0) {
                     freshInProcess++;
                 }
             }
@@ -91,14 +94,14 @@ public final class Pinner {
         if (fresh > 0 && (pinnedPages + fresh) > budget.bytes() / PAGE) {
             throw new PinBudgetExceededException(pinnedPages * PAGE, pinnedPages * PAGE, fresh * PAGE, budget.bytes());
         }
-        if (!memory.fits(freshInProcess, budget)) {
+        if (!pages.fits(freshInProcess, budget)) {
             return freshInProcess * PAGE;
         }
         long start = System.nanoTime();
         long runStart = -1;
         try {
             for (long page = first; page < end; page++) {
-                if (memory.holders.get(page) == 0) {
+                if (pages.holders.get(page) == 0) {
                     if (runStart < 0) {
                         runStart = page;
                     }
@@ -118,7 +121,7 @@ public final class Pinner {
                 // and the failing run itself: mlock can fail part way with the pages before the failure
                 // locked (ENOMEM at a hole in the mapping, EAGAIN); munlock stops at the same place
                 long runEnd = runStart;
-                while (runEnd < end && memory.holders.get(runEnd) == 0) {
+                while (runEnd < end && pages.holders.get(runEnd) == 0) {
                     runEnd++;
                 }
                 try {
@@ -132,11 +135,11 @@ public final class Pinner {
         }
         long lockedNow = 0;
         for (long page = first; page < end; page++) {
-            if (counts.add(page, 1) == 1 && memory.holders.add(page, 1) == 1) {
+            if (counts.add(page, 1) == 1 && pages.holders.add(page, 1) == 1) {
                 lockedNow++;
             }
         }
-        memory.locked(lockedNow);
+        pages.locked(lockedNow);
         pinnedPages += fresh;
         peakPinnedPages = Math.max(peakPinnedPages, pinnedPages);
         if (freshInProcess > 0) {
@@ -169,7 +172,7 @@ public final class Pinner {
             boolean last = false;
             if (counts.add(page, -1) == 0) {
                 freed++;
-                last = memory.holders.add(page, -1) == 0;
+                last = pages.holders.add(page, -1) == 0;
             }
             if (last) {
                 unlockedNow++;
@@ -185,7 +188,7 @@ public final class Pinner {
             unlock(runStart, end);
         }
         pinnedPages -= freed;
-        memory.unlocked(unlockedNow);
+        pages.unlocked(unlockedNow);
         if (unlockedNow > 0) {
             unpinNanos.recordValue(Math.max(0, System.nanoTime() - start));
         }
@@ -258,7 +261,7 @@ public final class Pinner {
     private void unlockUnheldRuns(long first, long end) {
         long runStart = -1;
         for (long page = first; page < end; page++) {
-            if (memory.holders.get(page) == 0) {
+            if (pages.holders.get(page) == 0) {
                 if (runStart < 0) {
                     runStart = page;
                 }
@@ -282,11 +285,11 @@ public final class Pinner {
         unlockCalls++;
     }
 
-    static long firstPage(long address) {
+    private static long firstPage(long address) {
         return address / PAGE;
     }
 
-    static long endPage(long address, long length) {
+    private static long endPage(long address, long length) {
         return (address + length + PAGE - 1) / PAGE;
     }
 }

@@ -1,8 +1,11 @@
-package org.unetmm.pinning;
+package org.unetmm.pinning.internal;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
-import org.unetmm.pinning.internal.LibcBinding;
+import org.unetmm.pinning.KernelException;
+import org.unetmm.pinning.MemlockLimitException;
+import org.unetmm.pinning.PinPermissionException;
+import org.unetmm.pinning.ProcessStatus;
 
 /**
  * Every native call of the project, declared once ({@link LibcBinding}) and wrapped once here:
@@ -10,6 +13,10 @@ import org.unetmm.pinning.internal.LibcBinding;
  * values a caller must act on become their own types ({@link MemlockLimitException} for
  * {@code ENOMEM}/{@code EAGAIN} from {@code mlock}, {@link PinPermissionException} for
  * {@code EPERM}). Nothing else in the project touches JNR-FFI.
+ *
+ * <p>Internal: the pinning module and the project's own wires (nic-backend's udp) call it; an
+ * application pins through {@link org.unetmm.pinning.PinCache} and allocates through
+ * {@link org.unetmm.pinning.NativeMemory}, whose accounting a raw {@code mlock} here would bypass.
  *
  * <p>Linux only: the constants below are the x86-64/aarch64 values from the kernel headers.
  */

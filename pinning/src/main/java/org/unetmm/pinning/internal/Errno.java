@@ -1,6 +1,10 @@
-package org.unetmm.pinning;
+package org.unetmm.pinning.internal;
 
-/** The Linux errno values the project names (x86-64 and aarch64 share them). */
+/**
+ * The Linux errno values the project names (x86-64 and aarch64 share them). Internal: a caller of
+ * the public API reads {@link org.unetmm.pinning.KernelException#errno()} and
+ * {@link org.unetmm.pinning.KernelException#errnoName()}.
+ */
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;

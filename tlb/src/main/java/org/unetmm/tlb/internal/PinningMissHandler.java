@@ -1,4 +1,4 @@
-package org.unetmm.tlb;
+package org.unetmm.tlb.internal;
 
 import java.nio.ByteBuffer;
 import java.util.Objects;
@@ -6,6 +6,10 @@ import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PageTranslator;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
+import org.unetmm.tlb.BadAddressException;
+import org.unetmm.tlb.MissHandler;
+import org.unetmm.tlb.Tlb;
+import org.unetmm.tlb.Translation;
 
 /**
  * The kernel side of a TLB miss, as U-Net/MM has it: pin the page on demand through the
@@ -20,6 +24,9 @@ import org.unetmm.pinning.PinHandle;
  * <p>A {@link Tlb} built with this handler subscribes itself to the cache's shootdowns
  * ({@link Tlb#attach(PinCache)}), so invalidating or freeing memory in the cache drops its
  * translations first.
+ *
+ * <p>Internal: users reach it as {@link MissHandler#pinning} or build the pair with
+ * {@link Tlb#over}; only the {@link Tlb} needs the class (to find the cache it attaches to).
  *
  * <p>Thread-safe if the cache and translator are (they are).
  */

@@ -5,7 +5,7 @@ package org.unetmm.nic.udp;
  * {@link WireFrame#decode} that failed. Counted per reason in {@link UdpStats}. Frames that pass
  * go to the NIC, which counts its own reasons ({@link org.unetmm.DropReason}).
  */
-public enum FrameDropReason {
+public enum WireDropReason {
     /** Shorter than a wire header. */
     SHORT_DATAGRAM,
     /** Not a unetmm frame: the first four bytes are not 'U' 'N' 'M' 'M'. */
