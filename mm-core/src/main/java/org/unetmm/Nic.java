@@ -4,9 +4,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.unetmm.internal.ChannelState;
 import org.unetmm.internal.Engine;
 import org.unetmm.internal.reliable.ReliableProtocol;
-import org.unetmm.pinning.PageTranslator;
-import org.unetmm.pinning.PinCache;
-import org.unetmm.tlb.Tlb;
 
 /**
  * The software NIC of U-Net/MM: one TLB of user pages over a pin cache (its miss path pins on
@@ -32,11 +29,13 @@ public final class Nic implements AutoCloseable {
     private final NicConfig config;
     private final Upcalls upcalls;
     private final Engine engine;
+    private final NicExperiments experiments;
 
     private Nic(NicConfig config) {
         this.config = config;
         this.upcalls = new Upcalls(config.errorHandler());
         this.engine = new Engine(config, upcalls, ReliableProtocol.factory());
+        this.experiments = new NicExperiments(engine);
         if (config.progressMode() == ProgressMode.NIC_THREAD) {
             engine.startThread("unetmm-nic-" + NIC_IDS.incrementAndGet());
         }
@@ -58,19 +57,9 @@ public final class Nic implements AutoCloseable {
         return config;
     }
 
-    /** The NIC's TLB, for experiments that inspect or drive it directly. */
-    public Tlb tlb() {
-        return engine.tlb();
-    }
-
-    /** The NIC's pin cache, for experiments. */
-    public PinCache pinCache() {
-        return engine.pinCache();
-    }
-
-    /** The NIC's page translator, for experiments. */
-    public PageTranslator translator() {
-        return engine.translator();
+    /** What an experiment may do beyond sending and receiving: TLB traces, a cold pin cache, shootdowns. */
+    public NicExperiments experiments() {
+        return experiments;
     }
 
     /** The largest fragment payload this NIC sends. */

@@ -94,7 +94,7 @@ public final class CompareRun {
             out.connect(in.address());
             in.connect(out.address());
             warmUp(nic, sender, receiver, out);
-            nic.tlb().record(recorder); // the measured traffic, not the JIT warm-up's one buffer
+            nic.experiments().recordTlbAccesses(recorder); // the measured traffic, not the JIT warm-up's one buffer
             for (int size : settings.sizes()) {
                 NativeBuffer[] sendBuffers = sendBuffers(size, settings.buffers());
                 NativeBuffer receiveBuffer = NativeMemory.allocate(Math.max(size, 1));
@@ -128,7 +128,7 @@ public final class CompareRun {
                     points.add(pinned.point(settings.spreadThreshold()));
                     points.add(fixed.point(settings.spreadThreshold()));
                 } finally {
-                    nic.pinCache().evictIdle();
+                    nic.experiments().evictIdlePins();
                     for (NativeBuffer b : sendBuffers) {
                         closeQuietly(nic, b);
                     }
@@ -264,15 +264,15 @@ public final class CompareRun {
     private ComparePoint.Repeat measurePath(Nic nic, Endpoint sender, Endpoint receiver, Channel out, SendPath path, int size,
                                             int repeat, NativeBuffer[] sendBuffers, ByteBuffer receiveBuffer, Histogram latency) {
         runFor(settings.warmupMillis(), nic, sender, receiver, out, path, size, sendBuffers, receiveBuffer, null);
-        TlbStats tlbBefore = nic.tlb().stats();
-        PinStats pinsBefore = nic.pinCache().stats();
+        TlbStats tlbBefore = nic.stats().tlb();
+        PinStats pinsBefore = nic.stats().pins();
         java.time.Instant startedAt = java.time.Instant.now();
         long start = System.nanoTime();
         long messages = runFor(settings.measureMillis(), nic, sender, receiver, out, path, size, sendBuffers,
                 receiveBuffer, latency);
         double seconds = (System.nanoTime() - start) / 1e9;
-        TlbStats tlbAfter = nic.tlb().stats();
-        PinStats pinsAfter = nic.pinCache().stats();
+        TlbStats tlbAfter = nic.stats().tlb();
+        PinStats pinsAfter = nic.stats().pins();
         long hits = tlbAfter.hits() - tlbBefore.hits();
         long lookups = hits + tlbAfter.misses() - tlbBefore.misses();
         double hitRate = path == SendPath.PINNED || lookups > 0 ? (lookups == 0 ? 1.0 : (double) hits / lookups) : Double.NaN;

@@ -262,7 +262,7 @@ public final class EchoCommand implements Callable<Integer> {
             String line = String.format("echo %s: %.0f msg/s %.1f MB/s | total %d msgs %d B | sessions %d (evicted %d, refused %d)"
                             + " | pinned %d KiB | drops: %s",
                     nic.transportAddress(), (messages - reportedMessages) / seconds, (bytes - reportedBytes) / seconds / 1e6,
-                    messages, bytes, sessions.size(), evicted, refused, nic.pinCache().pinnedBytes() >> 10, drops(nic));
+                    messages, bytes, sessions.size(), evicted, refused, nic.experiments().pinnedBytes() >> 10, drops(nic));
             reportedMessages = messages;
             reportedBytes = bytes;
             reportedAt = now;

@@ -189,9 +189,9 @@ public final class PressureRun {
             ByteBuffer target = ByteBuffer.allocateDirect((int) PAGE).order(memory.order());
             PageTraceRecorder recorder = settings.recordTrace() != null && !recorded
                     ? new PageTraceRecorder(trace.length()) : null;
-            sender.tlb().record(recorder);
-            TlbStats tlbBefore = sender.tlb().stats();
-            PinStats pinsBefore = sender.pinCache().stats();
+            sender.experiments().recordTlbAccesses(recorder);
+            TlbStats tlbBefore = sender.stats().tlb();
+            PinStats pinsBefore = sender.stats().pins();
             long start = System.nanoTime();
             long lost = 0;
             boolean posted = false;
@@ -239,12 +239,12 @@ public final class PressureRun {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             if (recorder != null) {
-                sender.tlb().record(null);
+                sender.experiments().recordTlbAccesses(null);
                 writeRecording(recorder, trace);
             }
             vmLckPeak = Math.max(vmLckPeak, ProcessStatus.vmLckBytes() - baseline);
-            TlbStats t = sender.tlb().stats();
-            PinStats p = sender.pinCache().stats();
+            TlbStats t = sender.stats().tlb();
+            PinStats p = sender.stats().pins();
             long hits = t.hits() - tlbBefore.hits();
             long misses = t.misses() - tlbBefore.misses();
             long cacheHits = p.hits() - pinsBefore.hits();

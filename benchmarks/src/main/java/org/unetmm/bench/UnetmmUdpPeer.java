@@ -438,8 +438,8 @@ final class UnetmmUdpPeer implements UdpPeer {
             long now;
             while ((now = System.nanoTime()) - end < 0) {
                 if (atStart < 0 && now - start >= 0) {
-                    tlbBefore = new TlbStats[] {left.tlb().stats(), right.tlb().stats()};
-                    pinsBefore = new PinStats[] {left.pinCache().stats(), right.pinCache().stats()};
+                    tlbBefore = new TlbStats[] {left.stats().tlb(), right.stats().tlb()};
+                    pinsBefore = new PinStats[] {left.stats().pins(), right.stats().pins()};
                     atStart = received.get();
                     startedAt = System.nanoTime();
                 }
@@ -461,10 +461,10 @@ final class UnetmmUdpPeer implements UdpPeer {
             if (tlbBefore == null) {
                 return new StreamResult(0, millis / 1e3, window.stalls, Double.NaN, Double.NaN);
             }
-            TlbStats leftTlb = left.tlb().stats();
-            TlbStats rightTlb = right.tlb().stats();
-            PinStats leftPins = left.pinCache().stats();
-            PinStats rightPins = right.pinCache().stats();
+            TlbStats leftTlb = left.stats().tlb();
+            TlbStats rightTlb = right.stats().tlb();
+            PinStats leftPins = left.stats().pins();
+            PinStats rightPins = right.stats().pins();
             long hits = leftTlb.hits() + rightTlb.hits() - tlbBefore[0].hits() - tlbBefore[1].hits();
             long lookups = hits + leftTlb.misses() + rightTlb.misses() - tlbBefore[0].misses() - tlbBefore[1].misses();
             long pins = leftPins.lockCalls() + rightPins.lockCalls() - pinsBefore[0].lockCalls() - pinsBefore[1].lockCalls();

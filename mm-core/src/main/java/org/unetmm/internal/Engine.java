@@ -125,10 +125,6 @@ public final class Engine {
         return pinCache;
     }
 
-    public PageTranslator translator() {
-        return translator;
-    }
-
     public TrafficCounters traffic() {
         return traffic;
     }

@@ -88,8 +88,8 @@ class RpcPeerDeathTest {
         }
         assertThat(client.endpoint().isClosed()).as("the client released its endpoint").isTrue();
         assertThat(client.call(1, request, response)).isCompletedExceptionally();
-        assertThat(clientNic.pinCache().stats().inUseRegions()).as("no pin held for a dead call").isZero();
-        clientNic.pinCache().evictIdle();
+        assertThat(clientNic.stats().pins().inUseRegions()).as("no pin held for a dead call").isZero();
+        clientNic.experiments().evictIdlePins();
         assertThat(ProcessStatus.vmLckBytes()).as("VmLck back at baseline, client NIC still open").isEqualTo(baseline);
         client.close();
         clientNic.close();

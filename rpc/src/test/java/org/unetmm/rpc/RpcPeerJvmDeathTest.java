@@ -85,8 +85,8 @@ class RpcPeerJvmDeathTest {
                 Thread.onSpinWait();
             }
             assertThat(client.endpoint().isClosed()).as("the client released its endpoint").isTrue();
-            assertThat(nic.pinCache().stats().inUseRegions()).as("no pin held for a dead call").isZero();
-            nic.pinCache().evictIdle();
+            assertThat(nic.stats().pins().inUseRegions()).as("no pin held for a dead call").isZero();
+            nic.experiments().evictIdlePins();
             assertThat(ProcessStatus.vmLckBytes()).as("VmLck back at baseline, NIC still open").isEqualTo(baseline);
             client.close();
             nic.close();

@@ -92,11 +92,11 @@ class DeferredTransmitTest {
             a.send(pair[0], message, 0, message.capacity(), SendPath.PINNED, 1);
             nic.progress(); // every fragment transmitted and held
             assertThat(FaultInjectingTransport.of(nic).stats().held()).isEqualTo(16);
-            int inUseWhileHeld = nic.pinCache().stats().inUseRegions();
+            int inUseWhileHeld = nic.stats().pins().inUseRegions();
 
-            nic.tlb().invalidateContext(a.context()); // a shootdown: the TLB lets go of the sender's pages
+            nic.experiments().shootdown(a); // a shootdown: the TLB lets go of the sender's pages
 
-            assertThat(nic.pinCache().stats().inUseRegions()).as("regions the held fragments pin")
+            assertThat(nic.stats().pins().inUseRegions()).as("regions the held fragments pin")
                     .isGreaterThanOrEqualTo(16).isLessThan(inUseWhileHeld);
             assertThat(ProcessStatus.vmLckBytes() - baseline).as("the held pages are still locked in the kernel")
                     .isGreaterThanOrEqualTo(message.capacity());

@@ -95,13 +95,13 @@ class LoopbackNicTest {
         ByteBuffer source = pattern(8192, 1);
         ByteBuffer target = ByteBuffer.allocateDirect(8192);
         b.postReceive(target, 0);
-        TlbStats before = nic.tlb().stats();
+        TlbStats before = nic.stats().tlb();
         assertThat(a.send(ab, source, 0, 8192, SendPath.PINNED, 1)).isEqualTo(SendStatus.ACCEPTED);
         source.put(100, (byte) 0x5A); // written after send, before the NIC ran: a zero-copy NIC sends it
         next(a);
         next(b);
         assertThat(target.get(100)).isEqualTo((byte) 0x5A);
-        TlbStats after = nic.tlb().stats();
+        TlbStats after = nic.stats().tlb();
         long lookups = (after.hits() + after.misses()) - (before.hits() + before.misses());
         assertThat(lookups).as("TLB lookups for the sender's pages (2 or 3) and the receiver's").isGreaterThanOrEqualTo(4);
     }
@@ -218,7 +218,7 @@ class LoopbackNicTest {
         assertThat(all).extracting(Completion::cookie).containsExactlyInAnyOrder(1L, 2L, 100L, 101L, 102L);
         assertThatThrownBy(() -> a.send(ab, source, 0, 64, SendPath.PINNED, 3)).isInstanceOf(ClosedException.class);
         assertThatThrownBy(() -> b.postReceive(source, 0)).isInstanceOf(ClosedException.class);
-        assertThat(nic.pinCache().stats().inUseRegions()).isZero();
+        assertThat(nic.stats().pins().inUseRegions()).isZero();
     }
 
     @Test
@@ -300,9 +300,9 @@ class LoopbackNicTest {
                 assertThat(x.await(Duration.ofSeconds(10)).status()).isEqualTo(CompletionStatus.OK);
                 assertThat(y.await(Duration.ofSeconds(10)).status()).isEqualTo(CompletionStatus.OK);
                 assertThat(target).isEqualTo(source);
-                assertThat(small.pinCache().stats().peakPinnedBytes()).isLessThanOrEqualTo(budget);
+                assertThat(small.stats().pins().peakPinnedBytes()).isLessThanOrEqualTo(budget);
                 assertThat(ProcessStatus.vmLckBytes() - baseline).as("the kernel agrees")
-                        .isEqualTo(small.pinCache().pinnedBytes() + nic.pinCache().pinnedBytes());
+                        .isEqualTo(small.experiments().pinnedBytes() + nic.experiments().pinnedBytes());
             }
         }
     }
@@ -323,7 +323,7 @@ class LoopbackNicTest {
         sendMemory.close(); // completions returned both buffers: freeing is fine now, translations go first
         receiveMemory.close();
         assertThat(sendMemory.isFreed()).isTrue();
-        assertThat(nic.tlb().contains(a.context(), sendMemory.address())).isFalse();
+        assertThat(nic.experiments().translates(a, sendMemory.address())).isFalse();
     }
 
     @Test

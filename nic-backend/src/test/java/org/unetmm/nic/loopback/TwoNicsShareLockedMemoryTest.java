@@ -88,19 +88,19 @@ class TwoNicsShareLockedMemoryTest {
             assertThat(received.length()).isEqualTo(half);
             assertThat(page.get(half + 5)).isEqualTo(page.get(5));
             expectLocked("A's TLB pinned the same page: locked once", 1);
-            assertThat(a.pinCache().pinnedBytes()).isEqualTo(PAGE);
-            assertThat(b.pinCache().pinnedBytes()).isEqualTo(PAGE);
+            assertThat(a.experiments().pinnedBytes()).isEqualTo(PAGE);
+            assertThat(b.experiments().pinnedBytes()).isEqualTo(PAGE);
 
             y.close();
-            b.pinCache().evictIdle();
+            b.experiments().evictIdlePins();
             expectLocked("B's endpoint closed and its idle pin evicted: A's TLB still holds the page", 1);
             assertThat(LockedMemory.process().isLocked(shared.address())).isTrue();
-            assertThat(b.pinCache().pinnedBytes()).isZero();
+            assertThat(b.experiments().pinnedBytes()).isZero();
 
             b.close();
             expectLocked("B closed", 1);
             x.close();
-            a.pinCache().evictIdle();
+            a.experiments().evictIdlePins();
             expectLocked("A's endpoint closed and its idle pin evicted", 0);
         }
         expectLocked("both NICs closed", 0);
@@ -112,8 +112,8 @@ class TwoNicsShareLockedMemoryTest {
         int messages = 30_000;
         long cap = PinCacheConfig.DEFAULT_IDLE_BYTES_CAP;
         try (Nic nic = Nic.open(caller())) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(nic.pinCache().budget().isUnlimited(),
-                    "needs an unlimited pin budget (root or CAP_IPC_LOCK); budget is " + nic.pinCache().budget());
+            org.junit.jupiter.api.Assumptions.assumeTrue(nic.experiments().pinBudget().isUnlimited(),
+                    "needs an unlimited pin budget (root or CAP_IPC_LOCK); budget is " + nic.experiments().pinBudget());
             Endpoint x = nic.createEndpoint(noSegment());
             Endpoint y = nic.createEndpoint(noSegment());
             Channel xy = connect(x, y);
@@ -132,12 +132,12 @@ class TwoNicsShareLockedMemoryTest {
                     long locked = ProcessStatus.vmLckBytes() - baseline;
                     assertThat(locked).as("message %d: VmLck within the idle cap plus the TLB's reach", message)
                             .isLessThanOrEqualTo(cap + tlbReach);
-                    assertThat(nic.pinCache().idleRegions()).as("message %d", message)
+                    assertThat(nic.stats().pins().idleRegions()).as("message %d", message)
                             .isLessThanOrEqualTo(PinCacheConfig.DEFAULT_IDLE_REGIONS);
                 }
             }
             assertThat(target.get(0)).isEqualTo((byte) (messages - 1));
-            assertThat(nic.pinCache().stats().evictions()).isPositive();
+            assertThat(nic.stats().pins().evictions()).isPositive();
         }
         expectLocked("after close", 0);
     }

@@ -164,7 +164,7 @@ public final class KeyValueExample {
         try (Nic serverNic = Nic.open(NicConfig.builder().transport(uri).build());
              Nic clientNic = Nic.open(NicConfig.builder().transport(uri).build())) {
             if (recorder != null) {
-                clientNic.tlb().record(recorder);
+                clientNic.experiments().recordTlbAccesses(recorder);
             }
             RpcServer server = RpcServer.open(serverNic, serverConfig(maxMessage));
             new KeyValueService().serveOn(server);
