@@ -10,7 +10,7 @@ package org.unetmm;
 public final class ConcurrentEndpointUseException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    ConcurrentEndpointUseException(String message) {
+    public ConcurrentEndpointUseException(String message) {
         super(message);
     }
 }

@@ -63,15 +63,10 @@ public final class Endpoint implements AutoCloseable {
     /** Allocation order of segment space (application thread). */
     private long segmentTickets;
     private volatile CompletionHandler handler;
-    /**
-     * The one-thread-a-side check stays on; {@code -Dunetmm.endpoint.threadCheck=false} turns it off
-     * only so that its cost can be measured ({@code EndpointThreadCheckBenchmark}).
-     */
-    private static final boolean CHECK_THREADS = !"false".equals(System.getProperty("unetmm.endpoint.threadCheck"));
     /** The application side of each ring: one thread at a time (see the class comment). */
-    private final ExclusiveUse sender = new ExclusiveUse();
-    private final ExclusiveUse poster = new ExclusiveUse();
-    private final ExclusiveUse poller = new ExclusiveUse();
+    private final ExclusiveUse sender = new ExclusiveUse("send queue (send, sendGather)");
+    private final ExclusiveUse poster = new ExclusiveUse("free queue (postReceive)");
+    private final ExclusiveUse poller = new ExclusiveUse("completion queue (poll, await)");
     /** How {@link #await} waits between empty polls (the poller's side: one thread at a time). */
     private final IdleStrategy awaitIdle = IdleStrategy.backoff();
 
@@ -81,7 +76,7 @@ public final class Endpoint implements AutoCloseable {
         this.upcalls = upcalls;
         this.config = config;
         this.completionQueue = new SpscRing<>(config.completionQueue(), Completion::new);
-        this.state = engine.createEndpoint(config, new Sink());
+        this.state = engine.openEndpoint(config, new Sink());
         this.sendQueue = state.sendQueue;
         this.freeQueue = state.freeQueue;
     }
@@ -185,7 +180,7 @@ public final class Endpoint implements AutoCloseable {
      * copied before this returns.
      */
     public SendStatus send(Channel channel, ByteBuffer buffer, int offset, int length, SendPath path, long cookie) {
-        boolean entered = enter(sender, "send queue (send, sendGather)");
+        boolean entered = sender.enter();
         try {
             SendDescriptor d = claimSend(channel, path, 1);
             if (d == null) {
@@ -196,34 +191,7 @@ public final class Endpoint implements AutoCloseable {
             d.length = length;
             return submit(d, channel, path, cookie);
         } finally {
-            exit(sender, entered);
-        }
-    }
-
-    /**
-     * Takes one application side of a ring for the calling thread, or refuses a second thread;
-     * true when this call took it (then {@link #exit} it).
-     */
-    private static boolean enter(ExclusiveUse side, String what) {
-        if (!CHECK_THREADS) {
-            return false;
-        }
-        Thread me = Thread.currentThread();
-        Thread inside = side.enter(me);
-        if (inside == null) {
-            return true;
-        }
-        if (inside == me) {
-            return false;
-        }
-        throw new ConcurrentEndpointUseException("thread '" + me.getName() + "' used this endpoint's " + what
-                + " while thread '" + inside.getName() + "' was inside it: each ring has one application thread at a"
-                + " time. Give each thread its own endpoint, or pass the work to one thread; nothing was queued");
-    }
-
-    private static void exit(ExclusiveUse side, boolean entered) {
-        if (entered) {
-            side.exit();
+            sender.exit(entered);
         }
     }
 
@@ -233,11 +201,11 @@ public final class Endpoint implements AutoCloseable {
      */
     public SendStatus sendGather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
                                  SendPath path, long cookie) {
-        boolean entered = enter(sender, "send queue (send, sendGather)");
+        boolean entered = sender.enter();
         try {
             return gather(channel, buffers, offsets, lengths, count, path, cookie);
         } finally {
-            exit(sender, entered);
+            sender.exit(entered);
         }
     }
 
@@ -367,25 +335,25 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /** Posts the whole of a direct buffer for receiving. */
-    public boolean postReceive(ByteBuffer buffer, long cookie) {
+    public PostStatus postReceive(ByteBuffer buffer, long cookie) {
         return postReceive(buffer, 0, buffer == null ? 0 : buffer.capacity(), cookie);
     }
 
     /**
      * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue and
      * prefetches their translations, so an arriving message does not miss in the TLB. The buffer is
-     * the NIC's until its receive completion. Returns false when the free queue is full.
+     * the NIC's until its receive completion. {@link PostStatus#FREE_QUEUE_FULL} when the free queue is full.
      */
-    public boolean postReceive(ByteBuffer buffer, int offset, int length, long cookie) {
-        boolean entered = enter(poster, "free queue (postReceive)");
+    public PostStatus postReceive(ByteBuffer buffer, int offset, int length, long cookie) {
+        boolean entered = poster.enter();
         try {
             return post(buffer, offset, length, cookie);
         } finally {
-            exit(poster, entered);
+            poster.exit(entered);
         }
     }
 
-    private boolean post(ByteBuffer buffer, int offset, int length, long cookie) {
+    private PostStatus post(ByteBuffer buffer, int offset, int length, long cookie) {
         if (state.closed) {
             throw new ClosedException("endpoint is closed: open a new endpoint to receive");
         }
@@ -405,7 +373,7 @@ public final class Endpoint implements AutoCloseable {
         }
         ReceiveDescriptor r = freeQueue.claim();
         if (r == null) {
-            return false;
+            return PostStatus.FREE_QUEUE_FULL;
         }
         r.buffer = buffer;
         r.address = NativeMemory.address(buffer);
@@ -415,16 +383,16 @@ public final class Endpoint implements AutoCloseable {
         engine.prefetch(state, buffer, offset, length);
         freeQueue.publish();
         state.counters.increment(EndpointState.RECEIVES_POSTED);
-        return true;
+        return PostStatus.POSTED;
     }
 
     /** The oldest completion (a copy), or null when none is ready. In CALLER mode, drive {@link Nic#progress()}. */
     public Completion poll() {
-        boolean entered = enter(poller, "completion queue (poll, await)");
+        boolean entered = poller.enter();
         try {
             return next();
         } finally {
-            exit(poller, entered);
+            poller.exit(entered);
         }
     }
 
@@ -444,11 +412,11 @@ public final class Endpoint implements AutoCloseable {
         if (handler == null) {
             throw new IllegalArgumentException("completion handler is required");
         }
-        boolean entered = enter(poller, "completion queue (poll, await)");
+        boolean entered = poller.enter();
         try {
             return drain(handler, limit);
         } finally {
-            exit(poller, entered);
+            poller.exit(entered);
         }
     }
 

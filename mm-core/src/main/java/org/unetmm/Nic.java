@@ -72,11 +72,11 @@ public final class Nic implements AutoCloseable {
         return engine.transportAddress();
     }
 
-    public Endpoint createEndpoint() {
-        return createEndpoint(EndpointConfig.defaults());
+    public Endpoint openEndpoint() {
+        return openEndpoint(EndpointConfig.defaults());
     }
 
-    public Endpoint createEndpoint(EndpointConfig endpointConfig) {
+    public Endpoint openEndpoint(EndpointConfig endpointConfig) {
         if (endpointConfig == null) {
             throw new IllegalArgumentException("endpoint configuration is required: EndpointConfig.defaults()");
         }

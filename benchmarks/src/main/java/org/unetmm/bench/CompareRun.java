@@ -87,8 +87,8 @@ public final class CompareRun {
                 .progressMode(ProgressMode.CALLER).build();
         int largest = settings.sizes().stream().mapToInt(Integer::intValue).max().orElse(64);
         try (Nic nic = Nic.open(nicConfig);
-             Endpoint sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-             Endpoint receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
+             Endpoint sender = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+             Endpoint receiver = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
             Channel out = sender.openChannel();
             Channel in = receiver.openChannel();
             out.connect(in.address());
@@ -113,7 +113,7 @@ public final class CompareRun {
                         progress.accept(step(++done, total, size, "FIXED_SEGMENT", repeat));
                         // the segment is pinned for the endpoint's life: open it only while its path is measured, so
                         // under a low RLIMIT_MEMLOCK it does not take the pinned path's budget
-                        try (Endpoint segmentSender = nic.createEndpoint(EndpointConfig.builder()
+                        try (Endpoint segmentSender = nic.openEndpoint(EndpointConfig.builder()
                                 .segmentBytes(Math.max(size, 64 << 10)).build())) {
                             Channel segmentOut = segmentSender.openChannel();
                             Channel segmentIn = receiver.openChannel();
@@ -300,7 +300,7 @@ public final class CompareRun {
         Tally receives = new Tally();
         do {
             for (int batch = 0; batch < 16; batch++) {
-                if (!receiver.postReceive(receiveBuffer, 0, Math.max(size, 1), messages)) {
+                if (!receiver.postReceive(receiveBuffer, 0, Math.max(size, 1), messages).isPosted()) {
                     throw new IllegalStateException("free queue full: a receive was not consumed");
                 }
                 ByteBuffer source = sendBuffers[next].buffer();

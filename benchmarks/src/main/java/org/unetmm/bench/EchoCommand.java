@@ -19,6 +19,7 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.NicStats;
+import org.unetmm.IdleStrategy;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.nic.udp.WireDropReason;
@@ -74,6 +75,10 @@ public final class EchoCommand implements Callable<Integer> {
             + " and dropped (default ${DEFAULT-VALUE})")
     int maxSessions;
 
+    @Option(names = "--spin", description = "busy-spin between idle rounds for the lowest latency, at the cost of a"
+            + " core (default: back off to a park, so an idle echo costs no CPU)")
+    boolean spin;
+
     @Option(names = "--duration", description = "stop after this many seconds (default: until interrupted)")
     Long durationSeconds;
 
@@ -117,9 +122,9 @@ public final class EchoCommand implements Callable<Integer> {
             out.flush();
             long end = durationSeconds == null ? Long.MAX_VALUE : System.nanoTime() + durationSeconds * 1_000_000_000L;
             long nextReport = System.nanoTime() + 1_000_000_000L;
+            IdleStrategy idle = spin ? IdleStrategy.busySpin() : IdleStrategy.backoff();
             while (running && System.nanoTime() - end < 0) {
-                nic.progress();
-                echo.drain();
+                idle.idle(nic.progress() + echo.drain());
                 long now = System.nanoTime();
                 if (now - nextReport >= 0) {
                     out.println(echo.summary(nic));
@@ -163,7 +168,7 @@ public final class EchoCommand implements Callable<Integer> {
             this.nic = nic;
             this.replyPath = replyPath;
             // receives hellos and byes; its segment sends only the GONE of a refused session
-            this.control = nic.createEndpoint(EndpointConfig.builder().segmentBytes(PAGE)
+            this.control = nic.openEndpoint(EndpointConfig.builder().segmentBytes(PAGE)
                     .freeQueue(CONTROL_BUFFERS + 1).sendQueue(16).build());
             this.hello = control.openChannel();
             if (hello.tag() != EchoProtocol.HELLO_TAG) {
@@ -180,14 +185,17 @@ public final class EchoCommand implements Callable<Integer> {
             control.postReceive(controlMemory.buffer(), (int) index * EchoProtocol.CONTROL_BYTES, EchoProtocol.CONTROL_BYTES, index);
         }
 
-        void drain() {
-            control.poll(this, 64);
+        /** Takes every completion waiting; returns how many (0 = idle). */
+        int drain() {
+            int work = control.poll(this, 64);
             while (!controlTexts.isEmpty()) {
                 onControl(controlTexts.poll());
+                work++;
             }
             for (Session session : sessions.values()) {
-                session.drain();
+                work += session.drain();
             }
+            return work;
         }
 
         /** Completions of the hello endpoint: texts are kept and acted on after the poll, outside the upcall. */
@@ -313,7 +321,7 @@ public final class EchoCommand implements Callable<Integer> {
 
             Session(ChannelAddress client, int bufferBytes, int count) {
                 int segment = replyPath == SendPath.FIXED_SEGMENT ? 2 * bufferBytes + PAGE : PAGE;
-                endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(segment)
+                endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
                         .freeQueue(count + 1).sendQueue(Math.max(16, 2 * count)).build());
                 memory = new NativeBuffer[count];
                 try {
@@ -329,7 +337,8 @@ public final class EchoCommand implements Callable<Integer> {
             }
 
             void welcome() {
-                endpoint.send(channel, EchoProtocol.message(EchoProtocol.welcome(channel, maxMessage)), SendPath.FIXED_SEGMENT, -1);
+                endpoint.send(channel, EchoProtocol.message(EchoProtocol.welcome(channel, maxMessage)), SendPath.FIXED_SEGMENT,
+                        EchoProtocol.WELCOME_COOKIE);
             }
 
             /** Tells the client its session is over, and why, then closes it. */
@@ -339,11 +348,13 @@ public final class EchoCommand implements Callable<Integer> {
                 close();
             }
 
-            void drain() {
-                endpoint.poll(this, 64);
+            int drain() {
+                int work = endpoint.poll(this, 64);
                 while (!waiting.isEmpty() && echo(waiting.peek())) {
                     waiting.poll();
+                    work++;
                 }
+                return work;
             }
 
             @Override

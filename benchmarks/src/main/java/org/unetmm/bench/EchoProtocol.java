@@ -52,6 +52,15 @@ final class EchoProtocol {
     static final String GONE = "GONE ";
     static final String BYE = "BYE ";
     static final int CONTROL_BYTES = 256;
+    /**
+     * Cookies of the control traffic, apart from the data path's (which count up from 0): a
+     * completion with one of these is a hello, a bye or a control reply, never a message buffer.
+     */
+    static final long HELLO_COOKIE = -1;
+    static final long BYE_COOKIE = -2;
+    static final long REPLY_COOKIE = -3;
+    /** The echo's WELCOME on a new session (a control send, like a hello). */
+    static final long WELCOME_COOKIE = -4;
 
     private EchoProtocol() {
     }
@@ -107,7 +116,7 @@ final class EchoProtocol {
     /** A client's session with an echo: its data channel, connected, the hello channel for BYE, the echo's largest message. */
     record Session(Channel data, Channel hello, int maxMessage) {
         void bye(Endpoint endpoint) {
-            endpoint.send(hello, message(BYE + data.address()), SendPath.FIXED_SEGMENT, -2);
+            endpoint.send(hello, message(BYE + data.address()), SendPath.FIXED_SEGMENT, BYE_COOKIE);
         }
     }
 
@@ -119,9 +128,9 @@ final class EchoProtocol {
         Channel data = endpoint.openChannel();
         Channel hello = endpoint.connect(new ChannelAddress(echoAddress, HELLO_TAG));
         ByteBuffer reply = ByteBuffer.allocateDirect(CONTROL_BYTES);
-        endpoint.postReceive(reply, -3);
+        endpoint.postReceive(reply, REPLY_COOKIE);
         for (int attempt = 1; attempt <= tries; attempt++) {
-            endpoint.send(hello, message(HELLO + data.address() + " " + largestMessage), SendPath.FIXED_SEGMENT, -1);
+            endpoint.send(hello, message(HELLO + data.address() + " " + largestMessage), SendPath.FIXED_SEGMENT, HELLO_COOKIE);
             long deadline = System.nanoTime() + perTry.toNanos();
             while (System.nanoTime() - deadline < 0) {
                 Completion c = endpoint.await(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -138,7 +147,7 @@ final class EchoProtocol {
                     throw new IllegalStateException("the echo at " + echoAddress + " refused the session: "
                             + text.substring(GONE.length()).trim());
                 }
-                endpoint.postReceive(reply, -3);
+                endpoint.postReceive(reply, REPLY_COOKIE);
             }
         }
         throw new IllegalStateException("no answer from an echo at " + echoAddress + "/" + HELLO_TAG + " after " + tries

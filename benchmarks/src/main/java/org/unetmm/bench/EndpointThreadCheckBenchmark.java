@@ -48,8 +48,8 @@ public class EndpointThreadCheckBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         nic = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).build());
-        sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-        receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        sender = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        receiver = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
         channel = sender.openChannel();
         Channel back = receiver.openChannel();
         channel.connect(back.address());

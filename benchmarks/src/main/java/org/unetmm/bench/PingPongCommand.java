@@ -95,7 +95,7 @@ public final class PingPongCommand implements Callable<Integer> {
         long elapsed;
         int done;
         try (Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER).build())) {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder()
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder()
                     .segmentBytes(Math.max(1 << 16, 2 * size + 4096)).build());
             EchoProtocol.Session session = EchoProtocol.connect(endpoint, to, size,
                     Duration.ofMillis(Math.max(100, timeoutMillis)), 5);
@@ -142,6 +142,9 @@ public final class PingPongCommand implements Callable<Integer> {
 
     /** One message in flight: post, send, progress until its echo is in, a loss, or the end of the session. */
     private static final class Client implements CompletionHandler {
+        /** The cookie of the ping send, and of the buffer posted for its echo. */
+        private static final long PING_COOKIE = 2;
+        private static final long ECHO_COOKIE = 1;
         private final Nic nic;
         private final Endpoint endpoint;
         private final EchoProtocol.Session session;
@@ -191,7 +194,7 @@ public final class PingPongCommand implements Callable<Integer> {
                 echoed = false;
                 sending = true;
                 long start = System.nanoTime();
-                while (!endpoint.send(session.data(), source.buffer(), 0, size, path, 2).isAccepted()) {
+                while (!endpoint.send(session.data(), source.buffer(), 0, size, path, PING_COOKIE).isAccepted()) {
                     step();
                 }
                 sent++;
@@ -224,7 +227,7 @@ public final class PingPongCommand implements Callable<Integer> {
 
         private void step() {
             if (!posted) {
-                endpoint.postReceive(target.buffer(), 0, target.capacity(), 1);
+                endpoint.postReceive(target.buffer(), 0, target.capacity(), ECHO_COOKIE);
                 posted = true;
             }
             nic.progress();
@@ -234,7 +237,7 @@ public final class PingPongCommand implements Callable<Integer> {
         @Override
         public void onCompletion(Completion c) {
             if (c.kind() == Completion.Kind.SEND) {
-                sending = sending && c.cookie() != 2;
+                sending = sending && c.cookie() != PING_COOKIE;
                 return;
             }
             if (c.kind() != Completion.Kind.RECEIVE) {

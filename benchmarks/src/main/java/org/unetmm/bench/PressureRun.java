@@ -180,8 +180,8 @@ public final class PressureRun {
             memory.putLong((int) (page * PAGE), page);
         }
         try (Nic sender = Nic.open(sendConfig); Nic receiver = Nic.open(receiveConfig)) {
-            Endpoint out = sender.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            Endpoint in = receiver.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint out = sender.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint in = receiver.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel channel = out.openChannel();
             Channel back = in.openChannel();
             channel.connect(back.address());

@@ -124,7 +124,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
         PrintStream out = System.out;
         try (Nic nic = openNic()) {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(2 * window + 8)
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(2 * window + 8)
                     .completionQueue(4 * window + 16).build());
             Channel channel = endpoint.openChannel(options());
             out.println("READY " + channel.address());
@@ -137,7 +137,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
             long seq = 0;
             long bad = 0;
             while (true) {
-                while (!buffers.isEmpty() && endpoint.postReceive(buffers.peek(), 0)) {
+                while (!buffers.isEmpty() && endpoint.postReceive(buffers.peek(), 0).isPosted()) {
                     buffers.poll();
                 }
                 nic.progress();
@@ -179,7 +179,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
         PrintStream out = System.out;
         try (Nic nic = openNic()) {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(2 * window)
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(2 * window)
                     .completionQueue(4 * window).build());
             Channel channel = endpoint.openChannel(options());
             channel.connect(ChannelAddress.parse(in.readLine().trim()));

@@ -103,8 +103,8 @@ public class RpcBenchmark {
             clientNic = wire.open();
             serverNic = wire.open();
             EndpointConfig config = EndpointConfig.builder().segmentBytes(0).build();
-            client = clientNic.createEndpoint(config);
-            server = serverNic.createEndpoint(config);
+            client = clientNic.openEndpoint(config);
+            server = serverNic.openEndpoint(config);
             channel = client.openChannel(options());
             Channel back = server.openChannel(options());
             channel.connect(back.address());
@@ -123,9 +123,12 @@ public class RpcBenchmark {
             });
         }
 
+        /** The cookie of the server's replies (the client's calls count from 0). */
+        private static final long REPLY = -1;
+
         private void serve(Completion c) {
             if (c.kind() == Completion.Kind.RECEIVE) {
-                if (server.send(c.channel(), reply, 0, replySize, SendPath.PINNED, -1) != SendStatus.ACCEPTED) {
+                if (server.send(c.channel(), reply, 0, replySize, SendPath.PINNED, REPLY) != SendStatus.ACCEPTED) {
                     throw new IllegalStateException("server send queue full");
                 }
                 server.postReceive(c.buffer(), c.cookie());

@@ -55,8 +55,8 @@ public class SendPathBenchmark {
     public void setUp() {
         nic = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).tlb(1024, 4,
                 org.unetmm.tlb.ReplacementPolicy.LRU).build());
-        sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(Math.max(2 * size, 1 << 20)).build());
-        receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        sender = nic.openEndpoint(EndpointConfig.builder().segmentBytes(Math.max(2 * size, 1 << 20)).build());
+        receiver = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
         channel = sender.openChannel();
         Channel back = receiver.openChannel();
         channel.connect(back.address());

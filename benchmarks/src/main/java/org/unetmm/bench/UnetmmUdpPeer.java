@@ -222,11 +222,11 @@ final class UnetmmUdpPeer implements UdpPeer {
         try {
             left = Nic.open(nic.transport(transport).build());
             right = Nic.open(nic.transport(UdpWire.secondNic(transport)).build());
-            client = left.createEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
-            acks = left.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            server = right.createEndpoint(EndpointConfig.builder().segmentBytes(segment)
+            client = left.openEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
+            acks = left.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            server = right.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
                     .freeQueue(Math.max(256, 2 * targetCount)).build());
-            acker = right.createEndpoint(EndpointConfig.builder().segmentBytes((int) PAGE).build());
+            acker = right.openEndpoint(EndpointConfig.builder().segmentBytes((int) PAGE).build());
             clientOut = client.openChannel();
             serverOut = server.openChannel();
             clientOut.connect(serverOut.address());
@@ -271,7 +271,7 @@ final class UnetmmUdpPeer implements UdpPeer {
     }
 
     private void repost(int i) {
-        if (!server.postReceive(targets[i].buffer(), 0, size, i)) {
+        if (!server.postReceive(targets[i].buffer(), 0, size, i).isPosted()) {
             throw new IllegalStateException("the server's free queue is full: " + targets.length + " buffers were posted");
         }
         posted[i] = true;

@@ -64,8 +64,8 @@ class EchoSessionIsolationTest {
             String bind = EchoProtocol.localBindFor(address);
             try (Nic nicA = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build());
                  Nic nicB = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build())) {
-                Endpoint a = nicA.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 16).build());
-                Endpoint b = nicB.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 16).build());
+                Endpoint a = nicA.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 16).build());
+                Endpoint b = nicB.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 16).build());
                 EchoProtocol.Session sessionA = EchoProtocol.connect(a, address, 64, Duration.ofSeconds(1), 5);
                 assertThat(roundTrip(nicA, a, sessionA, "A, in session")).isEqualTo("A, in session");
 

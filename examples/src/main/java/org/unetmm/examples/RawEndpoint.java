@@ -22,8 +22,8 @@ public final class RawEndpoint {
     public static void main(String[] args) throws Exception {
         int size = 4096;
         try (Nic nic = Nic.open(NicConfig.builder().transport("loopback:").build());
-             Endpoint a = nic.createEndpoint();
-             Endpoint b = nic.createEndpoint()) {
+             Endpoint a = nic.openEndpoint();
+             Endpoint b = nic.openEndpoint()) {
             Channel ab = a.openChannel();
             Channel ba = b.openChannel();
             ab.connect(ba.address());

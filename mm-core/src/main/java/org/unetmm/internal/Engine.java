@@ -221,7 +221,7 @@ public final class Engine {
 
     // ---- endpoints and channels ("kernel" calls) ----------------------------------------------
 
-    public EndpointState createEndpoint(EndpointConfig endpointConfig, CompletionSink sink) {
+    public EndpointState openEndpoint(EndpointConfig endpointConfig, CompletionSink sink) {
         lock();
         try {
             checkOpen();

@@ -112,7 +112,7 @@ public final class RpcClient implements AutoCloseable {
         this.config = config;
         int slots = config.maxInFlight();
         int buffers = slots + 4;
-        this.endpoint = nic.createEndpoint(EndpointConfig.builder().sendQueue(slots + 16).freeQueue(buffers)
+        this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(slots + 16).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
         this.pool = new ByteBuffer[buffers];
         for (int i = 0; i < buffers; i++) {

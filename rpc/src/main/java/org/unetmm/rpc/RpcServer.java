@@ -93,7 +93,7 @@ public final class RpcServer implements AutoCloseable {
         this.handlers = new RpcHandler[config.maxMethods()];
         this.response = new RpcResponse(config.maxResponse());
         int buffers = config.requestBuffers();
-        this.endpoint = nic.createEndpoint(EndpointConfig.builder().sendQueue(buffers + 64).freeQueue(buffers)
+        this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(buffers + 64).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
         this.replies = new Reply[buffers];
         for (int i = 0; i < buffers; i++) {

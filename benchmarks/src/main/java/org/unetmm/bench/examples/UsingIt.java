@@ -19,8 +19,8 @@ public final class UsingIt {
 
     public static void main(String[] args) throws Exception {
         try (Nic nic = Nic.open();                                   // loopback:, a NIC thread, default TLB
-             Endpoint a = nic.createEndpoint();
-             Endpoint b = nic.createEndpoint()) {
+             Endpoint a = nic.openEndpoint();
+             Endpoint b = nic.openEndpoint()) {
             Channel ab = a.openChannel(), ba = b.openChannel();
             ab.connect(ba.address());
             ba.connect(ab.address());

@@ -43,8 +43,8 @@ class BufferRangeTest {
             String uri = wire.equals("udp") ? "udp://127.0.0.1:0" : "loopback:";
             nicA = Nic.open(NicConfig.builder().transport(uri).progressMode(ProgressMode.CALLER).build());
             nicB = Nic.open(NicConfig.builder().transport(uri).progressMode(ProgressMode.CALLER).build());
-            a = nicA.createEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
-            b = nicB.createEndpoint();
+            a = nicA.openEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
+            b = nicB.openEndpoint();
             ab = a.openChannel();
             Channel ba = b.openChannel();
             ab.connect(ba.address());

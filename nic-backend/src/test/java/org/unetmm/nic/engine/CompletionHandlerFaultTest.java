@@ -36,8 +36,8 @@ class CompletionHandlerFaultTest {
     void aThrowingHandlerIsReportedAndAnUnrelatedEndpointPairKeepsWorking() throws Exception {
         List<Throwable> reported = new CopyOnWriteArrayList<>();
         try (Nic nic = Nic.open(NicConfig.builder().errorHandler(reported::add).build())) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             ConcurrentHashMap<Long, AtomicInteger> seen = new ConcurrentHashMap<>();
             a.onCompletion(c -> {
@@ -50,8 +50,8 @@ class CompletionHandlerFaultTest {
                     .extracting(Completion::status).isEqualTo(CompletionStatus.OK);
 
             // an unrelated pair on the same NIC: the NIC thread must still be serving it
-            Endpoint c = nic.createEndpoint();
-            Endpoint d = nic.createEndpoint();
+            Endpoint c = nic.openEndpoint();
+            Endpoint d = nic.openEndpoint();
             Channel[] cd = Pairs.connect(c, d);
             d.postReceive(ByteBuffer.allocateDirect(64), 2);
             c.send(cd[0], ByteBuffer.allocateDirect(64), 0, 64, SendPath.PINNED, 3);
@@ -70,8 +70,8 @@ class CompletionHandlerFaultTest {
     void inCallerModeTheHandlersExceptionStaysInsideProgressAndTheMessageIsDeliveredOnce() {
         List<Throwable> reported = new CopyOnWriteArrayList<>();
         try (Nic nic = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).errorHandler(reported::add).build())) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             AtomicInteger receives = new AtomicInteger();
             b.onCompletion(c -> {
@@ -97,8 +97,8 @@ class CompletionHandlerFaultTest {
         try (Nic nic = Nic.open(NicConfig.builder().errorHandler(e -> {
             throw new IllegalStateException("the error handler is broken too");
         }).build())) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             CountDownLatch received = new CountDownLatch(3);
             b.onCompletion(c -> {

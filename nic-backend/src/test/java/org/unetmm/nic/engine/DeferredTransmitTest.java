@@ -49,11 +49,11 @@ class DeferredTransmitTest {
     @Test
     void aHeldSendCompletesOnlyWhenTheWireReleasesIt() {
         try (Nic nic = open(3)) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel[] pair = Pairs.connect(a, b);
             ByteBuffer into = ByteBuffer.allocateDirect(3 * MTU);
-            assertThat(b.postReceive(into, 9)).isTrue();
+            assertThat(b.postReceive(into, 9).isPosted()).isTrue();
             ByteBuffer message = pattern(3 * MTU - 100, 5);
             assertThat(a.send(pair[0], message, 0, message.capacity(), SendPath.PINNED, 1)).isEqualTo(SendStatus.ACCEPTED);
 
@@ -85,8 +85,8 @@ class DeferredTransmitTest {
     void theHeldFragmentsPagesStayPinnedWhenTheTlbDropsTheirTranslations() {
         long baseline = ProcessStatus.vmLckBytes();
         try (Nic nic = open(50)) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel[] pair = Pairs.connect(a, b);
             ByteBuffer message = pattern(16 * MTU, 3);
             a.send(pair[0], message, 0, message.capacity(), SendPath.PINNED, 1);
@@ -121,8 +121,8 @@ class DeferredTransmitTest {
     void closingTheEndpointCompletesHeldSendsOnceAndUnpinsEverything() {
         long baseline = ProcessStatus.vmLckBytes();
         try (Nic nic = open(1_000)) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
-            Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
+            Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel[] pair = Pairs.connect(a, b);
             for (int i = 0; i < 4; i++) {
                 b.postReceive(ByteBuffer.allocateDirect(4 * MTU), 100 + i);
@@ -156,8 +156,8 @@ class DeferredTransmitTest {
     @Test
     void reliableSendsThroughAHoldingWireCompleteOnAcknowledgementAfterRelease() {
         try (Nic nic = open(2)) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel ab = a.openChannel(ChannelOptions.reliable());
             Channel ba = b.openChannel(ChannelOptions.reliable());
             ab.connect(ba.address());

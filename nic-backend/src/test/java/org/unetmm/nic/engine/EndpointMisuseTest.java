@@ -28,8 +28,8 @@ class EndpointMisuseTest {
     @Test
     void awaitWithAnEnormousTimeoutWaitsInsteadOfOverflowing() {
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             a.send(ab[0], ByteBuffer.allocateDirect(8), 0, 8, SendPath.PINNED, 1);
             Completion c = a.await(Duration.ofMillis(Long.MAX_VALUE));
@@ -44,8 +44,8 @@ class EndpointMisuseTest {
     @Test
     void sendingANullBufferIsATypedError() {
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             assertThatThrownBy(() -> a.send(ab[0], null, SendPath.PINNED, 1))
                     .isInstanceOf(InvalidDescriptorException.class).hasMessageContaining("null");
@@ -58,11 +58,11 @@ class EndpointMisuseTest {
     void aSegmentTooLargeForThePinBudgetIsRefusedNamingTheSettingThatFixesIt() {
         long baseline = ProcessStatus.vmLckBytes();
         try (Nic nic = Nic.open(NicConfig.builder().pinBudget(PinBudget.ofBytes(1 << 20)).build())) {
-            assertThatThrownBy(() -> nic.createEndpoint(EndpointConfig.builder().segmentBytes(2 << 20).build()))
+            assertThatThrownBy(() -> nic.openEndpoint(EndpointConfig.builder().segmentBytes(2 << 20).build()))
                     .isInstanceOf(SegmentPinException.class).isInstanceOf(PinBudgetExceededException.class)
                     .hasMessageContaining("EndpointConfig.builder().segmentBytes")
                     .hasMessageContaining("RLIMIT_MEMLOCK");
-            assertThat(nic.createEndpoint(EndpointConfig.builder().segmentBytes(256 << 10).build())).isNotNull();
+            assertThat(nic.openEndpoint(EndpointConfig.builder().segmentBytes(256 << 10).build())).isNotNull();
         }
         assertThat(ProcessStatus.vmLckBytes()).isEqualTo(baseline);
     }
@@ -72,7 +72,7 @@ class EndpointMisuseTest {
         // a default Linux account may lock 8 MiB: the README's two endpoints and more must fit
         try (Nic nic = Nic.open(NicConfig.builder().pinBudget(PinBudget.ofBytes(8 << 20)).build())) {
             for (int i = 0; i < 4; i++) {
-                assertThat(nic.createEndpoint()).as("default endpoint " + i).isNotNull();
+                assertThat(nic.openEndpoint()).as("default endpoint " + i).isNotNull();
             }
         }
     }

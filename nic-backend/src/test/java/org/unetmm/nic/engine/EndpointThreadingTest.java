@@ -39,8 +39,8 @@ class EndpointThreadingTest {
     void twoThreadsSendingOnOneEndpointAreRefusedAndNothingIsCorruptedOrLeftPinned() throws Exception {
         long baseline = ProcessStatus.vmLckBytes();
         Nic nic = Nic.open();
-        Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
+        Endpoint b = nic.openEndpoint();
         Channel[] ab = Pairs.connect(a, b);
         ConcurrentHashMap<Long, Boolean> accepted = new ConcurrentHashMap<>();
         AtomicLong refusals = new AtomicLong();
@@ -111,8 +111,8 @@ class EndpointThreadingTest {
     void twoThreadsPollingOneEndpointAreRefusedAndNoCompletionIsDuplicatedOrLost() throws Exception {
         int messages = 20_000;
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().completionQueue(1 << 16).build());
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().completionQueue(1 << 16).build());
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             ByteBuffer message = ByteBuffer.allocate(16);
             Set<Long> seen = ConcurrentHashMap.newKeySet();
@@ -160,8 +160,8 @@ class EndpointThreadingTest {
     @Test
     void aSidePassedFromOneThreadToAnotherBetweenCallsIsAccepted() throws Exception {
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             ByteBuffer message = ByteBuffer.allocateDirect(16);
             b.postReceive(ByteBuffer.allocateDirect(16), 1);

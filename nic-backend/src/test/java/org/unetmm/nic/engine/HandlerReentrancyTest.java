@@ -34,8 +34,8 @@ class HandlerReentrancyTest {
     void closingTheNicFromAHandlerOnTheNicThreadIsPromptAndReleasesEveryPin() throws Exception {
         long baseline = ProcessStatus.vmLckBytes();
         Nic nic = Nic.open();
-        Endpoint a = nic.createEndpoint();
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint();
+        Endpoint b = nic.openEndpoint();
         Channel[] ab = Pairs.connect(a, b);
         CompletableFuture<Boolean> closedInside = new CompletableFuture<>();
         b.onCompletion(c -> {
@@ -55,8 +55,8 @@ class HandlerReentrancyTest {
     void closingTheNicFromAHandlerInCallerModeEndsTheRoundAndFailsWhatIsPending() {
         long baseline = ProcessStatus.vmLckBytes();
         Nic nic = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).build());
-        Endpoint a = nic.createEndpoint();
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint();
+        Endpoint b = nic.openEndpoint();
         Channel[] ab = Pairs.connect(a, b);
         List<String> seen = new ArrayList<>();
         b.onCompletion(c -> {
@@ -80,8 +80,8 @@ class HandlerReentrancyTest {
     @Test
     void aHandlersCompletionStaysWhatItWasWhileTheHandlerClosesItsEndpoint() throws Exception {
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             List<String> during = new CopyOnWriteArrayList<>();
             List<String> all = new CopyOnWriteArrayList<>();
@@ -117,8 +117,8 @@ class HandlerReentrancyTest {
     void aHandlerThatSendsFromInsideTheUpcallIsServedWithoutLosingOrRepeatingCompletions() throws Exception {
         int rounds = 2_000;
         try (Nic nic = Nic.open()) {
-            Endpoint a = nic.createEndpoint();
-            Endpoint b = nic.createEndpoint();
+            Endpoint a = nic.openEndpoint();
+            Endpoint b = nic.openEndpoint();
             Channel[] ab = Pairs.connect(a, b);
             ByteBuffer reply = ByteBuffer.allocateDirect(64);
             ByteBuffer request = ByteBuffer.allocateDirect(64);

@@ -55,8 +55,8 @@ class ExactlyOnceCompletionTest {
 
         try (Nic nic = Nic.open(NicConfig.builder().transport(transport).progressMode(ProgressMode.CALLER)
                 .mtu(MTU).build())) {
-            Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(256 << 10).sendQueue(32).freeQueue(32).build());
-            Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(32).build());
+            Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(256 << 10).sendQueue(32).freeQueue(32).build());
+            Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(32).build());
             Channel[] pair = connect(a, b);
             for (int step = 0; step < steps; step++) {
                 int op = random.nextInt(100);
@@ -90,7 +90,7 @@ class ExactlyOnceCompletionTest {
                 } else if (op < 75) {
                     long cookie = nextCookie++;
                     int capacity = random.nextInt(8) == 0 ? 1 + random.nextInt(MTU) : MAX_MESSAGE;
-                    if (b.postReceive(ByteBuffer.allocateDirect(capacity), cookie)) {
+                    if (b.postReceive(ByteBuffer.allocateDirect(capacity), cookie).isPosted()) {
                         counters[1]++;
                         receivesPosted.add(cookie);
                     }

@@ -43,8 +43,8 @@ class LoopbackNicTest {
     void open() {
         baseline = ProcessStatus.vmLckBytes();
         nic = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).mtu(4096).build());
-        a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
-        b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
+        a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
+        b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
         ab = a.openChannel();
         ba = b.openChannel();
         ab.connect(ba.address());
@@ -75,7 +75,7 @@ class LoopbackNicTest {
     void messageLargerThanMtuIsReassembledIntoThePostedBuffer() {
         ByteBuffer source = pattern(20_000, 3);
         ByteBuffer target = ByteBuffer.allocateDirect(32_768);
-        assertThat(b.postReceive(target, 77)).isTrue();
+        assertThat(b.postReceive(target, 77).isPosted()).isTrue();
         assertThat(a.send(ab, source, 0, 20_000, SendPath.PINNED, 5)).isEqualTo(SendStatus.ACCEPTED);
         Completion sent = next(a);
         Completion received = next(b);
@@ -156,7 +156,7 @@ class LoopbackNicTest {
     @Test
     void reuseCheckCatchesABufferModifiedBeforeCompletion() {
         try (Nic checking = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER).reuseCheck(true).build());
-             Endpoint x = checking.createEndpoint(); Endpoint y = checking.createEndpoint()) {
+             Endpoint x = checking.openEndpoint(); Endpoint y = checking.openEndpoint()) {
             Channel xy = x.openChannel();
             Channel yx = y.openChannel();
             xy.connect(yx.address());
@@ -248,7 +248,7 @@ class LoopbackNicTest {
     @Test
     void nicThreadModeDeliversWithoutCallerProgress() {
         try (Nic threaded = Nic.open(NicConfig.builder().progressMode(ProgressMode.NIC_THREAD).build());
-             Endpoint x = threaded.createEndpoint(); Endpoint y = threaded.createEndpoint()) {
+             Endpoint x = threaded.openEndpoint(); Endpoint y = threaded.openEndpoint()) {
             Channel xy = x.openChannel();
             Channel yx = y.openChannel();
             xy.connect(yx.address());
@@ -285,8 +285,8 @@ class LoopbackNicTest {
         long budget = 32 * page;
         try (Nic small = Nic.open(NicConfig.builder().progressMode(ProgressMode.CALLER)
                 .pinBudget(org.unetmm.pinning.PinBudget.ofBytes(budget)).tlb(64, 4, org.unetmm.tlb.ReplacementPolicy.LRU).build());
-             Endpoint x = small.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-             Endpoint y = small.createEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
+             Endpoint x = small.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+             Endpoint y = small.openEndpoint(EndpointConfig.builder().segmentBytes(0).build())) {
             Channel xy = x.openChannel();
             Channel yx = y.openChannel();
             xy.connect(yx.address());

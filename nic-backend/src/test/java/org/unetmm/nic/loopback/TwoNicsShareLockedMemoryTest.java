@@ -72,8 +72,8 @@ class TwoNicsShareLockedMemoryTest {
             page.put(i, (byte) (i * 3 + 1));
         }
         try (Nic a = Nic.open(caller()); Nic b = Nic.open(caller())) {
-            Endpoint x = a.createEndpoint(noSegment());
-            Endpoint y = b.createEndpoint(noSegment());
+            Endpoint x = a.openEndpoint(noSegment());
+            Endpoint y = b.openEndpoint(noSegment());
             Channel xy = connect(x, y);
             expectLocked("two NICs open, no segments", 0);
 
@@ -114,8 +114,8 @@ class TwoNicsShareLockedMemoryTest {
         try (Nic nic = Nic.open(caller())) {
             org.junit.jupiter.api.Assumptions.assumeTrue(nic.experiments().pinBudget().isUnlimited(),
                     "needs an unlimited pin budget (root or CAP_IPC_LOCK); budget is " + nic.experiments().pinBudget());
-            Endpoint x = nic.createEndpoint(noSegment());
-            Endpoint y = nic.createEndpoint(noSegment());
+            Endpoint x = nic.openEndpoint(noSegment());
+            Endpoint y = nic.openEndpoint(noSegment());
             Channel xy = connect(x, y);
             ByteBuffer target = ByteBuffer.allocateDirect(64);
             long tlbReach = (long) nic.config().tlbSets() * nic.config().tlbWays() * PAGE;

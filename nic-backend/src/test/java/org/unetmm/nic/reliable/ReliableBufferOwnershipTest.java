@@ -84,8 +84,8 @@ class ReliableBufferOwnershipTest {
         // late duplicates and reordered copies are still on the wire when the sends complete
         Nic nic = nic(NicConfig.builder().transport(new FaultConfig(0.1, 0.2, 0.2, 0, Duration.ZERO, 3)
                 .wrap("loopback:")).mtu(1024));
-        Endpoint a = nic.createEndpoint();
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint();
+        Endpoint b = nic.openEndpoint();
         Channel[] pair = connect(a, b);
         NativeBuffer source = NativeMemory.allocate(8192);
         List<ByteBuffer> delivered = new ArrayList<>();
@@ -124,8 +124,8 @@ class ReliableBufferOwnershipTest {
     @Test
     void freeingASendBufferBeforeTheAcknowledgementIsRefused() {
         Nic nic = nic(NicConfig.builder().mtu(4096));
-        Endpoint a = nic.createEndpoint();
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint();
+        Endpoint b = nic.openEndpoint();
         Channel[] pair = connect(a, b);
         NativeBuffer source = NativeMemory.allocate(4096);
         a.send(pair[0], source.buffer(), 0, 4096, SendPath.PINNED, 1);
@@ -141,8 +141,8 @@ class ReliableBufferOwnershipTest {
     @Test
     void reuseCheckFlagsASendBufferModifiedBeforeTheAcknowledgement() {
         Nic nic = nic(NicConfig.builder().mtu(4096).reuseCheck(true));
-        Endpoint a = nic.createEndpoint();
-        Endpoint b = nic.createEndpoint();
+        Endpoint a = nic.openEndpoint();
+        Endpoint b = nic.openEndpoint();
         Channel[] pair = connect(a, b);
         ByteBuffer source = ByteBuffer.allocateDirect(1000);
         a.send(pair[0], source, 0, 1000, SendPath.PINNED, 1);
@@ -161,9 +161,9 @@ class ReliableBufferOwnershipTest {
     @Test
     void segmentSpaceOfAnUnacknowledgedSendIsNotReusedWhileLaterSendsOfOtherChannelsComplete() {
         Nic nic = nic(NicConfig.builder().mtu(4096));
-        Endpoint a = nic.createEndpoint(EndpointConfig.builder().segmentBytes(64 * 1024).build());
-        Endpoint b = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-        Endpoint c = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(64 * 1024).build());
+        Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        Endpoint c = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
         Channel[] stalled = connect(a, b); // b posts nothing for now: its message waits in the segment
         Channel[] flowing = connect(a, c);
         ByteBuffer first = ByteBuffer.allocate(16 * 1024);

@@ -102,8 +102,8 @@ class ReliableFaultInjectionTest {
         FaultStats faultStats;
         try (Nic nic = Nic.open(NicConfig.builder().transport(faults.wrap("loopback:")).mtu(MTU)
                 .progressMode(ProgressMode.CALLER).build())) {
-            Endpoint sender = nic.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).sendQueue(128).build());
-            Endpoint receiver = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(128)
+            Endpoint sender = nic.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).sendQueue(128).build());
+            Endpoint receiver = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(128)
                     .completionQueue(4096).build());
             ChannelOptions options = ChannelOptions.reliable();
             Stream[] streams = new Stream[CHANNELS];
@@ -191,7 +191,7 @@ class ReliableFaultInjectionTest {
                         s.nextToSend++;
                     }
                 }
-                while (!receiveBuffers.isEmpty() && receiver.postReceive(receiveBuffers.peek(), posted[0])) {
+                while (!receiveBuffers.isEmpty() && receiver.postReceive(receiveBuffers.peek(), posted[0]).isPosted()) {
                     receiveBuffers.poll();
                     posted[0]++;
                 }

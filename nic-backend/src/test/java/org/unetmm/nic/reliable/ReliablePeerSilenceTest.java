@@ -54,8 +54,8 @@ class ReliablePeerSilenceTest {
     private Channel[] pair(ChannelOptions options, FaultConfig serverFaults, FaultConfig clientFaults) {
         Nic client = nics.open(clientFaults.wrap("loopback:"), MTU);
         Nic server = nics.open(serverFaults.wrap("loopback:"), MTU);
-        Endpoint a = client.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-        Endpoint b = server.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(64).build());
+        Endpoint a = client.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        Endpoint b = server.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(64).build());
         Channel ab = a.openChannel(options);
         Channel ba = b.openChannel(options);
         ab.connect(ba.address());
@@ -183,7 +183,7 @@ class ReliablePeerSilenceTest {
         boolean blackedOut = false;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while ((received < messages || acknowledged < messages) && System.nanoTime() - deadline < 0) {
-            while (posted - received < 32 && b.postReceive(ByteBuffer.allocateDirect(size), posted)) {
+            while (posted - received < 32 && b.postReceive(ByteBuffer.allocateDirect(size), posted).isPosted()) {
                 posted++;
             }
             if (!blackedOut && received >= messages / 3) {

@@ -61,8 +61,8 @@ class ReliableSelectiveRepeatTest {
         FaultConfig faults = new FaultConfig(0.10, 0, 0, 0, Duration.ZERO, seed);
         Nic sending = nics.open(faults.wrap(wire), MTU);
         Nic receiving = nics.open(wire, MTU);
-        Endpoint a = sending.createEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(64).build());
-        Endpoint b = receiving.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(64)
+        Endpoint a = sending.openEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(64).build());
+        Endpoint b = receiving.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(64)
                 .completionQueue(256).build());
         ChannelOptions options = ChannelOptions.reliable();
         Channel ab = a.openChannel(options);
@@ -82,7 +82,7 @@ class ReliableSelectiveRepeatTest {
         long received = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while ((received < MESSAGES || acknowledged < MESSAGES) && System.nanoTime() - deadline < 0) {
-            while (!receiveBuffers.isEmpty() && b.postReceive(receiveBuffers.get(receiveBuffers.size() - 1), 0)) {
+            while (!receiveBuffers.isEmpty() && b.postReceive(receiveBuffers.get(receiveBuffers.size() - 1), 0).isPosted()) {
                 receiveBuffers.remove(receiveBuffers.size() - 1);
             }
             while (sent < MESSAGES && !free.isEmpty()) {

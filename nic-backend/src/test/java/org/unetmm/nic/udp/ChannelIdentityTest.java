@@ -66,7 +66,7 @@ class ChannelIdentityTest {
     }
 
     private static Endpoint endpoint(Nic nic) {
-        return nic.createEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
+        return nic.openEndpoint(EndpointConfig.builder().segmentBytes(64 << 10).build());
     }
 
     private static ByteBuffer text(String s) {

@@ -60,7 +60,7 @@ final class EchoExchange implements AutoCloseable {
         for (int attempt = 1; attempt <= attempts; attempt++) {
             if (!receivePosted) {
                 fillUnwritten();
-                assertThat(endpoint.postReceive(target.buffer(), 0, capacity, 0)).as("post for " + what).isTrue();
+                assertThat(endpoint.postReceive(target.buffer(), 0, capacity, 0).isPosted()).as("post for " + what).isTrue();
                 receivePosted = true;
             }
             long cookie = nextCookie++;

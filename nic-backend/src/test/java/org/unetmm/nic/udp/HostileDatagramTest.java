@@ -83,7 +83,7 @@ class HostileDatagramTest {
              Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0?copybreak=" + copyBreak)
                      .progressMode(ProgressMode.CALLER).build());
              Nic friend = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").progressMode(ProgressMode.CALLER).build())) {
-            Endpoint victim = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint victim = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel channel = victim.openChannel().connect(
                     new ChannelAddress("udp://127.0.0.1:" + attacker.getLocalPort(), PEER_TAG, PEER_CONNECTION));
             UdpTransport wire = UdpTransport.of(nic);
@@ -138,7 +138,7 @@ class HostileDatagramTest {
             drain(victim, memory);
 
             // an ordinary exchange afterwards, into the same guarded slice
-            Endpoint other = friend.createEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
+            Endpoint other = friend.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).build());
             Channel there = other.openChannel();
             Channel here = victim.openChannel().connect(there.address());
             there.connect(here.address());

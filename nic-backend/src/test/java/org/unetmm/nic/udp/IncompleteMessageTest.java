@@ -38,7 +38,7 @@ class IncompleteMessageTest {
         try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
              Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").progressMode(ProgressMode.CALLER)
                      .reassemblyTimeout(Duration.ofMillis(20)).build())) {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Channel channel = endpoint.openChannel()
                     .connect(new ChannelAddress("udp://127.0.0.1:" + peer.getLocalPort(), PEER_TAG));
             InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(),

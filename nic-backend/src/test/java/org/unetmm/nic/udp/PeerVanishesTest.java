@@ -48,7 +48,7 @@ class PeerVanishesTest {
         int closedReceives = 0;
         boolean killed = false;
         try (Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").progressMode(ProgressMode.CALLER).build())) {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(4 << 20).build());
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(4 << 20).build());
             Channel pinned = endpoint.openChannel();
             Channel fixed = endpoint.openChannel();
             ArrayDeque<ByteBuffer> idle = new ArrayDeque<>();

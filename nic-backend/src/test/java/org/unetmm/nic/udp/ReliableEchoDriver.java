@@ -41,7 +41,7 @@ final class ReliableEchoDriver {
     }
 
     static Endpoint endpoint(Nic nic) {
-        return nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(BUFFERS).sendQueue(BUFFERS)
+        return nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(BUFFERS).sendQueue(BUFFERS)
                 .completionQueue(4 * BUFFERS).build());
     }
 
@@ -123,7 +123,7 @@ final class ReliableEchoDriver {
                 sent++;
                 nextSize = -1;
             }
-            while (!receive.isEmpty() && endpoint.postReceive(receive.peek(), posted[0])) {
+            while (!receive.isEmpty() && endpoint.postReceive(receive.peek(), posted[0]).isPosted()) {
                 receive.poll();
                 posted[0]++;
             }

@@ -34,7 +34,7 @@ public final class ReliableEchoPeer {
     long echoed;
 
     ReliableEchoPeer(Nic nic, ChannelOptions options, int maxMessage) {
-        endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(BUFFERS).sendQueue(BUFFERS)
+        endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(BUFFERS).sendQueue(BUFFERS)
                 .completionQueue(4 * BUFFERS).build());
         channel = endpoint.openChannel(options);
         for (int i = 0; i < BUFFERS; i++) {

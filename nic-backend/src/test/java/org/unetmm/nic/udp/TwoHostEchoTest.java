@@ -36,7 +36,7 @@ class TwoHostEchoTest {
             EchoExchange exchange = null;
             try {
                 assertThat(nic.mtu()).as("fragment payload on a 1500-byte link").isEqualTo(1500 - 28 - WireFrame.HEADER_LENGTH);
-                Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(MAX_MESSAGE + 4096).build());
+                Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(MAX_MESSAGE + 4096).build());
                 Channel pinned = endpoint.openChannel();
                 Channel fixed = endpoint.openChannel();
                 exchange = new EchoExchange(endpoint, MAX_MESSAGE);

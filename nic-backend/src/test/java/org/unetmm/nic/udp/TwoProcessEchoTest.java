@@ -38,7 +38,7 @@ class TwoProcessEchoTest {
         Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").progressMode(ProgressMode.CALLER).build());
         EchoExchange exchange = null;
         try {
-            Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(MAX_MESSAGE + 4096).build());
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(MAX_MESSAGE + 4096).build());
             Channel pinned = endpoint.openChannel();
             Channel fixed = endpoint.openChannel();
             exchange = new EchoExchange(endpoint, MAX_MESSAGE);

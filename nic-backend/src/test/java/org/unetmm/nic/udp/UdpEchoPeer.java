@@ -42,7 +42,7 @@ public final class UdpEchoPeer {
         PeerProcess.haltWhenParentGoes();
 
         try (Nic nic = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build());
-             Endpoint endpoint = nic.createEndpoint(EndpointConfig.builder().segmentBytes(2 * maxMessage + 4096)
+             Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(2 * maxMessage + 4096)
                      .freeQueue(2 * BUFFERS).build())) {
             Channel pinned = endpoint.connect(pinnedPeer);
             Channel fixed = endpoint.connect(fixedPeer);

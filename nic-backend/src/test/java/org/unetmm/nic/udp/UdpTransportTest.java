@@ -118,7 +118,7 @@ class UdpTransportTest {
     @Test
     void channelAddressesAreUdpHostPortTagAndPeersMustHaveAPort() {
         a = open("udp://127.0.0.1:0");
-        Endpoint endpoint = a.createEndpoint();
+        Endpoint endpoint = a.openEndpoint();
         Channel channel = endpoint.openChannel();
         assertThat(ChannelAddress.parse(channel.address().toString())).isEqualTo(channel.address());
         assertThat(channel.address().toString()).isEqualTo(a.transportAddress() + "/" + channel.tag() + "#"
@@ -147,8 +147,8 @@ class UdpTransportTest {
         for (String options : new String[] {"?copybreak=0", ""}) {
             a = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0" + options).mtu(1000)
                     .progressMode(ProgressMode.CALLER).build());
-            Endpoint x = a.createEndpoint();
-            Endpoint y = a.createEndpoint();
+            Endpoint x = a.openEndpoint();
+            Endpoint y = a.openEndpoint();
             Channel xy = x.openChannel();
             Channel yx = y.openChannel();
             xy.connect(yx.address());
@@ -177,8 +177,8 @@ class UdpTransportTest {
     @Test
     void aGatherOfMorePiecesThanOneSendmsgTakesIsStagedAndArrivesIntact() {
         a = open("udp://127.0.0.1:0");
-        Endpoint x = a.createEndpoint(EndpointConfig.builder().maxScatter(1024).build());
-        Endpoint y = a.createEndpoint();
+        Endpoint x = a.openEndpoint(EndpointConfig.builder().maxScatter(1024).build());
+        Endpoint y = a.openEndpoint();
         Channel xy = x.openChannel();
         Channel yx = y.openChannel();
         xy.connect(yx.address());
@@ -206,9 +206,9 @@ class UdpTransportTest {
     void anUnconnectedChannelListensSoAServerLearnsWhoCalled() {
         a = open("udp://127.0.0.1:0");
         b = open("udp://127.0.0.1:0");
-        Endpoint server = a.createEndpoint();
+        Endpoint server = a.openEndpoint();
         Channel listening = server.openChannel();
-        Endpoint client = b.createEndpoint();
+        Endpoint client = b.openEndpoint();
         Channel reply = client.openChannel();
         Channel hello = client.connect(listening.address());
         ByteBuffer target = ByteBuffer.allocateDirect(256);
@@ -226,7 +226,7 @@ class UdpTransportTest {
     @Test
     void aMessageWhoseFragmentsStopIsSupersededByTheNextAndCounted() throws Exception {
         a = open("udp://127.0.0.1:0");
-        Endpoint endpoint = a.createEndpoint();
+        Endpoint endpoint = a.openEndpoint();
         try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             Channel channel = endpoint.openChannel().connect(new ChannelAddress("udp://127.0.0.1:" + peer.getLocalPort(), 4));
             ByteBuffer target = ByteBuffer.allocateDirect(4096);
@@ -247,8 +247,8 @@ class UdpTransportTest {
     void theNicThreadDrivesTheWireWithoutCallerProgress() {
         a = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").build());
         b = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0?wait=100").build());
-        Endpoint x = a.createEndpoint();
-        Endpoint y = b.createEndpoint();
+        Endpoint x = a.openEndpoint();
+        Endpoint y = b.openEndpoint();
         Channel xy = x.openChannel();
         Channel yx = y.openChannel();
         xy.connect(yx.address());
