@@ -64,6 +64,9 @@ import org.unetmm.spi.FrameHeader;
  * <p>{@link #decode} checks every field, in the order of the layout, and names the first that
  * fails; a frame that fails is never handed to the NIC, so it can never write into a posted
  * buffer. A new version bumps {@link #VERSION}; a receiver drops versions it does not speak.
+ *
+ * <p>The layout (the {@code *_OFFSET} constants, {@link #MAGIC}, {@link #VERSION}) is public: it is
+ * the wire format, for tools that read captures. Encoding and decoding are the udp wire's own.
  */
 public final class WireFrame {
     public static final int MAGIC_OFFSET = 0;
@@ -101,7 +104,7 @@ public final class WireFrame {
      * Writes {@code header} as a wire header at index 0 of {@code frame} (little-endian order is
      * set by the caller's buffer or forced here), checksum included.
      */
-    public static void encode(FrameHeader header, ByteBuffer frame, CRC32C crc) {
+    static void encode(FrameHeader header, ByteBuffer frame, CRC32C crc) {
         ByteBuffer b = frame.order() == ByteOrder.LITTLE_ENDIAN ? frame : frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(MAGIC_OFFSET, MAGIC);
         b.put(VERSION_OFFSET, (byte) VERSION);
@@ -127,7 +130,7 @@ public final class WireFrame {
      * null when every field is valid, else the first reason it is not; {@code into} is then
      * unspecified.
      */
-    public static WireDropReason decode(ByteBuffer frame, int datagramLength, FrameHeader into, CRC32C crc) {
+    static WireDropReason decode(ByteBuffer frame, int datagramLength, FrameHeader into, CRC32C crc) {
         if (datagramLength < HEADER_LENGTH) {
             return WireDropReason.SHORT_DATAGRAM;
         }
@@ -184,7 +187,7 @@ public final class WireFrame {
     }
 
     /** CRC32C of bytes [0, {@link #CHECKSUM_OFFSET}) of {@code frame}. */
-    public static int checksum(ByteBuffer frame, CRC32C crc) {
+    static int checksum(ByteBuffer frame, CRC32C crc) {
         crc.reset();
         int position = frame.position();
         int limit = frame.limit();
