@@ -78,11 +78,11 @@ public final class Channel implements AutoCloseable {
     }
 
     /** The options it was opened with. */
-    public ChannelOptions options() {
+    public ChannelConfig options() {
         return state.options;
     }
 
-    /** Whether sends complete on the peer's acknowledgement (see {@link ChannelOptions#reliable()}). */
+    /** Whether sends complete on the peer's acknowledgement (see {@link ChannelConfig#reliable()}). */
     public boolean isReliable() {
         return state.options.isReliable();
     }
@@ -104,7 +104,7 @@ public final class Channel implements AutoCloseable {
     /** The reliable protocol's counters and timers. */
     public ReliableStats reliableStats() {
         if (!isReliable()) {
-            throw new IllegalStateException("channel " + state.localTag + " is unreliable: open it with ChannelOptions.reliable()"
+            throw new IllegalStateException("channel " + state.localTag + " is unreliable: open it with ChannelConfig.reliable()"
                     + " for acknowledgements, retransmission and their counters");
         }
         return engine.reliableStats(state);

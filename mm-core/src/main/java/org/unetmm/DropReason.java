@@ -30,7 +30,7 @@ public enum DropReason {
     OUT_OF_ORDER,
     /** Reliable channel: the frame's CRC32C did not match its header and payload; it is sent again. */
     CORRUPT,
-    /** A reliable frame for an unreliable channel, or the reverse: both ends must use the same ChannelOptions. */
+    /** A reliable frame for an unreliable channel, or the reverse: both ends must use the same ChannelConfig. */
     NOT_RELIABLE,
     /** Unreliable channel: a message whose missing fragments did not arrive within the reassembly timeout. */
     INCOMPLETE

@@ -134,7 +134,7 @@ public final class Endpoint implements AutoCloseable {
 
     /** Opens an unconnected channel with a fresh local tag. */
     public Channel openChannel() {
-        return openChannel(ChannelOptions.unreliable());
+        return openChannel(ChannelConfig.unreliable());
     }
 
     /** Opens a channel and connects it to {@code peer}. */
@@ -144,17 +144,17 @@ public final class Endpoint implements AutoCloseable {
 
     /**
      * Opens an unconnected channel with a fresh local tag, reliable or not as {@code options} say
-     * ({@link ChannelOptions#reliable()}: sends complete on the peer's acknowledgement).
+     * ({@link ChannelConfig#reliable()}: sends complete on the peer's acknowledgement).
      */
-    public Channel openChannel(ChannelOptions options) {
+    public Channel openChannel(ChannelConfig options) {
         if (options == null) {
-            throw new IllegalArgumentException("channel options are required: ChannelOptions.unreliable() or reliable()");
+            throw new IllegalArgumentException("channel options are required: ChannelConfig.unreliable() or reliable()");
         }
         return new Channel(this, engine, engine.openChannel(state, options));
     }
 
     /** Opens a channel with {@code options} and connects it to {@code peer}. */
-    public Channel connect(ChannelAddress peer, ChannelOptions options) {
+    public Channel connect(ChannelAddress peer, ChannelConfig options) {
         return openChannel(options).connect(peer);
     }
 

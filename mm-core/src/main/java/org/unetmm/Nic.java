@@ -17,7 +17,7 @@ import org.unetmm.internal.reliable.ReliableProtocol;
  * pins the page). On the receiving NIC every page written is translated the same way, and the
  * bytes land straight in the posted buffer, at their offset in the message. Unreliable channels
  * complete a send when the wire no longer needs its bytes; reliable channels
- * ({@link ChannelOptions#reliable()}) complete it on the peer's acknowledgement.
+ * ({@link ChannelConfig#reliable()}) complete it on the peer's acknowledgement.
  * {@code docs/architecture.md} follows a message through every class.
  *
  * <p>Progress: a NIC thread of its own (with {@link NicConfig#idleStrategy()}) or the caller's

@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -104,8 +104,8 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         }
     }
 
-    private ChannelOptions options() {
-        return ChannelOptions.builder().reliable(true).window(window).build();
+    private ChannelConfig options() {
+        return ChannelConfig.builder().reliable(true).window(window).build();
     }
 
     private Nic openNic() {

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
@@ -94,7 +94,7 @@ public class RpcBenchmark {
         int replySize;
         int answers;
 
-        abstract ChannelOptions options();
+        abstract ChannelConfig options();
 
         @Setup(Level.Trial)
         public void setUp(Wire wire) {
@@ -158,24 +158,24 @@ public class RpcBenchmark {
     @State(Scope.Thread)
     public static class Raw extends PingPong {
         @Override
-        ChannelOptions options() {
-            return ChannelOptions.unreliable();
+        ChannelConfig options() {
+            return ChannelConfig.unreliable();
         }
     }
 
     @State(Scope.Thread)
     public static class Reliable extends PingPong {
         @Override
-        ChannelOptions options() {
-            return ChannelOptions.reliable();
+        ChannelConfig options() {
+            return ChannelConfig.reliable();
         }
     }
 
     @State(Scope.Thread)
     public static class ReliableNoChecksum extends PingPong {
         @Override
-        ChannelOptions options() {
-            return ChannelOptions.reliable().toBuilder().checksum(false).build();
+        ChannelConfig options() {
+            return ChannelConfig.reliable().toBuilder().checksum(false).build();
         }
     }
 
@@ -193,7 +193,7 @@ public class RpcBenchmark {
         final CompletableFuture<Integer>[] inFlight = new CompletableFuture[PIPELINE];
         int size;
 
-        abstract ChannelOptions options();
+        abstract ChannelConfig options();
 
         @Setup(Level.Trial)
         public void setUp(Wire wire) throws Exception {
@@ -260,16 +260,16 @@ public class RpcBenchmark {
     @State(Scope.Thread)
     public static class RpcDefault extends Rpc {
         @Override
-        ChannelOptions options() {
-            return ChannelOptions.reliable();
+        ChannelConfig options() {
+            return ChannelConfig.reliable();
         }
     }
 
     @State(Scope.Thread)
     public static class RpcNoChecksum extends Rpc {
         @Override
-        ChannelOptions options() {
-            return ChannelOptions.reliable().toBuilder().checksum(false).build();
+        ChannelConfig options() {
+            return ChannelConfig.reliable().toBuilder().checksum(false).build();
         }
     }
 

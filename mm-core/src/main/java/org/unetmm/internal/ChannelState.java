@@ -2,7 +2,7 @@ package org.unetmm.internal;
 
 import java.security.SecureRandom;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.CompletionStatus;
 import org.unetmm.DropReason;
 import org.unetmm.spi.FrameHeader;
@@ -21,7 +21,7 @@ public final class ChannelState {
     public final int localTag;
     /** This channel's connection id: random, non-zero, drawn at open. */
     public final long connectionId;
-    public final ChannelOptions options;
+    public final ChannelConfig options;
     /** The public handle the application holds; opaque to the engine. */
     public Object handle;
     public volatile ChannelAddress remote;
@@ -48,7 +48,7 @@ public final class ChannelState {
 
     private static final SecureRandom CONNECTION_IDS = new SecureRandom();
 
-    public ChannelState(EndpointState endpoint, int localTag, ChannelOptions options, String transportAddress) {
+    public ChannelState(EndpointState endpoint, int localTag, ChannelConfig options, String transportAddress) {
         this.endpoint = endpoint;
         this.localTag = localTag;
         this.options = options;

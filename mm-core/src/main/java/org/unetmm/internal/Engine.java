@@ -6,7 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.ClosedException;
 import org.unetmm.CompletionStatus;
 import org.unetmm.EndpointConfig;
@@ -277,7 +277,7 @@ public final class Engine {
         }
     }
 
-    public ChannelState openChannel(EndpointState ep, ChannelOptions options) {
+    public ChannelState openChannel(EndpointState ep, ChannelConfig options) {
         lock();
         try {
             checkOpen();

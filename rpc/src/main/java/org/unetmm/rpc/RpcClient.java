@@ -46,7 +46,7 @@ import org.unetmm.rpc.internal.RpcWire;
  * work. In CALLER progress mode someone must keep calling {@link Nic#progress()}.
  *
  * <p><b>Failure.</b> If the server stops answering, the reliable channel fails with
- * PEER_UNREACHABLE once it was silent for {@link org.unetmm.ChannelOptions#peerTimeout()}, every
+ * PEER_UNREACHABLE once it was silent for {@link org.unetmm.ChannelConfig#peerTimeout()}, every
  * outstanding call fails with {@link RpcStatus#PEER_UNREACHABLE}, the endpoint closes (every pin
  * it held is released) and later calls fail at once.
  */

@@ -1,7 +1,7 @@
 package org.unetmm.rpc;
 
 import java.time.Duration;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 
 /**
  * How an {@link RpcClient} is built. Validated when built.
@@ -14,7 +14,7 @@ import org.unetmm.ChannelOptions;
  * @param channel        options of the reliable channel to the server (must be reliable)
  */
 public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout, Duration connectTimeout,
-                              Duration helloInterval, ChannelOptions channel) {
+                              Duration helloInterval, ChannelConfig channel) {
     public RpcClientConfig {
         if (maxInFlight < 1 || maxInFlight > 65_535) {
             throw new IllegalArgumentException("maxInFlight must be 1..65535, got " + maxInFlight);
@@ -28,7 +28,7 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
             }
         }
         if (channel == null || !channel.isReliable()) {
-            throw new IllegalArgumentException("RPC needs reliable channels: pass ChannelOptions.reliable() (or a"
+            throw new IllegalArgumentException("RPC needs reliable channels: pass ChannelConfig.reliable() (or a"
                     + " builder with reliable(true))");
         }
     }
@@ -47,7 +47,7 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
         private Duration timeout = Duration.ofSeconds(5);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration helloInterval = Duration.ofMillis(50);
-        private ChannelOptions channel = ChannelOptions.reliable();
+        private ChannelConfig channel = ChannelConfig.reliable();
 
         private Builder() {
         }
@@ -77,7 +77,7 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
             return this;
         }
 
-        public Builder channel(ChannelOptions options) {
+        public Builder channel(ChannelConfig options) {
             this.channel = options;
             return this;
         }

@@ -1,7 +1,7 @@
 package org.unetmm.rpc;
 
 import java.time.Duration;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 
 /**
  * How an {@link RpcServer} is built. Validated when built.
@@ -14,7 +14,7 @@ import org.unetmm.ChannelOptions;
  * @param channel        options of the reliable channel to each client (must be reliable)
  * @param closeTimeout   how long close() lets client channels drain before it closes abruptly
  */
-public record RpcServerConfig(int requestBuffers, int maxRequest, int maxResponse, int maxMethods, ChannelOptions channel,
+public record RpcServerConfig(int requestBuffers, int maxRequest, int maxResponse, int maxMethods, ChannelConfig channel,
                               Duration closeTimeout) {
     public RpcServerConfig {
         if (requestBuffers < 1 || requestBuffers > 65_536) {
@@ -28,7 +28,7 @@ public record RpcServerConfig(int requestBuffers, int maxRequest, int maxRespons
             throw new IllegalArgumentException("maxMethods must be 1..65536, got " + maxMethods);
         }
         if (channel == null || !channel.isReliable()) {
-            throw new IllegalArgumentException("RPC needs reliable channels: pass ChannelOptions.reliable() (or a"
+            throw new IllegalArgumentException("RPC needs reliable channels: pass ChannelConfig.reliable() (or a"
                     + " builder with reliable(true))");
         }
         if (closeTimeout == null || closeTimeout.isNegative()) {
@@ -49,7 +49,7 @@ public record RpcServerConfig(int requestBuffers, int maxRequest, int maxRespons
         private int maxRequest = 64 * 1024;
         private int maxResponse = 64 * 1024;
         private int maxMethods = 256;
-        private ChannelOptions channel = ChannelOptions.reliable();
+        private ChannelConfig channel = ChannelConfig.reliable();
         private Duration closeTimeout = Duration.ofSeconds(1);
 
         private Builder() {
@@ -75,7 +75,7 @@ public record RpcServerConfig(int requestBuffers, int maxRequest, int maxRespons
             return this;
         }
 
-        public Builder channel(ChannelOptions options) {
+        public Builder channel(ChannelConfig options) {
             this.channel = options;
             return this;
         }

@@ -11,7 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
@@ -26,7 +26,7 @@ import org.unetmm.pinning.ProcessStatus;
  */
 @Timeout(60)
 class RpcPeerDeathTest {
-    private static final ChannelOptions QUICK = ChannelOptions.builder().reliable(true)
+    private static final ChannelConfig QUICK = ChannelConfig.builder().reliable(true)
             .initialRto(Duration.ofMillis(5)).minRto(Duration.ofMillis(1)).maxRto(Duration.ofMillis(20))
             .maxRetransmits(6).keepAlive(Duration.ofMillis(50)).ackDelay(Duration.ofNanos(100_000))
             .peerTimeout(RpcServerPeer.PEER_TIMEOUT).build();

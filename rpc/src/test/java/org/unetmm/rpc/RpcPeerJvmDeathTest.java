@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.pinning.ProcessStatus;
@@ -35,7 +35,7 @@ class RpcPeerJvmDeathTest {
 
     @Test
     void callsOutstandingWhenTheServerJvmIsKilledFailWithinTheDetectionTime() throws Exception {
-        ChannelOptions options = RpcServerPeer.options(MAX_RTO_MS, RETRANSMITS, KEEP_ALIVE_MS);
+        ChannelConfig options = RpcServerPeer.options(MAX_RTO_MS, RETRANSMITS, KEEP_ALIVE_MS);
         long baseline = ProcessStatus.vmLckBytes();
         Process peer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), RpcServerPeer.class.getName(), "udp://127.0.0.1:0",

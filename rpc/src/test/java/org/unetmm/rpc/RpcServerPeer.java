@@ -1,7 +1,7 @@
 package org.unetmm.rpc;
 
 import java.time.Duration;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 
@@ -18,14 +18,14 @@ public final class RpcServerPeer {
     }
 
     /** Quick timers; a peer silent for {@link #PEER_TIMEOUT} is given up (the liveness rule, not retry counts). */
-    static ChannelOptions options(long maxRtoMillis, int maxRetransmits, long keepAliveMillis) {
-        return ChannelOptions.builder().peerTimeout(PEER_TIMEOUT).reliable(true).initialRto(Duration.ofMillis(Math.min(5, maxRtoMillis)))
+    static ChannelConfig options(long maxRtoMillis, int maxRetransmits, long keepAliveMillis) {
+        return ChannelConfig.builder().peerTimeout(PEER_TIMEOUT).reliable(true).initialRto(Duration.ofMillis(Math.min(5, maxRtoMillis)))
                 .minRto(Duration.ofMillis(1)).maxRto(Duration.ofMillis(maxRtoMillis)).maxRetransmits(maxRetransmits)
                 .keepAlive(Duration.ofMillis(keepAliveMillis)).ackDelay(Duration.ofNanos(100_000)).build();
     }
 
     public static void main(String[] args) throws Exception {
-        ChannelOptions options = options(Long.parseLong(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]));
+        ChannelConfig options = options(Long.parseLong(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]));
         try (Nic nic = Nic.open(NicConfig.builder().transport(args[0]).build())) {
             RpcServer server = RpcServer.open(nic, RpcServerConfig.builder().channel(options).build());
             server.register(1, (request, response) -> response.send(request.buffer(), request.offset(), request.length()));

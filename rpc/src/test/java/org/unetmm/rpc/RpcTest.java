@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
@@ -158,7 +158,7 @@ class RpcTest {
         assertThatThrownBy(() -> client.call(ECHO, ByteBuffer.allocate(10), ByteBuffer.allocateDirect(10)))
                 .isInstanceOf(UnpinnableBufferException.class).hasMessageContaining("direct");
         assertThat(client.inFlight()).as("a refused call takes no slot").isZero();
-        assertThatThrownBy(() -> RpcServerConfig.builder().channel(ChannelOptions.unreliable()).build())
+        assertThatThrownBy(() -> RpcServerConfig.builder().channel(ChannelConfig.unreliable()).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reliable");
     }
 

@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.CompletionStatus;
 import org.unetmm.DropReason;
 import org.unetmm.ReliableStats;
@@ -27,14 +27,14 @@ import org.unetmm.spi.PayloadSource;
 import org.unetmm.spi.Placement;
 
 /**
- * The reliable protocol of one channel ({@link ChannelOptions#reliable()}), both directions, on
+ * The reliable protocol of one channel ({@link ChannelConfig#reliable()}), both directions, on
  * any wire. U-Net is unreliable; this is the layer the NIC adds so a zero-copy sender can know
  * when its buffer is free again: when the peer has acknowledged every fragment of it.
  *
  * <h2>Sequence and delivery</h2>
  * Every message sent on the channel takes the next message id, from 0. The receiver keeps a
  * window of reassemblies, one posted buffer each, for the ids {@code [expected, expected + W)}
- * where W is the smaller of {@link ChannelOptions#window()} and the SACK blocks an ACK can carry
+ * where W is the smaller of {@link ChannelConfig#window()} and the SACK blocks an ACK can carry
  * (at most {@value #MAX_SACK_BLOCKS}). A loss in one message therefore stalls nothing: the
  * messages after it keep arriving into their own buffers while its missing fragment is resent
  * (as TCP's receive window holds out-of-order segments). Posted buffers are taken in id order, so
@@ -77,16 +77,16 @@ import org.unetmm.spi.Placement;
  *  CLOSE  flags RELIABLE|ACK[|CHECKSUM]  messageId = the id after the last message: sequenced
  *         behind every message, delivered in order, acknowledged, then both ends close
  * </pre>
- * With {@link ChannelOptions#checksum()} every frame carries the CRC32C of its header fields and
+ * With {@link ChannelConfig#checksum()} every frame carries the CRC32C of its header fields and
  * payload ({@link FrameChecksum}); a frame that fails is dropped, counted ({@link DropReason#CORRUPT})
  * and never acknowledged, so it is sent again. The piggybacked ack of a DATA frame is believed
  * only once the frame verified.
  *
  * <h2>Acknowledgements and the sender</h2>
- * An accepted fragment makes an acknowledgement due within {@link ChannelOptions#ackDelay()}, so a
+ * An accepted fragment makes an acknowledgement due within {@link ChannelConfig#ackDelay()}, so a
  * reply sent meanwhile carries it instead (an RPC's response acknowledges its request); every
  * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once. The
- * sender keeps up to {@link ChannelOptions#window()} messages in flight: a send leaves the
+ * sender keeps up to {@link ChannelConfig#window()} messages in flight: a send leaves the
  * endpoint's send queue for a window slot (a copy of its descriptor; the buffer stays where it
  * is) and completes only when the peer's cumulative acknowledgement passes it. Until then its
  * buffer is the NIC's: a retransmission reads the user's memory again, through the TLB.
@@ -115,18 +115,18 @@ import org.unetmm.spi.Placement;
  * oldest message is selectively acknowledged and still not cumulatively (the peer reneged: its
  * buffer failed to pin), the expiry forgets that message's SACK state and resends it whole
  * (RFC 6675 §5.1). A peer that has been heard from and then falls silent for
- * {@link ChannelOptions#keepAlive()} is probed (an ACK with {@code PROBE}), the probe retried on
+ * {@link ChannelConfig#keepAlive()} is probed (an ACK with {@code PROBE}), the probe retried on
  * the same back-off.
  *
  * <h2>Liveness</h2>
- * A time, not a count ({@link ChannelOptions#peerTimeout()}, 10 s by default, which a GC pause or
+ * A time, not a count ({@link ChannelConfig#peerTimeout()}, 10 s by default, which a GC pause or
  * a stopped process survives): while something is unacknowledged, the peer is given up on once
  * {@code peerTimeout} has passed since the last acknowledged progress (new fragments or messages
  * acknowledged, or a receiver-not-ready NACK; a peer that answers but never acknowledges —
  * restarted, its sequence lost — makes no progress); while idle with probes on, once it has
  * passed since the peer was last heard. Then every send in the window, every message arriving and
  * every send still queued for the channel complete with {@link CompletionStatus#PEER_UNREACHABLE},
- * and the channel closes. {@link ChannelOptions#worstCaseDeathDetection()} is that time. Silence
+ * and the channel closes. {@link ChannelConfig#worstCaseDeathDetection()} is that time. Silence
  * counts only while this engine runs: a gap between two progress rounds longer than {@code maxRto}
  * (this process paused, its NIC thread starved) is not held against the peer beyond {@code maxRto},
  * so a channel that wakes from its own pause retransmits before it judges.
@@ -134,7 +134,7 @@ import org.unetmm.spi.Placement;
  * <h2>Close</h2>
  * {@code Channel.close()} is orderly: no new sends; queued and in-flight sends are delivered and
  * acknowledged; then CLOSE is sent and retransmitted until acknowledged (or
- * {@link ChannelOptions#maxRetransmits()} run out), and the channel closes. The peer acknowledges
+ * {@link ChannelConfig#maxRetransmits()} run out), and the channel closes. The peer acknowledges
  * CLOSE and closes its end; its sends not yet acknowledged complete {@link CompletionStatus#CLOSED}.
  * Endpoint and NIC close are abrupt: every pending operation completes CLOSED at once.
  *
@@ -294,7 +294,7 @@ public final class ReliableProtocol implements ChannelProtocol {
     private final ChannelServices services;
     private final ChannelState channel;
     private final EndpointState endpoint;
-    private final ChannelOptions options;
+    private final ChannelConfig options;
     private final Workspace ws;
     private final RttEstimator rtt;
     private final long ackDelay;

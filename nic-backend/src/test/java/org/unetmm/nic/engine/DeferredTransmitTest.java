@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -158,8 +158,8 @@ class DeferredTransmitTest {
         try (Nic nic = open(2)) {
             Endpoint a = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             Endpoint b = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            Channel ab = a.openChannel(ChannelOptions.reliable());
-            Channel ba = b.openChannel(ChannelOptions.reliable());
+            Channel ab = a.openChannel(ChannelConfig.reliable());
+            Channel ba = b.openChannel(ChannelConfig.reliable());
             ab.connect(ba.address());
             ba.connect(ab.address());
             int messages = 20;

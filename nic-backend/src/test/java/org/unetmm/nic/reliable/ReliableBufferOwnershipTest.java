@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -34,7 +34,7 @@ import org.unetmm.pinning.ProcessStatus;
  */
 @Timeout(60)
 class ReliableBufferOwnershipTest {
-    private static final ChannelOptions OPTIONS = ChannelOptions.builder().reliable(true)
+    private static final ChannelConfig OPTIONS = ChannelConfig.builder().reliable(true)
             .initialRto(Duration.ofMillis(1)).minRto(Duration.ofNanos(300_000)).maxRto(Duration.ofMillis(20))
             .maxRetransmits(10).ackDelay(Duration.ofNanos(20_000)).build();
 

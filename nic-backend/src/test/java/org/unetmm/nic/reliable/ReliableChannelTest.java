@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.ClosedException;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
@@ -27,7 +27,7 @@ import org.unetmm.nic.fault.FaultConfig;
 /** Reliable channels on the loopback wire, driven by the caller's progress. */
 @Timeout(60)
 class ReliableChannelTest {
-    private static final ChannelOptions FAST = ChannelOptions.builder().reliable(true)
+    private static final ChannelConfig FAST = ChannelConfig.builder().reliable(true)
             .initialRto(Duration.ofMillis(2)).minRto(Duration.ofNanos(300_000)).maxRto(Duration.ofMillis(20))
             .maxRetransmits(8).keepAlive(Duration.ofMillis(30)).ackDelay(Duration.ofNanos(20_000))
             .peerTimeout(Duration.ofMillis(300)).build();
@@ -43,7 +43,7 @@ class ReliableChannelTest {
         return nics.open(transport, mtu);
     }
 
-    private static Channel[] connect(Endpoint a, Endpoint b, ChannelOptions options) {
+    private static Channel[] connect(Endpoint a, Endpoint b, ChannelConfig options) {
         Channel ab = a.openChannel(options);
         Channel ba = b.openChannel(options);
         ab.connect(ba.address());
@@ -255,7 +255,7 @@ class ReliableChannelTest {
         Nic nic = nic("loopback:", 4096);
         Endpoint a = nic.openEndpoint();
         Endpoint b = nic.openEndpoint();
-        Channel[] pair = connect(a, b, ChannelOptions.reliable()); // checksummed, acknowledgements piggybacked
+        Channel[] pair = connect(a, b, ChannelConfig.reliable()); // checksummed, acknowledgements piggybacked
         ByteBuffer request = pattern(6000, 1); // two fragments: the selective-ack path too
         ByteBuffer reply = pattern(64, 2);
         ByteBuffer atB = ByteBuffer.allocateDirect(8192);

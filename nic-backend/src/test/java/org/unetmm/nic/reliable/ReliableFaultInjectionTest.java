@@ -9,7 +9,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionHandler;
 import org.unetmm.CompletionStatus;
@@ -105,7 +105,7 @@ class ReliableFaultInjectionTest {
             Endpoint sender = nic.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 20).sendQueue(128).build());
             Endpoint receiver = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(128)
                     .completionQueue(4096).build());
-            ChannelOptions options = ChannelOptions.reliable();
+            ChannelConfig options = ChannelConfig.reliable();
             Stream[] streams = new Stream[CHANNELS];
             for (int c = 0; c < CHANNELS; c++) {
                 Channel s = sender.openChannel(options);

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -51,7 +51,7 @@ class ReliablePeerSilenceTest {
     }
 
     /** A client NIC and a server NIC whose wire can black out; the channel pair; the server's receive buffers posted. */
-    private Channel[] pair(ChannelOptions options, FaultConfig serverFaults, FaultConfig clientFaults) {
+    private Channel[] pair(ChannelConfig options, FaultConfig serverFaults, FaultConfig clientFaults) {
         Nic client = nics.open(clientFaults.wrap("loopback:"), MTU);
         Nic server = nics.open(serverFaults.wrap("loopback:"), MTU);
         Endpoint a = client.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
@@ -80,7 +80,7 @@ class ReliablePeerSilenceTest {
 
     @Test
     void defaultLivenessRidesOutSecondsOfSilenceAndWaitsAtLeastTenSeconds() {
-        ChannelOptions options = ChannelOptions.reliable();
+        ChannelConfig options = ChannelConfig.reliable();
         assertThat(options.worstCaseDeathDetection()).as("what the default promises").isEqualTo(options.peerTimeout())
                 .isGreaterThanOrEqualTo(Duration.ofSeconds(10));
         FaultConfig none = FaultConfig.none();
@@ -122,7 +122,7 @@ class ReliablePeerSilenceTest {
     @Test
     void silentPeerIsDeclaredUnreachableAfterTheConfiguredPeerTimeoutAndNotBefore() {
         Duration peerTimeout = Duration.ofMillis(700);
-        ChannelOptions options = ChannelOptions.builder().reliable(true).maxRto(Duration.ofMillis(50))
+        ChannelConfig options = ChannelConfig.builder().reliable(true).maxRto(Duration.ofMillis(50))
                 .keepAlive(Duration.ofMillis(100)).peerTimeout(peerTimeout).build();
         assertThat(options.worstCaseDeathDetection()).isEqualTo(peerTimeout);
         FaultConfig none = FaultConfig.none();
@@ -164,7 +164,7 @@ class ReliablePeerSilenceTest {
         String why = "seed " + seed + " (rerun with -Dunetmm.test.seed=" + seed + ")";
         FaultConfig serverFaults = new FaultConfig(0.10, 0, 0, 0, Duration.ZERO, seed);
         FaultConfig clientFaults = new FaultConfig(0.10, 0, 0, 0, Duration.ZERO, seed + 1);
-        Channel[] p = pair(ChannelOptions.reliable(), serverFaults, clientFaults);
+        Channel[] p = pair(ChannelConfig.reliable(), serverFaults, clientFaults);
         Channel ab = p[0];
         Endpoint a = ab.endpoint();
         Endpoint b = p[1].endpoint();

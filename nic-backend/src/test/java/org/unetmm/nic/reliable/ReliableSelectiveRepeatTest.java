@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -64,7 +64,7 @@ class ReliableSelectiveRepeatTest {
         Endpoint a = sending.openEndpoint(EndpointConfig.builder().segmentBytes(0).sendQueue(64).build());
         Endpoint b = receiving.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(64)
                 .completionQueue(256).build());
-        ChannelOptions options = ChannelOptions.reliable();
+        ChannelConfig options = ChannelConfig.reliable();
         Channel ab = a.openChannel(options);
         Channel ba = b.openChannel(options);
         ab.connect(ba.address());

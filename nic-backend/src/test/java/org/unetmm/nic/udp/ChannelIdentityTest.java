@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.DropReason;
@@ -43,7 +43,7 @@ import org.unetmm.spi.FrameHeader;
 @Timeout(60)
 class ChannelIdentityTest {
     private static final Duration BOUND = Duration.ofSeconds(5);
-    private static final ChannelOptions RELIABLE = ChannelOptions.builder().reliable(true)
+    private static final ChannelConfig RELIABLE = ChannelConfig.builder().reliable(true)
             .initialRto(Duration.ofMillis(2)).maxRto(Duration.ofMillis(20)).maxRetransmits(1000).build();
 
     private final List<Nic> nics = new ArrayList<>();
@@ -61,8 +61,8 @@ class ChannelIdentityTest {
         return nic;
     }
 
-    private static ChannelOptions options(boolean reliable) {
-        return reliable ? RELIABLE : ChannelOptions.unreliable();
+    private static ChannelConfig options(boolean reliable) {
+        return reliable ? RELIABLE : ChannelConfig.unreliable();
     }
 
     private static Endpoint endpoint(Nic nic) {

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -33,7 +33,7 @@ public final class ReliableEchoPeer {
     private final ArrayDeque<Completion> toEcho = new ArrayDeque<>();
     long echoed;
 
-    ReliableEchoPeer(Nic nic, ChannelOptions options, int maxMessage) {
+    ReliableEchoPeer(Nic nic, ChannelConfig options, int maxMessage) {
         endpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).freeQueue(BUFFERS).sendQueue(BUFFERS)
                 .completionQueue(4 * BUFFERS).build());
         channel = endpoint.openChannel(options);
@@ -77,7 +77,7 @@ public final class ReliableEchoPeer {
         int maxMessage = Integer.parseInt(args[3]);
         PeerProcess.haltWhenParentGoes();
         try (Nic nic = Nic.open(NicConfig.builder().transport(bind).progressMode(ProgressMode.CALLER).build())) {
-            ReliableEchoPeer echo = new ReliableEchoPeer(nic, ChannelOptions.reliable(), maxMessage);
+            ReliableEchoPeer echo = new ReliableEchoPeer(nic, ChannelConfig.reliable(), maxMessage);
             echo.channel.connect(peer);
             System.out.println("READY " + echo.channel.address());
             System.out.flush();

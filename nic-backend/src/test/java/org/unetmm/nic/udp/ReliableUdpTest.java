@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
-import org.unetmm.ChannelOptions;
+import org.unetmm.ChannelConfig;
 import org.unetmm.DropReason;
 import org.unetmm.Endpoint;
 import org.unetmm.Nic;
@@ -40,9 +40,9 @@ class ReliableUdpTest {
                 .progressMode(ProgressMode.CALLER).build());
              Nic remote = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").mtu(1416)
                      .progressMode(ProgressMode.CALLER).build())) {
-            ReliableEchoPeer echo = new ReliableEchoPeer(remote, ChannelOptions.reliable(), 8192);
+            ReliableEchoPeer echo = new ReliableEchoPeer(remote, ChannelConfig.reliable(), 8192);
             Endpoint endpoint = ReliableEchoDriver.endpoint(local);
-            Channel channel = endpoint.openChannel(ChannelOptions.reliable());
+            Channel channel = endpoint.openChannel(ChannelConfig.reliable());
             channel.connect(echo.channel().address());
             echo.channel().connect(channel.address());
             ReliableEchoDriver driver = new ReliableEchoDriver(local, channel, endpoint, 8192);
@@ -72,7 +72,7 @@ class ReliableUdpTest {
                     .progressMode(ProgressMode.CALLER).build());
             try {
                 Endpoint endpoint = ReliableEchoDriver.endpoint(nic);
-                Channel channel = endpoint.openChannel(ChannelOptions.reliable());
+                Channel channel = endpoint.openChannel(ChannelConfig.reliable());
                 int maxMessage = 4 * nic.mtu();
                 try (PeerProcess peer = PeerProcess.start(link.exec(), ReliableEchoPeer.class,
                         "udp://" + link.remoteAddress + ":0", channel.address().toString(), "150",

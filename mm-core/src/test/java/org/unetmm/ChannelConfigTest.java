@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-class ChannelOptionsTest {
+class ChannelConfigTest {
     @Test
     void defaultsAreUnreliableAndReliableDefaultsValidate() {
-        assertThat(ChannelOptions.unreliable().isReliable()).isFalse();
-        ChannelOptions reliable = ChannelOptions.reliable();
+        assertThat(ChannelConfig.unreliable().isReliable()).isFalse();
+        ChannelConfig reliable = ChannelConfig.reliable();
         assertThat(reliable.isReliable()).isTrue();
         assertThat(reliable.checksum()).isTrue();
         assertThat(reliable.toBuilder().build()).isEqualTo(reliable);
@@ -18,15 +18,15 @@ class ChannelOptionsTest {
 
     @Test
     void badTimersFailWhenBuiltAndSayWhatToFix() {
-        assertThatThrownBy(() -> ChannelOptions.builder().minRto(Duration.ofMillis(5)).initialRto(Duration.ofMillis(1)).build())
+        assertThatThrownBy(() -> ChannelConfig.builder().minRto(Duration.ofMillis(5)).initialRto(Duration.ofMillis(1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minRto <= initialRto");
-        assertThatThrownBy(() -> ChannelOptions.builder().ackDelay(Duration.ofMillis(1)).build())
+        assertThatThrownBy(() -> ChannelConfig.builder().ackDelay(Duration.ofMillis(1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("below minRto");
-        assertThatThrownBy(() -> ChannelOptions.builder().window(0).build())
+        assertThatThrownBy(() -> ChannelConfig.builder().window(0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window");
-        assertThatThrownBy(() -> ChannelOptions.builder().maxRetransmits(0).build())
+        assertThatThrownBy(() -> ChannelConfig.builder().maxRetransmits(0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRetransmits");
-        assertThatThrownBy(() -> ChannelOptions.builder().keepAlive(Duration.ofMillis(-1)).build())
+        assertThatThrownBy(() -> ChannelConfig.builder().keepAlive(Duration.ofMillis(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keepAlive");
     }
 }

@@ -3,7 +3,7 @@ package org.unetmm;
 import java.time.Duration;
 
 /**
- * How a channel moves messages, chosen when it is opened ({@link Endpoint#openChannel(ChannelOptions)}).
+ * How a channel moves messages, chosen when it is opened ({@link Endpoint#openChannel(ChannelConfig)}).
  * Validated when built, so a bad value fails at setup, not mid-run.
  *
  * <p>{@link #unreliable()} (the default) is U-Net's channel: a send completes when its last byte
@@ -40,10 +40,10 @@ import java.time.Duration;
  *                       answer to probes while idle) after which every pending operation completes with
  *                       PEER_UNREACHABLE and the channel closes; at least twice maxRto and above keepAlive
  */
-public record ChannelOptions(boolean isReliable, int window, boolean checksum, Duration initialRto, Duration minRto,
+public record ChannelConfig(boolean isReliable, int window, boolean checksum, Duration initialRto, Duration minRto,
                              Duration maxRto, int maxRetransmits, Duration keepAlive, Duration ackDelay,
                              Duration peerTimeout) {
-    public ChannelOptions {
+    public ChannelConfig {
         if (window < 1 || window > 4096) {
             throw new IllegalArgumentException("send window must be 1..4096 messages, got " + window);
         }
@@ -71,16 +71,16 @@ public record ChannelOptions(boolean isReliable, int window, boolean checksum, D
     }
 
     /** U-Net's channel: no acknowledgements, a send completes when it is on the wire. */
-    public static ChannelOptions unreliable() {
+    public static ChannelConfig unreliable() {
         return UNRELIABLE;
     }
 
     /** The reliable protocol with default timers (see {@link Builder}). */
-    public static ChannelOptions reliable() {
+    public static ChannelConfig reliable() {
         return builder().reliable(true).build();
     }
 
-    private static final ChannelOptions UNRELIABLE = builder().build();
+    private static final ChannelConfig UNRELIABLE = builder().build();
 
     public static Builder builder() {
         return new Builder();
@@ -168,8 +168,8 @@ public record ChannelOptions(boolean isReliable, int window, boolean checksum, D
             return this;
         }
 
-        public ChannelOptions build() {
-            return new ChannelOptions(reliable, window, checksum, initialRto, minRto, maxRto, maxRetransmits, keepAlive,
+        public ChannelConfig build() {
+            return new ChannelConfig(reliable, window, checksum, initialRto, minRto, maxRto, maxRetransmits, keepAlive,
                     ackDelay, peerTimeout);
         }
     }
