@@ -168,6 +168,9 @@ public final class SendLoop {
     public void released(long token, String failure) {
         SendDescriptor d = held.release(token);
         ChannelState channel = d.channel;
+        if (channel == null) {
+            return; // its send was completed already (a channel closed under it); only the pin had to go
+        }
         if (channel.protocol.isReliable()) {
             channel.protocol.released(d);
             return;
