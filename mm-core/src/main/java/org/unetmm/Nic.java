@@ -30,15 +30,19 @@ public final class Nic implements AutoCloseable {
     private final Upcalls upcalls;
     private final Engine engine;
     private final NicExperiments experiments;
+    private final NicMBean mbean;
 
     private Nic(NicConfig config) {
         this.config = config;
         this.upcalls = new Upcalls(config.errorHandler());
         this.engine = new Engine(config, upcalls, ReliableProtocol.factory());
         this.experiments = new NicExperiments(engine);
+        String name = "unetmm-nic-" + NIC_IDS.incrementAndGet();
         if (config.progressMode() == ProgressMode.NIC_THREAD) {
-            engine.startThread("unetmm-nic-" + NIC_IDS.incrementAndGet());
+            engine.startThread(name);
         }
+        this.mbean = new NicMBean(this, engine);
+        mbean.register(name);
     }
 
     /** A NIC on the in-JVM loopback wire with default settings. */
@@ -109,6 +113,7 @@ public final class Nic implements AutoCloseable {
      */
     @Override
     public void close() {
+        mbean.unregister();
         engine.close();
     }
 

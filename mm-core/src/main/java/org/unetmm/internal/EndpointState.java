@@ -3,7 +3,11 @@ package org.unetmm.internal;
 import java.util.ArrayList;
 import java.util.List;
 import org.unetmm.EndpointConfig;
+import org.unetmm.SegmentPinException;
 import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinBudgetExceededException;
+import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
 
 /**
@@ -41,7 +45,30 @@ public final class EndpointState {
     /** SENDS_ACCEPTED and RECEIVES_POSTED are written by the application thread, the rest by the engine. */
     public final Counters counters = new Counters(8);
 
-    public EndpointState(EndpointConfig config, int context, NativeBuffer segment, PinHandle segmentPin, CompletionSink sink) {
+    /**
+     * The state of a new endpoint in TLB {@code context}; its fixed segment, if it has one, is
+     * allocated and pinned now ({@link SegmentPinException} naming the fix when the budget has no room).
+     */
+    public static EndpointState open(EndpointConfig config, int context, CompletionSink sink, PinCache pinCache) {
+        int bytes = config.segmentBytes();
+        if (bytes == 0) {
+            return new EndpointState(config, context, null, null, sink);
+        }
+        NativeBuffer memory = NativeMemory.allocate(bytes);
+        try {
+            return new EndpointState(config, context, memory, pinCache.acquire(memory, 0, bytes), sink);
+        } catch (PinBudgetExceededException e) {
+            memory.close();
+            throw new SegmentPinException("cannot pin this endpoint's fixed segment of " + bytes + " bytes: "
+                    + e.getMessage() + ". Make it smaller (EndpointConfig.builder().segmentBytes(n); 0 = no segment,"
+                    + " PINNED path only), close other endpoints, or raise RLIMIT_MEMLOCK (ulimit -l)", e);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    private EndpointState(EndpointConfig config, int context, NativeBuffer segment, PinHandle segmentPin, CompletionSink sink) {
         this.config = config;
         this.context = context;
         this.sink = sink;

@@ -13,14 +13,11 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.NicConfig;
 import org.unetmm.ReliableStats;
 import org.unetmm.SegmentPinException;
-import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PageTranslator;
 import org.unetmm.pinning.PinBudget;
-import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinCacheConfig;
-import org.unetmm.pinning.PinHandle;
 import org.unetmm.spi.Transport;
 import org.unetmm.tlb.Tlb;
 import org.unetmm.tlb.TlbConfig;
@@ -228,11 +225,11 @@ public final class Engine {
             int context = tlb.openContext();
             EndpointState endpoint;
             try {
-                endpoint = newEndpoint(endpointConfig, context, sink);
+                endpoint = EndpointState.open(endpointConfig, context, sink, pinCache);
             } catch (SegmentPinException e) {
                 invalidateTranslations(); // the segment must be pinned now; the TLB's translations hold pins to give up
                 try {
-                    endpoint = newEndpoint(endpointConfig, context, sink);
+                    endpoint = EndpointState.open(endpointConfig, context, sink, pinCache);
                 } catch (RuntimeException again) {
                     tlb.closeContext(context);
                     throw again;
@@ -248,27 +245,6 @@ public final class Engine {
         } finally {
             unlock();
         }
-    }
-
-    private EndpointState newEndpoint(EndpointConfig endpointConfig, int context, CompletionSink sink) {
-        int bytes = endpointConfig.segmentBytes();
-        if (bytes == 0) {
-            return new EndpointState(endpointConfig, context, null, null, sink);
-        }
-        NativeBuffer memory = NativeMemory.allocate(bytes);
-        PinHandle pin;
-        try {
-            pin = pinCache.acquire(memory, 0, bytes);
-        } catch (PinBudgetExceededException e) {
-            memory.close();
-            throw new SegmentPinException("cannot pin this endpoint's fixed segment of " + bytes + " bytes: "
-                    + e.getMessage() + ". Make it smaller (EndpointConfig.builder().segmentBytes(n); 0 = no segment,"
-                    + " PINNED path only), close other endpoints, or raise RLIMIT_MEMLOCK (ulimit -l)", e);
-        } catch (RuntimeException e) {
-            memory.close();
-            throw e;
-        }
-        return new EndpointState(endpointConfig, context, memory, pin, sink);
     }
 
     private void invalidateTranslations() {
@@ -392,6 +368,16 @@ public final class Engine {
             ep.released = true;
         } finally {
             unlock();
+        }
+    }
+
+    /** The counters of every reliable channel open now. */
+    public ReliableStats[] reliableStats() {
+        lock.lock();
+        try {
+            return Arrays.stream(timed).map(c -> c.protocol.stats()).toArray(ReliableStats[]::new);
+        } finally {
+            lock.unlock();
         }
     }
 
