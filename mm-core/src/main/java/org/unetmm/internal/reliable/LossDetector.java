@@ -3,10 +3,12 @@ package org.unetmm.internal.reliable;
 import org.unetmm.internal.RttEstimator;
 
 /**
- * Loss detection by transmission number across the sender's whole window (RFC 9002 §6.1.1, as
- * QUIC does; see {@link ReliableProtocol}, Acknowledgements and the sender): every data fragment
- * sent takes the next transmission number, and a ring maps the numbers loss detection has not
- * examined yet to (message, fragment). The sender asks it to judge after every stand-alone ACK.
+ * What the acknowledgements say about the sender's transmissions (see {@link ReliableProtocol},
+ * Acknowledgements and the sender, and Timers): every data fragment sent takes the next
+ * transmission number, and a ring maps the numbers loss detection has not examined yet to
+ * (message, fragment). From each ack frame it takes the round-trip sample (Karn's rule, RFC 8985's
+ * min_RTT) and judges losses by transmission number across the whole window (RFC 9002 §6.1.1, as
+ * QUIC does) after every stand-alone ACK.
  */
 final class LossDetector {
     /** Largest ring of transmissions awaiting loss detection (entries of 12 bytes). */

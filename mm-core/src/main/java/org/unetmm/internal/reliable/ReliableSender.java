@@ -316,7 +316,7 @@ final class ReliableSender {
         }
     }
 
-    void onPinFailure(long now) {
+    private void onPinFailure(long now) {
         if (++pinFailures > options.maxRetransmits()) {
             p.fail(CompletionStatus.PIN_FAILED, "could not translate the send buffer " + pinFailures + " times: "
                     + services.sends.transmitFailure());

@@ -2,8 +2,8 @@ package org.unetmm.internal.reliable;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.unetmm.internal.BufferPayload;
 import org.unetmm.SendPath;
+import org.unetmm.internal.BufferPayload;
 import org.unetmm.internal.EndpointState;
 import org.unetmm.internal.FrameChecksum;
 import org.unetmm.internal.SendDescriptor;
