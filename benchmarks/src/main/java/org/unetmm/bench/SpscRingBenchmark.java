@@ -28,8 +28,9 @@ import org.unetmm.internal.SpscRing;
  * reading the other's index on every call), in one run. Each call claims-fills-publishes or
  * peeks-reads-releases one slot, or fails at once when the ring is full or empty; the figure to
  * read is {@code consumed} (slots moved per microsecond), the raw group score counts the failed
- * calls too. Both threads spin: on a machine with fewer than two idle cores the figures measure
- * the scheduler as much as the ring, so quote the load average with them.
+ * calls too. With {@code idle=spin} on a machine with fewer than two idle cores the figures measure
+ * the scheduler as much as the ring (two threads sharing a core move one lap per time slice), so
+ * quote the load average with them; {@code idle=yield} is the steadier figure there.
  */
 @State(Scope.Group)
 @BenchmarkMode(Mode.Throughput)
@@ -40,6 +41,16 @@ import org.unetmm.internal.SpscRing;
 public class SpscRingBenchmark {
     @Param({"1024"})
     int capacity;
+
+    /**
+     * What a side does when the ring is full or empty: {@code spin} returns at once (the ring's own
+     * cost, when each thread has a core of its own); {@code yield} gives up the core first, so two
+     * threads that share one hand over per lap, not per time slice.
+     */
+    @Param({"spin", "yield"})
+    String idle;
+
+    private boolean yield;
 
     private SpscRing<Cell> padded;
     private UnpaddedSpscRing<Cell> unpadded;
@@ -65,6 +76,7 @@ public class SpscRingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        yield = idle.equals("yield");
         padded = new SpscRing<>(capacity, Cell::new);
         unpadded = new UnpaddedSpscRing<>(capacity, Cell::new);
     }
@@ -75,6 +87,7 @@ public class SpscRingBenchmark {
     public boolean paddedProduce(Moved moved) {
         Cell c = padded.claim();
         if (c == null) {
+            idle();
             return false;
         }
         c.value = moved.produced;
@@ -89,6 +102,7 @@ public class SpscRingBenchmark {
     public long paddedConsume(Moved moved) {
         Cell c = padded.peek();
         if (c == null) {
+            idle();
             return -1;
         }
         long v = c.value;
@@ -103,6 +117,7 @@ public class SpscRingBenchmark {
     public boolean unpaddedProduce(Moved moved) {
         Cell c = unpadded.claim();
         if (c == null) {
+            idle();
             return false;
         }
         c.value = moved.produced;
@@ -117,12 +132,19 @@ public class SpscRingBenchmark {
     public long unpaddedConsume(Moved moved) {
         Cell c = unpadded.peek();
         if (c == null) {
+            idle();
             return -1;
         }
         long v = c.value;
         unpadded.release();
         moved.consumed++;
         return v;
+    }
+
+    private void idle() {
+        if (yield) {
+            Thread.yield();
+        }
     }
 
     /**
