@@ -18,6 +18,7 @@ import org.unetmm.Nic;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
+import org.unetmm.internal.Counters;
 import org.unetmm.rpc.internal.RpcWire;
 
 /**
@@ -60,9 +61,11 @@ public final class RpcServer implements AutoCloseable {
     private long welcomeCookies = WELCOME_COOKIE;
     private volatile boolean closing;
 
-    private volatile long served;
-    private volatile long failed;
-    private volatile long malformed;
+    // counters: written in the completion upcalls (one at a time, on the NIC's progress thread), read anywhere
+    private static final int SERVED = 0;
+    private static final int FAILED = 1;
+    private static final int MALFORMED = 2;
+    private final Counters counters = new Counters(3);
 
     /** A request buffer and what its reply needs: header, lent buffer. */
     private static final class Reply {
@@ -144,17 +147,17 @@ public final class RpcServer implements AutoCloseable {
 
     /** Requests answered (successfully or with an error status). */
     public long served() {
-        return served;
+        return counters.get(SERVED);
     }
 
     /** Requests answered with an error status. */
     public long failed() {
-        return failed;
+        return counters.get(FAILED);
     }
 
     /** Messages that were not a request (too short) and were dropped. */
     public long malformed() {
-        return malformed;
+        return counters.get(MALFORMED);
     }
 
     /** Clients whose channel is open. */
@@ -221,7 +224,7 @@ public final class RpcServer implements AutoCloseable {
 
     private void serve(int slot, Completion c) {
         if (c.length() < RpcWire.HEADER_LENGTH) {
-            malformed++;
+            counters.increment(MALFORMED);
             repost(slot);
             return;
         }
@@ -274,7 +277,7 @@ public final class RpcServer implements AutoCloseable {
             gatherLengths[1] = response.length;
             count = 2;
         } else {
-            failed++;
+            counters.increment(FAILED);
         }
         response.reset(null);
         SendStatus sent;
@@ -290,7 +293,7 @@ public final class RpcServer implements AutoCloseable {
             repost(slot); // the send queue holds requestBuffers + 64 replies, so only a closed channel lands here
             return;
         }
-        served++;
+        counters.increment(SERVED);
     }
 
     private ByteBuffer lent(Reply reply) {
@@ -304,7 +307,7 @@ public final class RpcServer implements AutoCloseable {
     private void hello(Completion c) {
         RpcWire.Handshake hello = RpcWire.readHandshake(c.buffer(), c.offset(), c.length());
         if (hello == null || hello.magic() != RpcWire.HELLO_MAGIC || closing) {
-            malformed++;
+            counters.increment(MALFORMED);
             return;
         }
         Client client;
@@ -321,7 +324,7 @@ public final class RpcServer implements AutoCloseable {
                     channel.connect(hello.first());
                 } catch (IllegalArgumentException e) {
                     channel.close();
-                    malformed++;
+                    counters.increment(MALFORMED);
                     return;
                 }
                 client = new Client(channel);
@@ -339,7 +342,7 @@ public final class RpcServer implements AutoCloseable {
             client.welcomeChannel = endpoint.connect(hello.second());
             endpoint.send(client.welcomeChannel, client.welcome, 0, length, SendPath.PINNED, cookie);
         } catch (IllegalArgumentException e) {
-            malformed++;
+            counters.increment(MALFORMED);
             synchronized (this) {
                 welcomes.remove(cookie);
             }

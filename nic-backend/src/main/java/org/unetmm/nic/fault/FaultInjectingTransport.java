@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import org.unetmm.Nic;
 import org.unetmm.internal.BufferPayload;
+import org.unetmm.internal.Counters;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
@@ -58,13 +59,15 @@ public final class FaultInjectingTransport implements Transport {
     private final long delayNanos;
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private final ArrayDeque<Held> spare = new ArrayDeque<>();
-    private volatile long frames;
-    private volatile long dropped;
-    private volatile long duplicated;
-    private volatile long reordered;
-    private volatile long corrupted;
-    private volatile long delayed;
-    private volatile long blackedOut;
+    // counters: written by the NIC thread that drives this wire (transmit, poll), read by stats() anywhere
+    private static final int FRAMES = 0;
+    private static final int DROPPED = 1;
+    private static final int DUPLICATED = 2;
+    private static final int REORDERED = 3;
+    private static final int CORRUPTED = 4;
+    private static final int DELAYED = 5;
+    private static final int BLACKED_OUT = 6;
+    private final Counters counters = new Counters(7);
     /** Frames transmitted before this time (System.nanoTime) are lost; 0 = no blackout. */
     private volatile long blackoutUntil;
 
@@ -163,15 +166,15 @@ public final class FaultInjectingTransport implements Transport {
     @Override
     public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
         if (blackoutUntil != 0 && inBlackout()) {
-            frames++;
-            blackedOut++;
+            counters.increment(FRAMES);
+            counters.increment(BLACKED_OUT);
             sent();
             return true;
         }
         double x = random.nextDouble();
         if (x < faults.drop()) {
-            frames++;
-            dropped++;
+            counters.increment(FRAMES);
+            counters.increment(DROPPED);
             sent();
             return true;
         }
@@ -180,16 +183,16 @@ public final class FaultInjectingTransport implements Transport {
             if (!inner.transmit(route, header, payload)) {
                 return false;
             }
-            frames++;
-            duplicated++;
+            counters.increment(FRAMES);
+            counters.increment(DUPLICATED);
             hold(route, header, payload, 1 + random.nextInt(3), System.nanoTime() + BACKSTOP_NANOS);
             sent();
             return true;
         }
         x -= faults.duplicate();
         if (x < faults.reorder()) {
-            frames++;
-            reordered++;
+            counters.increment(FRAMES);
+            counters.increment(REORDERED);
             hold(route, header, payload, 1 + random.nextInt(3), System.nanoTime() + BACKSTOP_NANOS);
             return true;
         }
@@ -205,22 +208,22 @@ public final class FaultInjectingTransport implements Transport {
             if (!taken) {
                 return false;
             }
-            frames++;
-            corrupted++;
+            counters.increment(FRAMES);
+            counters.increment(CORRUPTED);
             sent();
             return true;
         }
         if (delayNanos > 0) {
-            frames++;
-            delayed++;
+            counters.increment(FRAMES);
+            counters.increment(DELAYED);
             hold(route, header, payload, 0, System.nanoTime() + delayNanos);
             return true;
         }
         if (faults.delayRounds() > 0) {
             Held h = retain(route, header, payload);
             if (h != null) {
-                frames++;
-                delayed++;
+                counters.increment(FRAMES);
+                counters.increment(DELAYED);
                 h.rounds = faults.delayRounds();
                 held.addLast(h);
             }
@@ -229,7 +232,7 @@ public final class FaultInjectingTransport implements Transport {
         if (!inner.transmit(route, header, payload)) {
             return false;
         }
-        frames++;
+        counters.increment(FRAMES);
         sent();
         return true;
     }
@@ -296,7 +299,7 @@ public final class FaultInjectingTransport implements Transport {
             return false;
         }
         if (inBlackout()) {
-            blackedOut++;
+            counters.increment(BLACKED_OUT);
         }
         if (retained) {
             transmitted.released(h.token, null); // sent (or lost, as a real wire loses): the NIC may complete the send
@@ -381,7 +384,8 @@ public final class FaultInjectingTransport implements Transport {
     }
 
     public FaultStats stats() {
-        return new FaultStats(frames, dropped, duplicated, reordered, corrupted, delayed, held.size(), blackedOut);
+        return new FaultStats(counters.get(FRAMES), counters.get(DROPPED), counters.get(DUPLICATED), counters.get(REORDERED),
+                counters.get(CORRUPTED), counters.get(DELAYED), held.size(), counters.get(BLACKED_OUT));
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.unetmm.nic.loopback;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.unetmm.internal.Counters;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.TransmitListener;
@@ -36,7 +37,9 @@ public final class LoopbackTransport implements Transport {
     private final long number = NUMBERS.incrementAndGet();
     private volatile Inbound inbound;
     private volatile boolean closed;
-    private volatile long lostFrames;
+    /** Written by this NIC's thread in transmit, read by lostFrames() anywhere. */
+    private final Counters counters = new Counters(1);
+    private static final int LOST_FRAMES = 0;
 
     private record LoopbackRoute(String address, LoopbackTransport peer, SourceKey sourceKey) implements Route {
     }
@@ -93,7 +96,7 @@ public final class LoopbackTransport implements Transport {
         LoopbackTransport peer = ((LoopbackRoute) route).peer();
         Inbound target = peer.inbound;
         if (peer.closed || target == null) {
-            lostFrames++;
+            counters.increment(LOST_FRAMES);
             return true;
         }
         header.source.set(number, 0, 0);
@@ -107,7 +110,7 @@ public final class LoopbackTransport implements Transport {
 
     /** Frames sent to a NIC that had closed. */
     public long lostFrames() {
-        return lostFrames;
+        return counters.get(LOST_FRAMES);
     }
 
     @Override

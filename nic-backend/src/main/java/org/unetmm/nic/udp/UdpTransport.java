@@ -6,11 +6,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Enumeration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
 import org.unetmm.TransportException;
 import org.unetmm.internal.BufferPayload;
+import org.unetmm.internal.Counters;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
@@ -186,7 +186,6 @@ public final class UdpTransport implements Transport {
     private final Placement placement = new Placement();
     private final long[] gatherAddresses = new long[MAX_GATHER];
     private final int[] gatherLengths = new int[MAX_GATHER];
-    private final AtomicLongArray drops = new AtomicLongArray(WireDropReason.values().length);
     private long destinationWord;
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
@@ -198,16 +197,20 @@ public final class UdpTransport implements Transport {
     private Inbound inbound;
     private volatile boolean closed;
 
-    private volatile long datagramsSent;
-    private volatile long bytesSent;
-    private volatile long sendBackPressured;
-    private volatile long sendsLost;
-    private volatile long gatherCopies;
-    private volatile long datagramsReceived;
-    private volatile long bytesReceived;
-    private volatile long framesPlaced;
-    private volatile long framesCopied;
-    private volatile long framesDeclined;
+    // counters: written by the NIC thread that drives this wire (transmit, poll), read by stats() anywhere
+    private static final int DATAGRAMS_SENT = 0;
+    private static final int BYTES_SENT = 1;
+    private static final int SEND_BACK_PRESSURED = 2;
+    private static final int SENDS_LOST = 3;
+    private static final int GATHER_COPIES = 4;
+    private static final int DATAGRAMS_RECEIVED = 5;
+    private static final int BYTES_RECEIVED = 6;
+    private static final int FRAMES_PLACED = 7;
+    private static final int FRAMES_COPIED = 8;
+    private static final int FRAMES_DECLINED = 9;
+    /** The first of one slot per {@link WireDropReason}, by ordinal. */
+    private static final int DROPPED = 10;
+    private final Counters counters = new Counters(DROPPED + WireDropReason.values().length);
 
     /** A peer NIC, resolved once when a channel connects: where to send, and the key its frames arrive with. */
     private record UdpRoute(String address, long sockaddrWord, SourceKey sourceKey) implements Route {
@@ -390,7 +393,7 @@ public final class UdpTransport implements Transport {
     @Override
     public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
         if (closed) {
-            sendsLost++;
+            counters.increment(SENDS_LOST);
             return true;
         }
         long word = ((UdpRoute) route).sockaddrWord();
@@ -411,7 +414,7 @@ public final class UdpTransport implements Transport {
                 gatherAddresses[0] = staging.address();
                 gatherLengths[0] = header.fragmentLength;
                 pieces = 1;
-                gatherCopies++;
+                counters.increment(GATHER_COPIES);
             }
         } catch (RuntimeException e) {
             return true; // the NIC kept the failure (a page it could not translate) and fails the send with it
@@ -424,15 +427,15 @@ public final class UdpTransport implements Transport {
         memory.putLong(SEND_MSGHDR_OFFSET + MSG_IOVLEN, 1 + pieces);
         long sent = Libc.sendmsg(fd, blockAddress + SEND_MSGHDR_OFFSET, Libc.MSG_DONTWAIT);
         if (sent >= 0) {
-            datagramsSent++;
-            bytesSent += sent;
+            counters.increment(DATAGRAMS_SENT);
+            counters.add(BYTES_SENT, sent);
             return true;
         }
         if (sent == -Errno.EAGAIN || sent == -Errno.ENOBUFS || sent == -Errno.EINTR) {
-            sendBackPressured++;
+            counters.increment(SEND_BACK_PRESSURED);
             return false;
         }
-        sendsLost++;
+        counters.increment(SENDS_LOST);
         return true;
     }
 
@@ -460,8 +463,8 @@ public final class UdpTransport implements Transport {
                 continue; // EINTR, or a refusal reported by ICMP for an earlier send: nothing to receive
             }
             done++;
-            datagramsReceived++;
-            bytesReceived += length;
+            counters.increment(DATAGRAMS_RECEIVED);
+            counters.add(BYTES_RECEIVED, length);
             endsMessage = false;
             if (copying) {
                 if (!copied((int) length)) {
@@ -508,7 +511,7 @@ public final class UdpTransport implements Transport {
             return false;
         }
         held = false;
-        framesCopied++;
+        counters.increment(FRAMES_COPIED);
         return true;
     }
 
@@ -534,7 +537,7 @@ public final class UdpTransport implements Transport {
         endsMessage = frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
         Inbound nic = inbound;
         if (nic == null || !nic.claim(frame, placement)) {
-            framesDeclined++;
+            counters.increment(FRAMES_DECLINED);
             discard();
             return;
         }
@@ -564,7 +567,7 @@ public final class UdpTransport implements Transport {
             return;
         }
         nic.commit(frame);
-        framesPlaced++;
+        counters.increment(FRAMES_PLACED);
     }
 
     /**
@@ -597,7 +600,7 @@ public final class UdpTransport implements Transport {
     }
 
     private void count(WireDropReason reason) {
-        drops.lazySet(reason.ordinal(), drops.get(reason.ordinal()) + 1);
+        counters.increment(DROPPED + reason.ordinal());
     }
 
     /** Consumes the datagram at the head of the queue without writing it anywhere. */
@@ -608,13 +611,15 @@ public final class UdpTransport implements Transport {
     // ---- the rest -------------------------------------------------------------------------------
 
     public UdpStats stats() {
-        long[] counts = new long[drops.length()];
+        long[] counts = new long[WireDropReason.values().length];
         for (int i = 0; i < counts.length; i++) {
-            counts[i] = drops.get(i);
+            counts[i] = counters.get(DROPPED + i);
         }
-        return new UdpStats(address, mtu, receiveBufferBytes, sendBufferBytes, datagramsSent, bytesSent,
-                sendBackPressured, sendsLost, gatherCopies, datagramsReceived, bytesReceived, framesPlaced,
-                framesCopied, framesDeclined, UdpStats.dropMap(counts));
+        return new UdpStats(address, mtu, receiveBufferBytes, sendBufferBytes, counters.get(DATAGRAMS_SENT),
+                counters.get(BYTES_SENT), counters.get(SEND_BACK_PRESSURED), counters.get(SENDS_LOST),
+                counters.get(GATHER_COPIES), counters.get(DATAGRAMS_RECEIVED), counters.get(BYTES_RECEIVED),
+                counters.get(FRAMES_PLACED), counters.get(FRAMES_COPIED), counters.get(FRAMES_DECLINED),
+                UdpStats.dropMap(counts));
     }
 
     public boolean isClosed() {
