@@ -131,6 +131,11 @@ final class FrameRing {
         return base + index;
     }
 
+    /** Whether the consumer has taken everything published (the head it stored is the tail). */
+    boolean drained() {
+        return (long) LONGS.getAcquire(memory, headAt) == tail;
+    }
+
     /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes. */
     void publish(int length) {
         tail += align(length);
