@@ -109,6 +109,58 @@ class ShmPairInOneJvmTest {
     }
 
     @Test
+    void aRendezvousSendCompletesOnlyOnceThePeerReadItAndItsPagesStayLockedUntilThen() {
+        long baseline = ProcessStatus.vmLckBytes();
+        long libraryBaseline = org.unetmm.pinning.LockedMemory.process().lockedBytes();
+        Nic nb = open("shm:" + fresh("srv"));
+        Nic na = open("shm:");
+        int size = 1 << 20;
+        try (NativeBuffer from = NativeMemory.allocate(size); NativeBuffer into = NativeMemory.allocate(size)) {
+            Endpoint a = na.openEndpoint();
+            Endpoint b = nb.openEndpoint();
+            Channel ba = b.openChannel();
+            Channel ab = a.connect(ba.address());
+            ba.connect(ab.address());
+            for (int i = 0; i < size; i++) {
+                from.buffer().put(i, (byte) (i * 17 + 3));
+            }
+            assertThat(b.postReceive(into.buffer(), 5).isPosted()).isTrue();
+            assertThat(a.send(ab, from.buffer(), 0, size, SendPath.PINNED, 9)).isEqualTo(SendStatus.ACCEPTED);
+            for (int round = 0; round < 100; round++) {
+                na.progress(); // only the sender: nobody reads its pages
+                assertThat(a.poll()).as("no completion before the peer read the pages").isNull();
+            }
+            ShmStats held = ShmTransport.of(na).stats();
+            assertThat(held.rendezvousSent()).as(held.toString()).isEqualTo(size / na.mtu());
+            assertThat(held.rendezvousCompleted()).isZero();
+            long locked = org.unetmm.pinning.LockedMemory.process().lockedBytes() - libraryBaseline;
+            assertThat(locked).as("the held pages are locked").isGreaterThanOrEqualTo(size);
+            assertThat(ProcessStatus.vmLckBytes() - baseline).as("VmLck agrees with the library while held").isEqualTo(locked);
+            Completion sent = null;
+            Completion received = null;
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while ((sent == null || received == null) && System.nanoTime() - deadline < 0) {
+                nb.progress();
+                na.progress();
+                sent = sent != null ? sent : a.poll();
+                received = received != null ? received : b.poll();
+            }
+            assertThat(sent).isNotNull();
+            assertThat(sent.status()).as(sent.detail()).isEqualTo(CompletionStatus.OK);
+            assertThat(received).isNotNull();
+            assertThat(into.buffer().slice(0, size)).isEqualTo(from.buffer().slice(0, size));
+            assertThat(ProcessStatus.vmLckBytes() - baseline).as("VmLck agrees with the library after")
+                    .isEqualTo(org.unetmm.pinning.LockedMemory.process().lockedBytes() - libraryBaseline);
+            a.close();
+            b.close();
+        } finally {
+            na.close();
+            nb.close();
+        }
+        assertThat(ProcessStatus.vmLckBytes()).as("VmLck after close").isEqualTo(baseline);
+    }
+
+    @Test
     void withCrossMemoryAttachOffEveryFragmentTravelsInline() {
         Nic nb = open("shm:" + fresh("srv") + "?cma=false");
         Nic na = open("shm:");
