@@ -20,7 +20,7 @@ import org.unetmm.pinning.NativeMemory;
  * number of times, and counted; an echo that is not the one awaited (a late one) is counted as
  * stale and ignored.
  */
-final class EchoExchange implements AutoCloseable {
+public final class EchoExchange implements AutoCloseable {
     private static final byte UNWRITTEN = (byte) 0xEE;
 
     private final Endpoint endpoint;
@@ -29,10 +29,10 @@ final class EchoExchange implements AutoCloseable {
     private final int capacity;
     private boolean receivePosted;
     private long nextCookie = 1;
-    int retries;
+    public int retries;
     int staleEchoes;
 
-    EchoExchange(Endpoint endpoint, int maxMessage) {
+    public EchoExchange(Endpoint endpoint, int maxMessage) {
         this.endpoint = endpoint;
         this.capacity = Math.max(1, maxMessage);
         this.source = NativeMemory.allocate(capacity);
@@ -54,7 +54,7 @@ final class EchoExchange implements AutoCloseable {
     }
 
     /** Sends {@code size} bytes on {@code channel} and waits for their echo, byte-exact; fails after {@code attempts}. */
-    void roundTrip(Channel channel, SendPath path, int size, long seed, Duration perAttempt, int attempts) {
+    public void roundTrip(Channel channel, SendPath path, int size, long seed, Duration perAttempt, int attempts) {
         fill(source.buffer(), size, seed);
         String what = size + " B on " + path + " (seed " + seed + ")";
         for (int attempt = 1; attempt <= attempts; attempt++) {

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * namespace. Its lifetime is bounded twice: by the lifetime argument, and by its standard input,
  * which closes when this JVM dies; {@link #close()} destroys it at once.
  */
-final class PeerProcess implements AutoCloseable {
+public final class PeerProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -45,7 +45,7 @@ final class PeerProcess implements AutoCloseable {
      * In the peer JVM: halts it when its standard input closes, i.e. when the test that started it
      * is gone (the test writes nothing), so no peer outlives its test.
      */
-    static void haltWhenParentGoes() {
+    public static void haltWhenParentGoes() {
         Thread watchdog = new Thread(() -> {
             try {
                 while (System.in.read() >= 0) {
@@ -60,12 +60,12 @@ final class PeerProcess implements AutoCloseable {
         watchdog.start();
     }
 
-    static PeerProcess start(List<String> prefix, String... args) throws IOException {
+    public static PeerProcess start(List<String> prefix, String... args) throws IOException {
         return start(prefix, UdpEchoPeer.class, args);
     }
 
     /** Starts {@code main} (a class on this test's class path) with {@code args}, behind {@code prefix}. */
-    static PeerProcess start(List<String> prefix, Class<?> main, String... args) throws IOException {
+    public static PeerProcess start(List<String> prefix, Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -81,7 +81,7 @@ final class PeerProcess implements AutoCloseable {
     }
 
     /** Waits for the {@code READY a b} line and returns {@code [a, b]}. */
-    String[] awaitReady(Duration timeout) throws InterruptedException {
+    public String[] awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -96,16 +96,16 @@ final class PeerProcess implements AutoCloseable {
     }
 
     /** Kills the peer as a crash would (SIGKILL) and waits for it to be gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    String stderr() {
+    public String stderr() {
         try {
             String text = Files.readString(log);
             return text.length() > 4000 ? text.substring(text.length() - 4000) : text;

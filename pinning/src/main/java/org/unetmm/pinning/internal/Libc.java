@@ -152,6 +152,18 @@ public final class Libc {
         return C.getpid();
     }
 
+    /**
+     * process_vm_readv(2) on the data path (the shm wire's rendezvous): reads from {@code pid}'s
+     * memory as {@code remoteCount} iovecs at {@code remoteIov} describe it into the
+     * {@code localCount} local iovecs at {@code localIov}. Returns the bytes read, or {@code -errno}
+     * ({@code EFAULT}, {@code ESRCH}, {@code EPERM}, {@code EINVAL}, {@code ENOMEM}, {@code ENOSYS}):
+     * the remote side is another process's word, so no outcome throws.
+     */
+    public static long processVmReadv(int pid, long localIov, long localCount, long remoteIov, long remoteCount) {
+        long read = C.process_vm_readv(pid, localIov, localCount, remoteIov, remoteCount, 0);
+        return read >= 0 ? read : -lastErrno();
+    }
+
     // ---- sockets, for the udp wire (nic-backend) ------------------------------------------------
 
     public static final int AF_INET = 2;

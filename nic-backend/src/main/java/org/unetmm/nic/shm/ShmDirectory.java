@@ -1,0 +1,195 @@
+package org.unetmm.nic.shm;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where shm NICs find each other: files under {@code /dev/shm}, all mode 0600.
+ *
+ * <ul>
+ *   <li>{@code unetmm-<name>.nic}, a NIC's home (one page), created when it opens, removed when it
+ *       closes: who holds the name, and a generation counter that a NIC which created a pair's
+ *       region for it bumps, so a listener that has never routed to its clients learns of them
+ *       with one read per progress round (it lists the directory only when the counter moved).</li>
+ *   <li>{@code unetmm-<a>+<b>.pair}, the region of NICs {@code a < b} ({@link ShmRegion}).</li>
+ * </ul>
+ *
+ * <pre>
+ *  home: 0 long magic 'UNMMNIC1', 8 int pid, 64 long generation (its own line, bumped atomically)
+ * </pre>
+ *
+ * A file whose process is gone (killed before it could remove it) is stale: {@link #removeStale}
+ * deletes such homes and every pair region one of whose sides is gone, when a NIC opens.
+ */
+final class ShmDirectory {
+    static final Path ROOT = Path.of("/dev/shm");
+    static final String PREFIX = "unetmm-";
+    static final long HOME_MAGIC = 0x3143_494E_4D4D_4E55L; // "UNMMNIC1"
+    static final int HOME_MAGIC_OFFSET = 0;
+    static final int HOME_PID_OFFSET = 8;
+    static final int HOME_GENERATION_OFFSET = 64;
+    static final int HOME_LENGTH = 4096;
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private ShmDirectory() {
+    }
+
+    static Path home(String name) {
+        return ROOT.resolve(PREFIX + name + ".nic");
+    }
+
+    static Path pair(String a, String b) {
+        return a.compareTo(b) < 0 ? ROOT.resolve(PREFIX + a + "+" + b + ".pair") : ROOT.resolve(PREFIX + b + "+" + a + ".pair");
+    }
+
+    /** Which side of the pair {@code me} is: 0 for the smaller name. */
+    static int side(String me, String peer) {
+        return me.compareTo(peer) < 0 ? 0 : 1;
+    }
+
+    /** Creates {@code name}'s home for this process; a live holder of the name is refused, a dead one's replaced. */
+    static MappedByteBuffer createHome(String name, int pid) {
+        Path path = home(name);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(ShmRegion.OWNER_ONLY));
+                try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    MappedByteBuffer home = file.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
+                    home.order(ByteOrder.LITTLE_ENDIAN);
+                    home.putInt(HOME_PID_OFFSET, pid);
+                    LONGS.setRelease(home, HOME_MAGIC_OFFSET, HOME_MAGIC);
+                    return home;
+                }
+            } catch (FileAlreadyExistsException e) {
+                int holder = homePid(path);
+                if (holder > 0 && holder != pid && alive(holder)) {
+                    throw new ShmException("a NIC named shm:" + name + " is already open on this host (pid " + holder
+                            + "): choose another name, or shm: for a fresh one");
+                }
+                if (holder == pid) {
+                    throw new ShmException("a NIC named shm:" + name + " is already open in this process: choose another name");
+                }
+                delete(path); // its process is gone: a stale home
+            } catch (AccessDeniedException e) {
+                throw new ShmException("cannot create " + path + ": the name is held by another user's NIC; choose another name");
+            } catch (IOException e) {
+                throw new ShmException("cannot create " + path + ": " + e + "; is /dev/shm a writable tmpfs?");
+            }
+        }
+        throw new ShmException("the shm name " + name + " was taken while this NIC opened: choose another name");
+    }
+
+    /** The pid holding a home, 0 if unreadable or not a home; -1 if the file is gone. */
+    static int homePid(Path path) {
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            file.read(head, 0);
+            return head.position() == 16 && head.getLong(HOME_MAGIC_OFFSET) == HOME_MAGIC ? head.getInt(HOME_PID_OFFSET) : 0;
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Tells {@code name}'s NIC that a region for it appeared: bumps its home's generation. */
+    static void announceTo(String name) {
+        try (FileChannel file = FileChannel.open(home(name), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (file.size() < HOME_LENGTH) {
+                return;
+            }
+            MappedByteBuffer home = file.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
+            LONGS.getAndAdd(home.order(ByteOrder.LITTLE_ENDIAN), HOME_GENERATION_OFFSET, 1L);
+        } catch (IOException e) {
+            // the NIC closed meanwhile: its pair region is stale and goes with the next check
+        }
+    }
+
+    static long generation(ByteBuffer home) {
+        return (long) LONGS.getAcquire(home, HOME_GENERATION_OFFSET);
+    }
+
+    /** The names of the NICs that have a pair region with {@code name}. */
+    static List<String> peersOf(String name) {
+        List<String> peers = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(ROOT, PREFIX + "*.pair")) {
+            for (Path p : files) {
+                String f = p.getFileName().toString();
+                String pair = f.substring(PREFIX.length(), f.length() - ".pair".length());
+                int plus = pair.indexOf('+');
+                if (plus <= 0) {
+                    continue;
+                }
+                String a = pair.substring(0, plus);
+                String b = pair.substring(plus + 1);
+                if (a.equals(name)) {
+                    peers.add(b);
+                } else if (b.equals(name)) {
+                    peers.add(a);
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable /dev/shm: no peers found this time
+        }
+        return peers;
+    }
+
+    /**
+     * Removes homes whose process is gone and pair regions one of whose sides' processes is gone
+     * (left by a killed process); returns how many files went. Only this user's files are touched.
+     */
+    static int removeStale() {
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(ROOT, PREFIX + "*")) {
+            for (Path p : files) {
+                String f = p.getFileName().toString();
+                try {
+                    ShmRegion.checkOwnership(p);
+                } catch (IOException | ShmException e) {
+                    continue;
+                }
+                if (f.endsWith(".nic")) {
+                    int pid = homePid(p);
+                    if (pid > 0 && !alive(pid)) {
+                        removed += delete(p);
+                    }
+                } else if (f.endsWith(".pair")) {
+                    int[] pids = ShmRegion.pids(p);
+                    if (pids != null && ((pids[0] > 0 && !alive(pids[0])) || (pids[1] > 0 && !alive(pids[1])))) {
+                        removed += delete(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // nothing to clean, or /dev/shm unreadable
+        }
+        return removed;
+    }
+
+    static boolean alive(int pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    static int delete(Path p) {
+        try {
+            return Files.deleteIfExists(p) ? 1 : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}

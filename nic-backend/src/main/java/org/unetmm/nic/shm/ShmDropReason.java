@@ -1,0 +1,34 @@
+package org.unetmm.nic.shm;
+
+/**
+ * Why the shm wire dropped something a peer wrote into the region before the NIC saw it, or why a
+ * rendezvous read failed. Counted per reason in {@link ShmStats}. A process of the same user can
+ * write anything into a region, so every record is checked; nothing that fails a check is written
+ * anywhere.
+ */
+public enum ShmDropReason {
+    /** The ring's indices are impossible (tail behind head, or more than the ring ahead): everything visible was skipped. */
+    BAD_RING,
+    /** A record length that is too short, misaligned or runs past what the producer published. */
+    BAD_RECORD_LENGTH,
+    /** A record kind other than padding, inline or rendezvous. */
+    BAD_KIND,
+    /** A frame type, flag, tag or connection id the SPI does not define. */
+    BAD_HEADER,
+    /** Lengths and offsets that do not fit: a fragment outside its message, or a record whose size is not its payload's. */
+    BAD_LENGTHS,
+    /** A rendezvous that names a pid other than the peer's. */
+    WRONG_PID,
+    /** A rendezvous whose (address, length) pieces are empty, too many, overflow, leave user space or do not sum to the fragment. */
+    BAD_PIECES,
+    /** A completion naming no rendezvous this side has outstanding (forged, or late after a flush failed it). */
+    UNKNOWN_COMPLETION,
+    /** process_vm_readv: EFAULT, the peer's address range is not mapped in its process (or a short read). */
+    READ_FAULT,
+    /** process_vm_readv: ESRCH, the peer's process is gone. */
+    READ_NO_PROCESS,
+    /** process_vm_readv: EPERM, the kernel refuses cross-memory attach to the peer (Yama, another user, seccomp). */
+    READ_PERMISSION,
+    /** process_vm_readv failed with another errno (EINVAL, ENOMEM, ENOSYS). */
+    READ_OTHER
+}

@@ -1,0 +1,134 @@
+package org.unetmm.nic.shm;
+
+import org.unetmm.spi.SourceKey;
+import org.unetmm.spi.Transport;
+
+/**
+ * One peer NIC of a {@link ShmTransport}, as the route its channels hold: the pair's region, the
+ * rendezvous this side posted and the peer has not yet read (each a NIC token, by sequence
+ * number), the completions this side owes the peer and could not post yet (its completion ring
+ * full), and when the peer's heartbeat last moved. Engine thread only.
+ */
+final class ShmPeer implements Transport.Route {
+    /** Rendezvous in flight to one peer; a sender past it is back-pressured. A power of two. */
+    static final int MAX_OUTSTANDING = 256;
+    private static final long NONE = 0;
+
+    final String address;
+    final String name;
+    final ShmRegion region;
+    final SourceKey sourceKey;
+    private final long[] seqs = new long[MAX_OUTSTANDING];
+    private final long[] tokens = new long[MAX_OUTSTANDING];
+    private long nextSeq = 1;
+    private int outstanding;
+    private final long[] owedSeqs = new long[MAX_OUTSTANDING];
+    private final int[] owedStatus = new int[MAX_OUTSTANDING];
+    private int owedHead;
+    private int owed;
+    int pid;
+    long lastBeat = Long.MIN_VALUE;
+    long lastBeatChange;
+    boolean dead;
+
+    ShmPeer(String name, ShmRegion region, long number, long now) {
+        this.address = "shm:" + name;
+        this.name = name;
+        this.region = region;
+        this.sourceKey = new SourceKey(number, 0x73686D /* "shm" */, 0);
+        this.lastBeatChange = now;
+    }
+
+    @Override
+    public String address() {
+        return address;
+    }
+
+    @Override
+    public SourceKey sourceKey() {
+        return sourceKey;
+    }
+
+    /** The peer's pid as it announced it; 0 until it attached. */
+    int pid() {
+        if (pid == 0) {
+            pid = region.peerPid();
+        }
+        return pid;
+    }
+
+    /** Whether both sides may use rendezvous: each announced that cross-memory attach works for it. */
+    boolean rendezvousWith(boolean mine) {
+        return mine && (region.peerFlags() & ShmRegion.FLAG_RENDEZVOUS) != 0;
+    }
+
+    boolean canHold() {
+        return seqs[(int) (nextSeq & (MAX_OUTSTANDING - 1))] == NONE;
+    }
+
+    /** Keeps {@code token} until the peer's completion; returns the sequence number the frame carries. */
+    long hold(long token) {
+        long seq = nextSeq++;
+        int slot = (int) (seq & (MAX_OUTSTANDING - 1));
+        seqs[slot] = seq;
+        tokens[slot] = token;
+        outstanding++;
+        return seq;
+    }
+
+    /** The token of outstanding rendezvous {@code seq}, removed; -1 when none (forged, late or repeated). */
+    long take(long seq) {
+        int slot = (int) (seq & (MAX_OUTSTANDING - 1));
+        if (seq <= 0 || seqs[slot] != seq) {
+            return -1;
+        }
+        seqs[slot] = NONE;
+        outstanding--;
+        return tokens[slot];
+    }
+
+    int outstanding() {
+        return outstanding;
+    }
+
+    /** Any outstanding token, removed (to fail it), or -1 when none are left. */
+    long takeAny() {
+        if (outstanding == 0) {
+            return -1;
+        }
+        for (int slot = 0; slot < MAX_OUTSTANDING; slot++) {
+            if (seqs[slot] != NONE) {
+                return take(seqs[slot]);
+            }
+        }
+        return -1;
+    }
+
+    /** A completion for the peer that its ring had no room for; false when even this queue is full. */
+    boolean owe(long seq, int status) {
+        if (owed == MAX_OUTSTANDING) {
+            return false;
+        }
+        int at = (owedHead + owed) & (MAX_OUTSTANDING - 1);
+        owedSeqs[at] = seq;
+        owedStatus[at] = status;
+        owed++;
+        return true;
+    }
+
+    boolean owesCompletions() {
+        return owed > 0;
+    }
+
+    boolean oweRoom() {
+        return owed < MAX_OUTSTANDING;
+    }
+
+    /** Posts what is owed, in order, while the peer's completion ring has room. */
+    void payOwed() {
+        while (owed > 0 && region.out.complete(owedSeqs[owedHead], owedStatus[owedHead])) {
+            owedHead = (owedHead + 1) & (MAX_OUTSTANDING - 1);
+            owed--;
+        }
+    }
+}

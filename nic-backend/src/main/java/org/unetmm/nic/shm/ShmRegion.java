@@ -1,0 +1,255 @@
+package org.unetmm.nic.shm;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The shared-memory region of one pair of NICs: a file under {@code /dev/shm} (mode 0600, owned by
+ * the user), memory-mapped by both processes. Named {@code unetmm-<a>+<b>.pair} after the two NIC
+ * names in order, so either side finds it and side 0 is the smaller name. Either side may create
+ * it (the first to {@link ShmTransport#route route} to the other); the creator fills the header,
+ * writes {@link #MAGIC} last, and the opener waits for it.
+ *
+ * <pre>
+ *  offset  field (little-endian)                      written by
+ *       0  long magic 'UNMMSHM1' (last, on creation)   creator
+ *       8  int  version                                creator
+ *      12  int  data ring capacity (bytes, power of 2) creator
+ *      16  int  completion ring slots (power of 2)     creator
+ *     128  side 0: int pid, int flags, long heartbeat  side 0
+ *     256  side 1: int pid, int flags, long heartbeat  side 1
+ *     384  data ring 0 tail (side 0 -> 1)              side 0       each index on a line of its own,
+ *     512  data ring 0 head                            side 1       128 bytes apart (two 64-byte
+ *     640  data ring 1 tail (side 1 -> 0)              side 1       lines: the adjacent-line
+ *     768  data ring 1 head                            side 0       prefetcher pulls pairs)
+ *     896  completion ring 0 tail (side 0 -> 1)        side 0
+ *    1024  completion ring 0 head                      side 1
+ *    1152  completion ring 1 tail (side 1 -> 0)        side 1
+ *    1280  completion ring 1 head                      side 0
+ *    4096  data ring 0        [capacity]               records of side 0 (see {@link FrameRing})
+ *       +  data ring 1        [capacity]
+ *       +  completion ring 0  [slots x 16]             (long seq, int status, int 0) per slot
+ *       +  completion ring 1  [slots x 16]
+ * </pre>
+ *
+ * Ring {@code s} is written by side {@code s} and read by the other. A side's flags: bit 0 it can
+ * take part in rendezvous (cross-memory attach works for it), bit 1 it has closed. The heartbeat is
+ * a counter its side bumps every millisecond or so while it progresses; the other side notes when
+ * it last changed in its own clock, so no clock is shared. Nothing read from the region is
+ * trusted: a process of the same user can write any of it (see {@link FrameRing}).
+ */
+final class ShmRegion implements AutoCloseable {
+    static final long MAGIC = 0x314D_4853_4D4D_4E55L; // "UNMMSHM1" little-endian
+    static final int VERSION = 1;
+    static final int MAGIC_OFFSET = 0;
+    static final int VERSION_OFFSET = 8;
+    static final int CAPACITY_OFFSET = 12;
+    static final int COMPLETION_SLOTS_OFFSET = 16;
+    static final int SIDE_OFFSET = 128;
+    static final int SIDE_LENGTH = 128;
+    static final int SIDE_PID_OFFSET = 0;
+    static final int SIDE_FLAGS_OFFSET = 4;
+    static final int SIDE_HEARTBEAT_OFFSET = 8;
+    static final int DATA_TAIL_OFFSET = 384;
+    static final int INDEX_STRIDE = 128;
+    static final int COMPLETION_TAIL_OFFSET = 896;
+    static final int RINGS_OFFSET = 4096;
+    static final int COMPLETION_SLOT_LENGTH = 16;
+    static final int FLAG_RENDEZVOUS = 1;
+    static final int FLAG_CLOSED = 2;
+    static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    final Path path;
+    final int side;
+    final int capacity;
+    final int completionSlots;
+    final ByteBuffer memory;
+    final FrameRing out;
+    final FrameRing in;
+
+    private ShmRegion(Path path, int side, MappedByteBuffer mapped, int capacity, int completionSlots) {
+        this.path = path;
+        this.side = side;
+        this.capacity = capacity;
+        this.completionSlots = completionSlots;
+        this.memory = mapped.order(ByteOrder.LITTLE_ENDIAN);
+        int other = 1 - side;
+        this.out = new FrameRing(memory, dataTail(side), dataTail(side) + INDEX_STRIDE, dataRing(side), capacity,
+                completionTail(side), completionTail(side) + INDEX_STRIDE, completionRing(side), completionSlots);
+        this.in = new FrameRing(memory, dataTail(other), dataTail(other) + INDEX_STRIDE, dataRing(other), capacity,
+                completionTail(other), completionTail(other) + INDEX_STRIDE, completionRing(other), completionSlots);
+    }
+
+    static int length(int capacity, int completionSlots) {
+        return RINGS_OFFSET + 2 * capacity + 2 * completionSlots * COMPLETION_SLOT_LENGTH;
+    }
+
+    private static int dataTail(int side) {
+        return DATA_TAIL_OFFSET + side * 2 * INDEX_STRIDE;
+    }
+
+    private static int completionTail(int side) {
+        return COMPLETION_TAIL_OFFSET + side * 2 * INDEX_STRIDE;
+    }
+
+    private int dataRing(int side) {
+        return RINGS_OFFSET + side * capacity;
+    }
+
+    private int completionRing(int side) {
+        return RINGS_OFFSET + 2 * capacity + side * completionSlots * COMPLETION_SLOT_LENGTH;
+    }
+
+    /**
+     * Opens the region at {@code path} as {@code side}, creating it (with {@code capacity} and
+     * {@code completionSlots}) if it does not exist; an existing one keeps its own sizes, checked.
+     * Waits at most {@code waitNanos} for a region another process is creating to be filled.
+     */
+    static ShmRegion openOrCreate(Path path, int side, int capacity, int completionSlots, long waitNanos) {
+        try {
+            try {
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                return create(path, side, capacity, completionSlots);
+            } catch (FileAlreadyExistsException e) {
+                return open(path, side, waitNanos);
+            }
+        } catch (AccessDeniedException e) {
+            throw new ShmException("cannot open the shm region " + path + ": it belongs to another user (regions"
+                    + " are mode 0600); run both NICs as one user, or choose another name");
+        } catch (IOException e) {
+            throw new ShmException("cannot open the shm region " + path + ": " + e
+                    + "; is /dev/shm a writable tmpfs with room for " + length(capacity, completionSlots) + " bytes?");
+        }
+    }
+
+    private static ShmRegion create(Path path, int side, int capacity, int completionSlots) throws IOException {
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MappedByteBuffer mapped = file.map(FileChannel.MapMode.READ_WRITE, 0, length(capacity, completionSlots));
+            ShmRegion region = new ShmRegion(path, side, mapped, capacity, completionSlots);
+            region.memory.putInt(VERSION_OFFSET, VERSION);
+            region.memory.putInt(CAPACITY_OFFSET, capacity);
+            region.memory.putInt(COMPLETION_SLOTS_OFFSET, completionSlots);
+            LONGS.setRelease(region.memory, MAGIC_OFFSET, MAGIC);
+            return region;
+        }
+    }
+
+    private static ShmRegion open(Path path, int side, long waitNanos) throws IOException {
+        checkOwnership(path);
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long deadline = System.nanoTime() + waitNanos;
+            MappedByteBuffer head = null;
+            while (true) {
+                if (file.size() >= RINGS_OFFSET) {
+                    head = file.map(FileChannel.MapMode.READ_WRITE, 0, RINGS_OFFSET);
+                    head.order(ByteOrder.LITTLE_ENDIAN);
+                    if ((long) LONGS.getAcquire(head, MAGIC_OFFSET) == MAGIC) {
+                        break;
+                    }
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ShmException("the shm region " + path + " was not initialised within "
+                            + waitNanos / 1_000_000 + " ms: its creator died while creating it; delete the file");
+                }
+                Thread.onSpinWait();
+            }
+            int version = head.getInt(VERSION_OFFSET);
+            int capacity = head.getInt(CAPACITY_OFFSET);
+            int slots = head.getInt(COMPLETION_SLOTS_OFFSET);
+            if (version != VERSION || !ShmConfig.validRing(capacity) || !ShmConfig.validSlots(slots)
+                    || file.size() < length(capacity, slots)) {
+                throw new ShmException("the shm region " + path + " is not one this version reads (version "
+                        + version + ", ring " + capacity + ", completion slots " + slots + ", " + file.size()
+                        + " bytes): delete it, or let both ends run one unetmm version");
+            }
+            return new ShmRegion(path, side, file.map(FileChannel.MapMode.READ_WRITE, 0, length(capacity, slots)),
+                    capacity, slots);
+        }
+    }
+
+    /** Refuses a region some other user made readable, or made at all: its bytes would steer our reads. */
+    static void checkOwnership(Path path) throws IOException {
+        Object uid = Files.getAttribute(path, "unix:uid");
+        Object mine = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
+        if (!uid.equals(mine) || !EnumSet.copyOf(OWNER_ONLY).containsAll(mode)) {
+            throw new ShmException("the shm file " + path + " is owned by uid " + uid + " with mode "
+                    + PosixFilePermissions.toString(mode) + ", not by this user (uid " + mine + ") with rw-------;"
+                    + " it is not a unetmm region of this user: remove it, or choose another name");
+        }
+    }
+
+    void announce(int pid, boolean rendezvous) {
+        int at = SIDE_OFFSET + side * SIDE_LENGTH;
+        memory.putInt(at + SIDE_PID_OFFSET, pid);
+        INTS.setRelease(memory, at + SIDE_FLAGS_OFFSET, rendezvous ? FLAG_RENDEZVOUS : 0);
+    }
+
+    void markClosed() {
+        int at = SIDE_OFFSET + side * SIDE_LENGTH + SIDE_FLAGS_OFFSET;
+        INTS.setRelease(memory, at, (int) INTS.getAcquire(memory, at) | FLAG_CLOSED);
+    }
+
+    void beat(long count) {
+        LONGS.setOpaque(memory, SIDE_OFFSET + side * SIDE_LENGTH + SIDE_HEARTBEAT_OFFSET, count);
+    }
+
+    int peerPid() {
+        return (int) INTS.getAcquire(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_PID_OFFSET);
+    }
+
+    int peerFlags() {
+        return (int) INTS.getAcquire(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_FLAGS_OFFSET);
+    }
+
+    long peerHeartbeat() {
+        return (long) LONGS.getOpaque(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_HEARTBEAT_OFFSET);
+    }
+
+    /** Both sides' pids as written, for the stale-region check of another process's file. */
+    static int[] pids(Path path) {
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (file.size() < RINGS_OFFSET) {
+                return new int[] {0, 0};
+            }
+            ByteBuffer head = file.map(FileChannel.MapMode.READ_ONLY, 0, RINGS_OFFSET).order(ByteOrder.LITTLE_ENDIAN);
+            return new int[] {head.getInt(SIDE_OFFSET + SIDE_PID_OFFSET), head.getInt(SIDE_OFFSET + SIDE_LENGTH + SIDE_PID_OFFSET)};
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Removes the file; both mappings stay valid until each process drops its own. */
+    void remove() {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // gone already, or /dev/shm unwritable: the stale check of the next open removes it
+        }
+    }
+
+    @Override
+    public void close() {
+        markClosed();
+        remove();
+    }
+}

@@ -1,0 +1,568 @@
+package org.unetmm.nic.shm;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.unetmm.Nic;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.Inbound;
+import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.Placement;
+import org.unetmm.spi.TransmitListener;
+import org.unetmm.spi.Transport;
+
+/**
+ * The shm wire: NICs in processes of one host, named {@code shm:name}, each pair of them sharing a
+ * region under {@code /dev/shm} ({@link ShmRegion}; found through {@link ShmDirectory}). Channel
+ * addresses are {@code shm:name/tag}. A listener (an RPC server) opens {@code shm:server}; each
+ * client NIC ({@code shm:} draws it a name) gets a region of its own with it when its first
+ * channel connects, and the listener picks the region up on its next progress round.
+ *
+ * <p><b>Two ways across.</b> A fragment of at most {@link ShmConfig#eagerBytes()} travels
+ * <em>inline</em>: the sender's NIC copies it into its frame ring, the receiver's copies it out into
+ * the posted buffer ({@link Inbound#onFragment} over a {@link RingPayload}). A larger one goes by
+ * <em>rendezvous</em>, as U-Net/MM's NIC DMAs from the sender's pinned pages: the sender
+ * {@linkplain PayloadSource#retain() retains} the fragment and posts (its pid, the translated
+ * pieces {@link PayloadSource#gather} named, a sequence number) in a record; the receiver's NIC
+ * {@linkplain Inbound#claim claims} a placement and reads the pieces with {@code process_vm_readv(2)}
+ * straight into it, one copy, then posts a completion (the sequence number and 0 or the errno)
+ * into its completion ring; the sender releases the token then and the send completes (DESIGN
+ * invariant 6: the pages stay pinned until the peer's read finished). This is UCX's {@code cma}
+ * and MPICH's CMA rendezvous. Rendezvous needs both sides able to use cross-memory attach
+ * ({@link CrossMemoryAttach}, announced in the region); otherwise everything travels inline, and
+ * the NIC says so once in its log.
+ *
+ * <p><b>Failure.</b> Read errors (EFAULT, ESRCH, EPERM) are counted by reason and fail that send
+ * (its completion reports the errno). A peer whose heartbeat stays silent for
+ * {@link ShmConfig#peerTimeoutMillis()}, or that marked its side closed, is dead: every rendezvous
+ * it had not completed is released failed (the sends complete {@code PEER_UNREACHABLE}), its region
+ * is removed, frames for it are lost and counted. Regions and homes left by killed processes are
+ * removed when a NIC opens.
+ *
+ * <p><b>Hostile input.</b> Anything read from a region is checked before use ({@link FrameRing},
+ * {@link ShmFrame}); what fails is dropped, counted by {@link ShmDropReason}, and written nowhere:
+ * an inline payload is copied only within its record and the placement the NIC gave, a
+ * rendezvous read targets only the placement, and a completion must name a rendezvous
+ * outstanding to that peer.
+ *
+ * <p>Threading: as the SPI says, one NIC thread at a time; counters single-writer, readable from
+ * any thread through {@link #stats()}.
+ */
+public final class ShmTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
+    private static final ConcurrentHashMap<String, ShmTransport> OPEN = new ConcurrentHashMap<>();
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final AtomicLong NUMBERS = new AtomicLong();
+    private static final int ESRCH = 3;
+    private static final long BEAT_NANOS = 1_000_000;
+    private static final int RECORDS_PER_POLL = 64;
+    /** How long an open waits for a region another process is filling. */
+    private static final long OPEN_WAIT_NANOS = 2_000_000_000L;
+    private static final int LOCAL_IOV_OFFSET = 0;
+    private static final int REMOTE_IOV_OFFSET = 16;
+    private static final int IOV_BLOCK_LENGTH = REMOTE_IOV_OFFSET + ShmFrame.MAX_PIECES * 16;
+
+    private final ShmConfig config;
+    private final String address;
+    private final int pid = Libc.getpid();
+    private final int mtu;
+    private final CrossMemoryAttach cma;
+    private final boolean rendezvous;
+    private final MappedByteBuffer home;
+    private long seenGeneration = -1;
+    private final Map<String, ShmPeer> byName = new HashMap<>();
+    private ShmPeer[] peers = new ShmPeer[0];
+    private Inbound inbound;
+    private TransmitListener transmitted;
+    private boolean closed;
+    // send scratch
+    private final long[] gatherAddresses = new long[ShmFrame.MAX_PIECES];
+    private final int[] gatherLengths = new int[ShmFrame.MAX_PIECES];
+    // receive scratch
+    private final FrameHeader frame = new FrameHeader();
+    private final Placement placement = new Placement();
+    private final RingPayload ringPayload = new RingPayload();
+    private final long[] remoteAddresses = new long[ShmFrame.MAX_PIECES];
+    private final long[] remoteLengths = new long[ShmFrame.MAX_PIECES];
+    private final ShmDropReason[] why = new ShmDropReason[1];
+    private final long[] completion = new long[2];
+    private final NativeBuffer iovs;
+    private final ByteBuffer iov;
+    private long lastBeatAt;
+    private long beats;
+    // counters (single writer)
+    private volatile long inlineSent;
+    private volatile long rendezvousSent;
+    private volatile long rendezvousCompleted;
+    private volatile long rendezvousFailed;
+    private volatile long sendBackPressured;
+    private volatile long sendsLost;
+    private volatile long inlineReceived;
+    private volatile long rendezvousRead;
+    private volatile long bytesRead;
+    private volatile long peersLost;
+    private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
+
+    public ShmTransport(ShmConfig config) {
+        this.config = config;
+        this.address = config.address();
+        this.mtu = config.ringBytes() / 4;
+        ShmDirectory.removeStale();
+        this.cma = config.crossMemoryAttach() ? CrossMemoryAttach.probe()
+                : new CrossMemoryAttach(false, "cma=false in the transport URI: every fragment travels inline");
+        this.rendezvous = cma.allowed();
+        if (config.crossMemoryAttach() && !rendezvous) {
+            LOG.warn("{}: cross-memory attach is not available, large messages travel inline (two copies): {}", address,
+                    cma.reason());
+        }
+        this.home = ShmDirectory.createHome(config.name(), pid);
+        this.iovs = NativeMemory.allocate(IOV_BLOCK_LENGTH);
+        this.iov = iovs.buffer().order(ByteOrder.LITTLE_ENDIAN);
+        this.lastBeatAt = System.nanoTime();
+        OPEN.put(address, this);
+    }
+
+    static String freshName() {
+        return "c" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
+    }
+
+    /** The shm transport behind {@code nic}, for its statistics. */
+    public static ShmTransport of(Nic nic) {
+        ShmTransport transport = OPEN.get(nic.transportAddress());
+        if (transport == null) {
+            throw new IllegalArgumentException("NIC at " + nic.transportAddress() + " has no open shm transport in this"
+                    + " JVM: open it with NicConfig transport shm:name");
+        }
+        return transport;
+    }
+
+    public ShmConfig config() {
+        return config;
+    }
+
+    @Override
+    public String address() {
+        return address;
+    }
+
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    /** Whether large fragments go by rendezvous from this NIC (cross-memory attach works and is wanted). */
+    public boolean rendezvousEnabled() {
+        return rendezvous;
+    }
+
+    /** Why rendezvous is off, naming the fix; empty when it is on. */
+    public String rendezvousUnavailableReason() {
+        return cma.reason();
+    }
+
+    @Override
+    public void start(Inbound inbound, TransmitListener transmitted) {
+        this.inbound = inbound;
+        this.transmitted = transmitted;
+    }
+
+    @Override
+    public Route route(String remoteAddress) {
+        if (remoteAddress == null || !remoteAddress.startsWith("shm:")) {
+            throw new IllegalArgumentException("not a shm address: '" + remoteAddress + "' (expected shm:name)");
+        }
+        String name = remoteAddress.substring("shm:".length());
+        if (name.startsWith("//")) {
+            name = name.substring(2);
+        }
+        if (name.equals(config.name())) {
+            throw new IllegalArgumentException("a shm NIC cannot route to itself (" + remoteAddress + "): connect channels of"
+                    + " one process through loopback:, or to another shm NIC");
+        }
+        ShmPeer known = byName.get(name);
+        if (known != null && !known.dead) {
+            return known;
+        }
+        new ShmConfig(name, 0, ShmConfig.DEFAULT_RING, ShmConfig.DEFAULT_TIMEOUT_MS, false); // checks the name
+        int holder = ShmDirectory.homePid(ShmDirectory.home(name));
+        if (holder <= 0 || !ShmDirectory.alive(holder)) {
+            throw new IllegalArgumentException("no NIC named " + remoteAddress + " on this host" + (holder > 0
+                    ? " (its process " + holder + " is gone)" : "") + ": open one with NicConfig transport '"
+                    + remoteAddress + "' first, or check the channel address");
+        }
+        ShmPeer peer = attach(name);
+        ShmDirectory.announceTo(name);
+        return peer;
+    }
+
+    private ShmPeer attach(String name) {
+        ShmRegion region = ShmRegion.openOrCreate(ShmDirectory.pair(config.name(), name), ShmDirectory.side(config.name(), name),
+                config.ringBytes(), ShmConfig.COMPLETION_SLOTS, OPEN_WAIT_NANOS);
+        if (region.capacity != config.ringBytes()) {
+            region.memory.clear();
+            throw new ShmException("the region with shm:" + name + " has " + region.capacity + "-byte rings, this NIC asks for "
+                    + config.ringBytes() + ": give both ends the same ring=");
+        }
+        region.announce(pid, rendezvous);
+        ShmPeer peer = new ShmPeer(name, region, NUMBERS.incrementAndGet(), System.nanoTime());
+        byName.put(name, peer);
+        ShmPeer[] grown = java.util.Arrays.copyOf(peers, peers.length + 1);
+        grown[peers.length] = peer;
+        peers = grown;
+        return peer;
+    }
+
+    // ---- send ----------------------------------------------------------------------------------
+
+    @Override
+    public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
+        ShmPeer peer = (ShmPeer) route;
+        if (closed || peer.dead) {
+            sendsLost++;
+            return true;
+        }
+        FrameRing out = peer.region.out;
+        int length = header.fragmentLength;
+        try {
+            if (length > config.eagerBytes() && peer.rendezvousWith(rendezvous)) {
+                int pieces = payload.gather(gatherAddresses, gatherLengths, ShmFrame.MAX_PIECES);
+                if (pieces > 0) {
+                    if (!peer.canHold()) {
+                        sendBackPressured++;
+                        return false;
+                    }
+                    int recordLength = ShmFrame.rendezvousLength(pieces);
+                    int at = out.claim(recordLength);
+                    if (at < 0) {
+                        sendBackPressured++;
+                        return false;
+                    }
+                    long token = payload.retain();
+                    if (token != PayloadSource.NOT_RETAINABLE) {
+                        ByteBuffer m = out.memory();
+                        ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, recordLength, header);
+                        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token));
+                        m.putInt(at + ShmFrame.PID_OFFSET, pid);
+                        m.putInt(at + ShmFrame.PIECES_OFFSET, pieces);
+                        for (int i = 0, p = at + ShmFrame.PIECE_LIST_OFFSET; i < pieces; i++, p += ShmFrame.PIECE_LENGTH) {
+                            m.putLong(p, gatherAddresses[i]);
+                            m.putLong(p + 8, gatherLengths[i]);
+                        }
+                        out.publish(recordLength);
+                        rendezvousSent++;
+                        return true;
+                    }
+                    // the NIC's own reused memory: copy it inline instead (the claim above stays unpublished)
+                }
+            }
+            int recordLength = ShmFrame.HEADER_LENGTH + length;
+            if (recordLength > out.maxRecord()) {
+                sendsLost++; // cannot happen under the mtu; a wire that cannot carry a frame loses it, counted
+                return true;
+            }
+            int at = out.claim(recordLength);
+            if (at < 0) {
+                sendBackPressured++;
+                return false;
+            }
+            ShmFrame.encode(out.memory(), at, FrameRing.KIND_INLINE, recordLength, header);
+            if (length > 0) {
+                payload.copyTo(0, out.memory(), at + ShmFrame.HEADER_LENGTH, length);
+            }
+            out.publish(recordLength);
+            inlineSent++;
+            return true;
+        } catch (RuntimeException e) {
+            return true; // the NIC kept the failure (a page it could not translate) and fails the send with it
+        }
+    }
+
+    // ---- receive -------------------------------------------------------------------------------
+
+    @Override
+    public int poll() {
+        if (closed) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        boolean beat = now - lastBeatAt >= BEAT_NANOS;
+        if (beat) {
+            lastBeatAt = now;
+            beats++;
+        }
+        long generation = ShmDirectory.generation(home);
+        if (generation != seenGeneration) {
+            seenGeneration = generation;
+            discover();
+        }
+        int work = 0;
+        ShmPeer[] list = peers;
+        for (ShmPeer peer : list) {
+            if (beat) {
+                peer.region.beat(beats);
+                checkLiveness(peer, now);
+            }
+            if (!peer.dead) {
+                work += drainCompletions(peer);
+                work += readRecords(peer);
+            }
+        }
+        return work;
+    }
+
+    /** Attaches the regions that peers created for this NIC since the last look. */
+    private void discover() {
+        for (String name : ShmDirectory.peersOf(config.name())) {
+            ShmPeer known = byName.get(name);
+            if (known != null && !known.dead) {
+                continue;
+            }
+            try {
+                attach(name);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: could not attach the region of shm:{}: {}", address, name, e.getMessage());
+            }
+        }
+    }
+
+    private int drainCompletions(ShmPeer peer) {
+        int done = 0;
+        while (peer.region.in.nextCompletion(completion)) {
+            long token = peer.take(completion[0]);
+            if (token < 0) {
+                count(ShmDropReason.UNKNOWN_COMPLETION);
+                continue;
+            }
+            int status = (int) completion[1];
+            done++;
+            if (status == 0) {
+                rendezvousCompleted++;
+                transmitted.released(token, null);
+            } else {
+                rendezvousFailed++;
+                transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: process_vm_readv "
+                        + Errno.name(status));
+            }
+        }
+        return done;
+    }
+
+    private int readRecords(ShmPeer peer) {
+        peer.payOwed();
+        FrameRing in = peer.region.in;
+        ByteBuffer m = in.memory();
+        int done = 0;
+        while (done < RECORDS_PER_POLL) {
+            int at = in.next();
+            if (at == FrameRing.EMPTY) {
+                break;
+            }
+            if (at == FrameRing.CORRUPT) {
+                count(in.corruption());
+                continue;
+            }
+            int length = m.getInt(at + FrameRing.LENGTH_OFFSET);
+            int kind = m.getInt(at + FrameRing.KIND_OFFSET);
+            ShmDropReason bad = ShmFrame.decode(m, at, kind, length, frame);
+            if (bad != null) {
+                count(bad);
+                in.consume(length);
+                continue;
+            }
+            frame.source.copyFrom(peer.sourceKey);
+            if (kind == FrameRing.KIND_INLINE) {
+                Inbound nic = inbound;
+                if (nic == null || !nic.onFragment(frame, ringPayload.at(m, NativeMemory.address(m), at + ShmFrame.HEADER_LENGTH,
+                        frame.fragmentLength))) {
+                    break; // the NIC is busy: the record stays at the head for the next round
+                }
+                inlineReceived++;
+            } else {
+                if (!peer.oweRoom()) {
+                    break; // the peer is not taking completions: take no more rendezvous until it does
+                }
+                read(peer, m, at, length);
+            }
+            in.consume(length);
+            done++;
+        }
+        return done;
+    }
+
+    /** A rendezvous: claim the placement, read the peer's pieces straight into it, tell the peer. */
+    private void read(ShmPeer peer, ByteBuffer m, int at, int length) {
+        long seq = m.getLong(at + ShmFrame.SEQ_OFFSET);
+        int status = 0;
+        Inbound nic = inbound;
+        if (nic != null && nic.claim(frame, placement)) {
+            int wanted = placement.length;
+            int pieces = wanted < 0 || wanted > frame.fragmentLength ? -1
+                    : ShmFrame.pieces(m, at, length, frame.fragmentLength, peer.pid(), wanted, remoteAddresses, remoteLengths, why);
+            if (pieces < 0) {
+                ShmDropReason reason = wanted < 0 || wanted > frame.fragmentLength ? ShmDropReason.BAD_LENGTHS : why[0];
+                nic.abort(frame, "rendezvous dropped: " + reason);
+                count(reason);
+                status = Errno.EFAULT;
+            } else if (wanted == 0) {
+                nic.commit(frame);
+            } else {
+                status = readv(peer.pid(), placement.address, wanted, pieces);
+                if (status == 0) {
+                    nic.commit(frame);
+                    rendezvousRead++;
+                    bytesRead += wanted;
+                } else {
+                    nic.abort(frame, "process_vm_readv from pid " + peer.pid() + " failed: " + Errno.name(status));
+                }
+            }
+        }
+        if (!peer.region.out.complete(seq, status)) {
+            peer.owe(seq, status); // room was checked before the record was taken
+        }
+    }
+
+    /** Reads {@code wanted} bytes from the peer's pieces into [address, address+wanted); 0 or the errno. */
+    private int readv(int peerPid, long address, int wanted, int pieces) {
+        iov.putLong(LOCAL_IOV_OFFSET, address);
+        iov.putLong(LOCAL_IOV_OFFSET + 8, wanted);
+        for (int i = 0, p = REMOTE_IOV_OFFSET; i < pieces; i++, p += 16) {
+            iov.putLong(p, remoteAddresses[i]);
+            iov.putLong(p + 8, remoteLengths[i]);
+        }
+        long read = Libc.processVmReadv(peerPid, iovs.address() + LOCAL_IOV_OFFSET, 1, iovs.address() + REMOTE_IOV_OFFSET, pieces);
+        if (read == wanted) {
+            return 0;
+        }
+        int errno = read >= 0 ? Errno.EFAULT : (int) -read;
+        count(switch (errno) {
+            case Errno.EFAULT -> ShmDropReason.READ_FAULT;
+            case ESRCH -> ShmDropReason.READ_NO_PROCESS;
+            case Errno.EPERM -> ShmDropReason.READ_PERMISSION;
+            default -> ShmDropReason.READ_OTHER;
+        });
+        return errno;
+    }
+
+    // ---- liveness ------------------------------------------------------------------------------
+
+    private void checkLiveness(ShmPeer peer, long now) {
+        if (peer.dead) {
+            return;
+        }
+        long beat = peer.region.peerHeartbeat();
+        if ((peer.region.peerFlags() & ShmRegion.FLAG_CLOSED) != 0) {
+            lose(peer, "shm:" + peer.name + " closed");
+        } else if (beat != peer.lastBeat) {
+            peer.lastBeat = beat;
+            peer.lastBeatChange = now;
+        } else if (now - peer.lastBeatChange > config.peerTimeoutMillis() * 1_000_000L) {
+            lose(peer, "shm:" + peer.name + " (pid " + peer.pid() + ") was silent for more than " + config.peerTimeoutMillis()
+                    + " ms (timeout=)");
+        }
+    }
+
+    /** The peer is gone: fail what it holds, remove its region, forget it. */
+    private void lose(ShmPeer peer, String why) {
+        peer.dead = true;
+        peersLost++;
+        failHeld(peer, "PEER_UNREACHABLE: " + why);
+        peer.region.close();
+        byName.remove(peer.name, peer);
+        ShmPeer[] kept = new ShmPeer[peers.length - 1];
+        int k = 0;
+        for (ShmPeer p : peers) {
+            if (p != peer) {
+                kept[k++] = p;
+            }
+        }
+        peers = kept;
+        LOG.info("{}: lost peer {}", address, why);
+    }
+
+    private void failHeld(ShmPeer peer, String failure) {
+        for (long token; (token = peer.takeAny()) >= 0; ) {
+            rendezvousFailed++;
+            transmitted.released(token, failure);
+        }
+    }
+
+    // ---- flush and close -----------------------------------------------------------------------
+
+    /**
+     * Waits (bounded by the peer timeout, at most a second) for the peers to read what this NIC
+     * posted by rendezvous, then fails the rest: after it nothing of an endpoint that closes is read.
+     * A late completion of a failed one is counted as {@link ShmDropReason#UNKNOWN_COMPLETION}.
+     */
+    @Override
+    public void flush() {
+        long deadline = System.nanoTime() + Math.min(config.peerTimeoutMillis(), 1000) * 1_000_000L;
+        while (true) {
+            int left = 0;
+            for (ShmPeer peer : peers) {
+                drainCompletions(peer);
+                left += peer.outstanding();
+            }
+            if (left == 0 || System.nanoTime() - deadline > 0) {
+                break;
+            }
+            Thread.onSpinWait();
+        }
+        for (ShmPeer peer : peers) {
+            failHeld(peer, "the peer shm:" + peer.name + " did not read the fragment before the endpoint closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ShmPeer peer : peers) {
+            if (transmitted != null) {
+                failHeld(peer, "the NIC closed before the peer shm:" + peer.name + " read the fragment");
+            }
+            peer.region.close();
+        }
+        peers = new ShmPeer[0];
+        byName.clear();
+        ShmDirectory.delete(ShmDirectory.home(config.name()));
+        iovs.close();
+        OPEN.remove(address, this);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void count(ShmDropReason reason) {
+        drops.incrementAndGet(reason.ordinal());
+    }
+
+    public ShmStats stats() {
+        long[] d = new long[drops.length()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = drops.get(i);
+        }
+        return new ShmStats(address, mtu, config.eagerBytes(), rendezvous, peers.length, inlineSent, rendezvousSent,
+                rendezvousCompleted, rendezvousFailed, sendBackPressured, sendsLost, inlineReceived, rendezvousRead, bytesRead,
+                peersLost, ShmStats.dropMap(d));
+    }
+
+    @Override
+    public String toString() {
+        return "ShmTransport[" + address + " peers=" + peers.length + " rendezvous=" + rendezvous + "]";
+    }
+}
