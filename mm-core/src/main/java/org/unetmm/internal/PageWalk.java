@@ -18,6 +18,8 @@ import org.unetmm.tlb.Tlb;
  */
 public final class PageWalk {
     private static final long PAGE = NativeMemory.pageSize();
+    /** Pages are a power of two: a shift, not a 64-bit division, per page on the data path. */
+    private static final int PAGE_SHIFT = Long.numberOfTrailingZeros(PAGE);
     /** "No page translated yet" for {@link #translate}'s memo. */
     public static final long NO_PAGE = -1;
 
@@ -37,10 +39,14 @@ public final class PageWalk {
      * Throws what the TLB's miss path throws (the pin budget, RLIMIT_MEMLOCK).
      */
     public long translate(int context, ByteBuffer owner, long address, long length, long skipPage) {
+        if (length <= 0) {
+            return skipPage;
+        }
         long last = skipPage;
-        for (long page = address / PAGE; page <= (address + length - 1) / PAGE && length > 0; page++) {
+        long end = (address + length - 1) >>> PAGE_SHIFT;
+        for (long page = address >>> PAGE_SHIFT; page <= end; page++) {
             if (page != last) {
-                tlb.lookup(context, owner, Math.max(page * PAGE, address));
+                tlb.lookup(context, owner, Math.max(page << PAGE_SHIFT, address));
                 last = page;
             }
         }
