@@ -63,7 +63,7 @@ public final class EchoCommand implements Callable<Integer> {
     String path;
 
     @Option(names = "--buffers", defaultValue = "16", description = "receive buffers posted per session, fewer for large"
-            + " messages: a session's buffers hold " + SESSION_BYTES + " B together, or one message (default ${DEFAULT-VALUE})")
+            + " messages: a session's buffers hold " + SESSION_BYTES + " B together, or two messages up to 2 MiB, or one larger (default ${DEFAULT-VALUE})")
     int buffers;
 
     @Option(names = "--max-message", defaultValue = "4194304", description = "largest message echoed, bytes; told to each"
@@ -251,6 +251,11 @@ public final class EchoCommand implements Callable<Integer> {
             int bufferBytes = (int) Math.min((long) maxMessage + PAGE - 1, (long) Math.max(1, h.largestMessage()) + PAGE - 1)
                     / PAGE * PAGE;
             int count = Math.max(1, Math.min(buffers, SESSION_BYTES / bufferBytes));
+            if (count == 1 && buffers > 1 && bufferBytes <= 2 * SESSION_BYTES) {
+                // a reply is sent from the buffer its message arrived in, which stays the NIC's until the wire
+                // releases it (the shm rendezvous: when the client has read it): the next message needs a second
+                count = 2;
+            }
             try {
                 return new Session(h.client(), bufferBytes, count);
             } catch (PinningException e) {
