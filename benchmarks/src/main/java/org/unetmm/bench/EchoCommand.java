@@ -6,8 +6,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
@@ -82,8 +80,6 @@ public final class EchoCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "stop after this many seconds (default: until interrupted)")
     Long durationSeconds;
 
-    private volatile boolean running = true;
-
     @Override
     public Integer call() {
         SendPath replyPath = PingPongCommand.path(spec, path);
@@ -101,16 +97,7 @@ public final class EchoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--duration must be >= 0 seconds");
         }
         PrintStream out = System.out;
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            running = false;
-            try {
-                stopped.await(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "unetmm-echo-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        StopSignal stop = new StopSignal("unetmm-echo-stop");
         // a TLB that holds the largest session's buffers and a few small ones twice over, so reposting rarely evicts
         long pages = 4L * (SESSION_BYTES + (long) maxMessage) / PAGE + 256;
         int sets = Integer.highestOneBit((int) Math.min(1 << 22, Math.max(256, pages / 4)) * 2 - 1);
@@ -123,7 +110,7 @@ public final class EchoCommand implements Callable<Integer> {
             long end = durationSeconds == null ? Long.MAX_VALUE : System.nanoTime() + durationSeconds * 1_000_000_000L;
             long nextReport = System.nanoTime() + 1_000_000_000L;
             IdleStrategy idle = spin ? IdleStrategy.busySpin() : IdleStrategy.backoff();
-            while (running && System.nanoTime() - end < 0) {
+            while (!stop.requested() && System.nanoTime() - end < 0) {
                 idle.idle(nic.progress() + echo.drain());
                 long now = System.nanoTime();
                 if (now - nextReport >= 0) {
@@ -136,12 +123,7 @@ public final class EchoCommand implements Callable<Integer> {
             out.flush();
             echo.close();
         } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running and has been released
-            }
+            stop.close();
         }
         return 0;
     }

@@ -24,6 +24,9 @@ import java.util.Map;
  *       copy is cheaper than the second system call that direct placement needs (as a NIC driver's
  *       {@code rx_copybreak}). Larger fragments are placed straight into the posted buffer. 0 = place every
  *       fragment directly.</td><td>4096</td></tr>
+ *   <tr><td>{@code sendcopy}</td><td>payloads of at most this many bytes are copied into the send batch's
+ *       staging area; larger ones leave zero-copy from the sender's pinned pages, and their sends complete when
+ *       the batch's {@code sendmmsg} has taken them (see {@code SendBatch}). 0 = every payload zero-copy.</td><td>512</td></tr>
  *   <tr><td>{@code busypoll}</td><td>SO_BUSY_POLL µs: the kernel spins on the device queue for a
  *       blocking receive (NAPI devices only, not loopback or veth); 0 = off</td><td>0</td></tr>
  * </table>
@@ -38,12 +41,15 @@ import java.util.Map;
  * @param waitMicros         idle blocking wait per poll
  * @param busyPollMicros     SO_BUSY_POLL
  * @param copyBreak          largest fragment payload received by copy rather than placed directly
+ * @param sendCopy           largest payload copied into the send batch rather than sent from the sender's pages
  */
 public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
-                        int waitMicros, int busyPollMicros, int copyBreak) {
+                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy) {
     public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
     public static final int DEFAULT_BATCH = 32;
     public static final int DEFAULT_COPY_BREAK = 4096;
+    public static final int DEFAULT_SEND_COPY = 512;
+    private static final int MAX_SEND_COPY = 4096;
     private static final int MIN_BUFFER = 4096;
     private static final int MAX_BUFFER = 1 << 30;
 
@@ -66,6 +72,10 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         if (copyBreak < 0 || copyBreak > WireFrame.MAX_FRAGMENT) {
             throw new IllegalArgumentException("copybreak must be in 0.." + WireFrame.MAX_FRAGMENT + " bytes, got "
                     + copyBreak + "; 0 places every fragment directly");
+        }
+        if (sendCopy < 0 || sendCopy > MAX_SEND_COPY) {
+            throw new IllegalArgumentException("sendcopy must be in 0.." + MAX_SEND_COPY + " bytes, got " + sendCopy
+                    + "; 0 sends every payload zero-copy from the sender's pages");
         }
     }
 
@@ -99,8 +109,9 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
                     case "wait" -> builder.waitMicros(number(uri, key, value));
                     case "busypoll" -> builder.busyPollMicros(number(uri, key, value));
                     case "copybreak" -> builder.copyBreak(number(uri, key, value));
+                    case "sendcopy" -> builder.sendCopy(number(uri, key, value));
                     default -> throw new IllegalArgumentException("unknown key '" + key + "' in '" + uri
-                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak");
+                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy");
                 }
             }
         }
@@ -136,6 +147,9 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         if (copyBreak != DEFAULT_COPY_BREAK) {
             keys.put("copybreak", copyBreak);
         }
+        if (sendCopy != DEFAULT_SEND_COPY) {
+            keys.put("sendcopy", sendCopy);
+        }
         StringBuilder uri = new StringBuilder(bind.toString());
         char separator = '?';
         for (Map.Entry<String, Integer> e : keys.entrySet()) {
@@ -151,7 +165,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
 
     public Builder toBuilder() {
         return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
-                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak);
+                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy);
     }
 
     public static final class Builder {
@@ -162,6 +176,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         private int waitMicros;
         private int busyPollMicros;
         private int copyBreak = DEFAULT_COPY_BREAK;
+        private int sendCopy = DEFAULT_SEND_COPY;
 
         private Builder() {
         }
@@ -205,9 +220,14 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
             return this;
         }
 
+        public Builder sendCopy(int bytes) {
+            this.sendCopy = bytes;
+            return this;
+        }
+
         public UdpConfig build() {
             return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
-                    copyBreak);
+                    copyBreak, sendCopy);
         }
     }
 }

@@ -4,22 +4,29 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * A snapshot of a {@link UdpTransport}'s counters. Every datagram received is accounted exactly
- * once: {@code datagramsReceived == framesPlaced + framesCopied + framesDeclined + dropped()}.
+ * A snapshot of a {@link UdpTransport}'s counters. Every frame received is accounted exactly once:
+ * {@code framesReceived == framesPlaced + framesCopied + framesDeclined}, where a frame counts as
+ * received when its header passed every check; a datagram, or the rest of a coalesced one, that
+ * failed a check counts once in {@code dropped()}. Without coalescing (one frame a datagram)
+ * {@code datagramsReceived == framesReceived + dropped()}.
  *
  * @param address            the bound transport address
  * @param mtu                the default fragment payload of this wire (before {@code NicConfig.mtu})
  * @param receiveBufferBytes SO_RCVBUF as the kernel reports it (twice what was granted)
  * @param sendBufferBytes    SO_SNDBUF as the kernel reports it
- * @param datagramsSent      frames handed to the kernel
+ * @param datagramsSent      datagrams handed to the kernel
+ * @param framesSent         frames in them (more than datagrams when small messages were coalesced)
  * @param bytesSent          their bytes, headers included
- * @param sendBackPressured  sendmsg returned EAGAIN/ENOBUFS: the NIC retries the fragment later
- * @param sendsLost          sendmsg failed for good (unreachable, refused, too long, firewall): the frame is
- *                           lost, as on any unreliable wire
- * @param gatherCopies       fragments whose pieces did not fit one sendmsg (more than 1023) and were copied
- *                           into the staging buffer first
+ * @param sendCalls          sendmmsg calls (each sends many datagrams)
+ * @param sendBackPressured  sendmmsg returned EAGAIN/ENOBUFS: the rest of the batch goes next round
+ * @param sendsLost          datagrams the kernel refused for good (unreachable, refused, too long, firewall), or
+ *                           frames given to a closed wire: lost, as on any unreliable wire
+ * @param gatherCopies       fragments whose pieces did not fit one datagram (more than 1023) and were copied
+ *                           into the batch's staging area first
  * @param datagramsReceived  datagrams taken off the socket
+ * @param framesReceived     frames in them whose headers passed every check
  * @param bytesReceived      their bytes
+ * @param receiveCalls       recvmmsg and peeking recvmsg calls
  * @param framesPlaced       frames whose payload was received straight into the NIC's placement
  * @param framesCopied       frames received whole into scratch (at most the copy break) and offered to the NIC,
  *                           which copied them into the posted buffer or dropped them (counting why)
@@ -27,8 +34,9 @@ import java.util.Map;
  * @param drops              datagrams dropped by the wire, per reason
  */
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
-                       long bytesSent, long sendBackPressured, long sendsLost, long gatherCopies,
-                       long datagramsReceived, long bytesReceived, long framesPlaced, long framesCopied, long framesDeclined,
+                       long framesSent, long bytesSent, long sendCalls, long sendBackPressured, long sendsLost,
+                       long gatherCopies, long datagramsReceived, long framesReceived, long bytesReceived,
+                       long receiveCalls, long framesPlaced, long framesCopied, long framesDeclined,
                        Map<WireDropReason, Long> drops) {
 
     /** Datagrams the wire dropped, all reasons. */

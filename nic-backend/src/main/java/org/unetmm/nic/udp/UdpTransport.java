@@ -1,5 +1,14 @@
 package org.unetmm.nic.udp;
 
+import static org.unetmm.nic.udp.SocketStructs.IOVEC_LENGTH;
+import static org.unetmm.nic.udp.SocketStructs.IOV_BASE;
+import static org.unetmm.nic.udp.SocketStructs.IOV_LEN;
+import static org.unetmm.nic.udp.SocketStructs.MAX_IOV;
+import static org.unetmm.nic.udp.SocketStructs.MMSGHDR_LENGTH;
+import static org.unetmm.nic.udp.SocketStructs.MSG_IOVLEN;
+import static org.unetmm.nic.udp.SocketStructs.MSG_LEN;
+import static org.unetmm.nic.udp.SocketStructs.MSG_NAMELEN;
+
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -9,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
 import org.unetmm.TransportException;
-import org.unetmm.internal.BufferPayload;
 import org.unetmm.internal.Counters;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.NativeBuffer;
@@ -30,14 +38,18 @@ import org.unetmm.spi.Transport;
  * port the kernel chose). One {@link WireFrame} is one datagram. Channel addresses are
  * {@code udp://host:port/tag}.
  *
- * <p><b>Send: gather, no copy in Java.</b> {@link #transmit} encodes the wire header into a
- * native buffer and calls {@code sendmsg(2)} with one iovec for the header and one per piece of
- * {@link PayloadSource#gather}: addresses in the sender's translated pages (pinned path) or its
- * fixed segment, so the kernel copies the payload straight from user memory into the datagram.
- * {@code EAGAIN}/{@code ENOBUFS} return false (back-pressure: the NIC tries the fragment again on
- * its next progress). Errors a datagram socket reports for good (unreachable, refused, firewall,
- * too long) lose the frame, as UDP does, and are counted; the send still completes, since an
- * unreliable channel completes when the last byte is handed to the wire.
+ * <p><b>Send: many datagrams per system call, small messages coalesced.</b> {@link #transmit}
+ * queues each fragment in the round's {@link SendBatch}: its wire header, then iovecs straight into
+ * the sender's translated pages (pinned path) or its fixed segment, retained so the NIC completes
+ * the send only once the kernel has the bytes; small payloads are copied instead. Small whole
+ * messages for one peer share a datagram, each a frame of its own ({@link WireFrame#FLAG_MORE}).
+ * The batch leaves with one {@code sendmmsg(2)} when the round ends ({@link #poll}, which the
+ * engine calls after its send loop), when it is full, or on {@link #flush}; nothing waits to fill
+ * a datagram. A full batch the kernel will not take ({@code EAGAIN}/{@code ENOBUFS}) makes
+ * {@code transmit} return false (back-pressure: the NIC tries the fragment again on its next
+ * progress). Errors a datagram socket reports for good (unreachable, refused, firewall, too long)
+ * lose the datagram, as UDP does, and are counted; its sends still complete, since an unreliable
+ * channel completes when the last byte is handed to the wire.
  *
  * <p><b>Receive: the header is checked before a byte reaches user memory.</b> Two ways, chosen per
  * datagram by the size of the recent ones (as a NIC driver's {@code rx_copybreak}):
@@ -49,15 +61,17 @@ import org.unetmm.spi.Transport;
  *       posted buffer, a scratch buffer for any rest (the part of a message longer than the posted buffer)] and
  *       the claim is committed; otherwise the datagram is discarded ({@code recv} of nothing with
  *       {@code MSG_TRUNC}). Two system calls, no copy in Java.</li>
- *   <li><b>copy</b> (fragments of at most {@link UdpConfig#copyBreak()} bytes): one {@code recvmsg} takes
- *       the whole datagram, and its sender, into the receive area, [header buffer | scratch]; a valid frame is offered with
- *       {@link Inbound#onFragment}, and the NIC copies its payload from the scratch buffer into the posted
- *       buffer. One system call and a small copy, cheaper than a second system call.</li>
+ *   <li><b>copy</b> (fragments of at most {@link UdpConfig#copyBreak()} bytes): one {@code recvmmsg(2)} takes
+ *       up to a vector of whole datagrams, and their senders, into slots of the receive area; every frame of
+ *       each (a coalesced datagram holds several) is checked on its own and offered with
+ *       {@link Inbound#onFragment}, and the NIC copies its payload from the slot into the posted buffer. One
+ *       system call for many datagrams and a small copy each, cheaper than a second system call.</li>
  * </ul>
- * The wire starts copying; a fragment larger than the copy break switches it to direct placement (that
- * one is copied, being in scratch already), and {@value #SMALL_STREAK} small datagrams in a row switch
+ * The wire starts copying; a fragment larger than the copy break switches it to direct placement (the
+ * datagrams of that vector are copied, being in their slots already), and {@value #SMALL_STREAK} small datagrams in a row switch
  * it back. Either way a frame that fails a check is discarded and counted by {@link WireDropReason},
- * having been written nowhere but the header or scratch buffer.
+ * having been written nowhere but the receive area. A coalesced datagram met while placing directly is
+ * received whole into slot 0 and its frames offered as when copying.
  *
  * <p><b>Who sent it.</b> Both receives name the sender's {@code sockaddr} ({@code msg_name}), which
  * becomes the frame's {@link FrameHeader#source} key; a route holds the key its peer's frames arrive
@@ -76,85 +90,57 @@ import org.unetmm.spi.Transport;
  * {@code <poll.h>}):
  *
  * <pre>
- *  struct msghdr (56 bytes)                 struct iovec (16 bytes)
- *    0  void   *msg_name                      0  void  *iov_base
- *    8  socklen_t msg_namelen (+4 pad)        8  size_t iov_len
- *   16  struct iovec *msg_iov
- *   24  size_t msg_iovlen                   struct sockaddr_in (16 bytes)
- *   32  void   *msg_control                   0  sa_family_t sin_family  (AF_INET, host order)
- *   40  size_t msg_controllen                 2  in_port_t   sin_port    (network order)
- *   48  int    msg_flags (+4 pad)             4  struct in_addr sin_addr (network order)
- *                                             8  unsigned char sin_zero[8]
+ *  struct msghdr, mmsghdr, iovec: drawn in {@link SocketStructs}
+ *  struct sockaddr_in (16 bytes)
+ *     0  sa_family_t sin_family  (AF_INET, host order)
+ *     2  in_port_t   sin_port    (network order)
+ *     4  struct in_addr sin_addr (network order)
+ *     8  unsigned char sin_zero[8]
  *  struct pollfd (8 bytes): 0 int fd, 4 short events, 6 short revents
  *  struct timespec (16 bytes): 0 time_t tv_sec, 8 long tv_nsec
  *
  *  the block (one page-aligned allocation)
- *      0  send msghdr      name = destination sockaddr, iov = send iovecs
- *     64  place msghdr     no name (the peek named the sender), iov = place iovecs
- *    128  destination sockaddr_in, rewritten when the route changes
- *    144  bound sockaddr_in and 160 its socklen_t, for getsockname
- *    168  pollfd, 176 timespec: the idle wait
- *    192  receive msghdr   name = source sockaddr, iov = receive iovec: the peek and the copying recv
- *    248  receive iovec    [receive area, 72 to peek at a header or the whole area to copy]
- *    264  source sockaddr  (32 bytes, room for a sockaddr_in6): the sender of the datagram just received
- *    320  send header      (72 bytes of wire header)
- *    400  place iovec[3]   [receive header, 72] [placement, placement.length] [scratch, rest]
- *    448  send iovec[1024] [send header, 72] then up to 1023 payload pieces (UIO_MAXIOV = 1024)
- *  16832  end
+ *      0  place msghdr     no name (the peek named the sender), iov = place iovecs
+ *     64  bound sockaddr_in and 80 its socklen_t, for getsockname
+ *     88  pollfd, 96 timespec: the idle wait
+ *    112  receive msghdr   name = slot 0's source, iov = receive iovec: the peek, or one whole datagram
+ *    168  receive iovec    [slot 0, 72 to peek at a header or the whole slot]
+ *    184  place iovec[3]   [slot 0's header, 72] [placement, placement.length] [scratch, rest]
+ *    232  receive vector   V = min(batch, 64) struct mmsghdr (64 bytes: msghdr, then unsigned msg_len
+ *                          and 4 pad), then V source sockaddrs (32 bytes, room for a sockaddr_in6),
+ *                          then V iovecs, one per slot: what one recvmmsg fills
  *
- *  the receive area (its own allocation), where every datagram is read:
- *      0  receive header   (72 bytes; peek, place and copy all land the header here)
- *     72  scratch          (64 KiB: a copied frame's payload, or the discarded rest of a placed one)
+ *  the receive area (its own allocation): V slots of 72 + 64 KiB, slot s at s * 65608, each one
+ *  whole datagram: frame headers and payloads as they came. Slot 0 doubles as the place path's
+ *      0  receive header   (72 bytes; peek and place land the header here)
+ *     72  scratch          (64 KiB: the discarded rest of a placed frame)
  *
- *  the staging buffer (64 KiB, allocated on first use): the copy of a fragment whose pieces do not
- *  fit 1023 iovecs
+ *  the send batch: see {@link SendBatch}
  * </pre>
  *
  * <p>Threading: as the SPI says, one NIC thread at a time; the counters are single-writer and may
- * be read from any thread. Not here (yet): {@code MSG_ZEROCOPY}. The SPI's {@code transmit}
- * returns when the payload has been read, and the NIC may release the pages then; zero-copy
- * sends would keep the pages in the kernel until the error-queue notification, which needs the
- * NIC to hold their pins past {@code transmit}. On loopback and veth the kernel copies anyway.
+ * be read from any thread. Not here (yet): {@code MSG_ZEROCOPY}, UDP GSO and GRO.
  */
 public final class UdpTransport implements Transport {
-    // struct msghdr
-    private static final int MSG_NAME = 0;
-    private static final int MSG_NAMELEN = 8;
-    private static final int MSG_IOV = 16;
-    private static final int MSG_IOVLEN = 24;
-    private static final int MSG_CONTROL = 32;
-    private static final int MSG_CONTROLLEN = 40;
-    private static final int MSG_FLAGS = 48;
-    // struct iovec
-    private static final int IOV_BASE = 0;
-    private static final int IOV_LEN = 8;
-    private static final int IOVEC_LENGTH = 16;
-    /** UIO_MAXIOV: the most iovecs one sendmsg takes. */
-    private static final int MAX_IOV = 1024;
-    private static final int MAX_GATHER = MAX_IOV - 1;
     // the block
-    private static final int SEND_MSGHDR_OFFSET = 0;
-    private static final int PLACE_MSGHDR_OFFSET = 64;
-    private static final int DESTINATION_OFFSET = 128;
-    private static final int BOUND_ADDRESS_OFFSET = 144;
-    private static final int BOUND_LENGTH_OFFSET = 160;
-    private static final int POLLFD_OFFSET = 168;
-    private static final int TIMESPEC_OFFSET = 176;
-    private static final int RECEIVE_MSGHDR_OFFSET = 192;
-    private static final int RECEIVE_IOV_OFFSET = 248;
-    private static final int SOURCE_OFFSET = 264;
+    private static final int PLACE_MSGHDR_OFFSET = 0;
+    private static final int BOUND_ADDRESS_OFFSET = 64;
+    private static final int BOUND_LENGTH_OFFSET = 80;
+    private static final int POLLFD_OFFSET = 88;
+    private static final int TIMESPEC_OFFSET = 96;
+    private static final int RECEIVE_MSGHDR_OFFSET = 112;
+    private static final int RECEIVE_IOV_OFFSET = 168;
+    private static final int PLACE_IOV_OFFSET = 184;
+    private static final int VECTOR_OFFSET = 232;
     private static final int SOURCE_LENGTH = 32;
-    private static final int SEND_HEADER_OFFSET = 320;
-    private static final int PLACE_IOV_OFFSET = 400;
-    private static final int SEND_IOV_OFFSET = 448;
-    private static final int BLOCK_LENGTH = SEND_IOV_OFFSET + MAX_IOV * IOVEC_LENGTH;
+    /** Most datagrams one recvmmsg takes. */
+    static final int MAX_VECTOR = 64;
     private static final int SOCKADDR_IN_LENGTH = 16;
     private static final int AF_INET6 = 10;
-    // the receive area
-    private static final int RECEIVE_HEADER_OFFSET = 0;
+    // a slot of the receive area
     private static final int SCRATCH_OFFSET = WireFrame.HEADER_LENGTH;
     private static final int SCRATCH_LENGTH = 64 * 1024;
-    private static final int AREA_LENGTH = SCRATCH_OFFSET + SCRATCH_LENGTH;
+    private static final int SLOT_LENGTH = SCRATCH_OFFSET + SCRATCH_LENGTH;
     private static final int IP_UDP_OVERHEAD = 28;
     /** 127.0.0.1 as UdpAddress holds an IPv4 address (big-endian int). */
     private static final int LOOPBACK_IP = 0x7F00_0001;
@@ -168,14 +154,17 @@ public final class UdpTransport implements Transport {
     private final NativeBuffer block;
     private final NativeBuffer area;
     private final ByteBuffer memory;
-    private final ByteBuffer sendHeader;
-    private final ByteBuffer receiveHeader;
-    private final ByteBuffer scratch;
+    /** The receive area: every datagram is read into one of its slots. */
+    private final ByteBuffer slots;
     private final long blockAddress;
     private final long areaAddress;
     private final long scratchAddress;
-    private final BufferPayload scratchPayload;
-    private NativeBuffer staging;
+    private final SlotPayload slotPayload;
+    private final SendBatch batch;
+    /** Slots of the receive vector, its mmsghdrs, its sources. */
+    private final int vector;
+    private final int vectorMsghdrs;
+    private final int vectorSources;
     private final UdpAddress bound;
     private final String address;
     private final int mtu;
@@ -184,32 +173,33 @@ public final class UdpTransport implements Transport {
     private final CRC32C crc = new CRC32C();
     private final FrameHeader frame = new FrameHeader();
     private final Placement placement = new Placement();
-    private final long[] gatherAddresses = new long[MAX_GATHER];
-    private final int[] gatherLengths = new int[MAX_GATHER];
-    private long destinationWord;
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
     private int smallStreak;
-    /** A copied frame the NIC could not take yet (its engine was busy): offered again before anything else. */
+    /** Datagrams the last recvmmsg took, and the next of them to open. */
+    private int received;
+    private int nextSlot;
+    /** The datagram being read: its slot, the index of its next frame in {@link #slots}, its end. */
+    private int slot;
+    private int frameAt;
+    private int datagramEnd;
+    /** The frame decoded at {@link #frameAt} could not be taken yet (its engine was busy): offered again first. */
     private boolean held;
     /** The frame just received was the last of its message. */
     private boolean endsMessage;
     private Inbound inbound;
     private volatile boolean closed;
 
-    // counters: written by the NIC thread that drives this wire (transmit, poll), read by stats() anywhere
-    private static final int DATAGRAMS_SENT = 0;
-    private static final int BYTES_SENT = 1;
-    private static final int SEND_BACK_PRESSURED = 2;
-    private static final int SENDS_LOST = 3;
-    private static final int GATHER_COPIES = 4;
-    private static final int DATAGRAMS_RECEIVED = 5;
-    private static final int BYTES_RECEIVED = 6;
-    private static final int FRAMES_PLACED = 7;
-    private static final int FRAMES_COPIED = 8;
-    private static final int FRAMES_DECLINED = 9;
+    // counters: written by the NIC thread that drives this wire (poll), read by stats() anywhere
+    private static final int DATAGRAMS_RECEIVED = 0;
+    private static final int FRAMES_RECEIVED = 1;
+    private static final int RECEIVE_CALLS = 2;
+    private static final int BYTES_RECEIVED = 3;
+    private static final int FRAMES_PLACED = 4;
+    private static final int FRAMES_COPIED = 5;
+    private static final int FRAMES_DECLINED = 6;
     /** The first of one slot per {@link WireDropReason}, by ordinal. */
-    private static final int DROPPED = 10;
+    private static final int DROPPED = 7;
     private final Counters counters = new Counters(DROPPED + WireDropReason.values().length);
 
     /** A peer NIC, resolved once when a channel connects: where to send, and the key its frames arrive with. */
@@ -237,10 +227,11 @@ public final class UdpTransport implements Transport {
                         + " CAP_NET_ADMIN; drop the key or run with the capability");
             }
             Libc.bind(socket, config.bind().sockaddr(), config.bind().toString());
-            blockMemory = NativeMemory.allocate(BLOCK_LENGTH);
-            areaMemory = NativeMemory.allocate(AREA_LENGTH);
+            int slotCount = Math.min(config.receiveBatch(), MAX_VECTOR);
+            blockMemory = NativeMemory.allocate(VECTOR_OFFSET + slotCount * (MMSGHDR_LENGTH + SOURCE_LENGTH + IOVEC_LENGTH));
+            areaMemory = NativeMemory.allocate(slotCount * SLOT_LENGTH);
         } catch (RuntimeException e) {
-            closeQuietly(socket, blockMemory, areaMemory, null);
+            closeQuietly(socket, blockMemory, areaMemory);
             throw opening(config, e);
         }
         this.fd = socket;
@@ -250,23 +241,31 @@ public final class UdpTransport implements Transport {
         this.blockAddress = block.address();
         this.areaAddress = area.address();
         this.scratchAddress = areaAddress + SCRATCH_OFFSET;
-        this.sendHeader = memory.slice(SEND_HEADER_OFFSET, WireFrame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer areaBuffer = area.buffer().order(ByteOrder.LITTLE_ENDIAN);
-        this.receiveHeader = areaBuffer.slice(RECEIVE_HEADER_OFFSET, WireFrame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        this.scratch = areaBuffer.slice(SCRATCH_OFFSET, SCRATCH_LENGTH);
-        this.scratchPayload = new BufferPayload(scratch); // the payload of a copied frame: the NIC pulls it in
+        this.slots = area.buffer().order(ByteOrder.LITTLE_ENDIAN);
+        this.slotPayload = new SlotPayload(slots, areaAddress); // the payload of a copied frame: the NIC pulls it in
+        this.vector = Math.min(config.receiveBatch(), MAX_VECTOR);
+        this.vectorMsghdrs = VECTOR_OFFSET;
+        this.vectorSources = vectorMsghdrs + vector * MMSGHDR_LENGTH;
         layOut();
         try {
             memory.putInt(BOUND_LENGTH_OFFSET, SOCKADDR_IN_LENGTH);
             Libc.getsockname(fd, blockAddress + BOUND_ADDRESS_OFFSET, blockAddress + BOUND_LENGTH_OFFSET);
         } catch (RuntimeException e) {
-            closeQuietly(fd, block, area, null);
+            closeQuietly(fd, block, area);
             throw opening(config, e);
         }
         this.bound = UdpAddress.fromSockaddrWord(memory.getLong(BOUND_ADDRESS_OFFSET));
         this.address = bound.toString();
         this.mtu = defaultMtu(bound);
         this.copying = config.copyBreak() > 0;
+        SendBatch sendBatch;
+        try {
+            sendBatch = new SendBatch(fd, mtu + WireFrame.HEADER_LENGTH, config.sendCopy());
+        } catch (RuntimeException e) {
+            closeQuietly(fd, block, area);
+            throw e;
+        }
+        this.batch = sendBatch;
         OPEN.put(address, this);
     }
 
@@ -293,12 +292,16 @@ public final class UdpTransport implements Transport {
     /** Writes the parts of the block that never change: msghdrs, their iovec pointers, the header iovecs. */
     private void layOut() {
         long base = blockAddress;
-        msghdr(SEND_MSGHDR_OFFSET, base + DESTINATION_OFFSET, SOCKADDR_IN_LENGTH, base + SEND_IOV_OFFSET, 1);
         msghdr(PLACE_MSGHDR_OFFSET, 0, 0, base + PLACE_IOV_OFFSET, 3);
-        msghdr(RECEIVE_MSGHDR_OFFSET, base + SOURCE_OFFSET, SOURCE_LENGTH, base + RECEIVE_IOV_OFFSET, 1);
-        iovec(RECEIVE_IOV_OFFSET, areaAddress, AREA_LENGTH);
-        iovec(SEND_IOV_OFFSET, base + SEND_HEADER_OFFSET, WireFrame.HEADER_LENGTH);
-        iovec(PLACE_IOV_OFFSET, areaAddress + RECEIVE_HEADER_OFFSET, WireFrame.HEADER_LENGTH);
+        msghdr(RECEIVE_MSGHDR_OFFSET, base + vectorSources, SOURCE_LENGTH, base + RECEIVE_IOV_OFFSET, 1);
+        iovec(RECEIVE_IOV_OFFSET, areaAddress, SLOT_LENGTH);
+        iovec(PLACE_IOV_OFFSET, areaAddress, WireFrame.HEADER_LENGTH);
+        int vectorIovecs = vectorSources + vector * SOURCE_LENGTH;
+        for (int i = 0; i < vector; i++) {
+            msghdr(vectorMsghdrs + i * MMSGHDR_LENGTH, base + vectorSources + i * SOURCE_LENGTH, SOURCE_LENGTH,
+                    base + vectorIovecs + i * IOVEC_LENGTH, 1);
+            iovec(vectorIovecs + i * IOVEC_LENGTH, areaAddress + (long) i * SLOT_LENGTH, SLOT_LENGTH);
+        }
         memory.putInt(POLLFD_OFFSET, fd);
         memory.putShort(POLLFD_OFFSET + 4, (short) Libc.POLLIN);
         long waitNanos = config.waitMicros() * 1000L;
@@ -307,18 +310,11 @@ public final class UdpTransport implements Transport {
     }
 
     private void msghdr(int at, long name, int nameLength, long iov, int iovCount) {
-        memory.putLong(at + MSG_NAME, name);
-        memory.putLong(at + MSG_NAMELEN, nameLength);
-        memory.putLong(at + MSG_IOV, iov);
-        memory.putLong(at + MSG_IOVLEN, iovCount);
-        memory.putLong(at + MSG_CONTROL, 0);
-        memory.putLong(at + MSG_CONTROLLEN, 0);
-        memory.putLong(at + MSG_FLAGS, 0);
+        SocketStructs.msghdr(memory, at, name, nameLength, iov, iovCount);
     }
 
     private void iovec(int at, long base, long length) {
-        memory.putLong(at + IOV_BASE, base);
-        memory.putLong(at + IOV_LEN, length);
+        SocketStructs.iovec(memory, at, base, length);
     }
 
     /** The largest fragment payload that crosses the bound interface in one IP packet. */
@@ -379,6 +375,7 @@ public final class UdpTransport implements Transport {
     @Override
     public void start(Inbound inbound, TransmitListener transmitted) {
         this.inbound = inbound;
+        batch.start(transmitted);
     }
 
     @Override
@@ -393,50 +390,26 @@ public final class UdpTransport implements Transport {
     @Override
     public boolean transmit(Route route, FrameHeader header, PayloadSource payload) {
         if (closed) {
-            counters.increment(SENDS_LOST);
+            batch.countLost();
             return true;
         }
-        long word = ((UdpRoute) route).sockaddrWord();
-        if (word != destinationWord) {
-            memory.putLong(DESTINATION_OFFSET, word);
-            memory.putLong(DESTINATION_OFFSET + 8, 0);
-            destinationWord = word;
+        if (!batch.hasRoom() && !batch.send()) {
+            return false; // the kernel pushed back with the batch full
         }
-        WireFrame.encode(header, sendHeader, crc);
-        int pieces;
         try {
-            pieces = payload.gather(gatherAddresses, gatherLengths, MAX_GATHER);
-            if (pieces < 0) {
-                if (staging == null) {
-                    staging = NativeMemory.allocate(SCRATCH_LENGTH);
-                }
-                payload.copyTo(0, staging.buffer(), 0, header.fragmentLength);
-                gatherAddresses[0] = staging.address();
-                gatherLengths[0] = header.fragmentLength;
-                pieces = 1;
-                counters.increment(GATHER_COPIES);
-            }
+            batch.add(((UdpRoute) route).sockaddrWord(), header, payload);
         } catch (RuntimeException e) {
             return true; // the NIC kept the failure (a page it could not translate) and fails the send with it
         }
-        int at = SEND_IOV_OFFSET + IOVEC_LENGTH;
-        for (int i = 0; i < pieces; i++, at += IOVEC_LENGTH) {
-            memory.putLong(at + IOV_BASE, gatherAddresses[i]);
-            memory.putLong(at + IOV_LEN, gatherLengths[i]);
-        }
-        memory.putLong(SEND_MSGHDR_OFFSET + MSG_IOVLEN, 1 + pieces);
-        long sent = Libc.sendmsg(fd, blockAddress + SEND_MSGHDR_OFFSET, Libc.MSG_DONTWAIT);
-        if (sent >= 0) {
-            counters.increment(DATAGRAMS_SENT);
-            counters.add(BYTES_SENT, sent);
-            return true;
-        }
-        if (sent == -Errno.EAGAIN || sent == -Errno.ENOBUFS || sent == -Errno.EINTR) {
-            counters.increment(SEND_BACK_PRESSURED);
-            return false;
-        }
-        counters.increment(SENDS_LOST);
         return true;
+    }
+
+    /** Sends what this round queued and, retrying a back-pressured kernel for a while, fails what cannot go. */
+    @Override
+    public void flush() {
+        if (!closed) {
+            batch.flush();
+        }
     }
 
     // ---- receive -------------------------------------------------------------------------------
@@ -446,37 +419,62 @@ public final class UdpTransport implements Transport {
         if (closed) {
             return 0;
         }
-        if (held && !offerHeld()) {
-            return 0;
-        }
         int done = 0;
-        int batch = config.receiveBatch();
-        while (done < batch) {
-            memory.putLong(RECEIVE_IOV_OFFSET + IOV_LEN, copying ? AREA_LENGTH : WireFrame.HEADER_LENGTH);
-            memory.putInt(RECEIVE_MSGHDR_OFFSET + MSG_NAMELEN, SOURCE_LENGTH);
-            long length = Libc.recvmsg(fd, blockAddress + RECEIVE_MSGHDR_OFFSET,
-                    copying ? Libc.MSG_TRUNC | Libc.MSG_DONTWAIT : Libc.MSG_PEEK | Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
-            if (length < 0) {
-                if (length == -Errno.EAGAIN) {
-                    break;
-                }
-                continue; // EINTR, or a refusal reported by ICMP for an earlier send: nothing to receive
-            }
-            done++;
-            counters.increment(DATAGRAMS_RECEIVED);
-            counters.add(BYTES_RECEIVED, length);
+        if (batch.pending() > 0) {
+            int before = batch.pending();
+            batch.send(); // the end of the round's sends: one sendmmsg for what it queued
+            done += before - batch.pending();
+        }
+        if (!offerReceived()) {
+            return done;
+        }
+        int limit = config.receiveBatch();
+        int taken = 0;
+        while (taken < limit) {
             endsMessage = false;
             if (copying) {
-                if (!copied((int) length)) {
+                int want = Math.min(vector, limit - taken);
+                for (int i = 0; i < want; i++) {
+                    memory.putInt(vectorMsghdrs + i * MMSGHDR_LENGTH + MSG_NAMELEN, SOURCE_LENGTH);
+                }
+                int n = Libc.recvmmsg(fd, blockAddress + vectorMsghdrs, want, Libc.MSG_DONTWAIT);
+                counters.increment(RECEIVE_CALLS);
+                if (n <= 0) {
+                    if (n == -Errno.EAGAIN) {
+                        break;
+                    }
+                    continue; // EINTR, or a refusal reported by ICMP for an earlier send: nothing to receive
+                }
+                taken += n;
+                received = n;
+                nextSlot = 0;
+                if (!offerReceived()) {
                     break; // held for the NIC
                 }
             } else {
-                place((int) length);
+                memory.putLong(RECEIVE_IOV_OFFSET + IOV_LEN, WireFrame.HEADER_LENGTH);
+                memory.putInt(RECEIVE_MSGHDR_OFFSET + MSG_NAMELEN, SOURCE_LENGTH);
+                long length = Libc.recvmsg(fd, blockAddress + RECEIVE_MSGHDR_OFFSET,
+                        Libc.MSG_PEEK | Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+                counters.increment(RECEIVE_CALLS);
+                if (length < 0) {
+                    if (length == -Errno.EAGAIN) {
+                        break;
+                    }
+                    continue;
+                }
+                taken++;
+                counters.increment(DATAGRAMS_RECEIVED);
+                counters.add(BYTES_RECEIVED, length);
+                if (!place((int) length)) {
+                    break; // held for the NIC
+                }
             }
             if (endsMessage) {
                 break; // let the caller see the completion now rather than after one more system call
             }
         }
+        done += taken;
         if (done == 0 && config.waitMicros() > 0) {
             Libc.ppoll(blockAddress + POLLFD_OFFSET, 1, blockAddress + TIMESPEC_OFFSET);
         }
@@ -484,42 +482,78 @@ public final class UdpTransport implements Transport {
     }
 
     /**
-     * A datagram of {@code length} bytes has been received whole into [header, scratch]: checks it and
-     * offers it to the NIC, which copies the payload into the posted buffer. Returns false when the NIC
-     * was busy and the frame is held.
+     * Offers the frames of the datagrams the last {@code recvmmsg} took, slot by slot, each frame
+     * checked on its own. Returns false when the NIC was busy: the frame is held, and offered first
+     * next time.
      */
-    private boolean copied(int length) {
-        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
-        if (bad != null) {
-            count(bad);
-            return true;
+    private boolean offerReceived() {
+        while (true) {
+            if (frameAt < datagramEnd && !offerFrames()) {
+                return false;
+            }
+            if (nextSlot >= received) {
+                return true;
+            }
+            int s = nextSlot++;
+            long length = memory.getInt(vectorMsghdrs + s * MMSGHDR_LENGTH + MSG_LEN) & 0xFFFF_FFFFL;
+            counters.increment(DATAGRAMS_RECEIVED);
+            counters.add(BYTES_RECEIVED, length);
+            openDatagram(s, (int) length);
         }
-        readSource(frame.source);
-        endsMessage = frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
-        if (frame.fragmentLength > config.copyBreak()) {
-            copying = false; // large frames are arriving: place them directly from the next one on
-            smallStreak = 0;
-        }
-        scratchPayload.length(frame.fragmentLength);
-        held = true;
-        return offerHeld();
     }
 
-    private boolean offerHeld() {
-        Inbound nic = inbound;
-        if (nic != null && !nic.onFragment(frame, scratchPayload)) {
-            return false;
+    private void openDatagram(int s, int length) {
+        slot = s;
+        frameAt = s * SLOT_LENGTH;
+        datagramEnd = frameAt + length;
+        if (length == 0) {
+            count(WireDropReason.SHORT_DATAGRAM);
         }
-        held = false;
-        counters.increment(FRAMES_COPIED);
+    }
+
+    /**
+     * Offers the frames of the datagram in {@link #slot} from {@link #frameAt} on. A frame that fails
+     * a check is counted and ends the datagram: its lengths cannot be trusted to find the next one.
+     * Returns false when the NIC was busy and the frame is held.
+     */
+    private boolean offerFrames() {
+        while (frameAt < datagramEnd) {
+            if (!held) {
+                WireDropReason bad = WireFrame.decode(slots, frameAt, datagramEnd - frameAt, frame, crc);
+                if (bad != null) {
+                    count(bad);
+                    frameAt = datagramEnd;
+                    return true;
+                }
+                counters.increment(FRAMES_RECEIVED);
+                frame.flags &= ~WireFrame.FLAG_MORE;
+                readSource(slot, frame.source);
+                endsMessage |= frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
+                if (frame.fragmentLength > config.copyBreak()) {
+                    copying = false; // large frames are arriving: place them directly from the next datagram on
+                    smallStreak = 0;
+                }
+                slotPayload.at(frameAt + WireFrame.HEADER_LENGTH, frame.fragmentLength);
+                held = true;
+            }
+            Inbound nic = inbound;
+            if (nic != null && !nic.onFragment(frame, slotPayload)) {
+                return false;
+            }
+            held = false;
+            counters.increment(FRAMES_COPIED);
+            frameAt += WireFrame.HEADER_LENGTH + frame.fragmentLength;
+        }
         return true;
     }
 
     /**
      * The datagram at the head of the queue is {@code length} bytes and its header has been peeked:
-     * checks the header, asks the NIC where the payload goes, and receives it straight there.
+     * checks the header, asks the NIC where the payload goes, and receives it straight there. A
+     * coalesced datagram is received whole into slot 0 and its frames offered as when copying.
+     * Returns false when the NIC was busy with a frame of such a datagram (held).
      */
-    private void place(int length) {
+    private boolean place(int length) {
         if (length - WireFrame.HEADER_LENGTH <= config.copyBreak()) {
             if (++smallStreak >= SMALL_STREAK) {
                 copying = true;
@@ -527,19 +561,33 @@ public final class UdpTransport implements Transport {
         } else {
             smallStreak = 0;
         }
-        WireDropReason bad = WireFrame.decode(receiveHeader, length, frame, crc);
+        WireDropReason bad = WireFrame.decode(slots, 0, length, frame, crc);
         if (bad != null) {
             count(bad);
             discard();
-            return;
+            return true;
         }
-        readSource(frame.source);
+        if (WireFrame.isFollowed(frame)) {
+            memory.putLong(RECEIVE_IOV_OFFSET + IOV_LEN, SLOT_LENGTH);
+            memory.putInt(RECEIVE_MSGHDR_OFFSET + MSG_NAMELEN, SOURCE_LENGTH);
+            long whole = Libc.recvmsg(fd, blockAddress + RECEIVE_MSGHDR_OFFSET, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+            if (whole != length) {
+                count(WireDropReason.INCONSISTENT_RECEIVE);
+                return true;
+            }
+            received = 0;
+            nextSlot = 0;
+            openDatagram(0, length);
+            return offerFrames();
+        }
+        counters.increment(FRAMES_RECEIVED);
+        readSource(0, frame.source);
         endsMessage = frame.fragmentOffset + frame.fragmentLength == frame.messageLength;
         Inbound nic = inbound;
         if (nic == null || !nic.claim(frame, placement)) {
             counters.increment(FRAMES_DECLINED);
             discard();
-            return;
+            return true;
         }
         int into = placement.length;
         int rest = frame.fragmentLength - into;
@@ -547,41 +595,43 @@ public final class UdpTransport implements Transport {
             nic.abort(frame, "the NIC's placement of " + into + " bytes is outside its buffer or longer than the fragment");
             count(WireDropReason.INCONSISTENT_RECEIVE);
             discard();
-            return;
+            return true;
         }
         int second = PLACE_IOV_OFFSET + IOVEC_LENGTH;
         memory.putLong(second + IOV_BASE, placement.address);
         memory.putLong(second + IOV_LEN, into);
         memory.putLong(second + IOVEC_LENGTH + IOV_BASE, scratchAddress);
         memory.putLong(second + IOVEC_LENGTH + IOV_LEN, rest);
-        long received;
+        long placed;
         try {
-            received = Libc.recvmsg(fd, blockAddress + PLACE_MSGHDR_OFFSET, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
+            placed = Libc.recvmsg(fd, blockAddress + PLACE_MSGHDR_OFFSET, Libc.MSG_TRUNC | Libc.MSG_DONTWAIT);
         } catch (RuntimeException e) {
             nic.abort(frame, e.getMessage());
             throw e;
         }
-        if (received != length) {
-            nic.abort(frame, "datagram of " + length + " bytes when peeked was " + received + " when received");
+        if (placed != length) {
+            nic.abort(frame, "datagram of " + length + " bytes when peeked was " + placed + " when received");
             count(WireDropReason.INCONSISTENT_RECEIVE);
-            return;
+            return true;
         }
         nic.commit(frame);
         counters.increment(FRAMES_PLACED);
+        return true;
     }
 
     /**
-     * The sender of the datagram just received, from the source sockaddr {@code recvmsg} wrote, as
+     * The sender of the datagram in slot {@code s}, from the source sockaddr the kernel wrote, as
      * {@link SourceKey}'s udp encoding: exact for IPv4 and IPv6 (family, port, scope id, address).
      */
-    private void readSource(SourceKey into) {
-        int family = memory.getShort(SOURCE_OFFSET) & 0xFFFF;
+    private void readSource(int s, SourceKey into) {
+        int at = vectorSources + s * SOURCE_LENGTH;
+        int family = memory.getShort(at) & 0xFFFF;
         if (family == Libc.AF_INET) {
-            ipv4Key(memory.getLong(SOURCE_OFFSET), into);
+            ipv4Key(memory.getLong(at), into);
         } else if (family == AF_INET6) {
-            long portAndScope = (memory.getShort(SOURCE_OFFSET + 2) & 0xFFFFL) << 16
-                    | (memory.getInt(SOURCE_OFFSET + 24) & 0xFFFF_FFFFL) << 32;
-            into.set(family | portAndScope, memory.getLong(SOURCE_OFFSET + 8), memory.getLong(SOURCE_OFFSET + 16));
+            long portAndScope = (memory.getShort(at + 2) & 0xFFFFL) << 16
+                    | (memory.getInt(at + 24) & 0xFFFF_FFFFL) << 32;
+            into.set(family | portAndScope, memory.getLong(at + 8), memory.getLong(at + 16));
         } else {
             into.clear(); // not a datagram from an address: matches no route
         }
@@ -615,11 +665,13 @@ public final class UdpTransport implements Transport {
         for (int i = 0; i < counts.length; i++) {
             counts[i] = counters.get(DROPPED + i);
         }
-        return new UdpStats(address, mtu, receiveBufferBytes, sendBufferBytes, counters.get(DATAGRAMS_SENT),
-                counters.get(BYTES_SENT), counters.get(SEND_BACK_PRESSURED), counters.get(SENDS_LOST),
-                counters.get(GATHER_COPIES), counters.get(DATAGRAMS_RECEIVED), counters.get(BYTES_RECEIVED),
-                counters.get(FRAMES_PLACED), counters.get(FRAMES_COPIED), counters.get(FRAMES_DECLINED),
-                UdpStats.dropMap(counts));
+        SendBatch b = batch;
+        return new UdpStats(address, mtu, receiveBufferBytes, sendBufferBytes, b.count(SendBatch.DATAGRAMS_SENT),
+                b.count(SendBatch.FRAMES_SENT), b.count(SendBatch.BYTES_SENT), b.count(SendBatch.SEND_CALLS),
+                b.count(SendBatch.SEND_BACK_PRESSURED), b.count(SendBatch.SENDS_LOST), b.count(SendBatch.GATHER_COPIES),
+                counters.get(DATAGRAMS_RECEIVED), counters.get(FRAMES_RECEIVED), counters.get(BYTES_RECEIVED),
+                counters.get(RECEIVE_CALLS), counters.get(FRAMES_PLACED), counters.get(FRAMES_COPIED),
+                counters.get(FRAMES_DECLINED), UdpStats.dropMap(counts));
     }
 
     public boolean isClosed() {
@@ -632,9 +684,17 @@ public final class UdpTransport implements Transport {
         if (closed) {
             return;
         }
+        if (batch.pending() > 0) {
+            batch.send(); // best effort: what the last round queued
+        }
+        batch.fail("the udp wire was closed before the datagram was sent");
         closed = true;
         OPEN.remove(address, this);
-        closeQuietly(fd, block, area, staging);
+        try {
+            closeQuietly(fd, block, area);
+        } finally {
+            batch.close();
+        }
     }
 
     /**
@@ -651,7 +711,7 @@ public final class UdpTransport implements Transport {
         return e;
     }
 
-        private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory, NativeBuffer stagingMemory) {
+    private static void closeQuietly(int fd, NativeBuffer blockMemory, NativeBuffer areaMemory) {
         RuntimeException failure = null;
         try {
             Libc.close(fd);
@@ -664,9 +724,6 @@ public final class UdpTransport implements Transport {
         if (areaMemory != null) {
             areaMemory.close();
         }
-        if (stagingMemory != null) {
-            stagingMemory.close();
-        }
         if (failure != null) {
             throw failure;
         }
@@ -675,5 +732,46 @@ public final class UdpTransport implements Transport {
     @Override
     public String toString() {
         return "UdpTransport[" + address + " mtu=" + mtu + " rcvbuf=" + receiveBufferBytes + "]";
+    }
+
+    /** The payload of a copied frame, bytes of its slot in the receive area: the NIC pulls it into the posted buffer. */
+    private static final class SlotPayload implements PayloadSource {
+        private final ByteBuffer area;
+        private final long address;
+        private int index;
+        private int length;
+
+        SlotPayload(ByteBuffer area, long address) {
+            this.area = area;
+            this.address = address;
+        }
+
+        void at(int at, int bytes) {
+            this.index = at;
+            this.length = bytes;
+        }
+
+        @Override
+        public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int count) {
+            NativeMemory.copy(area, index + offset, destination, destinationIndex, count);
+        }
+
+        @Override
+        public int gather(long[] addresses, int[] lengths, int max) {
+            if (length == 0) {
+                return 0;
+            }
+            if (max < 1) {
+                return -1;
+            }
+            addresses[0] = address + index;
+            lengths[0] = length;
+            return 1;
+        }
+
+        @Override
+        public long retain() {
+            return NOT_RETAINABLE; // the slot is reused by the next receive
+        }
     }
 }

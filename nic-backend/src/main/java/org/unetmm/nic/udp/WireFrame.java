@@ -61,6 +61,28 @@ import org.unetmm.spi.FrameHeader;
  * tags that a restarted peer or a later channel reuses. The source id is never 0; the destination
  * id is 0 when the sender was given the receiver's address without one (a well-known tag).
  *
+ * <p><b>Coalesced datagrams.</b> Small messages queued for one peer in one progress round travel
+ * in one datagram, each still a whole frame of its own, back to back, as Aeron's sender packs a
+ * term's frames. Every frame but the last says so with {@link #FLAG_MORE} in its flags (a wire
+ * bit, never handed to the NIC), so a datagram's layout is read from its headers alone:
+ *
+ * <pre>
+ *  +-----------------+-----------+-----------------+-----------+     +-----------------+-----------+
+ *  | header 0 (MORE) | payload 0 | header 1 (MORE) | payload 1 | ... | header n (last) | payload n |
+ *  +-----------------+-----------+-----------------+-----------+     +-----------------+-----------+
+ *  |&lt;------ 72 ------&gt;|&lt; fragment length 0 &gt;|
+ * </pre>
+ *
+ * Each frame is checked on its own, with its own header checksum, against the bytes the datagram
+ * still holds: a frame with {@code FLAG_MORE} must leave room for at least one more header after
+ * its payload, the last frame must end exactly where the datagram ends
+ * ({@link WireDropReason#LENGTH_MISMATCH} otherwise, as for a lone frame, which is a datagram of one
+ * frame without the flag). A frame that fails drops itself and the rest of its datagram (its
+ * lengths cannot be trusted to find the next header); frames before it were whole and valid and
+ * stay delivered. So no frame can claim bytes past its datagram, and a payload is only ever
+ * written into the placement the NIC gave for that frame. A receiver that predates the flag drops
+ * coalesced datagrams as {@link WireDropReason#BAD_FLAGS}; lone frames are unchanged.
+ *
  * <p>{@link #decode} checks every field, in the order of the layout, and names the first that
  * fails; a frame that fails is never handed to the NIC, so it can never write into a posted
  * buffer. A new version bumps {@link #VERSION}; a receiver drops versions it does not speak.
@@ -90,8 +112,13 @@ public final class WireFrame {
     /** 'U' 'N' 'M' 'M' read as a little-endian int. */
     public static final int MAGIC = 0x4D4D4E55;
     public static final int VERSION = 3;
-    /** Flags this version defines (the SPI's): any other bit set is a frame from a version we do not speak. */
-    public static final int KNOWN_FLAGS = FrameHeader.KNOWN_FLAGS;
+    /**
+     * Wire flag: another frame follows this one in the same datagram (a coalesced datagram). The
+     * top bit of the flags field, outside the SPI's flags; stripped before the NIC sees the frame.
+     */
+    public static final int FLAG_MORE = 1 << 15;
+    /** Flags this version defines (the SPI's and {@link #FLAG_MORE}): any other bit set is a frame from a version we do not speak. */
+    public static final int KNOWN_FLAGS = FrameHeader.KNOWN_FLAGS | FLAG_MORE;
     /** The largest UDP payload over IPv4: 65535 - 20 (IP) - 8 (UDP). */
     public static final int MAX_DATAGRAM = 65_507;
     /** The largest fragment payload one datagram carries. */
@@ -105,23 +132,28 @@ public final class WireFrame {
      * set by the caller's buffer or forced here), checksum included.
      */
     static void encode(FrameHeader header, ByteBuffer frame, CRC32C crc) {
+        encode(header, frame, 0, crc);
+    }
+
+    /** Writes {@code header} as a wire header at index {@code at} of {@code frame}, checksum included. */
+    static void encode(FrameHeader header, ByteBuffer frame, int at, CRC32C crc) {
         ByteBuffer b = frame.order() == ByteOrder.LITTLE_ENDIAN ? frame : frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC_OFFSET, MAGIC);
-        b.put(VERSION_OFFSET, (byte) VERSION);
-        b.put(TYPE_OFFSET, (byte) header.type);
-        b.putShort(FLAGS_OFFSET, (short) header.flags);
-        b.putInt(SOURCE_TAG_OFFSET, header.sourceTag);
-        b.putInt(DESTINATION_TAG_OFFSET, header.destinationTag);
-        b.putLong(MESSAGE_ID_OFFSET, header.messageId);
-        b.putInt(FRAGMENT_OFFSET_OFFSET, header.fragmentOffset);
-        b.putInt(MESSAGE_LENGTH_OFFSET, header.messageLength);
-        b.putInt(FRAGMENT_LENGTH_OFFSET, header.fragmentLength);
-        b.putLong(ACK_OFFSET, header.ack);
-        b.putInt(PAYLOAD_CHECKSUM_OFFSET, header.checksum);
-        b.putLong(SOURCE_CONNECTION_OFFSET, header.sourceConnection);
-        b.putLong(DESTINATION_CONNECTION_OFFSET, header.destinationConnection);
-        b.putInt(RESERVED_OFFSET, 0);
-        b.putInt(CHECKSUM_OFFSET, checksum(b, crc));
+        b.putInt(at + MAGIC_OFFSET, MAGIC);
+        b.put(at + VERSION_OFFSET, (byte) VERSION);
+        b.put(at + TYPE_OFFSET, (byte) header.type);
+        b.putShort(at + FLAGS_OFFSET, (short) header.flags);
+        b.putInt(at + SOURCE_TAG_OFFSET, header.sourceTag);
+        b.putInt(at + DESTINATION_TAG_OFFSET, header.destinationTag);
+        b.putLong(at + MESSAGE_ID_OFFSET, header.messageId);
+        b.putInt(at + FRAGMENT_OFFSET_OFFSET, header.fragmentOffset);
+        b.putInt(at + MESSAGE_LENGTH_OFFSET, header.messageLength);
+        b.putInt(at + FRAGMENT_LENGTH_OFFSET, header.fragmentLength);
+        b.putLong(at + ACK_OFFSET, header.ack);
+        b.putInt(at + PAYLOAD_CHECKSUM_OFFSET, header.checksum);
+        b.putLong(at + SOURCE_CONNECTION_OFFSET, header.sourceConnection);
+        b.putLong(at + DESTINATION_CONNECTION_OFFSET, header.destinationConnection);
+        b.putInt(at + RESERVED_OFFSET, 0);
+        b.putInt(at + CHECKSUM_OFFSET, checksum(b, at, crc));
     }
 
     /**
@@ -131,43 +163,57 @@ public final class WireFrame {
      * unspecified.
      */
     static WireDropReason decode(ByteBuffer frame, int datagramLength, FrameHeader into, CRC32C crc) {
-        if (datagramLength < HEADER_LENGTH) {
+        WireDropReason bad = decode(frame, 0, datagramLength, into, crc);
+        return bad == null && (into.flags & FLAG_MORE) != 0 ? WireDropReason.LENGTH_MISMATCH : bad;
+    }
+
+    /**
+     * Checks the frame at index {@code at} of {@code datagram}, of which {@code remaining} bytes
+     * are left from {@code at} to the datagram's end (a coalesced datagram's frames are decoded in
+     * turn), and fills {@code into}. A frame with {@link #FLAG_MORE} must leave room for another
+     * header; one without must end where the datagram ends. {@code into.flags} keeps
+     * {@code FLAG_MORE} so the caller knows whether a frame follows ({@link #isFollowed}); strip it
+     * before the NIC sees the frame. Returns null when valid, else the first reason it is not.
+     */
+    static WireDropReason decode(ByteBuffer datagram, int at, int remaining, FrameHeader into, CRC32C crc) {
+        if (remaining < HEADER_LENGTH) {
             return WireDropReason.SHORT_DATAGRAM;
         }
-        ByteBuffer b = frame.order() == ByteOrder.LITTLE_ENDIAN ? frame : frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        if (b.getInt(MAGIC_OFFSET) != MAGIC) {
+        ByteBuffer b = datagram.order() == ByteOrder.LITTLE_ENDIAN ? datagram : datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt(at + MAGIC_OFFSET) != MAGIC) {
             return WireDropReason.BAD_MAGIC;
         }
-        if (b.getInt(CHECKSUM_OFFSET) != checksum(b, crc)) {
+        if (b.getInt(at + CHECKSUM_OFFSET) != checksum(b, at, crc)) {
             return WireDropReason.BAD_CHECKSUM;
         }
-        if ((b.get(VERSION_OFFSET) & 0xFF) != VERSION) {
+        if ((b.get(at + VERSION_OFFSET) & 0xFF) != VERSION) {
             return WireDropReason.BAD_VERSION;
         }
-        int type = b.get(TYPE_OFFSET) & 0xFF;
+        int type = b.get(at + TYPE_OFFSET) & 0xFF;
         if (type < FrameHeader.TYPE_DATA || type > FrameHeader.TYPE_CLOSE) {
             return WireDropReason.BAD_TYPE;
         }
-        int flags = b.getShort(FLAGS_OFFSET) & 0xFFFF;
-        if ((flags & ~KNOWN_FLAGS) != 0 || b.getInt(RESERVED_OFFSET) != 0) {
+        int flags = b.getShort(at + FLAGS_OFFSET) & 0xFFFF;
+        if ((flags & ~KNOWN_FLAGS) != 0 || b.getInt(at + RESERVED_OFFSET) != 0) {
             return WireDropReason.BAD_FLAGS;
         }
-        int source = b.getInt(SOURCE_TAG_OFFSET);
-        int destination = b.getInt(DESTINATION_TAG_OFFSET);
+        int source = b.getInt(at + SOURCE_TAG_OFFSET);
+        int destination = b.getInt(at + DESTINATION_TAG_OFFSET);
         if (source <= 0 || destination <= 0) {
             return WireDropReason.BAD_TAG;
         }
-        int offset = b.getInt(FRAGMENT_OFFSET_OFFSET);
-        int messageLength = b.getInt(MESSAGE_LENGTH_OFFSET);
-        int fragmentLength = b.getInt(FRAGMENT_LENGTH_OFFSET);
+        int offset = b.getInt(at + FRAGMENT_OFFSET_OFFSET);
+        int messageLength = b.getInt(at + MESSAGE_LENGTH_OFFSET);
+        int fragmentLength = b.getInt(at + FRAGMENT_LENGTH_OFFSET);
         if (messageLength < 0 || offset < 0 || fragmentLength < 0 || offset > messageLength
                 || fragmentLength > messageLength - offset) {
             return WireDropReason.BAD_LENGTHS;
         }
-        if (fragmentLength != datagramLength - HEADER_LENGTH) {
-            return WireDropReason.LENGTH_MISMATCH;
+        boolean more = (flags & FLAG_MORE) != 0;
+        if (more ? fragmentLength > remaining - 2 * HEADER_LENGTH : fragmentLength != remaining - HEADER_LENGTH) {
+            return WireDropReason.LENGTH_MISMATCH; // a frame claiming past its datagram, or leaving bytes no header names
         }
-        long sourceConnection = b.getLong(SOURCE_CONNECTION_OFFSET);
+        long sourceConnection = b.getLong(at + SOURCE_CONNECTION_OFFSET);
         if (sourceConnection == 0) {
             return WireDropReason.BAD_CONNECTION;
         }
@@ -175,25 +221,41 @@ public final class WireFrame {
         into.flags = flags;
         into.sourceTag = source;
         into.destinationTag = destination;
-        into.messageId = b.getLong(MESSAGE_ID_OFFSET);
+        into.messageId = b.getLong(at + MESSAGE_ID_OFFSET);
         into.fragmentOffset = offset;
         into.messageLength = messageLength;
         into.fragmentLength = fragmentLength;
-        into.ack = b.getLong(ACK_OFFSET);
-        into.checksum = b.getInt(PAYLOAD_CHECKSUM_OFFSET);
+        into.ack = b.getLong(at + ACK_OFFSET);
+        into.checksum = b.getInt(at + PAYLOAD_CHECKSUM_OFFSET);
         into.sourceConnection = sourceConnection;
-        into.destinationConnection = b.getLong(DESTINATION_CONNECTION_OFFSET);
+        into.destinationConnection = b.getLong(at + DESTINATION_CONNECTION_OFFSET);
         return null;
     }
 
     /** CRC32C of bytes [0, {@link #CHECKSUM_OFFSET}) of {@code frame}. */
     static int checksum(ByteBuffer frame, CRC32C crc) {
+        return checksum(frame, 0, crc);
+    }
+
+    /** CRC32C of the {@link #CHECKSUM_OFFSET} header bytes from index {@code at} of {@code frame}. */
+    static int checksum(ByteBuffer frame, int at, CRC32C crc) {
         crc.reset();
         int position = frame.position();
         int limit = frame.limit();
-        frame.limit(CHECKSUM_OFFSET).position(0);
+        frame.limit(at + CHECKSUM_OFFSET).position(at);
         crc.update(frame);
         frame.limit(limit).position(position);
         return (int) crc.getValue();
+    }
+
+    /** Whether the frame just decoded into {@code header} is followed by another in its datagram. */
+    static boolean isFollowed(FrameHeader header) {
+        return (header.flags & FLAG_MORE) != 0;
+    }
+
+    /** Marks the encoded header at {@code at} as followed by another frame: sets {@link #FLAG_MORE}, checksum again. */
+    static void markFollowed(ByteBuffer frame, int at, CRC32C crc) {
+        frame.putShort(at + FLAGS_OFFSET, (short) (frame.getShort(at + FLAGS_OFFSET) | FLAG_MORE));
+        frame.putInt(at + CHECKSUM_OFFSET, checksum(frame, at, crc));
     }
 }

@@ -239,7 +239,8 @@ class HostileDatagramTest {
                     return junk;
                 }
                 case BAD_TYPE -> h.type = random.nextBoolean() ? 0 : 5 + random.nextInt(251);
-                case BAD_FLAGS -> h.flags = FrameHeader.KNOWN_FLAGS + 1 + random.nextInt(0xFFFF - FrameHeader.KNOWN_FLAGS); // an unknown bit
+                case BAD_FLAGS -> h.flags = (FrameHeader.KNOWN_FLAGS + 1 + random.nextInt(0x7FFF - FrameHeader.KNOWN_FLAGS))
+                        | (random.nextBoolean() ? WireFrame.FLAG_MORE : 0); // an unknown bit, alone or with the coalescing one
                 case BAD_TAG -> {
                     int bad = random.nextBoolean() ? 0 : -1 - random.nextInt(Integer.MAX_VALUE);
                     if (random.nextBoolean()) {

@@ -81,7 +81,8 @@ class WireFrameTest {
         assertThat(decode(magic, WireFrame.HEADER_LENGTH + 1200)).isEqualTo(WireDropReason.BAD_MAGIC);
         assertRejected(WireDropReason.BAD_TYPE, h -> h.type = 0);
         assertRejected(WireDropReason.BAD_TYPE, h -> h.type = 5);
-        assertRejected(WireDropReason.BAD_FLAGS, h -> h.flags = 0x8000);
+        assertRejected(WireDropReason.BAD_FLAGS, h -> h.flags = 0x4000);
+        assertRejected(WireDropReason.BAD_FLAGS, h -> h.flags = 0x4000 | WireFrame.FLAG_MORE);
         assertRejected(WireDropReason.BAD_TAG, h -> h.sourceTag = 0);
         assertRejected(WireDropReason.BAD_TAG, h -> h.destinationTag = -4);
         assertRejected(WireDropReason.BAD_CONNECTION, h -> h.sourceConnection = 0);
@@ -126,6 +127,55 @@ class WireFrameTest {
             h.fragmentLength = 0;
             assertThat(decode(encoded(h), WireFrame.HEADER_LENGTH)).as("type " + type).isNull();
         }
+    }
+
+    /** Two frames back to back, the first marked followed: [72 + 100][72 + 50]. */
+    private ByteBuffer coalesced(int firstLength, int secondLength) {
+        ByteBuffer datagram = ByteBuffer.allocate(2 * WireFrame.HEADER_LENGTH + firstLength + secondLength)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        FrameHeader h = header();
+        h.fragmentOffset = 0;
+        h.messageLength = firstLength;
+        h.fragmentLength = firstLength;
+        WireFrame.encode(h, datagram, 0, crc);
+        WireFrame.markFollowed(datagram, 0, crc);
+        h.messageId++;
+        h.messageLength = secondLength;
+        h.fragmentLength = secondLength;
+        WireFrame.encode(h, datagram, WireFrame.HEADER_LENGTH + firstLength, crc);
+        return datagram;
+    }
+
+    @Test
+    void eachFrameOfACoalescedDatagramDecodesOnItsOwnAndSaysWhetherOneFollows() {
+        ByteBuffer datagram = coalesced(100, 50);
+        FrameHeader first = new FrameHeader();
+        assertThat(WireFrame.decode(datagram, 0, datagram.capacity(), first, crc)).isNull();
+        assertThat(WireFrame.isFollowed(first)).isTrue();
+        assertThat(first.fragmentLength).isEqualTo(100);
+        int second = WireFrame.HEADER_LENGTH + 100;
+        FrameHeader next = new FrameHeader();
+        assertThat(WireFrame.decode(datagram, second, datagram.capacity() - second, next, crc)).isNull();
+        assertThat(WireFrame.isFollowed(next)).isFalse();
+        assertThat(next.messageId).isEqualTo(first.messageId + 1);
+        assertThat(WireFrame.decode(datagram, datagram.capacity(), new FrameHeader(), crc))
+                .as("a lone-frame decode of a coalesced datagram").isEqualTo(WireDropReason.LENGTH_MISMATCH);
+    }
+
+    @Test
+    void aCoalescedFrameCannotClaimPastItsDatagramNorLeaveBytesNoHeaderNames() {
+        ByteBuffer datagram = coalesced(100, 50);
+        FrameHeader into = new FrameHeader();
+        // the first frame says more follows, but the datagram ends (or leaves less than a header) after its payload
+        assertThat(WireFrame.decode(datagram, 0, WireFrame.HEADER_LENGTH + 100, into, crc)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
+        assertThat(WireFrame.decode(datagram, 0, 2 * WireFrame.HEADER_LENGTH + 99, into, crc)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
+        // the last frame claims one byte more than the datagram holds, or leaves one unnamed
+        int second = WireFrame.HEADER_LENGTH + 100;
+        assertThat(WireFrame.decode(datagram, second, WireFrame.HEADER_LENGTH + 49, into, crc)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
+        assertThat(WireFrame.decode(datagram, second, WireFrame.HEADER_LENGTH + 51, into, crc)).isEqualTo(WireDropReason.LENGTH_MISMATCH);
+        // the flag is covered by the header checksum: set without it, the frame is corrupt
+        datagram.putShort(second + WireFrame.FLAGS_OFFSET, (short) WireFrame.FLAG_MORE);
+        assertThat(WireFrame.decode(datagram, second, datagram.capacity() - second, into, crc)).isEqualTo(WireDropReason.BAD_CHECKSUM);
     }
 
     private void assertRejected(WireDropReason reason, Consumer<FrameHeader> change) {

@@ -252,12 +252,7 @@ public final class Libc {
         if (sent >= 0) {
             return sent;
         }
-        int errno = lastErrno();
-        return switch (errno) {
-            case Errno.EAGAIN, Errno.EINTR, Errno.ENOBUFS, Errno.EMSGSIZE, Errno.EPERM, Errno.ECONNREFUSED,
-                 ENETUNREACH, EHOSTUNREACH -> -errno;
-            default -> throw new KernelException("sendmsg", errno, "sending on socket " + fd);
-        };
+        return -sendFailure("sendmsg", fd);
     }
 
     /**
@@ -270,11 +265,35 @@ public final class Libc {
         if (received >= 0) {
             return received;
         }
-        int errno = lastErrno();
-        return switch (errno) {
-            case Errno.EAGAIN, Errno.EINTR, Errno.ECONNREFUSED -> -errno;
-            default -> throw new KernelException("recvmsg", errno, "receiving on socket " + fd);
-        };
+        return -receiveFailure("recvmsg", fd);
+    }
+
+    /**
+     * sendmmsg(2) on the data path: how many of the {@code count} mmsghdrs at {@code msgvec} were
+     * sent (each one's {@code msg_len} filled in by the kernel), or {@code -errno} when the first
+     * could not be, for the outcomes {@link #sendmsg} returns as values. The kernel stops at the
+     * first datagram that fails and reports it on the next call, so a short count is not an error.
+     */
+    public static int sendmmsg(int fd, long msgvec, int count, int flags) {
+        int sent = C.sendmmsg(fd, msgvec, count, flags);
+        if (sent >= 0) {
+            return sent;
+        }
+        return -sendFailure("sendmmsg", fd);
+    }
+
+    /**
+     * recvmmsg(2) on the data path, without its timeout (it is only checked after a datagram
+     * arrives; see BUGS in the man page): datagrams received into the {@code count} mmsghdrs at
+     * {@code msgvec} (each one's {@code msg_len} and {@code msg_flags} filled in), or {@code -errno}
+     * as {@link #recvmsg}.
+     */
+    public static int recvmmsg(int fd, long msgvec, int count, int flags) {
+        int received = C.recvmmsg(fd, msgvec, count, flags, 0);
+        if (received >= 0) {
+            return received;
+        }
+        return -receiveFailure("recvmmsg", fd);
     }
 
     /**
@@ -286,10 +305,25 @@ public final class Libc {
         if (received >= 0) {
             return received;
         }
+        return -receiveFailure("recv", fd);
+    }
+
+    /** The errno of a failed send that a datagram socket reports as an outcome; any other throws. */
+    private static int sendFailure(String call, int fd) {
         int errno = lastErrno();
         return switch (errno) {
-            case Errno.EAGAIN, Errno.EINTR, Errno.ECONNREFUSED -> -errno;
-            default -> throw new KernelException("recv", errno, "receiving on socket " + fd);
+            case Errno.EAGAIN, Errno.EINTR, Errno.ENOBUFS, Errno.EMSGSIZE, Errno.EPERM, Errno.ECONNREFUSED,
+                 ENETUNREACH, EHOSTUNREACH -> errno;
+            default -> throw new KernelException(call, errno, "sending on socket " + fd);
+        };
+    }
+
+    /** The errno of a failed receive that is an outcome (nothing queued, a signal, an ICMP refusal); any other throws. */
+    private static int receiveFailure(String call, int fd) {
+        int errno = lastErrno();
+        return switch (errno) {
+            case Errno.EAGAIN, Errno.EINTR, Errno.ECONNREFUSED -> errno;
+            default -> throw new KernelException(call, errno, "receiving on socket " + fd);
         };
     }
 

@@ -36,6 +36,12 @@ public interface LibcBinding {
 
     @SaveError @ssize_t long recvmsg(int fd, @size_t long msghdr, int flags);
 
+    /** {@code msgvec} points to {@code vlen} struct mmsghdr laid out by the caller. */
+    @SaveError int sendmmsg(int fd, @size_t long msgvec, int vlen, int flags);
+
+    /** {@code msgvec} points to {@code vlen} struct mmsghdr; {@code timeout} a timespec or 0 (none). */
+    @SaveError int recvmmsg(int fd, @size_t long msgvec, int vlen, int flags, @size_t long timeout);
+
     @SaveError int getpid();
 
     @SaveError int socket(int domain, int type, int protocol);

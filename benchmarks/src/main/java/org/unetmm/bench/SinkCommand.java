@@ -1,0 +1,196 @@
+package org.unetmm.bench;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
+import org.unetmm.Channel;
+import org.unetmm.ChannelAddress;
+import org.unetmm.Completion;
+import org.unetmm.CompletionStatus;
+import org.unetmm.Endpoint;
+import org.unetmm.EndpointConfig;
+import org.unetmm.IdleStrategy;
+import org.unetmm.Nic;
+import org.unetmm.NicConfig;
+import org.unetmm.ProgressMode;
+import org.unetmm.SendPath;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code unetmm sink --listen URI}: the receiving end of {@code unetmm stream} ({@link StreamProtocol}).
+ * Posts {@code --buffers} buffers of {@code --max-message} bytes on listening tag 1, counts every
+ * data message and the gaps in their sequence numbers, reposts each buffer at once, and reports
+ * its counts to the stream every second and when the stream ends. A line each second; runs until
+ * interrupted or {@code --duration}.
+ */
+@Command(name = "sink", mixinStandardHelpOptions = true,
+        description = "Receive a one-way stream from 'unetmm stream' and count it: messages/s, MB/s, lost; a line each second.",
+        footer = {"", "Examples:",
+                "  unetmm sink --listen udp://127.0.0.1:7100",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5        (in another shell)",
+                "  unetmm sink --listen udp://198.18.0.2:7100 --max-message 262144 --buffers 24 --duration 60"})
+public final class SinkCommand implements Callable<Integer> {
+    private static final long REPORT_COOKIE = -7;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--listen", required = true, description = "transport URI to bind, e.g. udp://127.0.0.1:7100")
+    String listen;
+
+    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted (default ${DEFAULT-VALUE})")
+    int buffers;
+
+    @Option(names = "--max-message", defaultValue = "4096", description = "size of each posted buffer, bytes: the"
+            + " largest message taken whole; buffers x size are pinned (default ${DEFAULT-VALUE})")
+    int maxMessage;
+
+    @Option(names = "--duration", description = "stop after this many seconds (default: until interrupted)")
+    Long durationSeconds;
+
+    @Override
+    public Integer call() {
+        if (buffers < 1 || buffers > 4096) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--buffers must be in 1..4096, got " + buffers);
+        }
+        if (maxMessage < StreamProtocol.CONTROL_BYTES || maxMessage > (64 << 20)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-message must be in "
+                    + StreamProtocol.CONTROL_BYTES + ".." + (64 << 20) + " bytes, got " + maxMessage);
+        }
+        if ((long) buffers * maxMessage > (1L << 30)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--buffers x --max-message is "
+                    + (long) buffers * maxMessage + " B: keep it under 1 GiB (and under RLIMIT_MEMLOCK)");
+        }
+        if (durationSeconds != null && durationSeconds < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--duration must be >= 0 seconds");
+        }
+        PrintStream out = System.out;
+        StopSignal stop = new StopSignal("unetmm-sink-stop");
+        // the NIC closes first (last opened), so no posted buffer still uses the memory when it is freed
+        try (NativeBuffer memory = NativeMemory.allocate(buffers * maxMessage);
+             Nic nic = Nic.open(NicConfig.builder().transport(listen).progressMode(ProgressMode.CALLER).build())) {
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().freeQueue(buffers).sendQueue(64)
+                    .completionQueue(2 * buffers + 128).segmentBytes(64 * 1024).build());
+            Channel listening = endpoint.openChannel();
+            if (listening.tag() != StreamProtocol.SINK_TAG) {
+                throw new IllegalStateException("the sink's channel got tag " + listening.tag() + ", not " + StreamProtocol.SINK_TAG);
+            }
+            for (int i = 0; i < buffers; i++) {
+                endpoint.postReceive(memory.buffer(), i * maxMessage, maxMessage, i);
+            }
+            out.println("sink: listening on " + nic.transportAddress() + "/" + StreamProtocol.SINK_TAG + ", " + buffers
+                    + " buffers of " + maxMessage + " B, MTU " + nic.mtu());
+            out.flush();
+            Sink sink = new Sink(endpoint, memory, out);
+            long start = System.nanoTime();
+            long end = durationSeconds == null ? Long.MAX_VALUE : start + durationSeconds * 1_000_000_000L;
+            long nextLine = start + 1_000_000_000L;
+            IdleStrategy idle = IdleStrategy.backoff();
+            while (!stop.requested() && System.nanoTime() - end < 0) {
+                idle.idle(nic.progress() + sink.drain());
+                long now = System.nanoTime();
+                if (now - nextLine >= 0) {
+                    sink.second((now - start) / 1_000_000_000L);
+                    nextLine += 1_000_000_000L;
+                }
+            }
+            out.println("sink: stopped; " + sink.total());
+            out.flush();
+        } finally {
+            stop.close();
+        }
+        return 0;
+    }
+
+    /** One sink's state: the current stream's tally and where its reports go. */
+    private final class Sink {
+        private final Endpoint endpoint;
+        private final NativeBuffer memory;
+        private final PrintStream out;
+        private final ByteBuffer report = ByteBuffer.allocateDirect(StreamProtocol.REPORT_BYTES);
+        private final StreamProtocol.Tally tally = new StreamProtocol.Tally();
+        private Channel reply;
+        private boolean ended;
+        private long lineReceived;
+        private long lineBytes;
+        private long lineLost;
+
+        Sink(Endpoint endpoint, NativeBuffer memory, PrintStream out) {
+            this.endpoint = endpoint;
+            this.memory = memory;
+            this.out = out;
+        }
+
+        int drain() {
+            int work = 0;
+            for (Completion c; (c = endpoint.poll()) != null; work++) {
+                if (c.kind() != Completion.Kind.RECEIVE) {
+                    continue; // a report went out
+                }
+                if (c.status() == CompletionStatus.OK || c.status() == CompletionStatus.TRUNCATED) {
+                    onMessage(c.offset(), c.length());
+                }
+                long index = c.cookie();
+                endpoint.postReceive(memory.buffer(), (int) index * maxMessage, maxMessage, index);
+            }
+            return work;
+        }
+
+        private void onMessage(int offset, int length) {
+            if (length < StreamProtocol.MIN_SIZE) {
+                return;
+            }
+            long seq = StreamProtocol.le(memory.buffer().duplicate()).getLong(offset);
+            if (seq >= 0) {
+                tally.arrived(seq, length);
+            } else if (seq == StreamProtocol.HELLO) {
+                String address = StreamProtocol.helloAddress(memory.buffer(), offset, length);
+                if (address == null) {
+                    return;
+                }
+                if (reply != null) {
+                    reply.close();
+                }
+                reply = endpoint.connect(ChannelAddress.parse(address));
+                tally.reset();
+                ended = false;
+                lineReceived = 0;
+                lineBytes = 0;
+                lineLost = 0;
+                out.println("sink: stream from " + address);
+                sendReport(); // the stream waits for this before it starts
+            } else if (seq == StreamProtocol.END) {
+                ended = true;
+                sendReport();
+            }
+        }
+
+        private void sendReport() {
+            if (reply != null) {
+                tally.report(report, 0, ended);
+                endpoint.send(reply, report, 0, StreamProtocol.REPORT_BYTES, SendPath.FIXED_SEGMENT, REPORT_COOKIE);
+            }
+        }
+
+        void second(long at) {
+            long received = tally.received - lineReceived;
+            long bytes = tally.bytes - lineBytes;
+            long lost = tally.lost - lineLost;
+            lineReceived = tally.received;
+            lineBytes = tally.bytes;
+            lineLost = tally.lost;
+            out.printf("sink: %4d s  %,12d msgs/s  %10.1f MB/s  lost %,d  (total %,d msgs, %,d lost, %,d late)%n",
+                    at, received, bytes / 1e6, lost, tally.received, tally.lost, tally.late);
+            out.flush();
+            sendReport();
+        }
+
+        String total() {
+            return String.format("%,d msgs, %,d bytes, %,d lost, %,d late", tally.received, tally.bytes, tally.lost, tally.late);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package org.unetmm.bench;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
+import org.unetmm.Channel;
+import org.unetmm.ChannelAddress;
+import org.unetmm.Completion;
+import org.unetmm.Endpoint;
+import org.unetmm.EndpointConfig;
+import org.unetmm.Nic;
+import org.unetmm.NicConfig;
+import org.unetmm.ProgressMode;
+import org.unetmm.SendPath;
+import org.unetmm.nic.udp.UdpStats;
+import org.unetmm.nic.udp.UdpTransport;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code unetmm stream --to URI --size N --duration S}: a one-way stream of unreliable messages to
+ * {@code unetmm sink} ({@link StreamProtocol}), as fast as the NIC takes them, with at most
+ * {@code --inflight} sends outstanding. Each message carries its sequence number; the sink
+ * reports what arrived every second and at the end, so the stream prints what it sent and what
+ * was delivered (msgs/s, MB/s) and how many messages were lost. Exit status 0 when the sink's
+ * final report arrived, 1 when the sink never answered or went silent.
+ */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        description = "Stream messages one way to 'unetmm sink'; prints sent and delivered msgs/s, MB/s and lost messages.",
+        footer = {"", "Examples:",
+                "  unetmm sink --listen udp://127.0.0.1:7100 &",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 4096 --duration 10 --path fixed",
+                "  unetmm stream --to udp://198.18.0.2:7100 --size 262144 --duration 10 --inflight 16"
+                        + "   (sink with --max-message 262144)",
+                "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
+public final class StreamCommand implements Callable<Integer> {
+    private static final long CONTROL_COOKIE = -3;
+    private static final int REPORT_BUFFERS = 16;
+    /** Source memory (pinned path) at most: sends cycle through this many bytes of buffers. */
+    private static final long SOURCE_BYTES = 4 << 20;
+    private static final long ANSWER_NANOS = 3_000_000_000L;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--to", required = true, description = "the sink's transport URI, e.g. udp://127.0.0.1:7100")
+    String to;
+
+    @Option(names = "--size", defaultValue = "64", description = "message size in bytes, at least 8 (default ${DEFAULT-VALUE})")
+    int size;
+
+    @Option(names = "--duration", defaultValue = "5", description = "seconds to stream (default ${DEFAULT-VALUE})")
+    double durationSeconds;
+
+    @Option(names = "--path", defaultValue = "pinned", description = "send path: pinned (zero-copy from the sender's"
+            + " buffers) or fixed (copied into the fixed segment) (default ${DEFAULT-VALUE})")
+    String path;
+
+    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at most (default ${DEFAULT-VALUE})")
+    int inflight;
+
+    @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
+    String bind;
+
+    @Override
+    public Integer call() {
+        SendPath sendPath = PingPongCommand.path(spec, path);
+        if (size < StreamProtocol.MIN_SIZE || size > (64 << 20)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--size must be in " + StreamProtocol.MIN_SIZE
+                    + ".." + (64 << 20) + " bytes (it carries an 8-byte sequence number), got " + size);
+        }
+        if (!(durationSeconds > 0) || durationSeconds > 86_400) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--duration must be in (0, 86400] seconds, got "
+                    + durationSeconds);
+        }
+        if (inflight < 1 || inflight > 4096) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--inflight must be in 1..4096, got " + inflight);
+        }
+        int slots = (int) Math.max(1, Math.min(inflight, SOURCE_BYTES / size));
+        int segment = sendPath == SendPath.FIXED_SEGMENT
+                ? (int) Math.min(64L << 20, Math.max(64 * 1024, roundToPage((long) size * Math.min(inflight, 64))))
+                : 64 * 1024;
+        String local = bind != null ? bind : EchoProtocol.localBindFor(to);
+        PrintStream out = System.out;
+        // the NIC closes first (last opened), so no posted buffer or send still uses the memory when it is freed
+        try (NativeBuffer sources = NativeMemory.allocate(slots * size);
+             NativeBuffer reports = NativeMemory.allocate(REPORT_BUFFERS * StreamProtocol.REPORT_BYTES);
+             Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER).build())) {
+            Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(Math.max(16, inflight))
+                    .freeQueue(REPORT_BUFFERS).completionQueue(2 * inflight + 64).segmentBytes(segment).build());
+            Channel data = endpoint.connect(new ChannelAddress(to.contains("?") ? to.substring(0, to.indexOf('?')) : to,
+                    StreamProtocol.SINK_TAG));
+            Channel replies = endpoint.openChannel();
+            for (int i = 0; i < REPORT_BUFFERS; i++) {
+                endpoint.postReceive(reports.buffer(), i * StreamProtocol.REPORT_BYTES, StreamProtocol.REPORT_BYTES, i);
+            }
+            Stream stream = new Stream(nic, endpoint, data, sources, reports, slots, sendPath);
+            ByteBuffer control = ByteBuffer.allocateDirect(StreamProtocol.CONTROL_BYTES);
+            int helloLength = StreamProtocol.hello(control, size, replies.address().toString());
+            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds + " s, path " + path
+                    + ", " + inflight + " in flight, from " + nic.transportAddress());
+            if (!stream.handshake(control, helloLength, false)) {
+                out.println("stream: FAILED: no sink answered at " + to + " within 3 s (start one with 'unetmm sink --listen "
+                        + to + "')");
+                return 1;
+            }
+            long start = System.nanoTime();
+            long end = start + (long) (durationSeconds * 1e9);
+            long nextLine = start + 1_000_000_000L;
+            long lineSent = 0;
+            long lineDelivered = 0;
+            while (true) {
+                long now = System.nanoTime();
+                if (now - end >= 0) {
+                    break;
+                }
+                stream.push();
+                nic.progress();
+                stream.drain();
+                if (now - nextLine >= 0) {
+                    out.printf("stream: %4d s  sent %,12d msgs/s  %9.1f MB/s | delivered %,12d msgs/s  %9.1f MB/s  lost %,d%n",
+                            (now - start) / 1_000_000_000L, stream.sent - lineSent, (stream.sent - lineSent) * (double) size / 1e6,
+                            stream.delivered - lineDelivered, (stream.delivered - lineDelivered) * (double) size / 1e6,
+                            stream.lost);
+                    out.flush();
+                    lineSent = stream.sent;
+                    lineDelivered = stream.delivered;
+                    nextLine += 1_000_000_000L;
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long sent = stream.sent;
+            stream.finishSends();
+            StreamProtocol.le(control).putLong(0, StreamProtocol.END).putLong(8, sent);
+            boolean reported = stream.handshake(control, 16, true);
+            long delivered = stream.delivered;
+            long lost = sent - delivered;
+            out.printf("stream: summary  %,d msgs of %d B in %.2f s: sent %,.0f msgs/s %.1f MB/s, delivered %,.0f msgs/s %.1f MB/s,"
+                            + " lost %,d (%.3f%%)%s%n", sent, size, seconds, sent / seconds, sent * (double) size / seconds / 1e6,
+                    delivered / seconds, delivered * (double) size / seconds / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
+                    reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
+            if (nic.transportAddress().startsWith("udp:")) {
+                UdpStats wire = UdpTransport.of(nic).stats();
+                out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d back-pressured%n",
+                        wire.datagramsSent(), wire.framesSent(), wire.sendCalls(), wire.sendBackPressured());
+            }
+            out.flush();
+            return reported ? 0 : 1;
+        }
+    }
+
+    private static long roundToPage(long bytes) {
+        return (bytes + 4095) & ~4095L;
+    }
+
+    /** The sending side: free source slots, counts, and the sink's latest report. */
+    private static final class Stream {
+        private final Nic nic;
+        private final Endpoint endpoint;
+        private final Channel data;
+        private final NativeBuffer sources;
+        private final NativeBuffer reports;
+        private final SendPath path;
+        private final int size;
+        private final int[] free;
+        private int freeCount;
+        private final int slots;
+        long sent;
+        long delivered;
+        long lost;
+        boolean ended;
+        private long reportsSeen;
+
+        Stream(Nic nic, Endpoint endpoint, Channel data, NativeBuffer sources, NativeBuffer reports, int slots, SendPath path) {
+            this.nic = nic;
+            this.endpoint = endpoint;
+            this.data = data;
+            this.sources = sources;
+            this.reports = reports;
+            this.path = path;
+            this.slots = slots;
+            this.size = sources.buffer().capacity() / slots;
+            this.free = new int[slots];
+            for (int i = 0; i < slots; i++) {
+                free[freeCount++] = i;
+            }
+        }
+
+        /** Sends as many messages as there are free slots and queue room. */
+        void push() {
+            ByteBuffer memory = sources.buffer();
+            while (freeCount > 0) {
+                int slot = free[freeCount - 1];
+                StreamProtocol.le(memory.duplicate()).putLong(slot * size, sent);
+                if (!endpoint.send(data, memory, slot * size, size, path, slot).isAccepted()) {
+                    return;
+                }
+                freeCount--;
+                sent++;
+                if (path == SendPath.FIXED_SEGMENT) {
+                    free[freeCount++] = slot; // copied into the segment: the buffer is free at once (its completion still comes)
+                }
+            }
+        }
+
+        void drain() {
+            for (Completion c; (c = endpoint.poll()) != null; ) {
+                if (c.kind() == Completion.Kind.SEND) {
+                    if (c.cookie() >= 0 && path == SendPath.PINNED) {
+                        free[freeCount++] = (int) c.cookie();
+                    }
+                    continue;
+                }
+                if (c.isSuccess() && c.length() == StreamProtocol.REPORT_BYTES) {
+                    ByteBuffer r = StreamProtocol.le(reports.buffer().duplicate());
+                    int at = c.offset();
+                    delivered = r.getLong(at);
+                    lost = r.getLong(at + 16);
+                    ended = r.getLong(at + 32) == 1;
+                    reportsSeen++;
+                }
+                endpoint.postReceive(reports.buffer(), (int) c.cookie() * StreamProtocol.REPORT_BYTES,
+                        StreamProtocol.REPORT_BYTES, c.cookie());
+            }
+        }
+
+        /** Drives the NIC until every data send completed (bounded: a second). */
+        void finishSends() {
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            while ((path == SendPath.PINNED ? freeCount < slots : false) && System.nanoTime() - deadline < 0) {
+                nic.progress();
+                drain();
+            }
+        }
+
+        /**
+         * Sends the control message (HELLO, or END when {@code final_}) every 100 ms until the sink
+         * answers with a report (after END: its final one), for at most 3 s; whether it did.
+         */
+        boolean handshake(ByteBuffer control, int length, boolean final_) {
+            long seen = reportsSeen;
+            long deadline = System.nanoTime() + ANSWER_NANOS;
+            long resend = 0;
+            while (System.nanoTime() - deadline < 0) {
+                long now = System.nanoTime();
+                if (now - resend >= 0) {
+                    endpoint.send(data, control, 0, length, SendPath.FIXED_SEGMENT, CONTROL_COOKIE);
+                    resend = now + 100_000_000L;
+                }
+                nic.progress();
+                drain();
+                if (reportsSeen > seen && (!final_ || ended)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package org.unetmm.nic.udp;
+
+import org.unetmm.internal.Counters;
+import static org.unetmm.nic.udp.SocketStructs.IOVEC_LENGTH;
+import static org.unetmm.nic.udp.SocketStructs.IOV_LEN;
+import static org.unetmm.nic.udp.SocketStructs.MAX_IOV;
+import static org.unetmm.nic.udp.SocketStructs.MMSGHDR_LENGTH;
+import static org.unetmm.nic.udp.SocketStructs.MSG_IOVLEN;
+import static org.unetmm.nic.udp.SocketStructs.MSG_LEN;
+import static org.unetmm.nic.udp.SocketStructs.MSG_NAMELEN;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.PayloadSource;
+import org.unetmm.spi.TransmitListener;
+
+/**
+ * The udp wire's sends of one progress round, leaving with one {@code sendmmsg(2)}: the fragments
+ * {@link UdpTransport#transmit} takes are queued here as datagrams of iovecs, and sent when the
+ * round ends (the engine's {@code Transport.poll}, which runs after its send loop), when the batch
+ * is full, or on {@code flush}. Nothing waits for company: a lone fragment leaves at the end of
+ * the round it was queued in.
+ *
+ * <p><b>Zero copy, completed later.</b> A payload larger than {@link UdpConfig#sendCopy()} is
+ * {@linkplain PayloadSource#retain() retained}: its iovecs point into the sender's pinned pages
+ * (or its fixed segment), and the NIC completes the send only when {@link #send} has handed the
+ * datagram to the kernel and released the token ({@link TransmitListener#released}). Smaller
+ * payloads, and those the NIC cannot let be kept (its own control-frame memory), are copied into
+ * the batch's staging area: for a few dozen bytes a copy costs less than a pin of the wire's own.
+ *
+ * <p><b>Coalescing.</b> A whole message (one fragment) for the same peer as the datagram queued
+ * last joins it as one more frame, while the datagram stays within the wire's MTU (one IP packet
+ * off loopback) and {@code UIO_MAXIOV} iovecs; the frame before it gets {@link WireFrame#FLAG_MORE}
+ * (see {@link WireFrame} for the layout). Fragments of larger messages fill datagrams of their own.
+ *
+ * <p>Back-pressure: the kernel sends a prefix of the batch and stops at the first datagram it
+ * cannot take; the rest stays queued, in order, and goes first next time. {@link #hasRoom} is
+ * false while the batch is full, and {@code transmit} then returns false.
+ *
+ * <pre>
+ *  the batch (one page-aligned allocation; the structs are drawn in {@link SocketStructs})
+ *       0  mmsghdr[64]        one per datagram
+ *    4096  sockaddr_in[64]    each datagram's destination
+ *    5120  header[512]        72-byte wire headers, one per frame
+ *   41984  iovec[4096]        [header] [payload pieces] per frame, each datagram's in a run
+ *  107520  staging (256 KiB)  copied payloads
+ *  369664  end
+ * </pre>
+ *
+ * Engine thread only (the NIC's progress thread, engine lock held); the counters are
+ * single-writer and may be read from any thread.
+ */
+final class SendBatch {
+    private static final int SOCKADDR_LENGTH = 16;
+    private static final int MAX_GATHER = MAX_IOV - 1;
+    /** Datagrams per sendmmsg. */
+    static final int DATAGRAMS = 64;
+    /** Frames per batch. */
+    static final int FRAMES = 512;
+    private static final int IOVECS = 4096;
+    private static final int STAGING_LENGTH = 256 * 1024;
+    // the batch
+    private static final int MMSGHDR_OFFSET = 0;
+    private static final int SOCKADDR_OFFSET = MMSGHDR_OFFSET + DATAGRAMS * MMSGHDR_LENGTH;
+    private static final int HEADER_OFFSET = SOCKADDR_OFFSET + DATAGRAMS * SOCKADDR_LENGTH;
+    private static final int IOVEC_OFFSET = HEADER_OFFSET + FRAMES * WireFrame.HEADER_LENGTH;
+    private static final int STAGING_OFFSET = IOVEC_OFFSET + IOVECS * IOVEC_LENGTH;
+    private static final int LENGTH = STAGING_OFFSET + STAGING_LENGTH;
+    /** Flush attempts of a back-pressured batch before {@link #flush} fails what is left. */
+    private static final int FLUSH_ATTEMPTS = 10_000;
+
+    private final int fd;
+    private final int datagramLimit;
+    private final int sendCopy;
+    private final NativeBuffer native_;
+    private final ByteBuffer memory;
+    private final long base;
+    private final CRC32C crc = new CRC32C();
+    private final long[] gatherAddresses = new long[MAX_GATHER];
+    private final int[] gatherLengths = new int[MAX_GATHER];
+    /** Per frame: the NIC's token, or NOT_RETAINABLE for a copied payload. */
+    private final long[] tokens = new long[FRAMES];
+    /** Per datagram: its first frame, its bytes, its iovecs, its destination, whether more frames may join. */
+    private final int[] firstFrame = new int[DATAGRAMS];
+    private final int[] datagramBytes = new int[DATAGRAMS];
+    private final int[] datagramIovecs = new int[DATAGRAMS];
+    private final long[] destinations = new long[DATAGRAMS];
+    private final boolean[] joinable = new boolean[DATAGRAMS];
+    private TransmitListener listener;
+    private int datagrams;
+    /** Datagrams [0, sent) of this batch are with the kernel. */
+    private int sent;
+    private int frames;
+    private int iovecs;
+    private int stagingUsed;
+
+    // counters: written by the NIC thread that drives the wire, read by its stats() anywhere
+    static final int DATAGRAMS_SENT = 0;
+    static final int FRAMES_SENT = 1;
+    static final int BYTES_SENT = 2;
+    static final int SEND_CALLS = 3;
+    static final int SEND_BACK_PRESSURED = 4;
+    static final int SENDS_LOST = 5;
+    static final int GATHER_COPIES = 6;
+    private final Counters counters = new Counters(7);
+
+    /** A batch for socket {@code fd}: datagrams of at most {@code datagramLimit} bytes, payloads up to {@code sendCopy} copied. */
+    SendBatch(int fd, int datagramLimit, int sendCopy) {
+        this.fd = fd;
+        this.datagramLimit = datagramLimit;
+        this.sendCopy = sendCopy;
+        this.native_ = NativeMemory.allocate(LENGTH);
+        this.memory = native_.buffer().order(ByteOrder.LITTLE_ENDIAN);
+        this.base = native_.address();
+    }
+
+    void start(TransmitListener transmitted) {
+        this.listener = transmitted;
+    }
+
+    /** Whether one more fragment of any size fits (else {@link #send} first). */
+    boolean hasRoom() {
+        return datagrams < DATAGRAMS && frames < FRAMES && iovecs + MAX_IOV <= IOVECS
+                && stagingUsed + WireFrame.MAX_DATAGRAM <= STAGING_LENGTH;
+    }
+
+    /** Datagrams queued and not yet with the kernel. */
+    int pending() {
+        return datagrams - sent;
+    }
+
+    /**
+     * Queues one fragment for {@code destination} (a sockaddr_in's first 8 bytes). Call only with
+     * {@link #hasRoom}. A translation failure of the payload propagates (the NIC keeps it and fails
+     * the send) and leaves the batch as it was.
+     */
+    void add(long destination, FrameHeader header, PayloadSource payload) {
+        int length = header.fragmentLength;
+        int pieces;
+        long token = PayloadSource.NOT_RETAINABLE;
+        if (length == 0) {
+            pieces = 0;
+        } else if (length <= sendCopy) {
+            pieces = copy(payload, length);
+        } else {
+            pieces = payload.gather(gatherAddresses, gatherLengths, MAX_GATHER);
+            if (pieces < 0) {
+                counters.increment(GATHER_COPIES);
+                pieces = copy(payload, length);
+            } else {
+                token = payload.retain();
+                if (token == PayloadSource.NOT_RETAINABLE) {
+                    pieces = copy(payload, length); // the NIC's own reused memory: keep a copy
+                }
+            }
+        }
+        boolean whole = header.fragmentOffset == 0 && length == header.messageLength;
+        int bytes = WireFrame.HEADER_LENGTH + length;
+        int d = datagrams - 1;
+        int at = HEADER_OFFSET + frames * WireFrame.HEADER_LENGTH;
+        WireFrame.encode(header, memory, at, crc);
+        if (whole && d >= sent && joinable[d] && destinations[d] == destination
+                && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
+            WireFrame.markFollowed(memory, at - WireFrame.HEADER_LENGTH, crc); // the frame before is this one's neighbour
+        } else {
+            d = datagrams++;
+            firstFrame[d] = frames;
+            datagramBytes[d] = 0;
+            datagramIovecs[d] = 0;
+            destinations[d] = destination;
+            joinable[d] = whole;
+            int name = SOCKADDR_OFFSET + d * SOCKADDR_LENGTH;
+            memory.putLong(name, destination);
+            memory.putLong(name + 8, 0);
+            SocketStructs.msghdr(memory, MMSGHDR_OFFSET + d * MMSGHDR_LENGTH, base + name, SOCKADDR_LENGTH,
+                    base + IOVEC_OFFSET + (long) iovecs * IOVEC_LENGTH, 0);
+        }
+        iovec(base + at, WireFrame.HEADER_LENGTH);
+        for (int i = 0; i < pieces; i++) {
+            iovec(gatherAddresses[i], gatherLengths[i]);
+        }
+        tokens[frames++] = token;
+        datagramBytes[d] += bytes;
+        datagramIovecs[d] += 1 + pieces;
+        memory.putLong(MMSGHDR_OFFSET + d * MMSGHDR_LENGTH + MSG_IOVLEN, datagramIovecs[d]);
+    }
+
+    private void iovec(long address, long length) {
+        SocketStructs.iovec(memory, IOVEC_OFFSET + iovecs++ * IOVEC_LENGTH, address, length);
+    }
+
+    /** Copies the payload into staging; its one piece goes to the gather arrays. */
+    private int copy(PayloadSource payload, int length) {
+        payload.copyTo(0, memory, STAGING_OFFSET + stagingUsed, length);
+        gatherAddresses[0] = base + STAGING_OFFSET + stagingUsed;
+        gatherLengths[0] = length;
+        stagingUsed += (length + 7) & ~7;
+        return 1;
+    }
+
+    /**
+     * Hands the queued datagrams to the kernel, as many per {@code sendmmsg} as it takes, and
+     * releases the fragments of each one sent. Returns false when the kernel pushed back with
+     * datagrams still queued (they go first next time). A datagram the kernel refuses for good
+     * (unreachable, too long, a firewall) is lost, as UDP loses, counted, and its sends complete.
+     */
+    boolean send() {
+        while (sent < datagrams) {
+            int n = Libc.sendmmsg(fd, base + MMSGHDR_OFFSET + (long) sent * MMSGHDR_LENGTH, datagrams - sent,
+                    Libc.MSG_DONTWAIT);
+            counters.increment(SEND_CALLS);
+            if (n > 0) {
+                for (int i = 0; i < n; i++) {
+                    counters.add(BYTES_SENT, memory.getInt(MMSGHDR_OFFSET + (sent + i) * MMSGHDR_LENGTH + MSG_LEN) & 0xFFFF_FFFFL);
+                    release(sent + i, null);
+                }
+                counters.add(DATAGRAMS_SENT, n);
+                sent += n;
+            } else if (n == -Errno.EAGAIN || n == -Errno.ENOBUFS || n == -Errno.EINTR) {
+                counters.increment(SEND_BACK_PRESSURED);
+                return false;
+            } else {
+                counters.increment(SENDS_LOST);
+                release(sent++, null); // lost on the wire, as UDP loses: the unreliable send still completes
+            }
+        }
+        datagrams = 0;
+        sent = 0;
+        frames = 0;
+        iovecs = 0;
+        stagingUsed = 0;
+        return true;
+    }
+
+    /** The frames of datagram {@code d} are done with: their retained fragments go back to the NIC. */
+    private void release(int d, String failure) {
+        int end = d + 1 < datagrams ? firstFrame[d + 1] : frames;
+        counters.add(FRAMES_SENT, failure == null ? end - firstFrame[d] : 0);
+        for (int f = firstFrame[d]; f < end; f++) {
+            long token = tokens[f];
+            if (token != PayloadSource.NOT_RETAINABLE) {
+                tokens[f] = PayloadSource.NOT_RETAINABLE;
+                listener.released(token, failure);
+            }
+        }
+    }
+
+    /**
+     * Sends everything queued before returning, retrying a back-pressured kernel for a while, and
+     * fails what still cannot go: after this the wire holds nothing ({@code Transport.flush}).
+     */
+    void flush() {
+        for (int attempt = 0; attempt < FLUSH_ATTEMPTS && !send(); attempt++) {
+            Thread.onSpinWait();
+        }
+        fail("the udp socket stayed back-pressured while the wire was flushed");
+    }
+
+    /** Releases everything still queued as failed, and empties the batch. */
+    void fail(String why) {
+        while (sent < datagrams) {
+            if (listener != null) {
+                release(sent, why);
+            }
+            sent++;
+        }
+        datagrams = 0;
+        sent = 0;
+        frames = 0;
+        iovecs = 0;
+        stagingUsed = 0;
+    }
+
+    void close() {
+        native_.close();
+    }
+
+    /** One of the counters above, from any thread. */
+    long count(int slot) {
+        return counters.get(slot);
+    }
+
+    /** A fragment handed in after the wire closed: lost. */
+    void countLost() {
+        counters.increment(SENDS_LOST);
+    }
+}
