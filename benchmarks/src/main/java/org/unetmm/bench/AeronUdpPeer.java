@@ -124,8 +124,8 @@ final class AeronUdpPeer implements UdpPeer {
     /** net.core.rmem_max: the most SO_RCVBUF an unprivileged setsockopt gets (Aeron does not force it). */
     private static long receiveBufferLimit() {
         try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/net/core/rmem_max")).trim());
-        } catch (IOException | NumberFormatException e) {
+            return Long.parseLong(RunRecord.sysctl("net/core/rmem_max"));
+        } catch (NumberFormatException e) {
             return Long.MAX_VALUE;
         }
     }

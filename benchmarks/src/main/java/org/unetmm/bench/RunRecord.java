@@ -118,6 +118,19 @@ final class RunRecord {
         }
     }
 
+    /**
+     * A sysctl's value from {@code /proc/sys} (e.g. {@code net/core/rmem_max}), or null if unreadable.
+     * Read by lines: {@code Files.readString} of such a file returns only its first byte on Linux
+     * (the JDK reads it as a file of size 0 in one small read), so "4194304" came back as "4".
+     */
+    static String sysctl(String name) {
+        try {
+            return String.join("\n", Files.readAllLines(Path.of("/proc/sys", name))).trim();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The 1, 5 and 15 minute load averages from /proc/loadavg, and the runnable/total tasks. */
     static String loadAverage() {
         try {
@@ -130,7 +143,11 @@ final class RunRecord {
 
     static String hostName() {
         try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+            String name = sysctl("kernel/hostname");
+            if (name == null) {
+                throw new IOException("no /proc/sys/kernel/hostname");
+            }
+            return name;
         } catch (IOException e) {
             return "unknown";
         }

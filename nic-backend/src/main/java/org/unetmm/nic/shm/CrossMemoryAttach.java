@@ -49,7 +49,7 @@ record CrossMemoryAttach(boolean allowed, String reason) {
     /** Yama's ptrace_scope, 0 where Yama is not built in. */
     static int ptraceScope() {
         try {
-            return Integer.parseInt(Files.readString(PTRACE_SCOPE).trim());
+            return Integer.parseInt(String.join("", Files.readAllLines(PTRACE_SCOPE)).trim()); // by lines: a whole /proc/sys value
         } catch (NoSuchFileException e) {
             return 0;
         } catch (IOException | NumberFormatException e) {

@@ -61,6 +61,15 @@ import org.unetmm.spi.Transport;
  * any thread through {@link #stats()}.
  */
 public final class ShmTransport implements Transport {
+    /**
+     * Whether processes of this user may read each other's memory on this machine, as a NIC finds
+     * when it opens: null when they may (large messages go by rendezvous), else why not, naming the fix.
+     */
+    public static String crossMemoryAttachRefusal() {
+        CrossMemoryAttach probe = CrossMemoryAttach.probe();
+        return probe.allowed() ? null : probe.reason();
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
     private static final ConcurrentHashMap<String, ShmTransport> OPEN = new ConcurrentHashMap<>();
     private static final AtomicInteger NAMES = new AtomicInteger();
