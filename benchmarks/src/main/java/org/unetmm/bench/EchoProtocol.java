@@ -60,7 +60,7 @@ final class EchoProtocol {
     static final long BYE_COOKIE = -2;
     static final long REPLY_COOKIE = -3;
     /** The echo's WELCOME on a new session (a control send, like a hello). */
-    static final long WELCOME_COOKIE = -4;
+    static final long WELCOME_COOKIE = -5;
 
     private EchoProtocol() {
     }

@@ -89,7 +89,10 @@ public final class PingPongCommand implements Callable<Integer> {
         String local = bind != null ? bind : EchoProtocol.localBindFor(to);
         PrintStream out = System.out;
         NativeBuffer source = NativeMemory.allocate(Math.max(1, size));
-        NativeBuffer target = NativeMemory.allocate(Math.max(size, EchoProtocol.CONTROL_BYTES)); // an echo, or a GONE notice
+        // two receive slots (one for messages over 1 MiB): an echo, or a GONE notice, and the one behind it, since a
+        // batching wire may bring the last echo and the GONE that ends the session in one datagram
+        int slot = Math.max(size, EchoProtocol.CONTROL_BYTES);
+        NativeBuffer target = NativeMemory.allocate(size <= 1 << 20 ? 2 * slot : slot);
         Client client;
         Histogram rtt = new Histogram(60_000_000_000L, 3);
         long elapsed;
@@ -142,9 +145,11 @@ public final class PingPongCommand implements Callable<Integer> {
 
     /** One message in flight: post, send, progress until its echo is in, a loss, or the end of the session. */
     private static final class Client implements CompletionHandler {
-        /** The cookie of the ping send, and of the buffer posted for its echo. */
-        private static final long PING_COOKIE = 2;
-        private static final long ECHO_COOKIE = 1;
+        /**
+         * The cookie of the ping send, apart from the session's control cookies (EchoProtocol's, -1 to -4);
+         * receive slots have their index as cookie, 0 or 1.
+         */
+        private static final long PING_COOKIE = -10;
         private final Nic nic;
         private final Endpoint endpoint;
         private final EchoProtocol.Session session;
@@ -156,7 +161,9 @@ public final class PingPongCommand implements Callable<Integer> {
         private final int giveUpAfter;
         private long round;
         private boolean echoed;
-        private boolean posted;
+        /** Receive slots of {@link #target} on the free queue now; each slot's cookie is its index. */
+        private final boolean[] posted;
+        private final int slotBytes;
         private boolean sending;
         private int lostInARow;
         long sent;
@@ -175,6 +182,8 @@ public final class PingPongCommand implements Callable<Integer> {
             this.source = source;
             this.target = target;
             this.size = size;
+            this.slotBytes = Math.max(size, EchoProtocol.CONTROL_BYTES);
+            this.posted = new boolean[target.capacity() / slotBytes];
             this.path = path;
             this.timeoutNanos = timeoutNanos;
             this.giveUpAfter = giveUpAfter;
@@ -226,9 +235,11 @@ public final class PingPongCommand implements Callable<Integer> {
         }
 
         private void step() {
-            if (!posted) {
-                endpoint.postReceive(target.buffer(), 0, target.capacity(), ECHO_COOKIE);
-                posted = true;
+            for (int i = 0; i < posted.length; i++) {
+                if (!posted[i]) {
+                    endpoint.postReceive(target.buffer(), i * slotBytes, slotBytes, i);
+                    posted[i] = true;
+                }
             }
             nic.progress();
             endpoint.poll(this, 16);
@@ -243,7 +254,9 @@ public final class PingPongCommand implements Callable<Integer> {
             if (c.kind() != Completion.Kind.RECEIVE) {
                 return;
             }
-            posted = false;
+            if (c.cookie() >= 0 && c.cookie() < posted.length) {
+                posted[(int) c.cookie()] = false;
+            }
             if (c.status() != CompletionStatus.OK || c.channel() != session.data()) {
                 return;
             }

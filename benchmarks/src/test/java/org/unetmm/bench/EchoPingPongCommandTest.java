@@ -62,12 +62,20 @@ class EchoPingPongCommandTest {
      */
     @Test
     void largeMessagesOverShmEchoWithoutLossWhileRepliesAreStillBeingRead() throws Exception {
-        String address = "shm:echo-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        String name = "echo-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        String address = "shm:" + name;
         try (UnetmmProcess echo = echo(address)) {
             CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "1000000", "--count", "300",
                     "--timeout-ms", "5000");
             assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
             assertThat(run.out()).contains("(300 round trips, 0 lost)");
+        } finally {
+            // the echo is killed, not closed: remove its home and regions under /dev/shm, as a later NIC would
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("/dev/shm"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("unetmm-" + name)).toList()) {
+                    java.nio.file.Files.deleteIfExists(f);
+                }
+            }
         }
     }
 
