@@ -146,7 +146,7 @@ public final class PingPongCommand implements Callable<Integer> {
     /** One message in flight: post, send, progress until its echo is in, a loss, or the end of the session. */
     private static final class Client implements CompletionHandler {
         /**
-         * The cookie of the ping send, apart from the session's control cookies (EchoProtocol's, -1 to -4);
+         * The cookie of the ping send, apart from the session's control cookies (-1 to -5, EchoProtocol's and the echo's);
          * receive slots have their index as cookie, 0 or 1.
          */
         private static final long PING_COOKIE = -10;
