@@ -5,15 +5,18 @@ import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.PayloadSource;
 
 /**
- * A fragment payload held in a direct buffer of the NIC's own (an acknowledgement's selective-ack
- * block, a test wire's held copy): the {@link PayloadSource} over bytes [0, length) of it. The
- * memory is not user memory, so nothing is translated through the TLB.
+ * A fragment payload held in a direct buffer that is not user memory: the NIC's own (an
+ * acknowledgement's selective-ack block, a test wire's held copy) or a wire's (a received
+ * datagram's slot, an shm ring's inline record). The {@link PayloadSource} over bytes
+ * {@code [index, index + length)} of it ({@link #length(int)} from 0, {@link #window} anywhere).
+ * Nothing is translated through the TLB, and it cannot be retained: its owner reuses it.
  *
  * <p>Not thread-safe; reused, so it allocates nothing per frame.
  */
 public final class BufferPayload implements PayloadSource {
     private final ByteBuffer buffer;
     private final long address;
+    private int index;
     private int length;
 
     public BufferPayload(int capacity) {
@@ -51,13 +54,29 @@ public final class BufferPayload implements PayloadSource {
         if (bytes < 0 || bytes > buffer.capacity()) {
             throw new IllegalArgumentException("payload of " + bytes + " bytes does not fit " + buffer.capacity());
         }
+        this.index = 0;
         this.length = bytes;
+        return this;
+    }
+
+    /** Makes the payload bytes {@code [index, index + length)} of the buffer. */
+    public BufferPayload window(int index, int length) {
+        if (index < 0 || length < 0 || index > buffer.capacity() - length) {
+            throw new IllegalArgumentException("payload of " + length + " bytes at " + index + " does not fit "
+                    + buffer.capacity());
+        }
+        this.index = index;
+        this.length = length;
         return this;
     }
 
     @Override
     public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int count) {
-        NativeMemory.copy(buffer, offset, destination, destinationIndex, count);
+        if (offset < 0 || count < 0 || offset > length - count) {
+            throw new IndexOutOfBoundsException("copy of " + count + " bytes at " + offset + " from a " + length
+                    + "-byte payload");
+        }
+        NativeMemory.copy(buffer, index + offset, destination, destinationIndex, count);
     }
 
     @Override
@@ -68,12 +87,12 @@ public final class BufferPayload implements PayloadSource {
         if (max < 1) {
             return -1;
         }
-        addresses[0] = address;
+        addresses[0] = address + index;
         lengths[0] = length;
         return 1;
     }
 
-    /** The NIC reuses this buffer for the next frame: a wire that keeps the payload copies it. */
+    /** The owner reuses this buffer for the next frame: a wire that keeps the payload copies it. */
     @Override
     public long retain() {
         return NOT_RETAINABLE;

@@ -1,5 +1,6 @@
 package org.unetmm.nic.shm;
 
+import org.unetmm.internal.BufferPayload;
 import org.unetmm.spi.SourceKey;
 import org.unetmm.spi.Transport;
 
@@ -18,6 +19,11 @@ final class ShmPeer implements Transport.Route {
     final String name;
     final ShmRegion region;
     final SourceKey sourceKey;
+    /**
+     * The payload of an inline record, still in the peer's ring: the NIC pulls it into the posted
+     * buffer (the inline path's second copy). Bounds were checked when the record was read.
+     */
+    final BufferPayload inline;
     private final long[] seqs = new long[MAX_OUTSTANDING];
     private final long[] tokens = new long[MAX_OUTSTANDING];
     private long nextSeq = 1;
@@ -35,6 +41,7 @@ final class ShmPeer implements Transport.Route {
         this.address = "shm:" + name;
         this.name = name;
         this.region = region;
+        this.inline = new BufferPayload(region.in.memory());
         this.sourceKey = new SourceKey(number, 0x73686D /* "shm" */, 0);
         this.lastBeatChange = now;
     }

@@ -32,7 +32,7 @@ import org.unetmm.spi.Transport;
  *
  * <p><b>Two ways across.</b> A fragment of at most {@link ShmConfig#eagerBytes()} travels
  * <em>inline</em>: the sender's NIC copies it into its frame ring, the receiver's copies it out into
- * the posted buffer ({@link Inbound#onFragment} over a {@link RingPayload}). A larger one goes by
+ * the posted buffer ({@link Inbound#onFragment} over the record in the ring). A larger one goes by
  * <em>rendezvous</em>, as U-Net/MM's NIC DMAs from the sender's pinned pages: the sender
  * {@linkplain PayloadSource#retain() retains} the fragment and posts (its pid, the translated
  * pieces {@link PayloadSource#gather} named, a sequence number) in a record; the receiver's NIC
@@ -102,7 +102,6 @@ public final class ShmTransport implements Transport {
     // receive scratch
     private final FrameHeader frame = new FrameHeader();
     private final Placement placement = new Placement();
-    private final RingPayload ringPayload = new RingPayload();
     private final long[] remoteAddresses = new long[ShmFrame.MAX_PIECES];
     private final long[] remoteLengths = new long[ShmFrame.MAX_PIECES];
     private final ShmDropReason[] why = new ShmDropReason[1];
@@ -393,7 +392,7 @@ public final class ShmTransport implements Transport {
             frame.source.copyFrom(peer.sourceKey);
             if (kind == FrameRing.KIND_INLINE) {
                 Inbound nic = inbound;
-                if (nic == null || !nic.onFragment(frame, ringPayload.at(m, NativeMemory.address(m), at + ShmFrame.HEADER_LENGTH,
+                if (nic == null || !nic.onFragment(frame, peer.inline.window(at + ShmFrame.HEADER_LENGTH,
                         frame.fragmentLength))) {
                     break; // the NIC is busy: the record stays at the head for the next round
                 }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 import org.unetmm.Nic;
 import org.unetmm.TransportException;
+import org.unetmm.internal.BufferPayload;
 import org.unetmm.internal.Counters;
 import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.NativeBuffer;
@@ -159,7 +160,8 @@ public final class UdpTransport implements Transport {
     private final long blockAddress;
     private final long areaAddress;
     private final long scratchAddress;
-    private final SlotPayload slotPayload;
+    /** The payload of a copied frame, bytes of its slot in the receive area: the NIC pulls it into the posted buffer. */
+    private final BufferPayload slotPayload;
     private final SendBatch batch;
     /** Slots of the receive vector, its mmsghdrs, its sources. */
     private final int vector;
@@ -242,7 +244,7 @@ public final class UdpTransport implements Transport {
         this.areaAddress = area.address();
         this.scratchAddress = areaAddress + SCRATCH_OFFSET;
         this.slots = area.buffer().order(ByteOrder.LITTLE_ENDIAN);
-        this.slotPayload = new SlotPayload(slots, areaAddress); // the payload of a copied frame: the NIC pulls it in
+        this.slotPayload = new BufferPayload(slots); // the payload of a copied frame: the NIC pulls it in
         this.vector = Math.min(config.receiveBatch(), MAX_VECTOR);
         this.vectorMsghdrs = VECTOR_OFFSET;
         this.vectorSources = vectorMsghdrs + vector * MMSGHDR_LENGTH;
@@ -533,7 +535,7 @@ public final class UdpTransport implements Transport {
                     copying = false; // large frames are arriving: place them directly from the next datagram on
                     smallStreak = 0;
                 }
-                slotPayload.at(frameAt + WireFrame.HEADER_LENGTH, frame.fragmentLength);
+                slotPayload.window(frameAt + WireFrame.HEADER_LENGTH, frame.fragmentLength);
                 held = true;
             }
             Inbound nic = inbound;
@@ -732,46 +734,5 @@ public final class UdpTransport implements Transport {
     @Override
     public String toString() {
         return "UdpTransport[" + address + " mtu=" + mtu + " rcvbuf=" + receiveBufferBytes + "]";
-    }
-
-    /** The payload of a copied frame, bytes of its slot in the receive area: the NIC pulls it into the posted buffer. */
-    private static final class SlotPayload implements PayloadSource {
-        private final ByteBuffer area;
-        private final long address;
-        private int index;
-        private int length;
-
-        SlotPayload(ByteBuffer area, long address) {
-            this.area = area;
-            this.address = address;
-        }
-
-        void at(int at, int bytes) {
-            this.index = at;
-            this.length = bytes;
-        }
-
-        @Override
-        public void copyTo(int offset, ByteBuffer destination, int destinationIndex, int count) {
-            NativeMemory.copy(area, index + offset, destination, destinationIndex, count);
-        }
-
-        @Override
-        public int gather(long[] addresses, int[] lengths, int max) {
-            if (length == 0) {
-                return 0;
-            }
-            if (max < 1) {
-                return -1;
-            }
-            addresses[0] = address + index;
-            lengths[0] = length;
-            return 1;
-        }
-
-        @Override
-        public long retain() {
-            return NOT_RETAINABLE; // the slot is reused by the next receive
-        }
     }
 }
