@@ -5,7 +5,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
-import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 
 /**
@@ -21,8 +20,9 @@ import org.unetmm.spi.FrameHeader;
  *   0 type (1)   1 flags (2)   3 source tag (4)   7 destination tag (4)   11 message id (8)
  *  19 fragment offset (4)   23 message length (4)   27 fragment length (4)   31 ack (8)   39 end
  * </pre>
- * The payload is read through a 4 KiB scratch array with absolute bulk gets, so neither the
- * caller's buffer nor its position is touched and nothing is allocated.
+ * The payload is read in place through a view of its buffer ({@link CRC32C#update(ByteBuffer)}:
+ * a direct buffer from its memory, no copy), so the caller's cursors are not touched; a view is
+ * made when the buffer changes, not per fragment.
  *
  * <p>Not thread-safe: one per NIC engine.
  */
@@ -33,8 +33,10 @@ public final class FrameChecksum {
     private static final int HEADER_BYTES = 39;
 
     private final CRC32C crc = new CRC32C();
-    private final byte[] scratch = new byte[4096];
-    private final ByteBuffer scratchView = ByteBuffer.wrap(scratch);
+    private final byte[] scratch = new byte[HEADER_BYTES];
+    /** The buffer last read, and a view of it whose cursors are this checksum's (never the owner's). */
+    private ByteBuffer viewed;
+    private ByteBuffer view;
 
     /** Starts a checksum with {@code h}'s fields ({@link FrameHeader#checksum} itself is not covered). */
     public FrameChecksum start(FrameHeader h) {
@@ -53,16 +55,20 @@ public final class FrameChecksum {
         return this;
     }
 
-    /** Adds {@code length} bytes of {@code buffer} from absolute {@code index}. */
+    /**
+     * Adds {@code length} bytes of {@code buffer} from absolute {@code index}, read in place (a
+     * direct buffer straight from its memory: no copy on the zero-copy path). The buffer's own
+     * cursors are not touched; a view of it is made once per buffer, not per call.
+     */
     public FrameChecksum update(ByteBuffer buffer, int index, int length) {
-        byte[] b = scratch;
-        int done = 0;
-        while (done < length) {
-            int chunk = Math.min(b.length, length - done);
-            NativeMemory.copy(buffer, index + done, scratchView, 0, chunk); // capacity, not limit: the NIC's rule
-            crc.update(b, 0, chunk);
-            done += chunk;
+        if (buffer != viewed) {
+            view = buffer.duplicate();
+            viewed = buffer;
         }
+        ByteBuffer v = view;
+        v.clear(); // capacity, not limit: the NIC's rule
+        v.position(index).limit(index + length);
+        crc.update(v);
         return this;
     }
 

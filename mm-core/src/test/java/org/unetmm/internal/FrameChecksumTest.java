@@ -53,4 +53,31 @@ class FrameChecksumTest {
         }
         assertThat(payload.position()).as("the buffer's position is not touched").isZero();
     }
+
+    @Test
+    void aPayloadIsReadInPlaceUpToItsCapacityWhateverItsCursorsAndKindAreAndThoseCursorsStay() {
+        byte[] bytes = new byte[9000];
+        new java.util.Random(5).nextBytes(bytes);
+        FrameChecksum crc = new FrameChecksum();
+        crc.start(header());
+        int headerOnly = crc.value();
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).clear();
+        ByteBuffer heap = ByteBuffer.wrap(bytes);
+        ByteBuffer readOnly = direct.asReadOnlyBuffer();
+        direct.position(17).limit(20); // a fragment past the limit is still the NIC's to read (capacity rule)
+        int[][] ranges = {{0, 9000}, {100, 5000}, {8999, 1}, {4096, 4096}};
+        for (int[] r : ranges) {
+            int fromDirect = crc.start(header()).update(direct, r[0], r[1]).value();
+            assertThat(crc.start(header()).update(heap, r[0], r[1]).value()).as("heap %s", r[0]).isEqualTo(fromDirect);
+            assertThat(crc.start(header()).update(readOnly, r[0], r[1]).value()).as("read-only %s", r[0]).isEqualTo(fromDirect);
+            // two pieces of one fragment give the fragment's checksum
+            int half = r[1] / 2;
+            assertThat(crc.start(header()).update(direct, r[0], half).update(heap, r[0] + half, r[1] - half).value())
+                    .as("in pieces %s", r[0]).isEqualTo(fromDirect);
+            assertThat(fromDirect).isNotEqualTo(headerOnly);
+        }
+        assertThat(direct.position()).isEqualTo(17);
+        assertThat(direct.limit()).isEqualTo(20);
+        assertThat(heap.position()).isZero();
+    }
 }
