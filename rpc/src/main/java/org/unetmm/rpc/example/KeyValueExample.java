@@ -1,15 +1,15 @@
 package org.unetmm.rpc.example;
 
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
@@ -22,6 +22,14 @@ import org.unetmm.rpc.RpcServerConfig;
 import org.unetmm.rpc.RpcStatus;
 import org.unetmm.tlb.trace.PageTraceRecorder;
 import org.unetmm.tlb.trace.TraceFile;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * A key-value service over unetmm RPC, runnable three ways (the wires come from unetmm-nic-backend,
@@ -39,22 +47,23 @@ import org.unetmm.tlb.trace.TraceFile;
  * option. The server's first channel is its listening channel, so on a fresh NIC its address is
  * {@code <bind>/1}. Exit status 0 when every value came back as stored, 1 when the run failed (one
  * line on stderr says why; {@code UNETMM_STACK_TRACE=1} adds the stack trace), 2 for a usage error.
+ * The command line is picocli's ({@code --help} on every mode); latencies are HdrHistogram's.
  */
-public final class KeyValueExample {
+@Command(name = "KeyValueExample", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "MODE",
+        subcommands = {KeyValueExample.Server.class, KeyValueExample.Client.class, KeyValueExample.Demo.class},
+        description = "A key-value service over unetmm RPC.",
+        footer = {"%nExit status: 0 every value came back as stored, 1 the run failed (one line says why;"
+                + " UNETMM_STACK_TRACE=1 adds the stack trace), 2 a usage error."})
+public final class KeyValueExample implements Callable<Integer> {
     /** A PUT's request beside its value: the key's length (u16) and the key ("key-" and a number). */
     static final int PUT_OVERHEAD = 2 + 16;
     private static final int DEFAULT_MAX_MESSAGE = 64 * 1024;
+    private static final int MAX_BYTES = 64 << 20;
+
+    @Spec
+    private CommandSpec spec;
 
     private KeyValueExample() {
-    }
-
-    /** A command line that cannot be run as given. */
-    private static final class UsageException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String problem) {
-            super(problem);
-        }
     }
 
     public static void main(String[] args) {
@@ -63,37 +72,120 @@ public final class KeyValueExample {
 
     /** Runs a command line and returns its exit status (0 ok, 1 failed, 2 usage), for tests. */
     static int run(String... args) {
-        try {
-            if (args.length == 0) {
-                throw new UsageException("a mode is required");
-            }
-            Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
-            int keys = number(options, "keys", 1000, 1, 1 << 24);
-            int size = number(options, "size", 256, 0, 64 << 20);
-            int maxMessage = number(options, "max-message", DEFAULT_MAX_MESSAGE, 0, 64 << 20);
-            return switch (args[0]) {
-                case "server" -> server(required(options, "bind"), maxMessage,
-                        options.containsKey("duration") ? number(options, "duration", 0, 0, Integer.MAX_VALUE) : -1);
-                case "client" -> client(required(options, "bind"), ChannelAddress.parse(required(options, "server")), keys, size)
-                        ? 0 : 1;
-                case "demo" -> demo(options.getOrDefault("wire", "loopback"), keys, size, maxMessage,
-                        options.containsKey("record-trace") ? Path.of(options.get("record-trace")) : null) ? 0 : 1;
-                default -> throw new UsageException("unknown mode '" + args[0] + "'");
-            };
-        } catch (UsageException e) {
-            System.err.println(e.getMessage() + "\nusage: KeyValueExample server --bind udp://HOST:PORT [--duration SECONDS]"
-                    + " [--max-message BYTES]\n"
-                    + "       KeyValueExample client --bind udp://HOST:0 --server udp://HOST:PORT/1 [--keys N] [--size BYTES]\n"
-                    + "       KeyValueExample demo [--wire loopback|udp] [--keys N] [--size BYTES] [--max-message BYTES]"
-                    + " [--record-trace FILE]");
+        CommandLine line = new CommandLine(new KeyValueExample());
+        line.setErr(new PrintWriter(System.err, true));
+        line.setOut(new PrintWriter(System.out, true));
+        line.setParameterExceptionHandler((e, given) -> { // what was wrong, a suggestion, then the usage
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println(e.getMessage());
+            UnmatchedArgumentException.printSuggestions(e, err);
+            e.getCommandLine().usage(err);
             return 2;
-        } catch (Exception e) {
+        });
+        line.setExecutionExceptionHandler((e, cl, parsed) -> {
             Throwable why = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            System.err.println("KeyValueExample: " + (why.getMessage() != null ? why.getMessage() : why.toString()));
+            cl.getErr().println("KeyValueExample: " + (why.getMessage() != null ? why.getMessage() : why.toString()));
             if (System.getenv("UNETMM_STACK_TRACE") != null) {
-                e.printStackTrace();
+                e.printStackTrace(cl.getErr());
             }
             return 1;
+        });
+        return line.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "a mode is required: server, client or demo");
+    }
+
+    /** The options every mode has. */
+    static final class Sizes {
+        @Option(names = "--keys", paramLabel = "N", description = "keys to PUT, GET and DELETE (default ${DEFAULT-VALUE})")
+        int keys = 1000;
+        @Option(names = "--size", paramLabel = "BYTES", description = "bytes per value (default ${DEFAULT-VALUE})")
+        int size = 256;
+        @Option(names = "--max-message", paramLabel = "BYTES",
+                description = "the largest request the server takes (default ${DEFAULT-VALUE})")
+        int maxMessage = DEFAULT_MAX_MESSAGE;
+
+        void check(CommandSpec spec) {
+            within(spec, "--keys", keys, 1, 1 << 24);
+            within(spec, "--size", size, 0, MAX_BYTES);
+            within(spec, "--max-message", maxMessage, 0, MAX_BYTES);
+        }
+    }
+
+    private static void within(CommandSpec spec, String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ParameterException(spec.commandLine(), option + " must be in " + min + ".." + max + ", got " + value);
+        }
+    }
+
+    @Command(name = "server", mixinStandardHelpOptions = true,
+            description = "Serves until interrupted (Ctrl-C, SIGTERM) or for --duration; prints the address clients connect to.",
+            footer = {"%nExample:", "  KeyValueExample server --bind udp://127.0.0.1:7000 --duration 60"})
+    static final class Server implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--bind", required = true, paramLabel = "URI", description = "the wire to serve on, e.g. udp://127.0.0.1:7000")
+        String bind;
+        @Option(names = "--duration", paramLabel = "SECONDS", description = "serve this long (default: until interrupted)")
+        Integer duration;
+        @Option(names = "--max-message", paramLabel = "BYTES",
+                description = "the largest request taken (default ${DEFAULT-VALUE})")
+        int maxMessage = DEFAULT_MAX_MESSAGE;
+
+        @Override
+        public Integer call() throws Exception {
+            within(spec, "--max-message", maxMessage, 0, MAX_BYTES);
+            if (duration != null) {
+                within(spec, "--duration", duration, 0, Integer.MAX_VALUE);
+            }
+            return server(bind, maxMessage, duration == null ? -1 : duration);
+        }
+    }
+
+    @Command(name = "client", mixinStandardHelpOptions = true,
+            description = "PUTs, GETs (checked) and DELETEs the keys on a server, prints latencies.",
+            footer = {"%nExample:", "  KeyValueExample client --bind udp://127.0.0.1:0 --server udp://127.0.0.1:7000/1 --keys 1000"})
+    static final class Client implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--bind", required = true, paramLabel = "URI", description = "this client's wire, e.g. udp://127.0.0.1:0")
+        String bind;
+        @Option(names = "--server", required = true, paramLabel = "ADDRESS",
+                description = "the address the server printed, e.g. udp://127.0.0.1:7000/1")
+        String server;
+        @Mixin
+        Sizes sizes = new Sizes();
+
+        @Override
+        public Integer call() throws Exception {
+            sizes.check(spec);
+            return client(bind, ChannelAddress.parse(server), sizes.keys, sizes.size) ? 0 : 1;
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true, description = "Server and client in this process.",
+            footer = {"%nExamples:", "  KeyValueExample demo --wire loopback", "  KeyValueExample demo --wire udp --record-trace kv.trace"})
+    static final class Demo implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--wire", paramLabel = "loopback|udp", description = "the wire between them (default ${DEFAULT-VALUE})")
+        String wire = "loopback";
+        @Option(names = "--record-trace", paramLabel = "FILE",
+                description = "write the client NIC's TLB page stream here, to replay with unetmm pressure --trace-file")
+        Path recordTrace;
+        @Mixin
+        Sizes sizes = new Sizes();
+
+        @Override
+        public Integer call() throws Exception {
+            sizes.check(spec);
+            if (!wire.equals("loopback") && !wire.equals("udp")) {
+                throw new ParameterException(spec.commandLine(), "--wire must be loopback or udp, got '" + wire + "'");
+            }
+            return demo(wire, sizes.keys, sizes.size, sizes.maxMessage, recordTrace) ? 0 : 1;
         }
     }
 
@@ -204,21 +296,21 @@ public final class KeyValueExample {
             }
             throw e;
         }
-        long[] putNanos = new long[keys];
-        long[] getNanos = new long[keys];
+        Histogram putNanos = new Histogram(3);
+        Histogram getNanos = new Histogram(3);
         ByteBuffer value = ByteBuffer.allocateDirect(size);
         ByteBuffer into = ByteBuffer.allocateDirect(size);
         for (int i = 0; i < keys; i++) {
             fill(value, i);
             long start = System.nanoTime();
             kv.put("key-" + i, value).get(10, TimeUnit.SECONDS);
-            putNanos[i] = System.nanoTime() - start;
+            putNanos.recordValue(System.nanoTime() - start);
         }
         boolean ok = true;
         for (int i = 0; i < keys; i++) {
             long start = System.nanoTime();
             int length = kv.get("key-" + i, into).get(10, TimeUnit.SECONDS);
-            getNanos[i] = System.nanoTime() - start;
+            getNanos.recordValue(System.nanoTime() - start);
             fill(value, i);
             if (length != size || !into.slice(0, size).equals(value.slice(0, size))) {
                 System.out.println("key-" + i + ": wrong value");
@@ -253,41 +345,7 @@ public final class KeyValueExample {
         }
     }
 
-    private static double percentile(long[] nanos, int p) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, sorted.length * p / 100)] / 1000.0;
-    }
-
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> map = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new UsageException("expected --name value, got '" + args[i] + "'");
-            }
-            map.put(args[i].substring(2), args[++i]);
-        }
-        return map;
-    }
-
-    private static String required(Map<String, String> options, String name) {
-        String value = options.get(name);
-        if (value == null) {
-            throw new UsageException("--" + name + " is required");
-        }
-        return value;
-    }
-
-    private static int number(Map<String, String> options, String name, int otherwise, int min, int max) {
-        String text = options.get(name);
-        try {
-            int value = text == null ? otherwise : Integer.parseInt(text);
-            if (value < min || value > max) {
-                throw new UsageException("--" + name + " must be in " + min + ".." + max + ", got " + value);
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a number, got '" + text + "'");
-        }
+    private static double percentile(Histogram nanos, double p) {
+        return nanos.getValueAtPercentile(p) / 1000.0;
     }
 }

@@ -47,7 +47,8 @@ class KeyValueExampleCommandLineTest {
         for (String[] args : new String[][] {{}, {"serve"}, {"demo", "--size", "lots"}, {"client", "--bind", "udp://127.0.0.1:0"}}) {
             Run run = Run.of(args);
             assertThat(run.exitCode()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(2);
-            assertThat(run.err()).contains("usage: KeyValueExample");
+            assertThat(run.err()).contains("Usage: KeyValueExample");
+            assertThat(run.err().lines().findFirst().orElse("")).as("what was wrong comes first").doesNotStartWith("Usage");
         }
     }
 
