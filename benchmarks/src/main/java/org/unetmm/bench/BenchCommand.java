@@ -8,7 +8,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code unetmm bench [JMH options]}: runs the JMH benchmarks packed in this jar. */
 @Command(name = "bench", description = "Run the JMH benchmarks (PinBenchmark, TlbBenchmark, SendPathBenchmark);"
-        + " arguments are passed to JMH, e.g. 'bench PinBenchmark -f 1'.")
+        + " arguments are passed to JMH, e.g. 'bench PinBenchmark -f 1'.",
+        footer = {"", "Examples:", "  unetmm bench PinBenchmark -f 1 -wi 3 -i 5",
+                "  unetmm bench SendPathBenchmark -prof gc        (allocation per send)", "  unetmm bench -l   (list them)"})
 public final class BenchCommand implements Runnable {
     @Parameters(description = "JMH arguments (benchmark regexps and options, e.g. -f 1 -wi 3 -i 5 -prof gc)")
     List<String> jmhArguments = new ArrayList<>();

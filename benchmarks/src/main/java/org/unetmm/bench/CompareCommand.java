@@ -28,7 +28,10 @@ import picocli.CommandLine.Option;
  * ({@link CompareUdpRun}); latencies there are half a ping-pong's round trip.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Compare base U-Net's fixed segment with U-Net/MM's pinned buffers, per message size.")
+        description = "Compare base U-Net's fixed segment with U-Net/MM's pinned buffers, per message size.",
+        footer = {"", "Examples:", "  unetmm compare --quick",
+                "  unetmm compare --sizes 4KiB,64KiB,1MiB --repeats 5 --format json",
+                "  unetmm compare --transport udp://127.0.0.1:0 --quick   (unetmm, NIO and Aeron over the udp wire)"})
 public final class CompareCommand implements Callable<Integer> {
     private static final List<Integer> DEFAULT_SIZES = List.of(64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304);
     private static final List<Integer> QUICK_SIZES = List.of(64, 4096, 65536, 1048576);
@@ -42,7 +45,8 @@ public final class CompareCommand implements Callable<Integer> {
     @CommandLine.Mixin
     OutputOptions output;
 
-    @Option(names = "--sizes", split = ",", description = "message sizes in bytes, comma-separated (default 64..4194304, powers of 4)")
+    @Option(names = "--sizes", split = ",", converter = ByteSize.class, description = "message sizes, comma-separated: "
+            + ByteSize.FORMS + " (default 64..4MiB, powers of 4; at most 64MiB, over udp 4MiB)")
     List<Integer> sizes;
 
     @Option(names = "--quick", description = "a short sweep (4 sizes, short runs) that finishes well under a minute")
@@ -89,13 +93,16 @@ public final class CompareCommand implements Callable<Integer> {
     int recordLimit;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         CompareRun.Settings settings = validate();
         PrintStream out = System.out;
         PrintStream progress = System.err;
+        List<String> warnings = InfoCommand.warnings(InfoCommand.DEFAULT_SAMPLE_MILLIS);
+        warnings.forEach(w -> progress.println("warning: " + w));
         Path dir = RunRecord.newRunDirectory(output.results);
         Map<String, Object> configuration = configuration(settings);
         RunRecord record = RunRecord.open(dir, "compare", configuration);
+        record.put("warnings", warnings);
         long started = System.nanoTime();
         CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9));
@@ -152,13 +159,11 @@ public final class CompareCommand implements Callable<Integer> {
         List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
         boolean udp = UdpWire.isUdp(output.transport);
         for (int size : chosen) {
-            if (size < 0 || size > MAX_SIZE) {
-                throw bad("--sizes: " + size + " is out of range; sizes must be 0.." + MAX_SIZE + " bytes");
+            if (udp) {
+                ByteSize.check(spec.commandLine(), "--sizes", size, 1, MAX_UDP_SIZE, "over udp (" + output.transport
+                        + "; an empty datagram cannot be told from none)");
             }
-            if (udp && (size < 1 || size > MAX_UDP_SIZE)) {
-                throw bad("--sizes: " + size + " is out of range on " + output.transport + "; over udp sizes must be 1.."
-                        + MAX_UDP_SIZE + " bytes (an empty datagram cannot be told from none)");
-            }
+            ByteSize.check(spec.commandLine(), "--sizes", size, 1, MAX_SIZE, null);
         }
         if (recordTrace != null && udp) {
             throw bad("--record-trace records the loopback compare only: the udp sweep runs two NICs in other code;"
@@ -182,9 +187,9 @@ public final class CompareCommand implements Callable<Integer> {
         long warmup = warmupMillis != null ? warmupMillis : quick ? 50 : 300;
         long measure = measureMillis != null ? measureMillis : quick ? 120 : 700;
         int rounds = repeats != null ? repeats : 3;
-        if (warmup < 0 || measure < 1 || rounds < 1) {
-            throw bad("--warmup-ms must be >= 0, --measure-ms >= 1 and --repeats >= 1");
-        }
+        ByteSize.checkCount(spec.commandLine(), "--warmup-ms", warmup, 0, 600_000);
+        ByteSize.checkCount(spec.commandLine(), "--measure-ms", measure, 1, 600_000);
+        ByteSize.checkCount(spec.commandLine(), "--repeats", rounds, 1, 1000);
         if (!(spreadFlag > 0) || Double.isInfinite(spreadFlag)) {
             throw bad("--spread-flag must be a positive number (0.25 flags a point whose repeats differ by a quarter), got "
                     + spreadFlag);
@@ -231,7 +236,7 @@ public final class CompareCommand implements Callable<Integer> {
         for (ComparePoint p : points) {
             ComparePoint.Spread gb = p.gigabytes();
             ComparePoint.Spread ratio = p.limitRatio();
-            out.printf("%-8s %-14s %12.0f %21s %9d %9d %8s %9s %18s  %-8s %s%n", human(p.size()), p.path(),
+            out.printf("%-8s %-14s %12.0f %21s %9d %9d %8s %9s %18s  %-8s %s%n", ByteSize.human(p.size()), p.path(),
                     p.messagesPerSecond(), String.format("%.3f [%.3f–%.3f]", gb.median(), gb.min(), gb.max()),
                     p.p50Nanos(), p.p99Nanos(),
                     Double.isNaN(p.tlbHitRate()) ? "-" : String.format("%.3f", p.tlbHitRate()),
@@ -239,15 +244,5 @@ public final class CompareCommand implements Callable<Integer> {
                     String.format("%.2f [%.2f–%.2f]", ratio.median(), ratio.min(), ratio.max()), p.latency(),
                     p.flags().isEmpty() ? "-" : String.join(",", p.flags()));
         }
-    }
-
-    static String human(int size) {
-        if (size >= 1 << 20 && size % (1 << 20) == 0) {
-            return (size >> 20) + " MiB";
-        }
-        if (size >= 1024 && size % 1024 == 0) {
-            return (size >> 10) + " KiB";
-        }
-        return size + " B";
     }
 }

@@ -68,7 +68,7 @@ final class CompareJson {
         return m;
     }
 
-    private static void spread(Map<String, Object> m, String key, ComparePoint.Spread s, String why) {
+    static void spread(Map<String, Object> m, String key, ComparePoint.Spread s, String why) {
         Map<String, Object> v = new LinkedHashMap<>();
         number(v, "median", s.median(), why);
         number(v, "min", s.min(), why);
@@ -77,7 +77,7 @@ final class CompareJson {
     }
 
     /** Puts {@code value}, or null and {@code <key>WhyNull} when it is NaN or infinite. */
-    private static void number(Map<String, Object> m, String key, double value, String why) {
+    static void number(Map<String, Object> m, String key, double value, String why) {
         if (Double.isFinite(value)) {
             m.put(key, value);
         } else {

@@ -172,7 +172,7 @@ final class CompareUdpRun {
         List<Set<String>> about = grouped.computeIfAbsent(List.of(what, why),
                 k -> List.of(new LinkedHashSet<>(), new LinkedHashSet<>()));
         about.get(0).add(path);
-        about.get(1).add(CompareCommand.human(size));
+        about.get(1).add(ByteSize.human(size));
     }
 
     /**

@@ -43,7 +43,10 @@ import picocli.CommandLine.Option;
  * of memory, is told so (GONE) and its session closed.
  */
 @Command(name = "echo", mixinStandardHelpOptions = true,
-        description = "Echo every message back to its sender until interrupted; a summary line each second.")
+        description = "Echo every message back to its sender until interrupted; a summary line each second.",
+        footer = {"", "Examples:", "  unetmm echo --listen udp://127.0.0.1:7000",
+                "  unetmm echo --listen udp://127.0.0.1:7000 --path fixed --max-message 64KiB --duration 60",
+                "  unetmm pingpong --to udp://127.0.0.1:7000                 (in another shell)"})
 public final class EchoCommand implements Callable<Integer> {
     /** Receive memory a session gets at most (buffers × their size), unless one message needs more. */
     static final int SESSION_BYTES = 1 << 20;
@@ -64,7 +67,8 @@ public final class EchoCommand implements Callable<Integer> {
             + " messages: a session's buffers hold " + SESSION_BYTES + " B together, or two messages up to 2 MiB, or one larger (default ${DEFAULT-VALUE})")
     int buffers;
 
-    @Option(names = "--max-message", defaultValue = "4194304", description = "largest message echoed, bytes; told to each"
+    @Option(names = "--max-message", defaultValue = "4194304", converter = ByteSize.class, description = "largest message"
+            + " echoed (" + ByteSize.FORMS + "); told to each"
             + " client when its session opens. A session's buffers are sized to the largest message its client"
             + " announces, so a large limit costs only the clients that use it (default ${DEFAULT-VALUE})")
     int maxMessage;
@@ -86,10 +90,7 @@ public final class EchoCommand implements Callable<Integer> {
         if (buffers < 1 || buffers > 4096) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--buffers must be in 1..4096, got " + buffers);
         }
-        if (maxMessage < EchoProtocol.CONTROL_BYTES || maxMessage > (256 << 20)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-message must be in "
-                    + EchoProtocol.CONTROL_BYTES + ".." + (256 << 20) + " bytes, got " + maxMessage);
-        }
+        ByteSize.check(spec.commandLine(), "--max-message", maxMessage, EchoProtocol.CONTROL_BYTES, 256 << 20, null);
         if (maxSessions < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--sessions must be positive");
         }

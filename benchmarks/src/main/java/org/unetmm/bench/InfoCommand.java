@@ -2,6 +2,7 @@ package org.unetmm.bench;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +40,10 @@ public final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--sample-ms", defaultValue = "300", description = "how long to watch for busy processes, ms"
+    /** How long {@link #warnings} watches for busy processes. */
+    static final long DEFAULT_SAMPLE_MILLIS = 300;
+
+    @Option(names = "--sample-ms", defaultValue = "" + DEFAULT_SAMPLE_MILLIS, description = "how long to watch for busy processes, ms"
             + " (default ${DEFAULT-VALUE})")
     long sampleMillis;
 
@@ -49,6 +53,23 @@ public final class InfoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--sample-ms must be in 1..60000, got " + sampleMillis);
         }
         PrintWriter out = spec.commandLine().getOut();
+        for (String warning : survey(sampleMillis, out)) {
+            out.println("warning: " + warning);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * The warning lines alone ("the load average is ...", without "warning: "), for {@code compare}
+     * and {@code pingpong compare} to print before they start and keep in run.json.
+     */
+    static List<String> warnings(long sampleMillis) throws InterruptedException {
+        return survey(sampleMillis, new PrintWriter(Writer.nullWriter()));
+    }
+
+    /** Prints what this machine and process allow to {@code out}, a line each; returns the warnings. */
+    private static List<String> survey(long sampleMillis, PrintWriter out) throws InterruptedException {
         List<String> warnings = new ArrayList<>();
 
         Libc.Rlimit limit = Libc.memlockLimit();
@@ -99,11 +120,7 @@ public final class InfoCommand implements Callable<Integer> {
         if (cma != null) {
             warnings.add("shm: " + cma);
         }
-        for (String warning : warnings) {
-            out.println("warning: " + warning);
-        }
-        out.flush();
-        return 0;
+        return warnings;
     }
 
     static String bytes(long n) {

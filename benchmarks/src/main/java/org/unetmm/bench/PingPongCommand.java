@@ -34,7 +34,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pingpong", mixinStandardHelpOptions = true, subcommands = UdpCompareCommand.class,
         description = "Round trips against 'unetmm echo': RTT percentiles and message rate."
-                + " 'pingpong compare' runs unetmm, Java NIO and Aeron side by side over UDP loopback.")
+                + " 'pingpong compare' runs unetmm, Java NIO and Aeron side by side over UDP loopback.",
+        footer = {"", "Examples:", "  unetmm echo --listen udp://127.0.0.1:7000 &",
+                "  unetmm pingpong --to udp://127.0.0.1:7000 --size 1KiB --count 100000",
+                "  unetmm pingpong compare --quick                (unetmm, NIO and Aeron side by side)"})
 public final class PingPongCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -45,7 +48,8 @@ public final class PingPongCommand implements Callable<Integer> {
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
     String bind;
 
-    @Option(names = "--size", defaultValue = "64", description = "message bytes, at most the echo's --max-message (default ${DEFAULT-VALUE})")
+    @Option(names = "--size", defaultValue = "64", converter = ByteSize.class, description = "message size ("
+            + ByteSize.FORMS + "), at most the echo's --max-message (default ${DEFAULT-VALUE})")
     int size;
 
     @Option(names = "--count", defaultValue = "100000", description = "measured round trips (default ${DEFAULT-VALUE})")
@@ -79,9 +83,7 @@ public final class PingPongCommand implements Callable<Integer> {
                     + " --to udp://127.0.0.1:7000 (start one with 'unetmm echo --listen udp://127.0.0.1:7000')");
         }
         SendPath sendPath = path(spec, path);
-        if (size < 0 || size > (64 << 20)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--size must be in 0.." + (64 << 20) + ", got " + size);
-        }
+        ByteSize.check(spec.commandLine(), "--size", size, 0, 64 << 20, null);
         if (count < 1 || timeoutMillis < 1 || giveUpAfter < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--count, --timeout-ms and --give-up-after must be positive");
         }

@@ -32,7 +32,10 @@ import picocli.CommandLine.Option;
  * user under that RLIMIT_MEMLOCK, so the kernel enforces the budget.
  */
 @Command(name = "pressure", mixinStandardHelpOptions = true,
-        description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT and the static top-C bound.")
+        description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT and the static top-C bound.",
+        footer = {"", "Examples:", "  unetmm pressure --quick",
+                "  unetmm pressure --trace-only --policy LRU,SIEVE,S3FIFO --working-set 128,2048",
+                "  unetmm pressure --quick --memlock 1048576      (as root: the kernel enforces a 1 MiB pin budget)"})
 public final class PressureCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -50,14 +50,19 @@ import picocli.CommandLine.Option;
  * on standard input and output.
  */
 @Command(name = "reliable-stream", mixinStandardHelpOptions = true,
-        description = "Reliable 64 KiB stream between two network namespaces: lossless vs nftables loss, side by side.")
+        description = "Reliable 64 KiB stream between two network namespaces: lossless vs nftables loss, side by side.",
+        footer = {"", "Examples (as root: it creates two network namespaces and an nftables rule):",
+                "  unetmm reliable-stream", "  unetmm reliable-stream --loss 20 --loss-both-ways --repeats 5",
+                "  unetmm reliable-stream --total 8MiB --message 16KiB"})
 public final class ReliableStreamCommand implements Callable<Integer> {
     private static final String TABLE = "unetmm_loss";
 
-    @Option(names = "--total", defaultValue = "33554432", description = "bytes per stream (default ${DEFAULT-VALUE}, 32 MiB)")
+    @Option(names = "--total", defaultValue = "32MiB", converter = ByteSize.class, description = "bytes per stream ("
+            + ByteSize.FORMS + "; default ${DEFAULT-VALUE})")
     long total;
 
-    @Option(names = "--message", defaultValue = "65536", description = "bytes per message (default ${DEFAULT-VALUE})")
+    @Option(names = "--message", defaultValue = "64KiB", converter = ByteSize.class, description = "bytes per message"
+            + " (default ${DEFAULT-VALUE})")
     int message;
 
     @Option(names = "--loss", defaultValue = "10", description = "percent of datagrams dropped in the lossy streams (default ${DEFAULT-VALUE})")

@@ -79,6 +79,12 @@ final class RunRecord {
         write();
     }
 
+    /** Adds {@code key} (e.g. the machine's warnings, known once the run has started) and rewrites run.json. */
+    void put(String key, Object value) throws IOException {
+        run.put(key, value);
+        write();
+    }
+
     Map<String, Object> asMap() {
         return run;
     }
@@ -169,16 +175,28 @@ final class RunRecord {
      * {@value #UNKNOWN_COMMIT}.
      */
     static String gitCommit() {
+        String commit = buildProperty("gitCommit");
+        return commit == null ? UNKNOWN_COMMIT : commit;
+    }
+
+    /** The project version the jar was built as ({@code build.properties}), or "unknown". */
+    static String buildVersion() {
+        String version = buildProperty("version");
+        return version == null ? "unknown" : version;
+    }
+
+    /** A value of {@code build.properties}, or null when the jar has none (or the build left it unfilled). */
+    private static String buildProperty(String key) {
         try (InputStream in = RunRecord.class.getResourceAsStream("build.properties")) {
             if (in == null) {
-                return UNKNOWN_COMMIT;
+                return null;
             }
             Properties p = new Properties();
             p.load(in);
-            String commit = p.getProperty("gitCommit", "").trim();
-            return commit.isEmpty() || commit.startsWith("${") ? UNKNOWN_COMMIT : commit;
+            String value = p.getProperty(key, "").trim();
+            return value.isEmpty() || value.startsWith("${") ? null : value;
         } catch (IOException e) {
-            return UNKNOWN_COMMIT;
+            return null;
         }
     }
 }

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
                 "  unetmm sink --listen udp://127.0.0.1:7100",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5        (in another shell)",
-                "  unetmm sink --listen udp://198.18.0.2:7100 --max-message 262144 --buffers 24 --duration 60"})
+                "  unetmm sink --listen udp://198.18.0.2:7100 --max-message 256KiB --buffers 24 --duration 60"})
 public final class SinkCommand implements Callable<Integer> {
     private static final long REPORT_COOKIE = -7;
 
@@ -45,7 +45,8 @@ public final class SinkCommand implements Callable<Integer> {
     @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted (default ${DEFAULT-VALUE})")
     int buffers;
 
-    @Option(names = "--max-message", defaultValue = "4096", description = "size of each posted buffer, bytes: the"
+    @Option(names = "--max-message", defaultValue = "4096", converter = ByteSize.class, description = "size of each"
+            + " posted buffer (" + ByteSize.FORMS + "): the"
             + " largest message taken whole; buffers x size are pinned (default ${DEFAULT-VALUE})")
     int maxMessage;
 
@@ -57,10 +58,7 @@ public final class SinkCommand implements Callable<Integer> {
         if (buffers < 1 || buffers > 4096) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--buffers must be in 1..4096, got " + buffers);
         }
-        if (maxMessage < StreamProtocol.CONTROL_BYTES || maxMessage > (64 << 20)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-message must be in "
-                    + StreamProtocol.CONTROL_BYTES + ".." + (64 << 20) + " bytes, got " + maxMessage);
-        }
+        ByteSize.check(spec.commandLine(), "--max-message", maxMessage, StreamProtocol.CONTROL_BYTES, 64 << 20, null);
         if ((long) buffers * maxMessage > (1L << 30)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--buffers x --max-message is "
                     + (long) buffers * maxMessage + " B: keep it under 1 GiB (and under RLIMIT_MEMLOCK)");

@@ -33,9 +33,9 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
                 "  unetmm sink --listen udp://127.0.0.1:7100 &",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
-                "  unetmm stream --to udp://127.0.0.1:7100 --size 4096 --duration 10 --path fixed",
-                "  unetmm stream --to udp://198.18.0.2:7100 --size 262144 --duration 10 --inflight 16"
-                        + "   (sink with --max-message 262144)",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 10 --path fixed",
+                "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --inflight 16"
+                        + "   (sink with --max-message 256KiB)",
                 "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
 public final class StreamCommand implements Callable<Integer> {
     private static final long CONTROL_COOKIE = -3;
@@ -50,7 +50,8 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, description = "the sink's transport URI, e.g. udp://127.0.0.1:7100")
     String to;
 
-    @Option(names = "--size", defaultValue = "64", description = "message size in bytes, at least 8 (default ${DEFAULT-VALUE})")
+    @Option(names = "--size", defaultValue = "64", converter = ByteSize.class, description = "message size ("
+            + ByteSize.FORMS + "), at least 8 (default ${DEFAULT-VALUE})")
     int size;
 
     @Option(names = "--duration", defaultValue = "5", description = "seconds to stream (default ${DEFAULT-VALUE})")
@@ -69,10 +70,8 @@ public final class StreamCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SendPath sendPath = PingPongCommand.path(spec, path);
-        if (size < StreamProtocol.MIN_SIZE || size > (64 << 20)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--size must be in " + StreamProtocol.MIN_SIZE
-                    + ".." + (64 << 20) + " bytes (it carries an 8-byte sequence number), got " + size);
-        }
+        ByteSize.check(spec.commandLine(), "--size", size, StreamProtocol.MIN_SIZE, 64 << 20,
+                "a message carries an 8-byte sequence number");
         if (!(durationSeconds > 0) || durationSeconds > 86_400) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--duration must be in (0, 86400] seconds, got "
                     + durationSeconds);

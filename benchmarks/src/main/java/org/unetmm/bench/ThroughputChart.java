@@ -104,7 +104,7 @@ final class ThroughputChart {
         @Override
         public StringBuffer format(double number, StringBuffer to, FieldPosition pos) {
             long v = Math.round(number);
-            return v >= 1 && v <= Integer.MAX_VALUE ? to.append(CompareCommand.human((int) v)) : to.append(v);
+            return v >= 1 && v <= Integer.MAX_VALUE ? to.append(ByteSize.human((int) v)) : to.append(v);
         }
 
         @Override

@@ -152,7 +152,7 @@ class EchoPingPongCommandTest {
 
     @Test
     void compareRunsEveryPeerSideBySideAndWritesItsCsv() throws IOException {
-        CommandRun run = CommandRun.of("pingpong", "compare", "--rounds", "1", "--count", "300", "--warmup", "100", "--stream-ms", "50",
+        CommandRun run = CommandRun.of("pingpong", "compare", "--repeats", "1", "--count", "300", "--warmup", "100", "--stream-ms", "50",
                 "--results", results.toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("unetmm pinned", "unetmm fixed", "NIO direct", "NIO heap", "Aeron UDP", "÷NIO-heap");
