@@ -3,6 +3,8 @@ package org.unetmm.nic.udp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,6 +29,7 @@ import org.unetmm.pinning.ProcessStatus;
  */
 @Timeout(180)
 class ReliableUdpTest {
+    private static final Pattern PORT = Pattern.compile("udp://[^/]+:(\\d+)/");
     private static final FaultConfig FAULTS = new FaultConfig(0.05, 0.05, 0.05, 0.01, Duration.ZERO, 1);
 
     @Test
@@ -68,28 +71,79 @@ class ReliableUdpTest {
         FaultConfig faults = new FaultConfig(FAULTS.drop(), FAULTS.duplicate(), FAULTS.reorder(), FAULTS.corrupt(),
                 Duration.ZERO, seed);
         try (VethPair link = VethPair.create()) {
-            Nic nic = Nic.open(NicConfig.builder().transport(faults.wrap("udp://" + link.localAddress + ":0"))
-                    .progressMode(ProgressMode.CALLER).build());
-            try {
-                Endpoint endpoint = ReliableEchoDriver.endpoint(nic);
-                Channel channel = endpoint.openChannel(ChannelConfig.reliable());
-                int maxMessage = 4 * nic.mtu();
-                try (PeerProcess peer = PeerProcess.start(link.exec(), ReliableEchoPeer.class,
-                        "udp://" + link.remoteAddress + ":0", channel.address().toString(), "150",
-                        String.valueOf(maxMessage))) {
-                    String[] ready = peer.awaitReady(Duration.ofSeconds(30));
-                    channel.connect(ChannelAddress.parse(ready[0]));
-                    ReliableEchoDriver driver = new ReliableEchoDriver(nic, channel, endpoint, maxMessage);
-                    long start = System.nanoTime();
-                    driver.run(messages, seed, Duration.ofSeconds(140), nic::progress);
-                    report("veth " + link.localAddress + " -> " + link.remoteAddress + " (mtu " + nic.mtu() + ")",
-                            messages, start, channel.reliableStats(), nic);
-                    assertThat(peer.isAlive()).as("peer alive; its stderr: " + peer.stderr()).isTrue();
-                }
-            } finally {
-                nic.close();
-            }
+            echoAcross(link, faults.wrap("udp://" + link.localAddress + ":0"), (nic, channel, peerAddress, run) -> {
+                long start = System.nanoTime();
+                run.run();
+                report("veth " + link.localAddress + " -> " + link.remoteAddress + " (mtu " + nic.mtu() + ")",
+                        messages, start, channel.reliableStats(), nic);
+            }, messages, seed);
         }
+    }
+
+    /**
+     * A reliable channel between two hosts (this namespace and another, joined by a veth pair at
+     * MTU 1500) while the kernel itself loses 5 % of the datagrams arriving at each end: an
+     * nftables drop rule on both input hooks, not the fault-injecting wire. The loss must really
+     * have happened (the rule's own counter, the channel's retransmissions).
+     */
+    @Test
+    void reliableEchoIsByteExactAcrossAVethLosingFivePercentEachWayInTheKernel() throws Exception {
+        String unavailable = VethPair.unavailableReason();
+        Assumptions.assumeTrue(unavailable == null, () -> "skipped: " + unavailable);
+        String noNft = VethPair.nftUnavailableReason();
+        Assumptions.assumeTrue(noNft == null, () -> "skipped: " + noNft);
+        long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
+        int messages = Integer.getInteger("unetmm.test.lossMessages", 4_000);
+        long baseline = ProcessStatus.vmLckBytes();
+        try (VethPair link = VethPair.create()) {
+            echoAcross(link, "udp://" + link.localAddress + ":0", (nic, channel, peerAddress, run) -> {
+                try (AutoCloseable loss = link.loseInbound(5, port(channel.address().toString()), port(peerAddress))) {
+                    run.run();
+                    ReliableStats stats = channel.reliableStats();
+                    long droppedThere = link.droppedInNamespace();
+                    System.out.printf("%d reliable echoes over veth with 5 %% nftables loss each way: %s; the namespace's"
+                            + " rule dropped %d datagrams (seed %d)%n", messages, stats, droppedThere, seed);
+                    assertThat(droppedThere).as("the kernel dropped datagrams on their way in").isPositive();
+                    assertThat(stats.retransmissions()).as("the channel recovered what the kernel dropped").isPositive();
+                }
+            }, messages, seed);
+        }
+        assertThat(ProcessStatus.vmLckBytes()).as("nothing left locked").isEqualTo(baseline);
+    }
+
+    /** What a veth test does around the echo exchange, which {@code run} starts (it checks every echo). */
+    private interface AroundEcho {
+        void around(Nic nic, Channel channel, String peerAddress, Runnable run) throws Exception;
+    }
+
+    /** A reliable echo to a peer JVM in the link's namespace, over {@code transport}; {@code around} runs it. */
+    private static void echoAcross(VethPair link, String transport, AroundEcho around, int messages, long seed)
+            throws Exception {
+        Nic nic = Nic.open(NicConfig.builder().transport(transport).progressMode(ProgressMode.CALLER).build());
+        try {
+            Endpoint endpoint = ReliableEchoDriver.endpoint(nic);
+            Channel channel = endpoint.openChannel(ChannelConfig.reliable());
+            int maxMessage = 4 * nic.mtu();
+            try (PeerProcess peer = PeerProcess.start(link.exec(), ReliableEchoPeer.class,
+                    "udp://" + link.remoteAddress + ":0", channel.address().toString(), "150",
+                    String.valueOf(maxMessage))) {
+                String[] ready = peer.awaitReady(Duration.ofSeconds(30));
+                ReliableEchoDriver driver = new ReliableEchoDriver(nic, channel, endpoint, maxMessage);
+                around.around(nic, channel, ready[0], () -> {
+                    channel.connect(ChannelAddress.parse(ready[0]));
+                    driver.run(messages, seed, Duration.ofSeconds(140), nic::progress);
+                });
+                assertThat(peer.isAlive()).as("peer alive; its stderr: " + peer.stderr()).isTrue();
+            }
+        } finally {
+            nic.close();
+        }
+    }
+
+    private static int port(String address) {
+        Matcher m = PORT.matcher(address);
+        assertThat(m.find()).as("a udp address with a port: " + address).isTrue();
+        return Integer.parseInt(m.group(1));
     }
 
     private static void report(String where, int messages, long start, ReliableStats stats, Nic nic) {

@@ -90,6 +90,54 @@ final class VethPair implements AutoCloseable {
         return List.of("ip", "netns", "exec", namespace);
     }
 
+    /**
+     * Real loss, from the kernel: an nftables rule on the input hook of each end drops
+     * {@code percent} % of the UDP datagrams arriving for its port (the namespace's for
+     * {@code remotePort}, this end's, on the veth only, for {@code localPort}). An input-hook
+     * drop is invisible to the sender, as loss on a link is (an output-hook drop makes sendto
+     * fail instead). Closing removes this end's table; the namespace's goes with the namespace.
+     */
+    AutoCloseable loseInbound(int percent, int localPort, int remotePort) throws IOException {
+        String table = "unetmm_loss_" + localLink;
+        nft(List.of("ip", "netns", "exec", namespace), table, "udp dport " + remotePort + " numgen random mod 100 < "
+                + percent + " counter drop");
+        nft(List.of(), table, "iifname \"" + localLink + "\" udp dport " + localPort + " numgen random mod 100 < "
+                + percent + " counter drop");
+        return () -> run("nft", "delete", "table", "inet", table);
+    }
+
+    /** The datagrams the namespace's loss rule dropped so far. */
+    long droppedInNamespace() throws IOException {
+        String listing = run("ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "unetmm_loss_" + localLink).output;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)").matcher(listing);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static void nft(List<String> prefix, String table, String rule) throws IOException {
+        List<String> base = new ArrayList<>(prefix);
+        base.add("nft");
+        List<String> add = new ArrayList<>(base);
+        add.addAll(List.of("add", "table", "inet", table));
+        check(add.toArray(String[]::new));
+        add = new ArrayList<>(base);
+        add.addAll(List.of("add", "chain", "inet", table, "in", "{ type filter hook input priority 0 ; }"));
+        check(add.toArray(String[]::new));
+        add = new ArrayList<>(base);
+        add.addAll(List.of("add", "rule", "inet", table, "in"));
+        add.addAll(List.of(rule.split(" ")));
+        check(add.toArray(String[]::new));
+    }
+
+    /** Why nftables cannot be used here, or null when it can. */
+    static String nftUnavailableReason() {
+        try {
+            Result probe = run("nft", "--version");
+            return probe.exit == 0 ? null : "nft --version failed: " + probe.output;
+        } catch (IOException e) {
+            return "the nft tool (nftables) is not installed: " + e.getMessage();
+        }
+    }
+
     /** A /24 in 198.18.0.0/15 that no interface of this namespace uses yet. */
     private static String freeSubnet(Random random) throws IOException {
         String used = run("ip", "-4", "-o", "addr", "show").output;
