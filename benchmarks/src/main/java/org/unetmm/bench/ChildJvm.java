@@ -77,6 +77,11 @@ final class ChildJvm implements AutoCloseable {
         return process.pid();
     }
 
+    /** Whether the child, now gone, ended by itself with status 0 (it closed what it had open). */
+    boolean endedCleanly() {
+        return !process.isAlive() && process.exitValue() == 0;
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.unetmm.Nic;
+import org.unetmm.NicConfig;
+import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.nic.shm.ShmConfig;
 import org.unetmm.tlb.TlbConfig;
@@ -80,7 +83,8 @@ final class ShmCompareRun {
         String name = ShmConfig.parse(sender).name();
         String receiver = SCHEME + name + RECEIVER + options(settings.transport());
         TlbConfig tlb = new TlbConfig(settings.tlbSets(), settings.tlbWays(), settings.policy(), settings.seed());
-        try (ChildJvm child = ChildJvm.start(CrossProcessChild.class, lifetime())) {
+        ChildJvm child = ChildJvm.start(CrossProcessChild.class, lifetime());
+        try {
             progress.accept("receiving JVM: pid " + child.pid() + " (" + sender + " here, " + receiver + " there)");
             List<CompareUdpRun.Row> rows = new ArrayList<>(List.of(
                     new CompareUdpRun.Row(SendPath.PINNED.name(),
@@ -95,7 +99,20 @@ final class ShmCompareRun {
             notes.add("across two processes: this JVM sends, the receiving JVM (pid " + child.pid() + ") receives and"
                     + " acknowledges; TLB and pins are the sender's; UDP_PINNED is the pinned path over " + UDP);
             return points;
+        } finally {
+            child.close();
+            if (!child.endedCleanly()) {
+                removeStale();
+            }
         }
+    }
+
+    /**
+     * Removes what a receiver that did not close its NIC (killed) left under /dev/shm, its home and
+     * its pair regions: an shm NIC sweeps stale files when it opens, so one is opened and closed.
+     */
+    private static void removeStale() {
+        Nic.open(NicConfig.builder().transport(SCHEME).progressMode(ProgressMode.CALLER).build()).close();
     }
 
     /**

@@ -91,5 +91,6 @@ class ShmCompareCommandTest {
             assertThat(compare.output()).doesNotContain("\tat org.unetmm");
         }
         assertThat(receivers()).as("no receiving JVM left").isEmpty();
+        assertThat(filesNaming(name)).as("/dev/shm after the killed receiver: its home and regions removed").isEmpty();
     }
 }
