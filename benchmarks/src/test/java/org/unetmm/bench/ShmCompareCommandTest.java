@@ -43,6 +43,18 @@ class ShmCompareCommandTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"shm:x?warp=1|unknown shm URI option 'warp'",
+            "shm:x?eager=abc|eager must be a whole number", "shm:bad/name|bad shm NIC name",
+            "shm:x?ring=1000|ring must be a power of two"})
+    void aBadShmTransportExitsWithCode2AndNamesTheFix(String uriAndFix) {
+        String[] parts = uriAndFix.split("\\|");
+        CommandRun run = CommandRun.of("compare", "--transport", parts[0], "--results", results.toString());
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
+        assertThat(run.err()).contains("--transport", parts[1]);
+        assertThat(receivers()).as("no receiving JVM is started for a bad URI").isEmpty();
+    }
+
     @Test
     void everyPathIsMeasuredAcrossTwoProcessesAndNothingIsLeftBehind() throws IOException {
         String name = freshName("sweep");
