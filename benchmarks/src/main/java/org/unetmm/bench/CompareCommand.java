@@ -25,7 +25,9 @@ import picocli.CommandLine.Option;
  * {@code compare.json}, {@code compare.png} and {@code run.json} (opened at the start) under
  * {@code results/<timestamp>/}. On {@code --transport udp://host:port} the two paths cross
  * the udp wire between two NICs of this process, beside Java NIO and Aeron UDP
- * ({@link CompareUdpRun}); latencies there are half a ping-pong's round trip.
+ * ({@link CompareUdpRun}); latencies there are half a ping-pong's round trip. On
+ * {@code --transport shm:[name]} the same sweep runs across two processes, the receiver in a second
+ * JVM: pinned and fixed over the shm wire, Aeron IPC and the udp wire beside ({@link ShmCompareRun}).
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Compare base U-Net's fixed segment with U-Net/MM's pinned buffers, per message size.",
@@ -138,7 +140,7 @@ public final class CompareCommand implements Callable<Integer> {
             printTable(points, out);
             out.printf("%d repeats per point, interleaved across the paths; GB/s and vs limit: median [min–max] of the"
                     + " repeats, vs limit taken per repeat against the memcpy just before it%n", settings.repeats());
-            if (UdpWire.isUdp(settings.transport())) {
+            if (UdpWire.isUdp(settings.transport()) || ShmCompareRun.isShm(settings.transport())) {
                 out.println("latency: MEMCPY one copy; the others half the round trip of a ping-pong (rtt/2);"
                         + " throughput: a one-way stream under flow control, delivered messages only");
             }
@@ -155,9 +157,9 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private CompareRun.Settings validate() {
-        output.validate(spec.commandLine(), true);
+        output.validate(spec.commandLine(), true, true);
         List<Integer> chosen = sizes != null ? sizes : quick ? QUICK_SIZES : DEFAULT_SIZES;
-        boolean udp = UdpWire.isUdp(output.transport);
+        boolean udp = UdpWire.isUdp(output.transport) || ShmCompareRun.isShm(output.transport); // shm's sweep has a udp row
         for (int size : chosen) {
             if (udp) {
                 ByteSize.check(spec.commandLine(), "--sizes", size, 1, MAX_UDP_SIZE, "over udp (" + output.transport
@@ -194,7 +196,9 @@ public final class CompareCommand implements Callable<Integer> {
             throw bad("--spread-flag must be a positive number (0.25 flags a point whose repeats differ by a quarter), got "
                     + spreadFlag);
         }
-        return new CompareRun.Settings(output.transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed,
+        // shm: draws its name once, here, so the run record names the files the run makes
+        String transport = ShmCompareRun.isShm(output.transport) ? ShmCompareRun.senderUri(output.transport) : output.transport;
+        return new CompareRun.Settings(transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed,
                 !noAeron, spreadFlag);
     }
 
@@ -217,15 +221,21 @@ public final class CompareCommand implements Callable<Integer> {
         c.put("tlbWays", s.tlbWays());
         c.put("policy", s.policy().name());
         c.put("seed", s.seed());
-        boolean udp = UdpWire.isUdp(s.transport());
-        if (udp) {
+        boolean shm = ShmCompareRun.isShm(s.transport());
+        if (shm) {
+            c.put("receiver", s.transport().split("\\?")[0] + ShmCompareRun.RECEIVER + " in a second JVM");
+            c.put("peers", "unetmm PINNED and FIXED_SEGMENT over shm:, Aeron IPC (driver here, the receiver its client),"
+                    + " unetmm PINNED over udp://127.0.0.1:0, each between this JVM and the receiving JVM");
+        }
+        boolean udp = UdpWire.isUdp(s.transport()) || shm;
+        if (udp && !shm) {
             c.put("secondNic", UdpWire.secondNic(s.transport()));
             c.put("tlbGrowth", "each NIC gets more sets where its working set would not fit twice over");
             c.put("peers", "unetmm PINNED and FIXED_SEGMENT (two NICs, CALLER progress, a thread each), NIO DatagramChannel"
                     + " direct and heap (one datagram per message), Aeron UDP (SHARED driver, yielding idle)");
         }
         c.put("aeron", s.aeron() ? "aeron-all " + io.aeron.AeronVersion.VERSION
-                + (udp ? " UDP" : " IPC") : "off");
+                + (udp && !shm ? " UDP" : " IPC") : "off");
         c.put("latency", udp ? "rtt/2: half the round trip of a ping-pong (MEMCPY: one copy)" : "one-way: send to receive completion");
         return c;
     }

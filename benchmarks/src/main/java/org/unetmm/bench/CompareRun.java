@@ -79,6 +79,9 @@ public final class CompareRun {
         if (UdpWire.isUdp(settings.transport())) {
             return new CompareUdpRun(settings, progress, notes, samples).run();
         }
+        if (ShmCompareRun.isShm(settings.transport())) {
+            return new ShmCompareRun(settings, progress, notes, samples).run();
+        }
         List<ComparePoint> points = new ArrayList<>();
         int total = settings.sizes().size() * settings.pathsPerSize() * settings.repeats();
         int done = 0;

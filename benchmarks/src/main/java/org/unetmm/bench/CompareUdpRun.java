@@ -48,30 +48,31 @@ final class CompareUdpRun {
     /** A note's verb ("left out at", "measured at") and reason → the paths and sizes it is about. */
     private final Map<List<String>, List<Set<String>>> grouped = new LinkedHashMap<>();
 
+    /** The peers measured instead of the udp ones (the cross-process compare), or null. */
+    private final List<Row> given;
+
     /** A measured peer and its row label. */
-    private record Row(String path, UdpPeer peer) {
+    record Row(String path, UdpPeer peer) {
     }
 
     CompareUdpRun(CompareRun.Settings settings, Consumer<String> progress, List<String> notes,
                   List<ComparePoint.Repeat> samples) {
+        this(settings, progress, notes, samples, null);
+    }
+
+    /** The same sweep over {@code rows} (null: the udp peers of the transport's host). */
+    CompareUdpRun(CompareRun.Settings settings, Consumer<String> progress, List<String> notes,
+                  List<ComparePoint.Repeat> samples, List<Row> rows) {
         this.samples = samples;
         this.settings = settings;
         this.progress = progress;
         this.notes = notes;
+        this.given = rows;
     }
 
     List<ComparePoint> run() {
         String transport = settings.transport();
-        String host = UdpWire.host(transport);
-        TlbConfig tlb = new TlbConfig(settings.tlbSets(), settings.tlbWays(), settings.policy(), settings.seed());
-        List<Row> rows = new ArrayList<>(List.of(
-                new Row(SendPath.PINNED.name(), new UnetmmUdpPeer(SendPath.PINNED, transport, tlb)),
-                new Row(SendPath.FIXED_SEGMENT.name(), new UnetmmUdpPeer(SendPath.FIXED_SEGMENT, transport, tlb)),
-                new Row("NIO_DIRECT", new NioUdpPeer(true, host)),
-                new Row("NIO_HEAP", new NioUdpPeer(false, host))));
-        if (settings.aeron()) {
-            rows.add(new Row("AERON_UDP", new AeronUdpPeer("yield", YieldingIdleStrategy::new, host)));
-        }
+        List<Row> rows = given != null ? new ArrayList<>(given) : udpRows(transport);
         int total = 0;
         for (int size : settings.sizes()) {
             total++;
@@ -124,6 +125,20 @@ final class CompareUdpRun {
         grouped.forEach((note, about) -> notes.add(String.join(", ", about.get(0)) + " " + note.get(0) + " "
                 + String.join(", ", about.get(1)) + ": " + note.get(1)));
         return points;
+    }
+
+    private List<Row> udpRows(String transport) {
+        String host = UdpWire.host(transport);
+        TlbConfig tlb = new TlbConfig(settings.tlbSets(), settings.tlbWays(), settings.policy(), settings.seed());
+        List<Row> rows = new ArrayList<>(List.of(
+                new Row(SendPath.PINNED.name(), new UnetmmUdpPeer(SendPath.PINNED, transport, tlb)),
+                new Row(SendPath.FIXED_SEGMENT.name(), new UnetmmUdpPeer(SendPath.FIXED_SEGMENT, transport, tlb)),
+                new Row("NIO_DIRECT", new NioUdpPeer(true, host)),
+                new Row("NIO_HEAP", new NioUdpPeer(false, host))));
+        if (settings.aeron()) {
+            rows.add(new Row("AERON_UDP", new AeronUdpPeer("yield", YieldingIdleStrategy::new, host)));
+        }
+        return rows;
     }
 
     /**
