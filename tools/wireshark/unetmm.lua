@@ -106,23 +106,23 @@ local f = {
 }
 unetmm.fields = f
 
+-- An expert item of severity error, named unetmm.<name>; each names the receiver's drop reason where it has one.
+local function err(name, text, group)
+    return ProtoExpert.new("unetmm." .. name, text, group, expert.severity.ERROR)
+end
+
 local e = {
-    bad_magic = ProtoExpert.new("unetmm.bad_magic", "Not a unetmm frame (bad magic)", expert.group.MALFORMED, expert.severity.ERROR),
-    bad_version = ProtoExpert.new("unetmm.bad_version", "Wire version not spoken here (receiver drops it: BAD_VERSION)",
-        expert.group.PROTOCOL, expert.severity.ERROR),
-    bad_type = ProtoExpert.new("unetmm.bad_type", "Unknown frame type (BAD_TYPE)", expert.group.MALFORMED, expert.severity.ERROR),
-    bad_flags = ProtoExpert.new("unetmm.bad_flags", "Unknown flag bits or reserved not 0 (BAD_FLAGS)",
-        expert.group.MALFORMED, expert.severity.ERROR),
-    bad_tag = ProtoExpert.new("unetmm.bad_tag", "Tag not positive (BAD_TAG)", expert.group.MALFORMED, expert.severity.ERROR),
-    bad_lengths = ProtoExpert.new("unetmm.bad_lengths", "Fragment not inside its message (BAD_LENGTHS)",
-        expert.group.MALFORMED, expert.severity.ERROR),
-    length_mismatch = ProtoExpert.new("unetmm.length_mismatch", "Fragment length does not match the datagram (LENGTH_MISMATCH)",
-        expert.group.MALFORMED, expert.severity.ERROR),
-    short = ProtoExpert.new("unetmm.short", "Fewer bytes than a header (SHORT_DATAGRAM)", expert.group.MALFORMED, expert.severity.ERROR),
-    bad_connection = ProtoExpert.new("unetmm.bad_connection", "Source connection id 0 (BAD_CONNECTION)",
-        expert.group.MALFORMED, expert.severity.ERROR),
-    bad_hdr_crc = ProtoExpert.new("unetmm.bad_hdr_crc", "Header checksum wrong (BAD_CHECKSUM)", expert.group.CHECKSUM, expert.severity.ERROR),
-    bad_payload_crc = ProtoExpert.new("unetmm.bad_payload_crc", "Payload checksum wrong", expert.group.CHECKSUM, expert.severity.ERROR),
+    bad_magic = err("bad_magic", "Not a unetmm frame (bad magic)", expert.group.MALFORMED),
+    bad_version = err("bad_version", "Wire version not spoken here (receiver drops it: BAD_VERSION)", expert.group.PROTOCOL),
+    bad_type = err("bad_type", "Unknown frame type (BAD_TYPE)", expert.group.MALFORMED),
+    bad_flags = err("bad_flags", "Unknown flag bits or reserved not 0 (BAD_FLAGS)", expert.group.MALFORMED),
+    bad_tag = err("bad_tag", "Tag not positive (BAD_TAG)", expert.group.MALFORMED),
+    bad_lengths = err("bad_lengths", "Fragment not inside its message (BAD_LENGTHS)", expert.group.MALFORMED),
+    length_mismatch = err("length_mismatch", "Fragment length does not match the datagram (LENGTH_MISMATCH)", expert.group.MALFORMED),
+    short = err("short", "Fewer bytes than a header (SHORT_DATAGRAM)", expert.group.MALFORMED),
+    bad_connection = err("bad_connection", "Source connection id 0 (BAD_CONNECTION)", expert.group.MALFORMED),
+    bad_hdr_crc = err("bad_hdr_crc", "Header checksum wrong (BAD_CHECKSUM)", expert.group.CHECKSUM),
+    bad_payload_crc = err("bad_payload_crc", "Payload checksum wrong", expert.group.CHECKSUM),
     bad_sack = ProtoExpert.new("unetmm.bad_sack", "Control payload is not whole SACK blocks", expert.group.MALFORMED, expert.severity.WARN),
     coalesced = ProtoExpert.new("unetmm.coalesced", "Coalesced datagram", expert.group.SEQUENCE, expert.severity.CHAT),
 }
