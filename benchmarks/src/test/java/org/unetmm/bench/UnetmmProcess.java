@@ -105,11 +105,6 @@ final class UnetmmProcess implements AutoCloseable {
         }
     }
 
-    /** Asks the process to end (SIGTERM, as kill or Ctrl-C would: it may finish its work first); see {@link #exitCode}. */
-    void terminate() {
-        process.toHandle().destroy(); // not Process.destroy, which also closes the output still to be read
-    }
-
     /** Ends the process now (as a crash or kill -9 would), and waits for it to be gone. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

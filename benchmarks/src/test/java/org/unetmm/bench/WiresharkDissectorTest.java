@@ -82,7 +82,7 @@ class WiresharkDissectorTest {
     private List<Frame> decode(Path capture, String... options) throws Exception {
         List<String> command = new ArrayList<>(List.of("tshark", "-n", "-X", "lua_script:" + SCRIPT, "-r", capture.toString()));
         command.addAll(List.of(options));
-        command.addAll(List.of("-Y", "unetmm", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"));
+        command.addAll(List.of("-Y", "unetmm.version", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"));
         for (String field : FIELDS) {
             command.addAll(List.of("-e", field));
         }
@@ -119,9 +119,12 @@ class WiresharkDissectorTest {
         int[] sizes = {64, 1000, 100_000};
         int rounds = 20;
         List<Matcher> sessions = new ArrayList<>();
-        try (UnetmmProcess dumpcap = UnetmmProcess.of(new ProcessBuilder("dumpcap", "-i", "lo", "-f", "udp port " + port,
-                "-w", capture.toString()))) {
-            dumpcap.lineStartingWith("Capturing on");
+        // "-w -": dumpcap flushes every packet to a pipe-like output, so the sentinel below is on disk once captured
+        Path dumpcapErr = dir.resolve("dumpcap.err");
+        Process dumpcap = new ProcessBuilder("dumpcap", "-q", "-B", "64", "-i", "lo", "-f", "udp port " + port, "-w", "-")
+                .redirectOutput(capture.toFile()).redirectError(dumpcapErr.toFile()).start();
+        try {
+            awaitBytes(dumpcapErr, "Capturing on".getBytes(StandardCharsets.US_ASCII));
             try (UnetmmProcess echo = UnetmmProcess.start("echo", "--listen", echoAddress, "--duration", "100")) {
                 assertThat(echo.nextLine()).startsWith("echo: listening on " + echoAddress + "/1");
                 for (int size : sizes) {
@@ -133,8 +136,18 @@ class WiresharkDissectorTest {
                     sessions.add(m);
                 }
             }
-            stop(dumpcap);
+            // a last datagram (not unetmm: no magic) after everything the pingpongs sent; once it is in the file, all is
+            byte[] sentinel = ("end of capture " + System.nanoTime()).getBytes(StandardCharsets.US_ASCII);
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket()) {
+                socket.send(new java.net.DatagramPacket(sentinel, sentinel.length, java.net.InetAddress.getLoopbackAddress(), port));
+            }
+            awaitBytes(capture, sentinel);
+        } finally {
+            dumpcap.toHandle().destroy(); // SIGTERM: it closes the file
+            assertThat(dumpcap.waitFor(30, TimeUnit.SECONDS)).as("dumpcap ended").isTrue();
         }
+        String summary = Files.readString(dumpcapErr);
+        assertThat(summary).as("dumpcap dropped no packet").doesNotContainPattern("dropped on interface '[^']*': \\d+/[1-9]");
 
         List<Frame> frames = decode(capture, "-d", "udp.port==" + port + ",unetmm");
         assertThat(frames).isNotEmpty();
@@ -212,10 +225,14 @@ class WiresharkDissectorTest {
         fragments.forEach((id, offsets) -> assertThat(offsets).as("fragments of message %d", id).hasSize(perMessage));
     }
 
-    /** Ends dumpcap as kill would (SIGTERM: it finishes the file) and waits for it. */
-    private static void stop(UnetmmProcess dumpcap) throws Exception {
-        dumpcap.terminate();
-        dumpcap.exitCode(30);
+    /** Waits (bounded) until {@code file} holds {@code bytes}. */
+    private static void awaitBytes(Path file, byte[] bytes) throws Exception {
+        String wanted = new String(bytes, StandardCharsets.ISO_8859_1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(Files.exists(file) && new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(wanted))) {
+            assertThat(System.nanoTime() - deadline).as("'%s' in %s within 30 s", wanted, file).isNegative();
+            Thread.sleep(20); // polling a file another process writes: no event to wait on
+        }
     }
 
     // ---- hand-built frames, for what a pingpong does not send ----------------------------------------------
