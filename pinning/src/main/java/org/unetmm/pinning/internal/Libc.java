@@ -50,17 +50,14 @@ public final class Libc {
     }
 
     /**
-     * Loads the binding with jnr-ffi's x86 assembler stubs off. In jnr-ffi 2.2.17 (and its master) the x86-64
-     * stub reads the 6th integer argument from the return-address slot ({@code X86_64StubCompiler}:
-     * {@code disp = 8 + ((4 - i) * 8)}), so {@code mmap}'s offset and {@code process_vm_readv}'s
-     * flags arrive as garbage and the calls fail with EINVAL. jffi's generic invokers pass every
-     * argument right. The property is read once, when jnr-ffi first generates a binding; an explicit
-     * setting wins.
+     * Loads the binding. Its interface carries jnr-ffi's {@code @NoX86}: in jnr-ffi 2.2.17 and 2.3.4 alike the x86-64
+     * assembler stub reads the 6th integer argument from the return-address slot ({@code X86_64StubCompiler}:
+     * {@code disp = 8 + ((4 - i) * 8)}), so {@code mmap}'s offset and {@code process_vm_readv}'s flags arrive as
+     * garbage and the calls fail with EINVAL. The annotation turns those stubs off for this binding alone (jffi's
+     * generic invokers pass every argument right); the JVM-wide {@code jnr.ffi.x86asm.enabled} is left to the
+     * application.
      */
     private static LibcBinding load() {
-        if (System.getProperty("jnr.ffi.x86asm.enabled") == null) {
-            System.setProperty("jnr.ffi.x86asm.enabled", "false");
-        }
         return LibraryLoader.create(LibcBinding.class).load("c");
     }
 

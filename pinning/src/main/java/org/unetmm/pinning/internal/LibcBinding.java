@@ -3,6 +3,7 @@ package org.unetmm.pinning.internal;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.provider.jffi.NoX86;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
@@ -10,7 +11,12 @@ import jnr.ffi.types.ssize_t;
  * The raw JNR-FFI binding of libc. Only {@link Libc} may use it: every call
  * is wrapped there once, with errno turned into a typed exception. Addresses travel as
  * {@code long} (size_t), never as user-typed values.
+ *
+ * <p>{@code @NoX86}: jnr-ffi's x86-64 assembler stubs pass a sixth integer argument wrong
+ * ({@code mmap}'s offset, {@code process_vm_readv}'s flags); with it this binding uses jffi's
+ * generic invokers, and the rest of the JVM keeps the stubs (see {@link Libc}).
  */
+@NoX86
 public interface LibcBinding {
     @SaveError int mlock(@size_t long address, @size_t long length);
 
