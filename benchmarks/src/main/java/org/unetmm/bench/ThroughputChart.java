@@ -19,7 +19,10 @@ import java.util.Map;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.DefaultDrawingSupplier;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
@@ -29,10 +32,11 @@ import org.jfree.data.xy.YIntervalSeries;
 import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
- * compare.png: throughput (GB/s, the median of the repeats, with a min–max bar) against message
- * size (B/KiB/MiB), log axes, one line per path or peer in the Okabe–Ito palette (safe for the
- * common colour-blindnesses) with a marker shape each, MEMCPY dashed black; a caption with the
- * commit, the date and the machine.
+ * compare.png: three panels over one message-size axis (B/KiB/MiB, log): throughput (GB/s, the
+ * median of the repeats with a min–max bar, log), each path's ratio to the memcpy limit (taken per
+ * repeat, median with min–max), and latency (p50 with a bar to p99, log). One line per path or peer
+ * in the Okabe–Ito palette (safe for the common colour-blindnesses) with a marker shape each, the
+ * same in every panel; MEMCPY dashed black; a caption with the commit, the date and the machine.
  */
 final class ThroughputChart {
     /** Okabe & Ito (2008), without the yellow that vanishes on white; black is MEMCPY's. */
@@ -43,22 +47,69 @@ final class ThroughputChart {
     }
 
     static void write(List<ComparePoint> points, String title, Path file) throws IOException {
-        Map<String, YIntervalSeries> series = new LinkedHashMap<>();
-        for (ComparePoint p : points) {
-            String name = p.path() + " (" + p.transport() + ")";
+        YIntervalSeriesCollection throughput = collect(points, false, p -> {
             ComparePoint.Spread gb = p.gigabytes();
-            series.computeIfAbsent(name, YIntervalSeries::new).add(p.size(), floor(gb.median()), floor(gb.min()), floor(gb.max()));
-        }
-        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
-        series.values().forEach(data::addSeries);
+            return new double[] {floor(gb.median()), floor(gb.min()), floor(gb.max())};
+        });
+        YIntervalSeriesCollection ratio = collect(points, true, p -> {
+            ComparePoint.Spread r = p.limitRatio();
+            return Double.isFinite(r.median()) ? new double[] {r.median(), r.min(), r.max()} : null;
+        });
+        YIntervalSeriesCollection latency = collect(points, false, p -> p.p50Nanos() > 0
+                ? new double[] {p.p50Nanos(), p.p50Nanos(), Math.max(p.p50Nanos(), p.p99Nanos())} : null);
         LogAxis x = new LogAxis("message size");
         x.setBase(2);
         x.setSmallestValue(1);
         x.setTickUnit(new NumberTickUnit(2)); // a tick every power of 4
         x.setNumberFormatOverride(new SizeFormat());
-        LogAxis y = new LogAxis("throughput (GB/s), median of the repeats, bar min–max");
-        y.setTickUnit(new NumberTickUnit(1));
-        y.setNumberFormatOverride(new DecimalFormat("0.###"));
+        LogAxis gbAxis = new LogAxis("GB/s: median, bar min–max");
+        gbAxis.setTickUnit(new NumberTickUnit(1));
+        gbAxis.setNumberFormatOverride(new DecimalFormat("0.###"));
+        NumberAxis ratioAxis = new NumberAxis("× memcpy (per repeat)");
+        ratioAxis.setAutoRangeIncludesZero(true);
+        LogAxis latencyAxis = new LogAxis("latency p50 (ns), bar to p99");
+        latencyAxis.setTickUnit(new NumberTickUnit(1));
+        latencyAxis.setNumberFormatOverride(new DecimalFormat("0"));
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(x);
+        plot.setGap(12);
+        plot.add(panel(throughput, gbAxis, true), 3);
+        plot.add(panel(ratio, ratioAxis, false), 2);
+        plot.add(panel(latency, latencyAxis, false), 2);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        TextTitle caption = new TextTitle(caption(), new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        caption.setPosition(RectangleEdge.BOTTOM);
+        chart.addSubtitle(caption);
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 960, 1000);
+    }
+
+    /** One series per path (or peer), in the order met; {@code value} gives median, low, high, or null to leave a point out. */
+    private static YIntervalSeriesCollection collect(List<ComparePoint> points, boolean withoutLimit,
+                                                     java.util.function.Function<ComparePoint, double[]> value) {
+        Map<String, YIntervalSeries> series = new LinkedHashMap<>();
+        for (ComparePoint p : points) {
+            String name = name(p);
+            YIntervalSeries s = series.computeIfAbsent(name, YIntervalSeries::new); // every panel: the same series, same colours
+            double[] v = withoutLimit && isLimit(name) ? null : value.apply(p);
+            if (v != null) {
+                s.add(p.size(), v[0], v[1], v[2]);
+            }
+        }
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        series.values().forEach(data::addSeries);
+        return data;
+    }
+
+    private static String name(ComparePoint p) {
+        return p.path() + " (" + p.transport() + ")";
+    }
+
+    private static boolean isLimit(String name) {
+        return name.startsWith("MEMCPY");
+    }
+
+    /** A panel: each path in its palette colour and marker, MEMCPY dashed black, a bar per point; the first carries the legend. */
+    private static XYPlot panel(YIntervalSeriesCollection data, ValueAxis y, boolean legend) {
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
         renderer.setDefaultLinesVisible(true);
@@ -67,22 +118,18 @@ final class ThroughputChart {
         Shape[] shapes = DefaultDrawingSupplier.createStandardSeriesShapes();
         int colour = 0;
         for (int i = 0; i < data.getSeriesCount(); i++) {
-            boolean limit = data.getSeriesKey(i).toString().startsWith("MEMCPY");
+            boolean limit = isLimit(data.getSeriesKey(i).toString());
             renderer.setSeriesPaint(i, limit ? Color.BLACK : OKABE_ITO[colour++ % OKABE_ITO.length]);
             renderer.setSeriesShape(i, shapes[i % shapes.length]);
             renderer.setSeriesStroke(i, limit ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                     new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
+            renderer.setSeriesVisibleInLegend(i, legend); // one legend for the three panels
         }
-        XYPlot plot = new XYPlot(data, x, y, renderer);
+        XYPlot plot = new XYPlot(data, null, y, renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        TextTitle caption = new TextTitle(caption(), new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        caption.setPosition(RectangleEdge.BOTTOM);
-        chart.addSubtitle(caption);
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 960, 600);
+        return plot;
     }
 
     /** "commit 1a2b3c4d5e6f, 2026-12-01 12:00 UTC, host (CPU model, 2 cores)". */
