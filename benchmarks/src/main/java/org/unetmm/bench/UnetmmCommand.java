@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 @Command(name = "unetmm", mixinStandardHelpOptions = true, version = "unetmm 0.1.0",
         description = "U-Net/MM for the JVM: experiments on the fixed-segment and pinned-buffer paths.",
         subcommands = {CompareCommand.class, PressureCommand.class, BenchCommand.class, EchoCommand.class, PingPongCommand.class,
-                ReliableStreamCommand.class, StreamCommand.class, SinkCommand.class, StatCommand.class, InfoCommand.class,
+                ReliableStreamCommand.class, StreamCommand.class, SinkCommand.class, RpcCommand.class, StatCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class UnetmmCommand implements Callable<Integer> {
     /** A run that could not do what it was asked. */
