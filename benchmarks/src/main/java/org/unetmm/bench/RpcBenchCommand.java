@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.HdrHistogram.Histogram;
 import org.unetmm.ChannelAddress;
+import org.unetmm.IdleStrategy;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code unetmm rpc bench --to URI --size N --inflight K --duration S}: a closed loop against
  * {@code unetmm rpc serve} that keeps exactly K calls outstanding, issuing a new call as soon as
- * one completes. The caller's thread drives the NIC (CALLER progress). Latency is from the call
+ * one completes. The caller's thread drives the NIC (CALLER progress), backing off to a park while
+ * nothing arrives ({@code --spin}: busy-spin). Latency is from the call
  * to the progress round in which its future was seen done (HdrHistogram, 3 significant digits).
  * {@code --warmup} seconds run first and are not counted. A line each second (calls/s, MB/s of
  * request payload, p50/p99 of that second) and a summary: calls/s, MB/s and p50, p90, p99, p99.9
@@ -70,6 +72,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "table", description = "summary: table or json (default ${DEFAULT-VALUE})")
     String format;
 
+    @Option(names = "--spin", description = "busy-spin while every call is outstanding and nothing arrives, at the"
+            + " cost of a core (default: back off to a park, which leaves a shared core to the server)")
+    boolean spin;
+
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
     String bind;
 
@@ -109,7 +115,8 @@ public final class RpcBenchCommand implements Callable<Integer> {
                         + " s warmup + " + durationSeconds + " s, from " + nic.transportAddress());
                 out.flush();
             }
-            Loop loop = new Loop(nic, client, size, responses, inflight);
+            Loop loop = new Loop(nic, client, size, responses, inflight,
+                    spin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
             try {
                 loop.run(warmupSeconds, durationSeconds, json ? null : out);
             } finally {
@@ -175,6 +182,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
     /** The closed loop: K slots, each with its own request and response buffer and its call's start time. */
     private static final class Loop {
         private final Nic nic;
+        private final IdleStrategy idle;
         private final RpcClient client;
         private final int size;
         private final int responseCapacity;
@@ -189,8 +197,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
         double measuredSeconds;
         private boolean counting;
 
-        Loop(Nic nic, RpcClient client, int size, int responseCapacity, int inflight) {
+        Loop(Nic nic, RpcClient client, int size, int responseCapacity, int inflight, IdleStrategy idle) {
             this.nic = nic;
+            this.idle = idle;
             this.client = client;
             this.size = size;
             this.responseCapacity = responseCapacity;
@@ -215,7 +224,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 issue(i, start);
             }
             while (true) {
-                nic.progress();
+                int work = nic.progress();
                 long now = System.nanoTime();
                 if (!counting && now - measureFrom >= 0) {
                     counting = true;
@@ -236,6 +245,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
                         continue;
                     }
                     calls[i] = null;
+                    work++;
                     if (call.isCompletedExceptionally()) {
                         onFailure(call);
                     } else {
@@ -265,6 +275,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 if (stopping && outstanding == 0 || !client.isConnected()) {
                     break;
                 }
+                idle.idle(work);
             }
             measuredSeconds = counting ? (Math.min(System.nanoTime(), end) - measureFrom) / 1e9 : 0;
             for (CompletableFuture<?> call : calls) {

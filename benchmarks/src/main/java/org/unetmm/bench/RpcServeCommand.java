@@ -50,6 +50,10 @@ public final class RpcServeCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "stop after this many seconds (default: until interrupted)")
     Double durationSeconds;
 
+    @Option(names = "--spin", description = "busy-spin between idle rounds, at the cost of a core (default: back off"
+            + " to a park, so an idle server costs no CPU and leaves a shared core to the client)")
+    boolean spin;
+
     @Override
     public Integer call() {
         if (buffers < 1 || buffers > 65_536) {
@@ -90,7 +94,7 @@ public final class RpcServeCommand implements Callable<Integer> {
             long end = durationSeconds == null ? Long.MAX_VALUE : start + (long) (durationSeconds * 1e9);
             long nextLine = start + 1_000_000_000L;
             long lineServed = 0;
-            IdleStrategy idle = IdleStrategy.backoff();
+            IdleStrategy idle = spin ? IdleStrategy.busySpin() : IdleStrategy.backoff();
             while (!stop.requested() && System.nanoTime() - end < 0) {
                 idle.idle(nic.progress());
                 long now = System.nanoTime();
