@@ -18,6 +18,7 @@ import org.unetmm.ProgressMode;
 import org.unetmm.rpc.RpcClient;
 import org.unetmm.rpc.RpcClientConfig;
 import org.unetmm.rpc.RpcException;
+import org.unetmm.rpc.RpcStatus;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -94,8 +95,11 @@ public final class RpcBenchCommand implements Callable<Integer> {
             throw bad("--format must be 'table' or 'json', got '" + format + "'");
         }
         int responses = maxResponse != null ? maxResponse : Math.max(64, size);
-        if ((long) inflight * (Math.max(size, responses) + 16) * 3 > (1L << 30)) {
-            throw bad("--inflight x --size is too large: keep the buffers under 1 GiB (and under RLIMIT_MEMLOCK)");
+        // a request and a response buffer per call, and the client's receive pool of inflight + 4 buffers
+        long buffers = (long) inflight * (size + responses) + (inflight + 4L) * (responses + 16);
+        if (buffers > (1L << 30)) {
+            throw bad("--inflight x (--size + --max-response) needs " + buffers + " B of buffers: keep it under 1 GiB"
+                    + " (and under RLIMIT_MEMLOCK)");
         }
         boolean json = format.equals("json");
         PrintStream out = System.out;
@@ -107,7 +111,8 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 client = RpcClient.connect(nic, server, RpcClientConfig.builder().maxInFlight(inflight).maxResponse(responses)
                         .connectTimeout(Duration.ofSeconds(CONNECT_SECONDS)).build());
             } catch (RpcException e) {
-                throw new IllegalStateException("no RPC server answered at " + to + " within " + CONNECT_SECONDS
+                throw new IllegalStateException(e.status() != RpcStatus.PEER_UNREACHABLE ? "could not connect to " + to
+                        + ": " + e.getMessage() : "no RPC server answered at " + to + " within " + CONNECT_SECONDS
                         + " s (start one with 'unetmm rpc serve --listen " + to + "')");
             }
             if (!json) {
