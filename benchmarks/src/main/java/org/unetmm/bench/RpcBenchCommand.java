@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
                 "  unetmm rpc serve --listen udp://127.0.0.1:7200 &",
                 "  unetmm rpc bench --to udp://127.0.0.1:7200 --size 64 --inflight 1 --duration 5",
-                "  unetmm rpc bench --to udp://127.0.0.1:7200 --size 64 --inflight 16 --duration 10 --warmup 2",
+                "  unetmm rpc bench --to udp://127.0.0.1:7200 --inflight 16 --warmup 3",
                 "  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8 --format json",
                 "", "Exit status: 0 when calls completed and none failed, 1 when the server did not answer or calls"
                         + " failed, 2 on bad usage."})

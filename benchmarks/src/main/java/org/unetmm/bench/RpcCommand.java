@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:",
                 "  unetmm rpc serve --listen udp://127.0.0.1:7200 &",
                 "  unetmm rpc bench --to udp://127.0.0.1:7200 --size 64 --inflight 16 --duration 5",
-                "  unetmm rpc serve --listen shm:rpc1 &  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8"})
+                "  unetmm rpc serve --listen shm:rpc1 &",
+                "  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8"})
 public final class RpcCommand implements Callable<Integer> {
     /** The method every bench call names; the server echoes it. */
     static final int ECHO_METHOD = 1;
