@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {RpcServeCommand.class, RpcBenchCommand.class},
         footer = {"", "Examples:",
                 "  unetmm rpc serve --listen udp://127.0.0.1:7200 &",
-                "  unetmm rpc bench --to udp://127.0.0.1:7200 --size 64 --inflight 16 --duration 5",
+                "  unetmm rpc bench --to udp://127.0.0.1:7200 --inflight 16 --duration 5",
                 "  unetmm rpc serve --listen shm:rpc1 &",
                 "  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8"})
 public final class RpcCommand implements Callable<Integer> {
