@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:", "  unetmm info                       (what will distort a measurement here)",
                 "  unetmm compare --quick", "  unetmm pingpong compare --quick"},
         subcommands = {CompareCommand.class, PressureCommand.class, BenchCommand.class, EchoCommand.class, PingPongCommand.class,
-                ReliableStreamCommand.class, StreamCommand.class, SinkCommand.class, StatCommand.class, InfoCommand.class,
+                ReliableStreamCommand.class, StreamCommand.class, SinkCommand.class, RpcCommand.class, StatCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class UnetmmCommand implements Callable<Integer> {
     /** A run that could not do what it was asked. */

@@ -21,6 +21,7 @@ import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.rpc.internal.RpcWire;
+import org.unetmm.rpc.internal.SendWindow;
 
 /**
  * Calls an {@link RpcServer} over a reliable channel: many calls in flight, from any number of
@@ -125,7 +126,7 @@ public final class RpcClient implements AutoCloseable {
             free[freeCount++] = slots - 1 - i;
         }
         try {
-            this.channel = endpoint.openChannel(config.channel());
+            this.channel = endpoint.openChannel(SendWindow.covering(config.channel(), slots));
             this.listening = endpoint.openChannel();
             this.hello = endpoint.connect(server);
         } catch (RuntimeException e) {

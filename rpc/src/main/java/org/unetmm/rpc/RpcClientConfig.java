@@ -11,7 +11,8 @@ import org.unetmm.ChannelConfig;
  * @param timeout        a call not answered within it fails with TIMEOUT
  * @param connectTimeout how long connect() waits for the server's WELCOME
  * @param helloInterval  how often HELLO is repeated while connecting
- * @param channel        options of the reliable channel to the server (must be reliable)
+ * @param channel        options of the reliable channel to the server (must be reliable); its send window is
+ *                       widened to maxInFlight (at most 4096), so every call in flight is outstanding at once
  */
 public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout, Duration connectTimeout,
                               Duration helloInterval, ChannelConfig channel) {

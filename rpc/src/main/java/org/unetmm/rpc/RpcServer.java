@@ -20,6 +20,7 @@ import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.internal.Counters;
 import org.unetmm.rpc.internal.RpcWire;
+import org.unetmm.rpc.internal.SendWindow;
 
 /**
  * Serves RPCs on one endpoint of a {@link Nic}: handlers registered by method id, a reliable
@@ -319,7 +320,7 @@ public final class RpcServer implements AutoCloseable {
                 client = null;
             }
             if (client == null) {
-                Channel channel = endpoint.openChannel(config.channel());
+                Channel channel = endpoint.openChannel(SendWindow.covering(config.channel(), replies.length));
                 try {
                     channel.connect(hello.first());
                 } catch (IllegalArgumentException e) {

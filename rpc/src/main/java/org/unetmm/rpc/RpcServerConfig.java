@@ -11,7 +11,8 @@ import org.unetmm.ChannelConfig;
  * @param maxRequest     largest request payload; longer requests fail with REQUEST_TOO_LARGE
  * @param maxResponse    capacity of the buffer lent to a handler for its reply
  * @param maxMethods     method ids are 0 .. maxMethods-1
- * @param channel        options of the reliable channel to each client (must be reliable)
+ * @param channel        options of the reliable channel to each client (must be reliable); its send window is
+ *                       widened to requestBuffers (at most 4096): one reply outstanding per request held
  * @param closeTimeout   how long close() lets client channels drain before it closes abruptly
  */
 public record RpcServerConfig(int requestBuffers, int maxRequest, int maxResponse, int maxMethods, ChannelConfig channel,
