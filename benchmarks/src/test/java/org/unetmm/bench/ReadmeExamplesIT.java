@@ -106,6 +106,29 @@ class ReadmeExamplesIT {
         }
     }
 
+    @Test
+    void sinkAndStreamRunOverUdp() throws Exception {
+        String address = "udp://127.0.0.1:" + UnetmmProcess.freePort();
+        try (UnetmmProcess sink = start(command("-jar", jar.toString(), "sink", "--listen", address, "--duration", "300"))) {
+            assertThat(sink.nextLine()).as(sink.output()).startsWith("sink: listening on " + address);
+            exitsZero(180, "-jar", jar.toString(), "stream", "--to", address, "--size", "64", "--duration", "2");
+            assertThat(sink.isAlive()).as("the sink still running; its output:%n%s", sink.output()).isTrue();
+        }
+    }
+
+    @Test
+    void rpcServeAndBenchRunOverUdp() throws Exception {
+        String address = "udp://127.0.0.1:" + UnetmmProcess.freePort();
+        try (UnetmmProcess serve = start(command("-jar", jar.toString(), "rpc", "serve", "--listen", address,
+                "--duration", "300"))) {
+            assertThat(serve.nextLine()).as(serve.output()).startsWith("rpc serve: listening on " + address);
+            String output = exitsZero(180, "-jar", jar.toString(), "rpc", "bench", "--to", address, "--size", "64",
+                    "--inflight", "16", "--duration", "2");
+            assertThat(output).containsPattern("rpc bench: summary  [1-9][0-9,]* calls").contains("failed 0");
+            assertThat(serve.isAlive()).as("the server still serving; its output:%n%s", serve.output()).isTrue();
+        }
+    }
+
     /** Runs {@code java <args>} as the ordinary user; asserts it exits 0 within the time; returns its output. */
     private static String exitsZero(long timeoutSeconds, String... javaArgs) throws Exception {
         try (UnetmmProcess child = start(command(javaArgs))) {
