@@ -32,12 +32,18 @@ import java.util.Map;
  *                           which copied them into the posted buffer or dropped them (counting why)
  * @param framesDeclined     placed-path frames the NIC did not want (it counts why: {@code NicStats.drops})
  * @param drops              datagrams dropped by the wire, per reason
+ * @param gsoSends           UDP GSO super-datagrams handed to the kernel (0 with {@code gso=false}); each
+ *                           counts once in {@code datagramsSent}
+ * @param gsoSegments        the datagrams the kernel cut them into
+ * @param groRuns            UDP GRO runs received whole (0 with {@code gro=false})
+ * @param groSegments        the datagrams in them; each counts in {@code datagramsReceived}
  */
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
                        long framesSent, long bytesSent, long sendCalls, long sendBackPressured, long sendsLost,
                        long gatherCopies, long datagramsReceived, long framesReceived, long bytesReceived,
                        long receiveCalls, long framesPlaced, long framesCopied, long framesDeclined,
-                       Map<WireDropReason, Long> drops) {
+                       Map<WireDropReason, Long> drops, long gsoSends, long gsoSegments, long groRuns,
+                       long groSegments) {
 
     /** Datagrams the wire dropped, all reasons. */
     public long dropped() {
