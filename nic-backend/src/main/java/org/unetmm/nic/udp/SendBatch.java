@@ -288,9 +288,9 @@ final class SendBatch {
                         counters.increment(GSO_SENDS);
                         counters.add(GSO_SEGMENTS, segments[d]);
                     }
+                    counters.add(DATAGRAMS_SENT, segments[d]); // datagrams on the wire: the kernel's cut of a run
                     release(d, null);
                 }
-                counters.add(DATAGRAMS_SENT, n);
                 sent += n;
             } else if (n == -Errno.EAGAIN || n == -Errno.ENOBUFS || n == -Errno.EINTR) {
                 counters.increment(SEND_BACK_PRESSURED);

@@ -14,7 +14,8 @@ import java.util.Map;
  * @param mtu                the default fragment payload of this wire (before {@code NicConfig.mtu})
  * @param receiveBufferBytes SO_RCVBUF as the kernel reports it (twice what was granted)
  * @param sendBufferBytes    SO_SNDBUF as the kernel reports it
- * @param datagramsSent      datagrams handed to the kernel
+ * @param datagramsSent      datagrams handed to the kernel (a GSO super-datagram counts as the datagrams the kernel
+ *                           cuts it into)
  * @param framesSent         frames in them (more than datagrams when small messages were coalesced)
  * @param bytesSent          their bytes, headers included
  * @param sendCalls          sendmmsg calls (each sends many datagrams)
@@ -33,7 +34,7 @@ import java.util.Map;
  * @param framesDeclined     placed-path frames the NIC did not want (it counts why: {@code NicStats.drops})
  * @param drops              datagrams dropped by the wire, per reason
  * @param gsoSends           UDP GSO super-datagrams handed to the kernel (0 with {@code gso=false}); each
- *                           counts once in {@code datagramsSent}
+ *                           counts as its segments in {@code datagramsSent}
  * @param gsoSegments        the datagrams the kernel cut them into
  * @param groRuns            UDP GRO runs received whole (0 with {@code gro=false})
  * @param groSegments        the datagrams in them; each counts in {@code datagramsReceived}
