@@ -161,6 +161,17 @@ public final class UdpTransport implements Transport {
         return false;
     }
 
+    /** Which UDP offloads this kernel takes, probed on a socket of its own (what a wire opened with the defaults uses). */
+    public static Features kernelFeatures() {
+        int socket = Libc.udpSocket();
+        try {
+            return new Features(Libc.trySetsockopt(socket, SocketStructs.SOL_UDP, SocketStructs.UDP_SEGMENT, 0),
+                    Libc.trySetsockopt(socket, SocketStructs.SOL_UDP, SocketStructs.UDP_GRO, 1));
+        } finally {
+            Libc.close(socket);
+        }
+    }
+
     /** Which UDP offloads this wire uses. */
     public Features features() {
         return new Features(batch.gso(), groOn);
