@@ -1,9 +1,5 @@
 package org.unetmm.nic.udp;
 
-import static org.unetmm.nic.udp.SocketStructs.CMSG_DATA;
-import static org.unetmm.nic.udp.SocketStructs.CMSG_LEN;
-import static org.unetmm.nic.udp.SocketStructs.CMSG_LEVEL;
-import static org.unetmm.nic.udp.SocketStructs.CMSG_TYPE;
 import static org.unetmm.nic.udp.SocketStructs.GRO_CONTROL_LENGTH;
 import static org.unetmm.nic.udp.SocketStructs.IOVEC_LENGTH;
 import static org.unetmm.nic.udp.SocketStructs.IOV_BASE;
@@ -11,8 +7,6 @@ import static org.unetmm.nic.udp.SocketStructs.IOV_LEN;
 import static org.unetmm.nic.udp.SocketStructs.MMSGHDR_LENGTH;
 import static org.unetmm.nic.udp.SocketStructs.MSG_CONTROL;
 import static org.unetmm.nic.udp.SocketStructs.MSG_CONTROLLEN;
-import static org.unetmm.nic.udp.SocketStructs.MSG_CTRUNC;
-import static org.unetmm.nic.udp.SocketStructs.MSG_FLAGS;
 import static org.unetmm.nic.udp.SocketStructs.MSG_LEN;
 import static org.unetmm.nic.udp.SocketStructs.MSG_NAMELEN;
 
@@ -54,15 +48,8 @@ import org.unetmm.spi.SourceKey;
  * counted by {@link WireDropReason}, having been written nowhere but the receive area. A coalesced datagram or a
  * GRO run met while placing directly is received whole into slot 0 and its frames offered as when copying.
  *
- * <p><b>GRO.</b> With {@code UDP_GRO} on the socket the kernel may queue a run of datagrams from one
- * sender, equal in size but the last, as one (a GSO send kept whole, or datagrams coalesced by the
- * device's GRO), and says the segment size in a {@code UDP_GRO} cmsg. The run is cut back into its
- * datagrams at every multiple of that size, and each segment is checked exactly as a datagram of its
- * own (a coalesced one included): a frame can never claim bytes of the next segment, and a bad frame
- * drops only the rest of its segment. A segment size of 0, below a wire header, or above the run's
- * length, or control data the kernel had to truncate, drops the whole run
- * ({@link WireDropReason#BAD_SEGMENT_SIZE}). Counts: {@code datagramsReceived} counts segments, so it
- * means the same with GRO on or off.
+ * <p><b>GRO.</b> A run the kernel kept whole ({@code UDP_GRO}) is cut back into its datagrams by
+ * {@link GroRun}'s rules, and each segment checked exactly as a datagram of its own.
  *
  * <p><b>Who sent it.</b> Both receives name the sender's {@code sockaddr} ({@code msg_name}), which
  * becomes the frame's {@link FrameHeader#source} key (see {@link UdpTransport}).
@@ -105,15 +92,12 @@ final class Receiver {
     /** Most datagrams one recvmmsg takes. */
     static final int MAX_VECTOR = 64;
     private static final int SOCKADDR_IN_LENGTH = 16;
-    private static final int AF_INET6 = 10;
     // a slot of the receive area
     private static final int SCRATCH_OFFSET = WireFrame.HEADER_LENGTH;
     private static final int SCRATCH_LENGTH = 64 * 1024;
     private static final int SLOT_LENGTH = SCRATCH_OFFSET + SCRATCH_LENGTH;
     /** Small datagrams in a row, seen while placing directly, after which the wire goes back to copying. */
     static final int SMALL_STREAK = 16;
-    /** {@link #segmentSize} of a datagram that came without a UDP_GRO cmsg. */
-    private static final int NO_GRO = -1;
 
     private final UdpConfig config;
     private final int fd;
@@ -329,42 +313,16 @@ final class Receiver {
         }
     }
 
-    /**
-     * The GRO segment size the receive into {@code msghdr} reported: {@link #NO_GRO} without a UDP_GRO
-     * cmsg, 0 (a bad size, dropped) when the control data was truncated.
-     */
+    /** The GRO segment size the receive into {@code msghdr} reported, or {@link GroRun#NONE}. */
     private int segmentSizeOf(int msghdr, int control) {
-        if (!gro) {
-            return NO_GRO;
-        }
-        if ((memory.getInt(msghdr + MSG_FLAGS) & MSG_CTRUNC) != 0) {
-            return 0;
-        }
-        long length = memory.getLong(msghdr + MSG_CONTROLLEN);
-        if (length < CMSG_DATA + 4 || memory.getLong(control + CMSG_LEN) < CMSG_DATA + 4
-                || memory.getInt(control + CMSG_LEVEL) != SocketStructs.SOL_UDP
-                || memory.getInt(control + CMSG_TYPE) != SocketStructs.UDP_GRO) {
-            return NO_GRO; // no control data, or not the one this socket asks for
-        }
-        return memory.getInt(control + CMSG_DATA);
-    }
-
-    /**
-     * Why a GRO run of {@code length} bytes with segments of {@code segmentSize} cannot be cut
-     * (null: it can). Each segment must at least hold a wire header, and the run at least one segment.
-     */
-    static WireDropReason checkSegmentSize(int segmentSize, int length) {
-        if (segmentSize < WireFrame.HEADER_LENGTH || segmentSize > length) {
-            return WireDropReason.BAD_SEGMENT_SIZE;
-        }
-        return null;
+        return gro ? GroRun.segmentSize(memory, msghdr, control) : GroRun.NONE;
     }
 
     private void openDatagram(int s, int length, int gsoSize) {
         slot = s;
         frameAt = s * SLOT_LENGTH;
         datagramEnd = frameAt + length;
-        if (gsoSize == NO_GRO) {
+        if (gsoSize == GroRun.NONE) {
             counters.increment(DATAGRAMS_RECEIVED);
             segmentSize = length;
             segmentEnd = datagramEnd;
@@ -373,7 +331,7 @@ final class Receiver {
             }
             return;
         }
-        WireDropReason bad = checkSegmentSize(gsoSize, length);
+        WireDropReason bad = GroRun.check(gsoSize, length);
         if (bad != null) {
             counters.increment(DATAGRAMS_RECEIVED);
             count(bad);
@@ -444,7 +402,7 @@ final class Receiver {
             smallStreak = 0;
         }
         int gsoSize = segmentSizeOf(RECEIVE_MSGHDR_OFFSET, RECEIVE_CONTROL_OFFSET);
-        if (gsoSize != NO_GRO) {
+        if (gsoSize != GroRun.NONE) {
             return receiveWhole(length);
         }
         WireDropReason bad = WireFrame.decode(slots, 0, length, frame, crc);
@@ -513,22 +471,9 @@ final class Receiver {
         return offerFrames();
     }
 
-    /**
-     * The sender of the datagram in slot {@code s}, from the source sockaddr the kernel wrote, as
-     * {@link SourceKey}'s udp encoding: exact for IPv4 and IPv6 (family, port, scope id, address).
-     */
+    /** The sender of the datagram in slot {@code s}, from the source sockaddr the kernel wrote. */
     private void readSource(int s, SourceKey into) {
-        int at = vectorSources + s * SOURCE_LENGTH;
-        int family = memory.getShort(at) & 0xFFFF;
-        if (family == Libc.AF_INET) {
-            UdpTransport.ipv4Key(memory.getLong(at), into);
-        } else if (family == AF_INET6) {
-            long portAndScope = (memory.getShort(at + 2) & 0xFFFFL) << 16
-                    | (memory.getInt(at + 24) & 0xFFFF_FFFFL) << 32;
-            into.set(family | portAndScope, memory.getLong(at + 8), memory.getLong(at + 16));
-        } else {
-            into.clear(); // not a datagram from an address: matches no route
-        }
+        UdpAddress.sourceKey(memory, vectorSources + s * SOURCE_LENGTH, into);
     }
 
     /** The placement lies inside its buffer, at the address the buffer really has. */

@@ -54,8 +54,6 @@ final class SocketStructs {
     static final int CMSG_DATA = 16;
     /** msg_flags bit: the control data did not fit the buffer given. */
     static final int MSG_CTRUNC = 0x8;
-    /** msg_flags bit: the datagram was longer than the iovecs given. */
-    static final int MSG_TRUNC = 0x20;
     static final int SOL_UDP = 17;
     static final int UDP_SEGMENT = 103;
     static final int UDP_GRO = 104;

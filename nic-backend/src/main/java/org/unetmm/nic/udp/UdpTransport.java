@@ -262,7 +262,7 @@ public final class UdpTransport implements Transport {
     public Route route(String remoteAddress) {
         UdpAddress peer = UdpAddress.parse(remoteAddress, false);
         UdpAddress from = !peer.isWildcard() ? peer : new UdpAddress(bound.isWildcard() ? LOOPBACK_IP : bound.ip(), peer.port());
-        return new UdpRoute(peer.toString(), peer.sockaddrWord(), ipv4Key(from.sockaddrWord(), new SourceKey()));
+        return new UdpRoute(peer.toString(), peer.sockaddrWord(), UdpAddress.ipv4Key(from.sockaddrWord(), new SourceKey()));
     }
 
     // ---- send ----------------------------------------------------------------------------------
@@ -313,10 +313,6 @@ public final class UdpTransport implements Transport {
         return done;
     }
 
-    /** The key of an IPv4 sender from the first 8 bytes of its sockaddr_in (family, port, address). */
-    static SourceKey ipv4Key(long sockaddrWord, SourceKey into) {
-        return into.set(sockaddrWord & 0xFFFF_FFFFL, sockaddrWord >>> 32, 0);
-    }
 
     // ---- the rest -------------------------------------------------------------------------------
 

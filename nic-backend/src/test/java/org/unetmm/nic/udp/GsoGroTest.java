@@ -141,12 +141,12 @@ class GsoGroTest {
     @Test
     void aGroRunWithAnImpossibleSegmentSizeIsRefused() {
         int run = 10 * 1472 + 100;
-        assertThat(Receiver.checkSegmentSize(0, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
-        assertThat(Receiver.checkSegmentSize(-1472, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
-        assertThat(Receiver.checkSegmentSize(WireFrame.HEADER_LENGTH - 1, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
-        assertThat(Receiver.checkSegmentSize(run + 1, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
-        assertThat(Receiver.checkSegmentSize(1472, run)).isNull();
-        assertThat(Receiver.checkSegmentSize(run, run)).as("a run of one segment").isNull();
-        assertThat(Receiver.checkSegmentSize(WireFrame.HEADER_LENGTH, run)).as("header-only frames").isNull();
+        assertThat(GroRun.check(0, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
+        assertThat(GroRun.check(-1472, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
+        assertThat(GroRun.check(WireFrame.HEADER_LENGTH - 1, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
+        assertThat(GroRun.check(run + 1, run)).isEqualTo(WireDropReason.BAD_SEGMENT_SIZE);
+        assertThat(GroRun.check(1472, run)).isNull();
+        assertThat(GroRun.check(run, run)).as("a run of one segment").isNull();
+        assertThat(GroRun.check(WireFrame.HEADER_LENGTH, run)).as("header-only frames").isNull();
     }
 }
