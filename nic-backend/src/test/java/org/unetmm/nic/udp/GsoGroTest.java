@@ -1,6 +1,7 @@
 package org.unetmm.nic.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -136,6 +137,25 @@ class GsoGroTest {
             }
         }
         return received;
+    }
+
+    @Test
+    void gsoAndGroAreOnByDefaultAndOffByUriKey() {
+        UdpConfig defaults = UdpConfig.parse("udp://127.0.0.1:0");
+        assertThat(defaults.gso()).isTrue();
+        assertThat(defaults.gro()).isTrue();
+        UdpConfig off = UdpConfig.parse("udp://127.0.0.1:0?gso=false&gro=false");
+        assertThat(off.gso()).isFalse();
+        assertThat(off.gro()).isFalse();
+        assertThat(off.toUri()).isEqualTo("udp://127.0.0.1:0?gso=false&gro=false");
+        assertThat(UdpConfig.parse(off.toUri())).isEqualTo(off);
+        assertThat(UdpConfig.parse(defaults.toUri())).isEqualTo(defaults);
+        assertThatThrownBy(() -> UdpConfig.parse("udp://127.0.0.1:0?gso=no"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("true or false");
+        sender = open("udp://127.0.0.1:0?gso=false");
+        assertThat(UdpTransport.of(sender).features()).isEqualTo(new UdpTransport.Features(false, true));
+        assertThat(UdpTransport.kernelFeatures()).as("this kernel (5.0 and later) takes both")
+                .isEqualTo(new UdpTransport.Features(true, true));
     }
 
     @Test
