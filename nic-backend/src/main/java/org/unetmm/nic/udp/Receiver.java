@@ -280,6 +280,11 @@ final class Receiver {
         return taken;
     }
 
+    /** A frame received earlier waits for the NIC to take it (it was busy): no reason to wait for the socket. */
+    boolean holding() {
+        return held;
+    }
+
     /** Blocks up to the configured wait for the socket to become readable. */
     void idle() {
         Libc.ppoll(blockAddress + POLLFD_OFFSET, 1, blockAddress + TIMESPEC_OFFSET);

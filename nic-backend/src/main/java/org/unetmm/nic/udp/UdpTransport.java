@@ -305,14 +305,12 @@ public final class UdpTransport implements Transport {
             batch.send(); // the end of the round's sends: one sendmmsg for what it queued
             done += before - batch.pending();
         }
-        int taken = receiver.poll();
-        done += taken;
-        if (done == 0 && config.waitMicros() > 0) {
-            receiver.idle();
+        done += receiver.poll();
+        if (done == 0 && config.waitMicros() > 0 && !receiver.holding()) {
+            receiver.idle(); // nothing to do: wait for the socket, unless a frame waits for the NIC
         }
         return done;
     }
-
 
     // ---- the rest -------------------------------------------------------------------------------
 
