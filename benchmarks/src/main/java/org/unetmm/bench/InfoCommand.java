@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.unetmm.EndpointConfig;
 import org.unetmm.NicConfig;
 import org.unetmm.nic.shm.ShmTransport;
+import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.PinBudget;
 import org.unetmm.pinning.PinCacheConfig;
 import org.unetmm.pinning.ProcessStatus;
@@ -115,7 +116,7 @@ public final class InfoCommand implements Callable<Integer> {
 
         String cma = ShmTransport.crossMemoryAttachRefusal();
         boolean devShm = Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm"));
-        out.println("wires: loopback: yes; udp://: yes; shm:name: " + (devShm ? "yes" : "no (/dev/shm not writable)")
+        out.println("wires: loopback: yes; udp://: yes (" + UdpTransport.kernelFeatures() + "); shm:name: " + (devShm ? "yes" : "no (/dev/shm not writable)")
                 + ", cross-memory attach (one copy for large messages): " + (cma == null ? "yes" : "no"));
         if (cma != null) {
             warnings.add("shm: " + cma);

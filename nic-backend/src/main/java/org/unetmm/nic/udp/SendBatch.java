@@ -12,6 +12,9 @@ import static org.unetmm.nic.udp.SocketStructs.MSG_NAMELEN;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.unetmm.pinning.KernelException;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.internal.Errno;
@@ -39,6 +42,19 @@ import org.unetmm.spi.TransmitListener;
  * off loopback) and {@code UIO_MAXIOV} iovecs; the frame before it gets {@link WireFrame#FLAG_MORE}
  * (see {@link WireFrame} for the layout). Fragments of larger messages fill datagrams of their own.
  *
+ * <p><b>GSO.</b> With {@code gso} on, a fragment that does not join the datagram queued last as a
+ * frame may join it as a UDP GSO segment: same peer, no longer than the datagram's first segment,
+ * the datagram still under {@value SocketStructs#MAX_SEGMENTS} segments and
+ * {@link WireFrame#MAX_DATAGRAM} bytes. The datagram then carries a {@code UDP_SEGMENT} cmsg naming
+ * its first segment's length, and the kernel cuts it there: every segment is one whole wire datagram
+ * as it would have been sent alone (segments are never coalesced into further), so a receiver
+ * without GRO reads it unchanged. A segment shorter than the first is the last (the kernel's rule:
+ * all equal but the last). The fragments of a large message toward an MTU-limited path are such a
+ * run, and so are back-to-back full-size messages. The segment length is at most the datagram limit,
+ * the path's MTU, which the kernel also requires. A kernel that takes {@code UDP_SEGMENT} but then
+ * refuses a super-datagram ({@code EIO}: a device without checksum offload) loses that one, as UDP
+ * loses, and the batch sends without GSO from then on (one log line).
+ *
  * <p>Back-pressure: the kernel sends a prefix of the batch and stops at the first datagram it
  * cannot take; the rest stays queued, in order, and goes first next time. {@link #hasRoom} is
  * false while the batch is full, and {@code transmit} then returns false.
@@ -49,15 +65,19 @@ import org.unetmm.spi.TransmitListener;
  *    4096  sockaddr_in[64]    each datagram's destination
  *    5120  header[512]        72-byte wire headers, one per frame
  *   41984  iovec[4096]        [header] [payload pieces] per frame, each datagram's in a run
- *  107520  staging (256 KiB)  copied payloads
- *  369664  end
+ *  107520  control[64]        24 bytes per datagram: its UDP_SEGMENT cmsg when it is a GSO run
+ *  109056  staging (256 KiB)  copied payloads
+ *  371200  end
  * </pre>
  *
  * Engine thread only (the NIC's progress thread, engine lock held); the counters are
  * single-writer and may be read from any thread.
  */
 final class SendBatch {
+    private static final Logger LOG = LoggerFactory.getLogger(SendBatch.class);
     private static final int SOCKADDR_LENGTH = 16;
+    /** errno of a GSO send the device cannot segment (no checksum offload). */
+    private static final int EIO = 5;
     private static final int MAX_GATHER = MAX_IOV - 1;
     /** Datagrams per sendmmsg. */
     static final int DATAGRAMS = 64;
@@ -70,7 +90,8 @@ final class SendBatch {
     private static final int SOCKADDR_OFFSET = MMSGHDR_OFFSET + DATAGRAMS * MMSGHDR_LENGTH;
     private static final int HEADER_OFFSET = SOCKADDR_OFFSET + DATAGRAMS * SOCKADDR_LENGTH;
     private static final int IOVEC_OFFSET = HEADER_OFFSET + FRAMES * WireFrame.HEADER_LENGTH;
-    private static final int STAGING_OFFSET = IOVEC_OFFSET + IOVECS * IOVEC_LENGTH;
+    private static final int CONTROL_OFFSET = IOVEC_OFFSET + IOVECS * IOVEC_LENGTH;
+    private static final int STAGING_OFFSET = CONTROL_OFFSET + DATAGRAMS * SocketStructs.SEGMENT_CONTROL_LENGTH;
     private static final int LENGTH = STAGING_OFFSET + STAGING_LENGTH;
     /** Flush attempts of a back-pressured batch before {@link #flush} fails what is left. */
     private static final int FLUSH_ATTEMPTS = 10_000;
@@ -92,6 +113,11 @@ final class SendBatch {
     private final int[] datagramIovecs = new int[DATAGRAMS];
     private final long[] destinations = new long[DATAGRAMS];
     private final boolean[] joinable = new boolean[DATAGRAMS];
+    /** Per datagram: its GSO segments (1 = a plain datagram), their length, whether one more may join. */
+    private final int[] segments = new int[DATAGRAMS];
+    private final int[] segmentLength = new int[DATAGRAMS];
+    private final boolean[] segmentable = new boolean[DATAGRAMS];
+    private boolean gso;
     private TransmitListener listener;
     private int datagrams;
     /** Datagrams [0, sent) of this batch are with the kernel. */
@@ -108,16 +134,27 @@ final class SendBatch {
     static final int SEND_BACK_PRESSURED = 4;
     static final int SENDS_LOST = 5;
     static final int GATHER_COPIES = 6;
-    private final Counters counters = new Counters(7);
+    static final int GSO_SENDS = 7;
+    static final int GSO_SEGMENTS = 8;
+    private final Counters counters = new Counters(9);
 
-    /** A batch for socket {@code fd}: datagrams of at most {@code datagramLimit} bytes, payloads up to {@code sendCopy} copied. */
-    SendBatch(int fd, int datagramLimit, int sendCopy) {
+    /**
+     * A batch for socket {@code fd}: datagrams (GSO segments) of at most {@code datagramLimit} bytes,
+     * payloads up to {@code sendCopy} copied, runs sent as GSO super-datagrams when {@code gso}.
+     */
+    SendBatch(int fd, int datagramLimit, int sendCopy, boolean gso) {
         this.fd = fd;
+        this.gso = gso;
         this.datagramLimit = datagramLimit;
         this.sendCopy = sendCopy;
         this.native_ = NativeMemory.allocate(LENGTH);
         this.memory = native_.buffer().order(ByteOrder.LITTLE_ENDIAN);
         this.base = native_.address();
+    }
+
+    /** Whether runs still leave as GSO super-datagrams. */
+    boolean gso() {
+        return gso;
     }
 
     void start(TransmitListener transmitted) {
@@ -168,6 +205,20 @@ final class SendBatch {
         if (whole && d >= sent && joinable[d] && destinations[d] == destination
                 && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
             WireFrame.markFollowed(memory, at - WireFrame.HEADER_LENGTH, crc); // the frame before is this one's neighbour
+        } else if (gso && d >= sent && segmentable[d] && destinations[d] == destination
+                && bytes <= (segments[d] == 1 ? datagramBytes[d] : segmentLength[d])
+                && datagramBytes[d] + bytes <= WireFrame.MAX_DATAGRAM && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
+            if (segments[d] == 1) { // the first segment is complete: its length is the run's
+                segmentLength[d] = datagramBytes[d];
+                int control = CONTROL_OFFSET + d * SocketStructs.SEGMENT_CONTROL_LENGTH;
+                SocketStructs.segmentControl(memory, control, segmentLength[d]);
+                int msghdr = MMSGHDR_OFFSET + d * MMSGHDR_LENGTH;
+                memory.putLong(msghdr + SocketStructs.MSG_CONTROL, base + control);
+                memory.putLong(msghdr + SocketStructs.MSG_CONTROLLEN, SocketStructs.SEGMENT_CONTROL_LENGTH);
+            }
+            segments[d]++;
+            joinable[d] = false; // a frame joining now would straddle the kernel's cut
+            segmentable[d] = bytes == segmentLength[d] && segments[d] < SocketStructs.MAX_SEGMENTS;
         } else {
             d = datagrams++;
             firstFrame[d] = frames;
@@ -175,6 +226,8 @@ final class SendBatch {
             datagramIovecs[d] = 0;
             destinations[d] = destination;
             joinable[d] = whole;
+            segments[d] = 1;
+            segmentable[d] = true;
             int name = SOCKADDR_OFFSET + d * SOCKADDR_LENGTH;
             memory.putLong(name, destination);
             memory.putLong(name + 8, 0);
@@ -212,15 +265,32 @@ final class SendBatch {
      */
     boolean send() {
         while (sent < datagrams) {
-            int n = Libc.sendmmsg(fd, base + MMSGHDR_OFFSET + (long) sent * MMSGHDR_LENGTH, datagrams - sent,
-                    Libc.MSG_DONTWAIT);
+            int n;
+            try {
+                n = Libc.sendmmsg(fd, base + MMSGHDR_OFFSET + (long) sent * MMSGHDR_LENGTH, datagrams - sent,
+                        Libc.MSG_DONTWAIT);
+            } catch (KernelException e) {
+                if (segments[sent] == 1 || (e.errno() != EIO && e.errno() != Errno.EINVAL)) {
+                    throw e;
+                }
+                if (gso) {
+                    LOG.info("udp wire: the kernel refused a GSO send ({}); sending without GSO from now on", e.getMessage());
+                }
+                gso = false;
+                n = -e.errno();
+            }
             counters.increment(SEND_CALLS);
             if (n > 0) {
                 for (int i = 0; i < n; i++) {
-                    counters.add(BYTES_SENT, memory.getInt(MMSGHDR_OFFSET + (sent + i) * MMSGHDR_LENGTH + MSG_LEN) & 0xFFFF_FFFFL);
-                    release(sent + i, null);
+                    int d = sent + i;
+                    counters.add(BYTES_SENT, memory.getInt(MMSGHDR_OFFSET + d * MMSGHDR_LENGTH + MSG_LEN) & 0xFFFF_FFFFL);
+                    if (segments[d] > 1) {
+                        counters.increment(GSO_SENDS);
+                        counters.add(GSO_SEGMENTS, segments[d]);
+                    }
+                    counters.add(DATAGRAMS_SENT, segments[d]); // datagrams on the wire: the kernel's cut of a run
+                    release(d, null);
                 }
-                counters.add(DATAGRAMS_SENT, n);
                 sent += n;
             } else if (n == -Errno.EAGAIN || n == -Errno.ENOBUFS || n == -Errno.EINTR) {
                 counters.increment(SEND_BACK_PRESSURED);

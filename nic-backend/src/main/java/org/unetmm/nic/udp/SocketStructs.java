@@ -16,7 +16,18 @@ import java.nio.ByteBuffer;
  *   32  void   *msg_control                   0  struct msghdr msg_hdr
  *   40  size_t msg_controllen                56  unsigned int msg_len: bytes sent or received
  *   48  int    msg_flags (+4 pad)            60  (4 bytes pad)
+ *
+ *  struct cmsghdr (16 bytes, then the data; CMSG_SPACE rounds the whole to 8)
+ *    0  size_t cmsg_len    CMSG_LEN(data) = 16 + data bytes
+ *    8  int    cmsg_level  SOL_UDP (17) for the UDP options below
+ *   12  int    cmsg_type   UDP_SEGMENT (103): u16 gso_size, sent; UDP_GRO (104): int gso_size, received
+ *   16  data
  * </pre>
+ *
+ * UDP GSO and GRO ({@code <linux/udp.h>}, {@code udp(7)}): {@code UDP_SEGMENT} as a socket option or a
+ * send's cmsg asks the kernel to cut one send into datagrams of {@code gso_size} payload bytes (the last
+ * may be shorter); {@code UDP_GRO} as a socket option lets the receive queue hold such runs whole, and a
+ * receive then names their segment size in a {@code UDP_GRO} cmsg.
  */
 final class SocketStructs {
     // struct msghdr
@@ -36,6 +47,22 @@ final class SocketStructs {
     static final int IOVEC_LENGTH = 16;
     /** UIO_MAXIOV: the most iovecs one msghdr takes. */
     static final int MAX_IOV = 1024;
+    // struct cmsghdr
+    static final int CMSG_LEN = 0;
+    static final int CMSG_LEVEL = 8;
+    static final int CMSG_TYPE = 12;
+    static final int CMSG_DATA = 16;
+    /** msg_flags bit: the control data did not fit the buffer given. */
+    static final int MSG_CTRUNC = 0x8;
+    static final int SOL_UDP = 17;
+    static final int UDP_SEGMENT = 103;
+    static final int UDP_GRO = 104;
+    /** The kernel's UDP_MAX_SEGMENTS of the oldest kernels with GSO (newer ones take 128): most segments per send. */
+    static final int MAX_SEGMENTS = 64;
+    /** CMSG_SPACE(sizeof(u16)): a send's UDP_SEGMENT control data. */
+    static final int SEGMENT_CONTROL_LENGTH = 24;
+    /** Room for a receive's UDP_GRO control data, CMSG_SPACE(sizeof(int)) = 24, rounded up. */
+    static final int GRO_CONTROL_LENGTH = 32;
 
     private SocketStructs() {
     }
@@ -49,6 +76,14 @@ final class SocketStructs {
         memory.putLong(at + MSG_CONTROL, 0);
         memory.putLong(at + MSG_CONTROLLEN, 0);
         memory.putLong(at + MSG_FLAGS, 0); // msg_flags and, in an mmsghdr, msg_len
+    }
+
+    /** Writes a UDP_SEGMENT cmsg of {@code segmentSize} at {@code at} (room: {@link #SEGMENT_CONTROL_LENGTH}). */
+    static void segmentControl(ByteBuffer memory, int at, int segmentSize) {
+        memory.putLong(at + CMSG_LEN, CMSG_DATA + 2);
+        memory.putInt(at + CMSG_LEVEL, SOL_UDP);
+        memory.putInt(at + CMSG_TYPE, UDP_SEGMENT);
+        memory.putLong(at + CMSG_DATA, segmentSize & 0xFFFF); // u16, then padding
     }
 
     static void iovec(ByteBuffer memory, int at, long base, long length) {

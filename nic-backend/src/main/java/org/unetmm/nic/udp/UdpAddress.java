@@ -3,6 +3,9 @@ package org.unetmm.nic.udp;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.spi.SourceKey;
 
 /**
  * An IPv4 socket address as the udp wire names it: {@code udp://host:port}. Parsed once (at
@@ -13,6 +16,7 @@ import java.net.UnknownHostException;
  */
 public record UdpAddress(int ip, int port) {
     public static final String SCHEME = "udp://";
+    private static final int AF_INET6 = 10;
 
     public UdpAddress {
         if (port < 0 || port > 65_535) {
@@ -120,5 +124,27 @@ public record UdpAddress(int ip, int port) {
     @Override
     public String toString() {
         return SCHEME + host() + ":" + port;
+    }
+
+    /**
+     * The sender a receive's source sockaddr at {@code at} of {@code memory} names, as
+     * {@link SourceKey}'s udp encoding: exact for IPv4 and IPv6 (family, port, scope id, address).
+     */
+    static void sourceKey(ByteBuffer memory, int at, SourceKey into) {
+        int family = memory.getShort(at) & 0xFFFF;
+        if (family == Libc.AF_INET) {
+            ipv4Key(memory.getLong(at), into);
+        } else if (family == AF_INET6) {
+            long portAndScope = (memory.getShort(at + 2) & 0xFFFFL) << 16
+                    | (memory.getInt(at + 24) & 0xFFFF_FFFFL) << 32;
+            into.set(family | portAndScope, memory.getLong(at + 8), memory.getLong(at + 16));
+        } else {
+            into.clear(); // not a datagram from an address: matches no route
+        }
+    }
+
+    /** The key of an IPv4 sender from the first 8 bytes of its sockaddr_in (family, port, address). */
+    static SourceKey ipv4Key(long sockaddrWord, SourceKey into) {
+        return into.set(sockaddrWord & 0xFFFF_FFFFL, sockaddrWord >>> 32, 0);
     }
 }

@@ -29,6 +29,14 @@ import java.util.Map;
  *       the batch's {@code sendmmsg} has taken them (see {@code SendBatch}). 0 = every payload zero-copy.</td><td>512</td></tr>
  *   <tr><td>{@code busypoll}</td><td>SO_BUSY_POLL µs: the kernel spins on the device queue for a
  *       blocking receive (NAPI devices only, not loopback or veth); 0 = off</td><td>0</td></tr>
+ *   <tr><td>{@code gso}</td><td>UDP GSO ({@code UDP_SEGMENT}): a run of fragments for one peer, all as long as the
+ *       first but the last (the fragments of a large message toward an MTU-limited path), leaves as one
+ *       super-datagram of at most 64 segments and 65,507 bytes that the kernel cuts into datagrams, each a whole wire
+ *       frame, so receivers without GRO read them unchanged. Used where the kernel takes it
+ *       ({@code UdpTransport.features()})</td><td>true</td></tr>
+ *   <tr><td>{@code gro}</td><td>UDP GRO ({@code UDP_GRO}): the receive queue keeps such runs whole (one
+ *       {@code recvmmsg} slot each) and the wire cuts them by the segment size the kernel reports, checking each
+ *       segment as a datagram of its own. Used where the kernel takes it</td><td>true</td></tr>
  * </table>
  *
  * Defaults hold up with 4 MiB messages sent one at a time over loopback: the receive buffer holds
@@ -42,9 +50,11 @@ import java.util.Map;
  * @param busyPollMicros     SO_BUSY_POLL
  * @param copyBreak          largest fragment payload received by copy rather than placed directly
  * @param sendCopy           largest payload copied into the send batch rather than sent from the sender's pages
+ * @param gso                send runs of equal fragments as UDP GSO super-datagrams where the kernel can
+ * @param gro                receive with UDP GRO where the kernel can
  */
 public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
-                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy) {
+                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro) {
     public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
     public static final int DEFAULT_BATCH = 32;
     public static final int DEFAULT_COPY_BREAK = 4096;
@@ -110,8 +120,10 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
                     case "busypoll" -> builder.busyPollMicros(number(uri, key, value));
                     case "copybreak" -> builder.copyBreak(number(uri, key, value));
                     case "sendcopy" -> builder.sendCopy(number(uri, key, value));
+                    case "gso" -> builder.gso(bool(uri, key, value));
+                    case "gro" -> builder.gro(bool(uri, key, value));
                     default -> throw new IllegalArgumentException("unknown key '" + key + "' in '" + uri
-                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy");
+                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy, gso, gro");
                 }
             }
         }
@@ -126,9 +138,18 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         }
     }
 
+    private static boolean bool(String uri, String key, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("'" + key + "=" + value + "' in '" + uri
+                    + "': the value must be true or false");
+        };
+    }
+
     /** The URI that parses back to this configuration (non-default keys only). */
     public String toUri() {
-        Map<String, Integer> keys = new LinkedHashMap<>();
+        Map<String, Object> keys = new LinkedHashMap<>();
         if (receiveBufferBytes != DEFAULT_BUFFER_BYTES) {
             keys.put("rcvbuf", receiveBufferBytes);
         }
@@ -150,9 +171,15 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         if (sendCopy != DEFAULT_SEND_COPY) {
             keys.put("sendcopy", sendCopy);
         }
+        if (!gso) {
+            keys.put("gso", false);
+        }
+        if (!gro) {
+            keys.put("gro", false);
+        }
         StringBuilder uri = new StringBuilder(bind.toString());
         char separator = '?';
-        for (Map.Entry<String, Integer> e : keys.entrySet()) {
+        for (Map.Entry<String, Object> e : keys.entrySet()) {
             uri.append(separator).append(e.getKey()).append('=').append(e.getValue());
             separator = '&';
         }
@@ -165,7 +192,8 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
 
     public Builder toBuilder() {
         return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
-                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy);
+                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy)
+                .gso(gso).gro(gro);
     }
 
     public static final class Builder {
@@ -177,6 +205,8 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         private int busyPollMicros;
         private int copyBreak = DEFAULT_COPY_BREAK;
         private int sendCopy = DEFAULT_SEND_COPY;
+        private boolean gso = true;
+        private boolean gro = true;
 
         private Builder() {
         }
@@ -225,9 +255,19 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
             return this;
         }
 
+        public Builder gso(boolean on) {
+            this.gso = on;
+            return this;
+        }
+
+        public Builder gro(boolean on) {
+            this.gro = on;
+            return this;
+        }
+
         public UdpConfig build() {
             return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
-                    copyBreak, sendCopy);
+                    copyBreak, sendCopy, gso, gro);
         }
     }
 }

@@ -14,7 +14,8 @@ import java.util.Map;
  * @param mtu                the default fragment payload of this wire (before {@code NicConfig.mtu})
  * @param receiveBufferBytes SO_RCVBUF as the kernel reports it (twice what was granted)
  * @param sendBufferBytes    SO_SNDBUF as the kernel reports it
- * @param datagramsSent      datagrams handed to the kernel
+ * @param datagramsSent      datagrams handed to the kernel (a GSO super-datagram counts as the datagrams the kernel
+ *                           cuts it into)
  * @param framesSent         frames in them (more than datagrams when small messages were coalesced)
  * @param bytesSent          their bytes, headers included
  * @param sendCalls          sendmmsg calls (each sends many datagrams)
@@ -32,12 +33,18 @@ import java.util.Map;
  *                           which copied them into the posted buffer or dropped them (counting why)
  * @param framesDeclined     placed-path frames the NIC did not want (it counts why: {@code NicStats.drops})
  * @param drops              datagrams dropped by the wire, per reason
+ * @param gsoSends           UDP GSO super-datagrams handed to the kernel (0 with {@code gso=false}); each
+ *                           counts as its segments in {@code datagramsSent}
+ * @param gsoSegments        the datagrams the kernel cut them into
+ * @param groRuns            UDP GRO runs received whole (0 with {@code gro=false})
+ * @param groSegments        the datagrams in them; each counts in {@code datagramsReceived}
  */
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
                        long framesSent, long bytesSent, long sendCalls, long sendBackPressured, long sendsLost,
                        long gatherCopies, long datagramsReceived, long framesReceived, long bytesReceived,
                        long receiveCalls, long framesPlaced, long framesCopied, long framesDeclined,
-                       Map<WireDropReason, Long> drops) {
+                       Map<WireDropReason, Long> drops, long gsoSends, long gsoSegments, long groRuns,
+                       long groSegments) {
 
     /** Datagrams the wire dropped, all reasons. */
     public long dropped() {

@@ -27,5 +27,10 @@ public enum WireDropReason {
     /** A source connection id of 0: every channel has a non-zero one, so no channel sent it. */
     BAD_CONNECTION,
     /** The datagram changed between the header peek and its receive, or the NIC's placement was out of bounds. */
-    INCONSISTENT_RECEIVE
+    INCONSISTENT_RECEIVE,
+    /**
+     * A GRO run ({@code UDP_GRO}) whose segment size cannot be right: 0, less than a wire header, more
+     * than the run's length, or control data the kernel truncated. The whole run is dropped.
+     */
+    BAD_SEGMENT_SIZE
 }

@@ -180,7 +180,8 @@ class HostileDatagramTest {
         return delivered;
     }
 
-    private static Completion awaitReceive(Nic receiving, Nic sending, Endpoint endpoint, String why) {
+    /** The next receive on {@code endpoint}, progressing both NICs, within 5 s. */
+    static Completion awaitReceive(Nic receiving, Nic sending, Endpoint endpoint, String why) {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (System.nanoTime() - deadline < 0) {
             sending.progress();

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Endpoint;
@@ -18,20 +19,25 @@ import org.unetmm.SendPath;
 /**
  * Two hosts: the peer JVM runs in its own network namespace, reached over a veth pair with an MTU
  * of 1500, so the NIC's fragments are cut to the link (1500 - 28 - 56 = 1416 payload bytes) and a
- * message of a megabyte crosses as hundreds of datagrams each way. Skipped, with the reason, where
- * the machine cannot make namespaces.
+ * message of a megabyte crosses as hundreds of datagrams each way. Both ends run with UDP GSO and
+ * GRO each on and off (both ends alike, so each direction is one combination, a GSO sender toward a
+ * receiver without GRO included): the same bytes every time, and the super-datagram and GRO-run
+ * counters show the offloads taken exactly when on. Skipped, with the reason, where the machine
+ * cannot make namespaces.
  */
-@Timeout(120)
+@Timeout(240)
 class TwoHostEchoTest {
     private static final int MAX_MESSAGE = 1 << 20;
 
-    @Test
-    void messagesEchoByteExactAcrossAVethPairAtMtu1500() throws Exception {
+    @ParameterizedTest(name = "gso={0} gro={1}")
+    @CsvSource({"true,true", "true,false", "false,true", "false,false"})
+    void messagesEchoByteExactAcrossAVethPairAtMtu1500(boolean gso, boolean gro) throws Exception {
         String unavailable = VethPair.unavailableReason();
         Assumptions.assumeTrue(unavailable == null, () -> "skipped: " + unavailable);
         long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
+        String offloads = "?gso=" + gso + "&gro=" + gro;
         try (VethPair link = VethPair.create()) {
-            Nic nic = Nic.open(NicConfig.builder().transport("udp://" + link.localAddress + ":0")
+            Nic nic = Nic.open(NicConfig.builder().transport("udp://" + link.localAddress + ":0" + offloads)
                     .progressMode(ProgressMode.CALLER).build());
             EchoExchange exchange = null;
             try {
@@ -40,7 +46,7 @@ class TwoHostEchoTest {
                 Channel pinned = endpoint.openChannel();
                 Channel fixed = endpoint.openChannel();
                 exchange = new EchoExchange(endpoint, MAX_MESSAGE);
-                try (PeerProcess peer = PeerProcess.start(link.exec(), "udp://" + link.remoteAddress + ":0",
+                try (PeerProcess peer = PeerProcess.start(link.exec(), "udp://" + link.remoteAddress + ":0" + offloads,
                         pinned.address().toString(), fixed.address().toString(), "90", String.valueOf(MAX_MESSAGE))) {
                     String[] ready = peer.awaitReady(Duration.ofSeconds(30));
                     assertThat(ready[0]).as("the peer is bound in its namespace").startsWith("udp://" + link.remoteAddress + ":");
@@ -59,6 +65,8 @@ class TwoHostEchoTest {
                 UdpStats wire = UdpTransport.of(nic).stats();
                 assertThat(wire.dropped()).as("wire drops " + wire.drops()).isZero();
                 assertThat(wire.datagramsReceived()).as("a megabyte arrives as hundreds of datagrams").isGreaterThan(2L * (MAX_MESSAGE / nic.mtu()));
+                assertThat(wire.gsoSends() > 0).as("super-datagrams sent exactly when gso is on: " + wire).isEqualTo(gso);
+                assertThat(wire.groRuns() > 0).as("GRO runs received exactly when both are on: " + wire).isEqualTo(gso && gro);
                 assertThat(exchange.retries).as("messages sent again after a loss (seed " + seed + ")").isLessThanOrEqualTo(4);
             } finally {
                 nic.close();

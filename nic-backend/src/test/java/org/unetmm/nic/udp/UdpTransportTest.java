@@ -144,7 +144,8 @@ class UdpTransportTest {
 
     @Test
     void nicConfigMtuCutsMessagesIntoSmallerFragmentsAcrossBothReceivePaths() {
-        for (String options : new String[] {"?copybreak=0", ""}) {
+        // gro=false: with GRO the 11 fragments (one GSO run) arrive whole and are copied from the slot (GsoGroTest)
+        for (String options : new String[] {"?copybreak=0&gro=false", "?gro=false"}) {
             a = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0" + options).mtu(1000)
                     .progressMode(ProgressMode.CALLER).build());
             Endpoint x = a.openEndpoint();
@@ -164,7 +165,7 @@ class UdpTransportTest {
             assertThat(target.slice(0, 10_500)).isEqualTo(message.slice(0, 10_500));
             UdpStats stats = UdpTransport.of(a).stats();
             assertThat(stats.datagramsSent()).isEqualTo(11);
-            if (options.isEmpty()) {
+            if (!options.contains("copybreak")) {
                 assertThat(stats.framesCopied()).as("1000-byte fragments are below the copy break").isEqualTo(11);
             } else {
                 assertThat(stats.framesPlaced()).as("copybreak=0 places every fragment").isEqualTo(11);
