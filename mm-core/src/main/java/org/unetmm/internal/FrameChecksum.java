@@ -4,7 +4,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Objects;
 import java.util.zip.CRC32C;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.NativeView;
 import org.unetmm.spi.FrameHeader;
 
 /**
@@ -20,9 +23,9 @@ import org.unetmm.spi.FrameHeader;
  *   0 type (1)   1 flags (2)   3 source tag (4)   7 destination tag (4)   11 message id (8)
  *  19 fragment offset (4)   23 message length (4)   27 fragment length (4)   31 ack (8)   39 end
  * </pre>
- * The payload is read in place through a view of its buffer ({@link CRC32C#update(ByteBuffer)}:
- * a direct buffer from its memory, no copy), so the caller's cursors are not touched; a view is
- * made when the buffer changes, not per fragment.
+ * The payload is read in place ({@link CRC32C#update(ByteBuffer)} over one re-pointed view of a
+ * direct buffer's memory, or the heap buffer's array): no copy on the zero-copy path, no
+ * allocation per fragment, and the caller's cursors are not touched.
  *
  * <p>Not thread-safe: one per NIC engine.
  */
@@ -33,10 +36,9 @@ public final class FrameChecksum {
     private static final int HEADER_BYTES = 39;
 
     private final CRC32C crc = new CRC32C();
-    private final byte[] scratch = new byte[HEADER_BYTES];
-    /** The buffer last read, and a view of it whose cursors are this checksum's (never the owner's). */
-    private ByteBuffer viewed;
-    private ByteBuffer view;
+    /** The header's bytes; and a read-only heap payload's, a piece at a time. */
+    private final byte[] scratch = new byte[4096];
+    private final NativeView view = new NativeView();
 
     /** Starts a checksum with {@code h}'s fields ({@link FrameHeader#checksum} itself is not covered). */
     public FrameChecksum start(FrameHeader h) {
@@ -56,19 +58,26 @@ public final class FrameChecksum {
     }
 
     /**
-     * Adds {@code length} bytes of {@code buffer} from absolute {@code index}, read in place (a
-     * direct buffer straight from its memory: no copy on the zero-copy path). The buffer's own
-     * cursors are not touched; a view of it is made once per buffer, not per call.
+     * Adds {@code length} bytes of {@code buffer} from absolute {@code index} (within its capacity,
+     * whatever its limit: the NIC's rule), read in place: a direct buffer from its memory through
+     * one re-pointed view, a heap buffer from its array; nothing is allocated and the owner's
+     * cursors are not touched. Only a read-only heap buffer is copied through a scratch array.
      */
     public FrameChecksum update(ByteBuffer buffer, int index, int length) {
-        if (buffer != viewed) {
-            view = buffer.duplicate();
-            viewed = buffer;
+        Objects.checkFromIndexSize(index, length, buffer.capacity());
+        if (buffer.isDirect() && NativeView.available()) {
+            crc.update(view.over(NativeMemory.address(buffer) + index, length));
+        } else if (buffer.hasArray()) {
+            crc.update(buffer.array(), buffer.arrayOffset() + index, length);
+        } else {
+            byte[] b = scratch;
+            for (int done = 0; done < length; ) {
+                int chunk = Math.min(b.length, length - done);
+                buffer.get(index + done, b, 0, chunk);
+                crc.update(b, 0, chunk);
+                done += chunk;
+            }
         }
-        ByteBuffer v = view;
-        v.clear(); // capacity, not limit: the NIC's rule
-        v.position(index).limit(index + length);
-        crc.update(v);
         return this;
     }
 

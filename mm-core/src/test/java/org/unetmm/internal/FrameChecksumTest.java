@@ -80,4 +80,36 @@ class FrameChecksumTest {
         assertThat(direct.limit()).isEqualTo(20);
         assertThat(heap.position()).isZero();
     }
+
+    @Test
+    void checksummingFragmentsOfManyDifferentBuffersAllocatesNothing() {
+        ByteBuffer[] buffers = new ByteBuffer[64];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = i % 2 == 0 ? ByteBuffer.allocateDirect(2048) : ByteBuffer.allocate(2048);
+        }
+        FrameChecksum crc = new FrameChecksum();
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        FrameHeader h = header();
+        long sink = 0;
+        for (int warm = 0; warm < 20_000; warm++) { // compiled first: the interpreter allocates on its own
+            sink += crc.start(h).update(buffers[warm % buffers.length], warm % 1024, 1000).value();
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 20_000; i++) {
+            sink += crc.start(h).update(buffers[i % buffers.length], i % 1024, 1000).value();
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated over 20,000 fragments of 64 buffers (checksum sum %d)", sink)
+                .isLessThan(20_000);
+    }
+
+    @Test
+    void aRangeOutsideTheBufferIsRefusedBeforeAnythingIsRead() {
+        ByteBuffer direct = ByteBuffer.allocateDirect(100);
+        FrameChecksum crc = new FrameChecksum().start(header());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> crc.update(direct, 90, 11))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> crc.update(direct, -1, 2))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
 }
