@@ -11,7 +11,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,18 +29,25 @@ import java.util.List;
  * </ul>
  *
  * <pre>
- *  home: 0 long magic 'UNMMNIC1', 8 int pid, 64 long generation (its own line, bumped atomically)
+ *  home: 0 long magic 'UNMMNIC2', 8 int pid, 16 long process start time,
+ *        64 long generation (its own line, bumped atomically)
  * </pre>
  *
  * A file whose process is gone (killed before it could remove it) is stale: {@link #removeStale}
- * deletes such homes and every pair region one of whose sides is gone, when a NIC opens.
+ * deletes such homes and every pair region one of whose sides is gone, when a NIC opens. A
+ * process is named by pid and start time ({@link ProcessIdentity}), so a pid the kernel reused
+ * for another process does not keep a dead NIC's files. Every file is checked to be this user's
+ * and mode 0600 before it is read or removed ({@link ShmRegion#checkOwnership}): NICs of two
+ * users cannot share a name or a region, and are told so.
  */
 final class ShmDirectory {
     static final Path ROOT = Path.of("/dev/shm");
     static final String PREFIX = "unetmm-";
-    static final long HOME_MAGIC = 0x3143_494E_4D4D_4E55L; // "UNMMNIC1"
+    static final long HOME_MAGIC = 0x3243_494E_4D4D_4E55L; // "UNMMNIC2"
     static final int HOME_MAGIC_OFFSET = 0;
     static final int HOME_PID_OFFSET = 8;
+    static final int HOME_START_TIME_OFFSET = 16;
+    private static final int HOME_HEAD_LENGTH = 24;
     static final int HOME_GENERATION_OFFSET = 64;
     static final int HOME_LENGTH = 4096;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -63,7 +69,7 @@ final class ShmDirectory {
     }
 
     /** Creates {@code name}'s home for this process; a live holder of the name is refused, a dead one's replaced. */
-    static MappedByteBuffer createHome(String name, int pid) {
+    static MappedByteBuffer createHome(String name, ProcessIdentity self) {
         Path path = home(name);
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
@@ -71,22 +77,27 @@ final class ShmDirectory {
                 try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                     MappedByteBuffer home = file.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
                     home.order(ByteOrder.LITTLE_ENDIAN);
-                    home.putInt(HOME_PID_OFFSET, pid);
+                    home.putInt(HOME_PID_OFFSET, self.pid());
+                    home.putLong(HOME_START_TIME_OFFSET, self.startTime());
                     LONGS.setRelease(home, HOME_MAGIC_OFFSET, HOME_MAGIC);
                     return home;
                 }
             } catch (FileAlreadyExistsException e) {
-                int holder = homePid(path);
-                if (holder > 0 && holder != pid && alive(holder)) {
-                    throw new ShmException("a NIC named shm:" + name + " is already open on this host (pid " + holder
-                            + "): choose another name, or shm: for a fresh one");
+                if (!ShmRegion.checkOwnershipIfPresent(path)) {
+                    continue; // removed meanwhile: try again
                 }
-                if (holder == pid) {
+                ProcessIdentity holder = holder(path);
+                if (holder.equals(self)) {
                     throw new ShmException("a NIC named shm:" + name + " is already open in this process: choose another name");
                 }
-                delete(path); // its process is gone: a stale home
+                if (holder.alive()) {
+                    throw new ShmException("a NIC named shm:" + name + " is already open on this host (pid " + holder.pid()
+                            + "): choose another name, or shm: for a fresh one");
+                }
+                delete(path); // its process is gone (or its pid now names another process): a stale home
             } catch (AccessDeniedException e) {
-                throw new ShmException("cannot create " + path + ": the name is held by another user's NIC; choose another name");
+                throw new ShmException("cannot create " + path + ": " + e.getMessage() + "; /dev/shm must be writable by"
+                        + " this user (mode 1777 as usual), or choose another name");
             } catch (IOException e) {
                 throw new ShmException("cannot create " + path + ": " + e + "; is /dev/shm a writable tmpfs?");
             }
@@ -94,16 +105,19 @@ final class ShmDirectory {
         throw new ShmException("the shm name " + name + " was taken while this NIC opened: choose another name");
     }
 
-    /** The pid holding a home, 0 if unreadable or not a home; -1 if the file is gone. */
-    static int homePid(Path path) {
+    /**
+     * The process holding a home; {@link ProcessIdentity#NONE} if the file is gone, unreadable, not
+     * a home (yet: its creator writes the magic last) or a home of another unetmm version.
+     */
+    static ProcessIdentity holder(Path path) {
         try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-            ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer head = ByteBuffer.allocate(HOME_HEAD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
             file.read(head, 0);
-            return head.position() == 16 && head.getLong(HOME_MAGIC_OFFSET) == HOME_MAGIC ? head.getInt(HOME_PID_OFFSET) : 0;
-        } catch (NoSuchFileException e) {
-            return -1;
+            return head.position() == HOME_HEAD_LENGTH && head.getLong(HOME_MAGIC_OFFSET) == HOME_MAGIC
+                    ? new ProcessIdentity(head.getInt(HOME_PID_OFFSET), head.getLong(HOME_START_TIME_OFFSET))
+                    : ProcessIdentity.NONE;
         } catch (IOException e) {
-            return 0;
+            return ProcessIdentity.NONE;
         }
     }
 
@@ -164,13 +178,13 @@ final class ShmDirectory {
                     continue;
                 }
                 if (f.endsWith(".nic")) {
-                    int pid = homePid(p);
-                    if (pid > 0 && !alive(pid)) {
+                    ProcessIdentity holder = holder(p);
+                    if (holder.pid() > 0 && !holder.alive()) {
                         removed += delete(p);
                     }
                 } else if (f.endsWith(".pair")) {
-                    int[] pids = ShmRegion.pids(p);
-                    if (pids != null && ((pids[0] > 0 && !alive(pids[0])) || (pids[1] > 0 && !alive(pids[1])))) {
+                    ProcessIdentity[] sides = ShmRegion.sides(p);
+                    if (sides != null && (gone(sides[0]) || gone(sides[1]))) {
                         removed += delete(p);
                     }
                 }
@@ -181,8 +195,9 @@ final class ShmDirectory {
         return removed;
     }
 
-    static boolean alive(int pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    /** A side that was filled in (pid written) and whose process is gone. */
+    private static boolean gone(ProcessIdentity side) {
+        return side.pid() > 0 && !side.alive();
     }
 
     static int delete(Path p) {

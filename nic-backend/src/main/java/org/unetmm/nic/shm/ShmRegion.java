@@ -31,8 +31,9 @@ import java.util.Set;
  *       8  int  version                                creator
  *      12  int  data ring capacity (bytes, power of 2) creator
  *      16  int  completion ring slots (power of 2)     creator
- *     128  side 0: int pid, int flags, long heartbeat  side 0
- *     256  side 1: int pid, int flags, long heartbeat  side 1
+ *     128  side 0: int pid, int flags, long heartbeat, side 0
+ *               long process start time
+ *     256  side 1: the same                            side 1
  *     384  data ring 0 tail (side 0 -> 1)              side 0       each index on a line of its own,
  *     512  data ring 0 head                            side 1       128 bytes apart (two 64-byte
  *     640  data ring 1 tail (side 1 -> 0)              side 1       lines: the adjacent-line
@@ -50,12 +51,14 @@ import java.util.Set;
  * Ring {@code s} is written by side {@code s} and read by the other. A side's flags: bit 0 it can
  * take part in rendezvous (cross-memory attach works for it), bit 1 it has closed. The heartbeat is
  * a counter its side bumps every millisecond or so while it progresses; the other side notes when
- * it last changed in its own clock, so no clock is shared. Nothing read from the region is
+ * it last changed in its own clock, so no clock is shared. The pid and start time name the side's
+ * process ({@link ProcessIdentity}) for the stale check; the pid is written last, so a side with a
+ * pid has its start time. Nothing read from the region is
  * trusted: a process of the same user can write any of it (see {@link FrameRing}).
  */
 final class ShmRegion implements AutoCloseable {
     static final long MAGIC = 0x314D_4853_4D4D_4E55L; // "UNMMSHM1" little-endian
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 8;
     static final int CAPACITY_OFFSET = 12;
@@ -65,6 +68,7 @@ final class ShmRegion implements AutoCloseable {
     static final int SIDE_PID_OFFSET = 0;
     static final int SIDE_FLAGS_OFFSET = 4;
     static final int SIDE_HEARTBEAT_OFFSET = 8;
+    static final int SIDE_START_TIME_OFFSET = 16;
     static final int DATA_TAIL_OFFSET = 384;
     static final int INDEX_STRIDE = 128;
     static final int COMPLETION_TAIL_OFFSET = 896;
@@ -131,8 +135,9 @@ final class ShmRegion implements AutoCloseable {
                 return open(path, side, waitNanos);
             }
         } catch (AccessDeniedException e) {
-            throw new ShmException("cannot open the shm region " + path + ": it belongs to another user (regions"
-                    + " are mode 0600); run both NICs as one user, or choose another name");
+            checkOwnershipIfPresent(path); // names the owner and the mode
+            throw new ShmException("cannot open the shm region " + path + ": " + e.getMessage() + "; run both NICs as"
+                    + " one user, or choose another name");
         } catch (IOException e) {
             throw new ShmException("cannot open the shm region " + path + ": " + e
                     + "; is /dev/shm a writable tmpfs with room for " + length(capacity, completionSlots) + " bytes?");
@@ -184,22 +189,46 @@ final class ShmRegion implements AutoCloseable {
         }
     }
 
-    /** Refuses a region some other user made readable, or made at all: its bytes would steer our reads. */
+    /**
+     * Refuses a home or region that another user owns, or that its owner made readable to others:
+     * NICs of two users cannot share one (the kernel lets only the same user read a peer's memory,
+     * and a file others may write would steer our reads). The message names the owner, the mode
+     * and the fix.
+     */
     static void checkOwnership(Path path) throws IOException {
-        Object uid = Files.getAttribute(path, "unix:uid");
-        Object mine = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        int uid = (Integer) Files.getAttribute(path, "unix:uid");
+        int mine = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
-        if (!uid.equals(mine) || !EnumSet.copyOf(OWNER_ONLY).containsAll(mode)) {
-            throw new ShmException("the shm file " + path + " is owned by uid " + uid + " with mode "
-                    + PosixFilePermissions.toString(mode) + ", not by this user (uid " + mine + ") with rw-------;"
-                    + " it is not a unetmm region of this user: remove it, or choose another name");
+        String seen = "the shm file " + path + " is owned by uid " + uid + " with mode " + PosixFilePermissions.toString(mode);
+        if (uid != mine) {
+            throw new ShmException(seen + ", and this NIC runs as uid " + mine + ": NICs of different users cannot share"
+                    + " a name or a region (regions are rw------- to their owner, and only the same user may read a"
+                    + " peer's memory); run both ends as uid " + uid + ", or choose another name");
+        }
+        if (!EnumSet.copyOf(OWNER_ONLY).containsAll(mode)) {
+            throw new ShmException(seen + ", not rw-------: other users could write it and steer this NIC; it is not"
+                    + " a unetmm file of this user: remove it (rm " + path + "), or choose another name");
         }
     }
 
-    void announce(int pid, boolean rendezvous) {
+    /** {@link #checkOwnership}, where the file may be gone: false if it is. */
+    static boolean checkOwnershipIfPresent(Path path) {
+        try {
+            checkOwnership(path);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new ShmException("cannot read the owner of the shm file " + path + ": " + e + "; is /dev/shm readable?");
+        }
+    }
+
+    /** Fills this side: its process (start time first, the pid last) and whether it can take part in rendezvous. */
+    void announce(ProcessIdentity self, boolean rendezvous) {
         int at = SIDE_OFFSET + side * SIDE_LENGTH;
-        memory.putInt(at + SIDE_PID_OFFSET, pid);
+        memory.putLong(at + SIDE_START_TIME_OFFSET, self.startTime());
         INTS.setRelease(memory, at + SIDE_FLAGS_OFFSET, rendezvous ? FLAG_RENDEZVOUS : 0);
+        INTS.setRelease(memory, at + SIDE_PID_OFFSET, self.pid());
     }
 
     void markClosed() {
@@ -223,19 +252,26 @@ final class ShmRegion implements AutoCloseable {
         return (long) LONGS.getOpaque(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_HEARTBEAT_OFFSET);
     }
 
-    /** Both sides' pids as written, for the stale-region check of another process's file. */
-    static int[] pids(Path path) {
+    /**
+     * Both sides' processes as written ({@link ProcessIdentity#NONE} for a side not filled yet),
+     * for the stale-region check of another process's file; null if it cannot be read.
+     */
+    static ProcessIdentity[] sides(Path path) {
         try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
             if (file.size() < RINGS_OFFSET) {
-                return new int[] {0, 0};
+                return new ProcessIdentity[] {ProcessIdentity.NONE, ProcessIdentity.NONE};
             }
             ByteBuffer head = file.map(FileChannel.MapMode.READ_ONLY, 0, RINGS_OFFSET).order(ByteOrder.LITTLE_ENDIAN);
-            return new int[] {head.getInt(SIDE_OFFSET + SIDE_PID_OFFSET), head.getInt(SIDE_OFFSET + SIDE_LENGTH + SIDE_PID_OFFSET)};
-        } catch (NoSuchFileException e) {
-            return null;
+            return new ProcessIdentity[] {side(head, 0), side(head, 1)};
         } catch (IOException e) {
             return null;
         }
+    }
+
+    private static ProcessIdentity side(ByteBuffer head, int side) {
+        int at = SIDE_OFFSET + side * SIDE_LENGTH;
+        int pid = (int) INTS.getAcquire(head, at + SIDE_PID_OFFSET);
+        return pid == 0 ? ProcessIdentity.NONE : new ProcessIdentity(pid, head.getLong(at + SIDE_START_TIME_OFFSET));
     }
 
     /** Removes the file; both mappings stay valid until each process drops its own. */

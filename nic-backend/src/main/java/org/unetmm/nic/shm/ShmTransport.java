@@ -85,7 +85,8 @@ public final class ShmTransport implements Transport {
 
     private final ShmConfig config;
     private final String address;
-    private final int pid = Libc.getpid();
+    private final ProcessIdentity self = ProcessIdentity.self();
+    private final int pid = self.pid();
     private final int mtu;
     private final CrossMemoryAttach cma;
     private final boolean rendezvous;
@@ -129,13 +130,15 @@ public final class ShmTransport implements Transport {
         this.mtu = config.ringBytes() / 4;
         ShmDirectory.removeStale();
         this.cma = config.crossMemoryAttach() ? CrossMemoryAttach.probe()
-                : new CrossMemoryAttach(false, "cma=false in the transport URI: every fragment travels inline");
+                : CrossMemoryAttach.switchedOff();
         this.rendezvous = cma.allowed();
         if (config.crossMemoryAttach() && !rendezvous) {
             LOG.warn("{}: cross-memory attach is not available, large messages travel inline (two copies): {}", address,
                     cma.reason());
+        } else {
+            LOG.debug("{}: {}", address, cma.description());
         }
-        this.home = ShmDirectory.createHome(config.name(), pid);
+        this.home = ShmDirectory.createHome(config.name(), self);
         this.iovs = NativeMemory.allocate(IOV_BLOCK_LENGTH);
         this.iov = iovs.buffer().order(ByteOrder.LITTLE_ENDIAN);
         this.lastBeatAt = System.nanoTime();
@@ -180,6 +183,14 @@ public final class ShmTransport implements Transport {
         return cma.reason();
     }
 
+    /**
+     * What the cross-memory attach probe found and did when this NIC opened (Yama's ptrace_scope,
+     * whether it called PR_SET_PTRACER, the test read), for the run record.
+     */
+    public String crossMemoryAttachDescription() {
+        return cma.description();
+    }
+
     @Override
     public void start(Inbound inbound, TransmitListener transmitted) {
         this.inbound = inbound;
@@ -204,10 +215,12 @@ public final class ShmTransport implements Transport {
             return known;
         }
         new ShmConfig(name, 0, ShmConfig.DEFAULT_RING, ShmConfig.DEFAULT_TIMEOUT_MS, false); // checks the name
-        int holder = ShmDirectory.homePid(ShmDirectory.home(name));
-        if (holder <= 0 || !ShmDirectory.alive(holder)) {
-            throw new IllegalArgumentException("no NIC named " + remoteAddress + " on this host" + (holder > 0
-                    ? " (its process " + holder + " is gone)" : "") + ": open one with NicConfig transport '"
+        java.nio.file.Path peerHome = ShmDirectory.home(name);
+        ShmRegion.checkOwnershipIfPresent(peerHome); // another user's NIC: say so, not "no NIC"
+        ProcessIdentity holder = ShmDirectory.holder(peerHome);
+        if (!holder.alive()) {
+            throw new IllegalArgumentException("no NIC named " + remoteAddress + " on this host" + (holder.pid() > 0
+                    ? " (its process " + holder.pid() + " is gone)" : "") + ": open one with NicConfig transport '"
                     + remoteAddress + "' first, or check the channel address");
         }
         ShmPeer peer = attach(name);
@@ -223,7 +236,7 @@ public final class ShmTransport implements Transport {
             throw new ShmException("the region with shm:" + name + " has " + region.capacity + "-byte rings, this NIC asks for "
                     + config.ringBytes() + ": give both ends the same ring=");
         }
-        region.announce(pid, rendezvous);
+        region.announce(self, rendezvous);
         ShmPeer peer = new ShmPeer(name, region, NUMBERS.incrementAndGet(), System.nanoTime());
         byName.put(name, peer);
         ShmPeer[] grown = java.util.Arrays.copyOf(peers, peers.length + 1);

@@ -40,7 +40,7 @@ public final class HostileShmWriter {
         int pid = (int) ProcessHandle.current().pid();
         ShmRegion region = ShmRegion.openOrCreate(ShmDirectory.pair(name, victimName), ShmDirectory.side(name, victimName),
                 ShmConfig.DEFAULT_RING, ShmConfig.COMPLETION_SLOTS, 2_000_000_000L);
-        region.announce(pid, true);
+        region.announce(ProcessIdentity.self(), true);
         ShmDirectory.announceTo(victimName);
         long beat = 0;
         long deadline = System.nanoTime() + 10_000_000_000L;

@@ -50,6 +50,9 @@ public interface LibcBinding {
 
     @SaveError int getpid();
 
+    /** prctl(2) with its four unsigned long arguments (the shm wire's PR_SET_PTRACER). */
+    @SaveError int prctl(int option, @size_t long arg2, @size_t long arg3, @size_t long arg4, @size_t long arg5);
+
     @SaveError int socket(int domain, int type, int protocol);
 
     @SaveError int bind(int fd, @In byte[] address, int addressLength);
