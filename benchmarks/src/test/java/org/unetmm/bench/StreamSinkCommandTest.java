@@ -45,6 +45,6 @@ class StreamSinkCommandTest {
         assertThat(CommandRun.of("sink", "--help").out()).contains("Examples:").contains("unetmm sink --listen");
         CommandRun bad = CommandRun.of("stream", "--to", "udp://127.0.0.1:9", "--size", "4");
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.err()).contains("--size must be in 8..");
+        assertThat(bad.err()).contains("--size: 4 B is out of range: 8..");
     }
 }
