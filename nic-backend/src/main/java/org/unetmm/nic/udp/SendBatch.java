@@ -59,7 +59,10 @@ import org.unetmm.spi.TransmitListener;
  * goes to the {@link ZeroCopyNotifications}, which keeps its token and its wire header until the
  * kernel's error-queue notice covers its send; such fragments share datagrams only with each other,
  * and a run of such datagrams leaves in a {@code sendmmsg} flagged {@code MSG_ZEROCOPY} of its own
- * (the flag is per call), the others in calls without it, in queue order.
+ * (the flag is per call), the others in calls without it, in queue order. The kernel holds one
+ * zero-copy skb's pages in at most {@value #MAX_SKB_FRAGS} frags, so a datagram (a GSO run) takes
+ * zero-copy fragments only while the pages its iovecs touch stay within that, and a fragment that
+ * alone touches more (a 64 KB fragment: 17 pages and its header's) is sent the ordinary way.
  *
  * <p>Back-pressure: the kernel sends a prefix of the batch and stops at the first datagram it
  * cannot take; the rest stays queued, in order, and goes first next time. {@link #hasRoom} is
@@ -85,6 +88,11 @@ final class SendBatch {
     /** errno of a GSO send the device cannot segment (no checksum offload). */
     private static final int EIO = 5;
     private static final int MAX_GATHER = MAX_IOV - 1;
+    /**
+     * The kernel's MAX_SKB_FRAGS (17 unless configured larger): a zero-copy send puts each page its iovecs
+     * touch in a frag of one skb (a GSO run too) and refuses the send with EMSGSIZE past this many.
+     */
+    static final int MAX_SKB_FRAGS = 17;
     /** Datagrams per sendmmsg. */
     static final int DATAGRAMS = 64;
     /** Frames per batch. */
@@ -125,6 +133,8 @@ final class SendBatch {
     private final boolean[] segmentable = new boolean[DATAGRAMS];
     /** Per datagram: whether its fragments went to {@link #zeroCopy} (it leaves with MSG_ZEROCOPY). */
     private final boolean[] zeroCopied = new boolean[DATAGRAMS];
+    /** Per zero-copy datagram: the pages its iovecs touch, at most {@link #MAX_SKB_FRAGS}. */
+    private final int[] zeroCopyPages = new int[DATAGRAMS];
     /** Null with zerocopy off; else fragments of at least {@link #zeroCopyBytes} go zero-copy through it. */
     private final ZeroCopyNotifications zeroCopy;
     private final int zeroCopyBytes;
@@ -217,8 +227,14 @@ final class SendBatch {
         boolean whole = header.fragmentOffset == 0 && length == header.messageLength;
         int bytes = WireFrame.HEADER_LENGTH + length;
         int d = datagrams - 1;
-        boolean zc = token != PayloadSource.NOT_RETAINABLE && zeroCopy != null && length >= zeroCopyBytes
-                && zeroCopy.canClaim();
+        int pages = 0;
+        if (token != PayloadSource.NOT_RETAINABLE && zeroCopy != null && length >= zeroCopyBytes) {
+            pages = 2; // the header's ring slot may straddle a page boundary
+            for (int i = 0; i < pieces; i++) {
+                pages += (int) ((gatherAddresses[i] + gatherLengths[i] - 1 >>> 12) - (gatherAddresses[i] >>> 12) + 1);
+            }
+        }
+        boolean zc = pages > 0 && zeroCopy.canClaim(pages <= MAX_SKB_FRAGS);
         ByteBuffer headerMemory = memory;
         int at = HEADER_OFFSET + frames * WireFrame.HEADER_LENGTH;
         long headerAddress = base + at;
@@ -229,7 +245,8 @@ final class SendBatch {
             token = PayloadSource.NOT_RETAINABLE; // released by the notifications, not by this batch
         }
         WireFrame.encode(header, headerMemory, at, crc);
-        boolean same = d >= sent && destinations[d] == destination && zeroCopied[d] == zc;
+        boolean same = d >= sent && destinations[d] == destination && zeroCopied[d] == zc
+                && (!zc || zeroCopyPages[d] + pages <= MAX_SKB_FRAGS);
         if (whole && same && joinable[d]
                 && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
             WireFrame.markFollowed(lastHeaderMemory, lastHeaderAt, crc); // the frame before is this one's neighbour
@@ -257,6 +274,7 @@ final class SendBatch {
             segments[d] = 1;
             segmentable[d] = true;
             zeroCopied[d] = zc;
+            zeroCopyPages[d] = 0;
             int name = SOCKADDR_OFFSET + d * SOCKADDR_LENGTH;
             memory.putLong(name, destination);
             memory.putLong(name + 8, 0);
@@ -270,6 +288,7 @@ final class SendBatch {
             iovec(gatherAddresses[i], gatherLengths[i]);
         }
         tokens[frames++] = token;
+        zeroCopyPages[d] += zc ? pages : 0;
         datagramBytes[d] += bytes;
         datagramIovecs[d] += 1 + pieces;
         memory.putLong(MMSGHDR_OFFSET + d * MMSGHDR_LENGTH + MSG_IOVLEN, datagramIovecs[d]);

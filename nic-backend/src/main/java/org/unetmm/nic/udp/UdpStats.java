@@ -44,8 +44,9 @@ import java.util.Map;
  * @param zeroCopyNotified   the sends they covered, all ranges summed
  * @param zeroCopyCopied     of those, the sends a notice marked SO_EE_CODE_ZEROCOPY_COPIED: the kernel copied after
  *                           all (every one on loopback and veth)
- * @param zeroCopyFallbacks  fragments at or over the threshold sent without MSG_ZEROCOPY because the notifications
- *                           ring was full (the kernel was slow to notify)
+ * @param zeroCopyFallbacks  fragments at or over the threshold sent without MSG_ZEROCOPY: they touch more pages than
+ *                           one skb holds (MAX_SKB_FRAGS, 17), or the notifications ring was full (the kernel was
+ *                           slow to notify)
  */
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
                        long framesSent, long bytesSent, long sendCalls, long sendBackPressured, long sendsLost,

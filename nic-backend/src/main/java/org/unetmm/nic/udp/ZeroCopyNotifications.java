@@ -131,11 +131,12 @@ final class ZeroCopyNotifications {
     }
 
     /**
-     * Whether one more fragment may be sent zero-copy: a free slot, and room for a send record for every
-     * datagram a batch can hold. False counts a fallback (the fragment leaves by the ordinary path).
+     * Whether one more fragment may be sent zero-copy: it {@code fits} one skb's frags, there is a free
+     * slot, and room for a send record for every datagram a batch can hold. False counts a fallback (the
+     * fragment leaves by the ordinary path).
      */
-    boolean canClaim() {
-        if (slotHead - slotTail < SLOTS && sendHead - sendTail + SendBatch.DATAGRAMS <= SENDS) {
+    boolean canClaim(boolean fits) {
+        if (fits && slotHead - slotTail < SLOTS && sendHead - sendTail + SendBatch.DATAGRAMS <= SENDS) {
             return true;
         }
         counters.increment(FALLBACKS);
