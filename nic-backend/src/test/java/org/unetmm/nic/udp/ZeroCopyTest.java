@@ -119,11 +119,7 @@ class ZeroCopyTest {
         String unavailable = VethPair.unavailableReason();
         Assumptions.assumeTrue(unavailable == null, () -> "skipped: " + unavailable);
         try (VethPair link = VethPair.create()) {
-            sender = open("udp://" + link.localAddress + ":0?zerocopy=1");
-            Endpoint x = sender.openEndpoint();
-            Channel nowhere = x.openChannel().connect(silentNeighbour(link));
-            ByteBuffer message = ByteBuffer.allocateDirect(1000);
-            assertThat(x.send(nowhere, message, 0, 1000, SendPath.PINNED, 7).isAccepted()).isTrue();
+            Endpoint x = sendToSilentNeighbour(link, 1000, 7);
             UdpTransport wire = UdpTransport.of(sender);
             Completion done = null;
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -151,11 +147,7 @@ class ZeroCopyTest {
         String unavailable = VethPair.unavailableReason();
         Assumptions.assumeTrue(unavailable == null, () -> "skipped: " + unavailable);
         try (VethPair link = VethPair.create()) {
-            sender = open("udp://" + link.localAddress + ":0?zerocopy=1");
-            Endpoint x = sender.openEndpoint();
-            Channel nowhere = x.openChannel().connect(silentNeighbour(link));
-            ByteBuffer message = ByteBuffer.allocateDirect(4000);
-            assertThat(x.send(nowhere, message, 0, 4000, SendPath.PINNED, 8).isAccepted()).isTrue();
+            Endpoint x = sendToSilentNeighbour(link, 4000, 8);
             UdpTransport wire = UdpTransport.of(sender);
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (wire.stats().zeroCopySends() == 0) {
@@ -176,10 +168,18 @@ class ZeroCopyTest {
         }
     }
 
-    /** A channel address on the veth's subnet that no host answers ARP for: its datagrams wait in the kernel. */
-    private static ChannelAddress silentNeighbour(VethPair link) {
+    /**
+     * Opens the zero-copy sender on the veth and sends {@code size} pinned bytes to an address on its subnet
+     * that no host answers ARP for: the datagram waits in the kernel's neighbour queue, its pages held.
+     */
+    private Endpoint sendToSilentNeighbour(VethPair link, int size, long cookie) {
+        sender = open("udp://" + link.localAddress + ":0?zerocopy=1");
+        Endpoint x = sender.openEndpoint();
         String subnet = link.localAddress.substring(0, link.localAddress.lastIndexOf('.'));
-        return new ChannelAddress("udp://" + subnet + ".77:9", 1);
+        Channel nowhere = x.openChannel().connect(new ChannelAddress("udp://" + subnet + ".77:9", 1));
+        ByteBuffer message = ByteBuffer.allocateDirect(size);
+        assertThat(x.send(nowhere, message, 0, size, SendPath.PINNED, cookie).isAccepted()).isTrue();
+        return x;
     }
 
     @Test
