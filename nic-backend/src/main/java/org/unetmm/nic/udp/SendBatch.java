@@ -55,6 +55,15 @@ import org.unetmm.spi.TransmitListener;
  * refuses a super-datagram ({@code EIO}: a device without checksum offload) loses that one, as UDP
  * loses, and the batch sends without GSO from then on (one log line).
  *
+ * <p><b>MSG_ZEROCOPY.</b> With {@code zerocopy=BYTES}, a retained fragment of at least that many bytes
+ * goes to the {@link ZeroCopyNotifications}, which keeps its token and its wire header until the
+ * kernel's error-queue notice covers its send; such fragments share datagrams only with each other,
+ * and a run of such datagrams leaves in a {@code sendmmsg} flagged {@code MSG_ZEROCOPY} of its own
+ * (the flag is per call), the others in calls without it, in queue order. The kernel holds one
+ * zero-copy skb's pages in at most {@value #MAX_SKB_FRAGS} frags, so a datagram (a GSO run) takes
+ * zero-copy fragments only while the pages its iovecs touch stay within that, and a fragment that
+ * alone touches more (a 64 KB fragment: 17 pages and its header's) is sent the ordinary way.
+ *
  * <p>Back-pressure: the kernel sends a prefix of the batch and stops at the first datagram it
  * cannot take; the rest stays queued, in order, and goes first next time. {@link #hasRoom} is
  * false while the batch is full, and {@code transmit} then returns false.
@@ -79,6 +88,11 @@ final class SendBatch {
     /** errno of a GSO send the device cannot segment (no checksum offload). */
     private static final int EIO = 5;
     private static final int MAX_GATHER = MAX_IOV - 1;
+    /**
+     * The kernel's MAX_SKB_FRAGS (17 unless configured larger): a zero-copy send puts each page its iovecs
+     * touch in a frag of one skb (a GSO run too) and refuses the send with EMSGSIZE past this many.
+     */
+    static final int MAX_SKB_FRAGS = 17;
     /** Datagrams per sendmmsg. */
     static final int DATAGRAMS = 64;
     /** Frames per batch. */
@@ -117,6 +131,16 @@ final class SendBatch {
     private final int[] segments = new int[DATAGRAMS];
     private final int[] segmentLength = new int[DATAGRAMS];
     private final boolean[] segmentable = new boolean[DATAGRAMS];
+    /** Per datagram: whether its fragments went to {@link #zeroCopy} (it leaves with MSG_ZEROCOPY). */
+    private final boolean[] zeroCopied = new boolean[DATAGRAMS];
+    /** Per zero-copy datagram: the pages its iovecs touch, at most {@link #MAX_SKB_FRAGS}. */
+    private final int[] zeroCopyPages = new int[DATAGRAMS];
+    /** Null with zerocopy off; else fragments of at least {@link #zeroCopyBytes} go zero-copy through it. */
+    private final ZeroCopyNotifications zeroCopy;
+    private final int zeroCopyBytes;
+    /** Where the last frame's header was written (the batch's memory or the zero-copy ring), for FLAG_MORE. */
+    private ByteBuffer lastHeaderMemory;
+    private int lastHeaderAt;
     private boolean gso;
     private TransmitListener listener;
     private int datagrams;
@@ -140,10 +164,13 @@ final class SendBatch {
 
     /**
      * A batch for socket {@code fd}: datagrams (GSO segments) of at most {@code datagramLimit} bytes,
-     * payloads up to {@code sendCopy} copied, runs sent as GSO super-datagrams when {@code gso}.
+     * payloads up to {@code sendCopy} copied, runs sent as GSO super-datagrams when {@code gso}, fragments
+     * of at least {@code zeroCopyBytes} sent with MSG_ZEROCOPY through {@code zeroCopy} (null: never).
      */
-    SendBatch(int fd, int datagramLimit, int sendCopy, boolean gso) {
+    SendBatch(int fd, int datagramLimit, int sendCopy, boolean gso, ZeroCopyNotifications zeroCopy, int zeroCopyBytes) {
         this.fd = fd;
+        this.zeroCopy = zeroCopy;
+        this.zeroCopyBytes = zeroCopyBytes;
         this.gso = gso;
         this.datagramLimit = datagramLimit;
         this.sendCopy = sendCopy;
@@ -200,12 +227,30 @@ final class SendBatch {
         boolean whole = header.fragmentOffset == 0 && length == header.messageLength;
         int bytes = WireFrame.HEADER_LENGTH + length;
         int d = datagrams - 1;
+        int pages = 0;
+        if (token != PayloadSource.NOT_RETAINABLE && zeroCopy != null && length >= zeroCopyBytes) {
+            pages = 2; // the header's ring slot may straddle a page boundary
+            for (int i = 0; i < pieces; i++) {
+                pages += (int) ((gatherAddresses[i] + gatherLengths[i] - 1 >>> 12) - (gatherAddresses[i] >>> 12) + 1);
+            }
+        }
+        boolean zc = pages > 0 && zeroCopy.canClaim(pages <= MAX_SKB_FRAGS);
+        ByteBuffer headerMemory = memory;
         int at = HEADER_OFFSET + frames * WireFrame.HEADER_LENGTH;
-        WireFrame.encode(header, memory, at, crc);
-        if (whole && d >= sent && joinable[d] && destinations[d] == destination
+        long headerAddress = base + at;
+        if (zc) { // the kernel reads the header until its notice too: it lives in the zero-copy ring
+            headerMemory = zeroCopy.memory();
+            at = ZeroCopyNotifications.headerAt(zeroCopy.claim(token));
+            headerAddress = zeroCopy.address() + at;
+            token = PayloadSource.NOT_RETAINABLE; // released by the notifications, not by this batch
+        }
+        WireFrame.encode(header, headerMemory, at, crc);
+        boolean same = d >= sent && destinations[d] == destination && zeroCopied[d] == zc
+                && (!zc || zeroCopyPages[d] + pages <= MAX_SKB_FRAGS);
+        if (whole && same && joinable[d]
                 && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
-            WireFrame.markFollowed(memory, at - WireFrame.HEADER_LENGTH, crc); // the frame before is this one's neighbour
-        } else if (gso && d >= sent && segmentable[d] && destinations[d] == destination
+            WireFrame.markFollowed(lastHeaderMemory, lastHeaderAt, crc); // the frame before is this one's neighbour
+        } else if (gso && same && segmentable[d]
                 && bytes <= (segments[d] == 1 ? datagramBytes[d] : segmentLength[d])
                 && datagramBytes[d] + bytes <= WireFrame.MAX_DATAGRAM && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
             if (segments[d] == 1) { // the first segment is complete: its length is the run's
@@ -228,17 +273,22 @@ final class SendBatch {
             joinable[d] = whole;
             segments[d] = 1;
             segmentable[d] = true;
+            zeroCopied[d] = zc;
+            zeroCopyPages[d] = 0;
             int name = SOCKADDR_OFFSET + d * SOCKADDR_LENGTH;
             memory.putLong(name, destination);
             memory.putLong(name + 8, 0);
             SocketStructs.msghdr(memory, MMSGHDR_OFFSET + d * MMSGHDR_LENGTH, base + name, SOCKADDR_LENGTH,
                     base + IOVEC_OFFSET + (long) iovecs * IOVEC_LENGTH, 0);
         }
-        iovec(base + at, WireFrame.HEADER_LENGTH);
+        iovec(headerAddress, WireFrame.HEADER_LENGTH);
+        lastHeaderMemory = headerMemory;
+        lastHeaderAt = at;
         for (int i = 0; i < pieces; i++) {
             iovec(gatherAddresses[i], gatherLengths[i]);
         }
         tokens[frames++] = token;
+        zeroCopyPages[d] += zc ? pages : 0;
         datagramBytes[d] += bytes;
         datagramIovecs[d] += 1 + pieces;
         memory.putLong(MMSGHDR_OFFSET + d * MMSGHDR_LENGTH + MSG_IOVLEN, datagramIovecs[d]);
@@ -265,10 +315,15 @@ final class SendBatch {
      */
     boolean send() {
         while (sent < datagrams) {
+            boolean zc = zeroCopied[sent];
+            int run = 1;
+            while (sent + run < datagrams && zeroCopied[sent + run] == zc) {
+                run++; // MSG_ZEROCOPY is the call's flag: one call per run of datagrams of one kind
+            }
             int n;
             try {
-                n = Libc.sendmmsg(fd, base + MMSGHDR_OFFSET + (long) sent * MMSGHDR_LENGTH, datagrams - sent,
-                        Libc.MSG_DONTWAIT);
+                n = Libc.sendmmsg(fd, base + MMSGHDR_OFFSET + (long) sent * MMSGHDR_LENGTH, run,
+                        Libc.MSG_DONTWAIT | (zc ? SocketStructs.MSG_ZEROCOPY : 0));
             } catch (KernelException e) {
                 if (segments[sent] == 1 || (e.errno() != EIO && e.errno() != Errno.EINVAL)) {
                     throw e;
@@ -289,6 +344,9 @@ final class SendBatch {
                         counters.add(GSO_SEGMENTS, segments[d]);
                     }
                     counters.add(DATAGRAMS_SENT, segments[d]); // datagrams on the wire: the kernel's cut of a run
+                    if (zc) {
+                        zeroCopy.sent(frameCount(d)); // one message of sendmmsg, one counter
+                    }
                     release(d, null);
                 }
                 sent += n;
@@ -297,6 +355,9 @@ final class SendBatch {
                 return false;
             } else {
                 counters.increment(SENDS_LOST);
+                if (zc) {
+                    zeroCopy.lost(frameCount(sent));
+                }
                 release(sent++, null); // lost on the wire, as UDP loses: the unreliable send still completes
             }
         }
@@ -306,6 +367,10 @@ final class SendBatch {
         iovecs = 0;
         stagingUsed = 0;
         return true;
+    }
+
+    private int frameCount(int d) {
+        return (d + 1 < datagrams ? firstFrame[d + 1] : frames) - firstFrame[d];
     }
 
     /** The frames of datagram {@code d} are done with: their retained fragments go back to the NIC. */
@@ -339,6 +404,9 @@ final class SendBatch {
                 release(sent, why);
             }
             sent++;
+        }
+        if (zeroCopy != null && listener != null) {
+            zeroCopy.abandonQueued(why);
         }
         datagrams = 0;
         sent = 0;

@@ -28,6 +28,24 @@ import java.nio.ByteBuffer;
  * send's cmsg asks the kernel to cut one send into datagrams of {@code gso_size} payload bytes (the last
  * may be shorter); {@code UDP_GRO} as a socket option lets the receive queue hold such runs whole, and a
  * receive then names their segment size in a {@code UDP_GRO} cmsg.
+ *
+ * <pre>
+ *  struct sock_extended_err (16 bytes, {@code <linux/errqueue.h>}): the data of an IP_RECVERR cmsg
+ *  (level SOL_IP (0), type IP_RECVERR (11)) read from the error queue; the kernel follows it with the
+ *  offender's sockaddr_in (16 bytes, zero for a zero-copy notice), so the cmsg is CMSG_LEN(32) = 48
+ *    0  u32 ee_errno   0 for a zero-copy notice
+ *    4  u8  ee_origin  SO_EE_ORIGIN_ZEROCOPY (5)
+ *    5  u8  ee_type
+ *    6  u8  ee_code    SO_EE_CODE_ZEROCOPY_COPIED (1): the kernel copied the data after all
+ *    7  u8  ee_pad
+ *    8  u32 ee_info    the first send counter the notice covers
+ *   12  u32 ee_data    the last one (inclusive)
+ * </pre>
+ *
+ * {@code MSG_ZEROCOPY} ({@code Documentation/networking/msg_zerocopy.rst}): with {@code SO_ZEROCOPY}
+ * set, a send flagged {@code MSG_ZEROCOPY} leaves the user pages in the skb instead of copying them,
+ * and the kernel queues a notice on the socket's error queue once it no longer reads them, naming the
+ * range of send counters it covers (each successful send takes the next one, from 0).
  */
 final class SocketStructs {
     // struct msghdr
@@ -63,6 +81,24 @@ final class SocketStructs {
     static final int SEGMENT_CONTROL_LENGTH = 24;
     /** Room for a receive's UDP_GRO control data, CMSG_SPACE(sizeof(int)) = 24, rounded up. */
     static final int GRO_CONTROL_LENGTH = 32;
+
+    // struct sock_extended_err
+    static final int EE_ERRNO = 0;
+    static final int EE_ORIGIN = 4;
+    static final int EE_CODE = 6;
+    static final int EE_INFO = 8;
+    static final int EE_DATA = 12;
+    static final int SOL_IP = 0;
+    static final int IP_RECVERR = 11;
+    static final int SO_ZEROCOPY = 60;
+    /** send flag: leave the user pages in the skb (no copy) and notify on the error queue when done. */
+    static final int MSG_ZEROCOPY = 0x400_0000;
+    /** receive flag: read the error queue instead of the data. */
+    static final int MSG_ERRQUEUE = 0x2000;
+    static final int SO_EE_ORIGIN_ZEROCOPY = 5;
+    static final int SO_EE_CODE_ZEROCOPY_COPIED = 1;
+    /** Room for a receive from the error queue: one IP_RECVERR cmsg, CMSG_SPACE(32) = 48, rounded up. */
+    static final int ERRQUEUE_CONTROL_LENGTH = 64;
 
     private SocketStructs() {
     }

@@ -37,6 +37,12 @@ import java.util.Map;
  *   <tr><td>{@code gro}</td><td>UDP GRO ({@code UDP_GRO}): the receive queue keeps such runs whole (one
  *       {@code recvmmsg} slot each) and the wire cuts them by the segment size the kernel reports, checking each
  *       segment as a datagram of its own. Used where the kernel takes it</td><td>true</td></tr>
+ *   <tr><td>{@code zerocopy}</td><td>{@code MSG_ZEROCOPY} from this many payload bytes: a fragment at least this
+ *       long that leaves from the sender's own pages (longer than {@code sendcopy}) is sent with
+ *       {@code MSG_ZEROCOPY}, and its send completes only when the kernel's error-queue notification covers it
+ *       (see {@code ZeroCopyNotifications}); {@code SO_ZEROCOPY} is set when the wire opens, and a kernel that
+ *       refuses it fails the open. Worth it for large fragments toward a real NIC; on loopback and veth the kernel
+ *       copies anyway (each notice says {@code COPIED}). 0 = off</td><td>0</td></tr>
  * </table>
  *
  * Defaults hold up with 4 MiB messages sent one at a time over loopback: the receive buffer holds
@@ -52,9 +58,11 @@ import java.util.Map;
  * @param sendCopy           largest payload copied into the send batch rather than sent from the sender's pages
  * @param gso                send runs of equal fragments as UDP GSO super-datagrams where the kernel can
  * @param gro                receive with UDP GRO where the kernel can
+ * @param zeroCopy           smallest fragment payload sent with {@code MSG_ZEROCOPY}; 0 = never
  */
 public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
-                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro) {
+                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro,
+                        int zeroCopy) {
     public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
     public static final int DEFAULT_BATCH = 32;
     public static final int DEFAULT_COPY_BREAK = 4096;
@@ -86,6 +94,11 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         if (sendCopy < 0 || sendCopy > MAX_SEND_COPY) {
             throw new IllegalArgumentException("sendcopy must be in 0.." + MAX_SEND_COPY + " bytes, got " + sendCopy
                     + "; 0 sends every payload zero-copy from the sender's pages");
+        }
+        if (zeroCopy < 0 || zeroCopy > WireFrame.MAX_FRAGMENT) {
+            throw new IllegalArgumentException("zerocopy (the smallest fragment sent with MSG_ZEROCOPY) must be in 1.."
+                    + WireFrame.MAX_FRAGMENT + " bytes, got " + zeroCopy + "; e.g. zerocopy=16384, or drop the key"
+                    + " (or zerocopy=0) to send without MSG_ZEROCOPY");
         }
     }
 
@@ -122,8 +135,10 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
                     case "sendcopy" -> builder.sendCopy(number(uri, key, value));
                     case "gso" -> builder.gso(bool(uri, key, value));
                     case "gro" -> builder.gro(bool(uri, key, value));
+                    case "zerocopy" -> builder.zeroCopy(number(uri, key, value));
                     default -> throw new IllegalArgumentException("unknown key '" + key + "' in '" + uri
-                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy, gso, gro");
+                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy, gso, gro,"
+                            + " zerocopy");
                 }
             }
         }
@@ -177,6 +192,9 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         if (!gro) {
             keys.put("gro", false);
         }
+        if (zeroCopy != 0) {
+            keys.put("zerocopy", zeroCopy);
+        }
         StringBuilder uri = new StringBuilder(bind.toString());
         char separator = '?';
         for (Map.Entry<String, Object> e : keys.entrySet()) {
@@ -193,7 +211,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
     public Builder toBuilder() {
         return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
                 .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy)
-                .gso(gso).gro(gro);
+                .gso(gso).gro(gro).zeroCopy(zeroCopy);
     }
 
     public static final class Builder {
@@ -207,6 +225,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         private int sendCopy = DEFAULT_SEND_COPY;
         private boolean gso = true;
         private boolean gro = true;
+        private int zeroCopy;
 
         private Builder() {
         }
@@ -265,9 +284,15 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
             return this;
         }
 
+        /** Sends fragments of at least {@code bytes} with MSG_ZEROCOPY; 0 = never (the default). */
+        public Builder zeroCopy(int bytes) {
+            this.zeroCopy = bytes;
+            return this;
+        }
+
         public UdpConfig build() {
             return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
-                    copyBreak, sendCopy, gso, gro);
+                    copyBreak, sendCopy, gso, gro, zeroCopy);
         }
     }
 }

@@ -38,13 +38,23 @@ import java.util.Map;
  * @param gsoSegments        the datagrams the kernel cut them into
  * @param groRuns            UDP GRO runs received whole (0 with {@code gro=false})
  * @param groSegments        the datagrams in them; each counts in {@code datagramsReceived}
+ * @param zeroCopySends      sends (sendmmsg messages) flagged MSG_ZEROCOPY that the kernel took, each with a counter
+ *                           of its own (0 without {@code zerocopy=})
+ * @param zeroCopyNotices    error-queue notices read, each covering a range of those counters
+ * @param zeroCopyNotified   the sends they covered, all ranges summed
+ * @param zeroCopyCopied     of those, the sends a notice marked SO_EE_CODE_ZEROCOPY_COPIED: the kernel copied after
+ *                           all (every one on loopback and veth)
+ * @param zeroCopyFallbacks  fragments at or over the threshold sent without MSG_ZEROCOPY: they touch more pages than
+ *                           one skb holds (MAX_SKB_FRAGS, 17), or the notifications ring was full (the kernel was
+ *                           slow to notify)
  */
 public record UdpStats(String address, int mtu, int receiveBufferBytes, int sendBufferBytes, long datagramsSent,
                        long framesSent, long bytesSent, long sendCalls, long sendBackPressured, long sendsLost,
                        long gatherCopies, long datagramsReceived, long framesReceived, long bytesReceived,
                        long receiveCalls, long framesPlaced, long framesCopied, long framesDeclined,
                        Map<WireDropReason, Long> drops, long gsoSends, long gsoSegments, long groRuns,
-                       long groSegments) {
+                       long groSegments, long zeroCopySends, long zeroCopyNotices, long zeroCopyNotified,
+                       long zeroCopyCopied, long zeroCopyFallbacks) {
 
     /** Datagrams the wire dropped, all reasons. */
     public long dropped() {

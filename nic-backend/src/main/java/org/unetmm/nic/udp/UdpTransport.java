@@ -66,14 +66,25 @@ import org.unetmm.spi.Transport;
  * <p><b>Native memory</b>: the receive side's block and slots are drawn in {@link Receiver}, the send
  * batch in {@link SendBatch}, the structs in {@link SocketStructs}.
  *
+ * <p><b>MSG_ZEROCOPY</b> ({@code zerocopy=BYTES}, off by default): {@code SO_ZEROCOPY} is set when
+ * the wire opens, and a kernel that refuses it fails the open with the fix (unlike GSO and GRO,
+ * which are defaults probed quietly, this is a key the user wrote: running without it would
+ * measure something else than asked). Fragments of at least that many bytes sent from the sender's
+ * pages leave with {@code MSG_ZEROCOPY}, and their sends complete when {@link #poll} reads the
+ * kernel's error-queue notice that covers them ({@link ZeroCopyNotifications}); {@link #flush} and
+ * {@link #close} wait up to {@value #ZEROCOPY_WAIT_MILLIS} ms for the notices still due, then release
+ * what is left as failed, so nothing stays pinned.
+ *
  * <p>Threading: as the SPI says, one NIC thread at a time; the counters are single-writer and may
- * be read from any thread. Not here (yet): {@code MSG_ZEROCOPY}.
+ * be read from any thread.
  */
 public final class UdpTransport implements Transport {
     private static final int IP_UDP_OVERHEAD = 28;
     /** 127.0.0.1 as UdpAddress holds an IPv4 address (big-endian int). */
     private static final int LOOPBACK_IP = 0x7F00_0001;
     private static final Logger LOG = LoggerFactory.getLogger(UdpTransport.class);
+    /** How long flush and close wait for zero-copy notices still due before failing their sends. */
+    static final long ZEROCOPY_WAIT_MILLIS = 500;
 
     private static final ConcurrentHashMap<String, UdpTransport> OPEN = new ConcurrentHashMap<>();
 
@@ -81,6 +92,8 @@ public final class UdpTransport implements Transport {
     private final int fd;
     private final Receiver receiver;
     private final SendBatch batch;
+    /** Null unless zerocopy=BYTES was given. */
+    private final ZeroCopyNotifications zeroCopy;
     private final UdpAddress bound;
     private final String address;
     private final int mtu;
@@ -127,6 +140,11 @@ public final class UdpTransport implements Transport {
                         + " CAP_NET_ADMIN; drop the key or run with the capability");
             }
             this.groOn = config.gro() && probe(socket, SocketStructs.UDP_GRO, 1, "gro");
+            if (config.zeroCopy() > 0 && !Libc.trySetsockopt(socket, Libc.SOL_SOCKET, SocketStructs.SO_ZEROCOPY, 1)) {
+                throw new IllegalArgumentException("zerocopy=" + config.zeroCopy() + " was refused: the kernel does not"
+                        + " take SO_ZEROCOPY on a UDP socket (" + Errno.name(Libc.lastErrno()) + "; MSG_ZEROCOPY for UDP"
+                        + " needs Linux 5.0 or later); drop the zerocopy key to send without it");
+            }
             Libc.bind(socket, config.bind().sockaddr(), config.bind().toString());
             receiving = new Receiver(socket, config, groOn);
             this.bound = UdpAddress.fromSockaddrWord(receiving.boundSockaddrWord());
@@ -141,13 +159,20 @@ public final class UdpTransport implements Transport {
         // UDP_SEGMENT as a socket option of 0 changes nothing (each send's cmsg names its size): the probe
         boolean gsoOn = config.gso() && probe(socket, SocketStructs.UDP_SEGMENT, 0, "gso");
         SendBatch sendBatch;
+        ZeroCopyNotifications notifications = null;
         try {
-            sendBatch = new SendBatch(fd, mtu + WireFrame.HEADER_LENGTH, config.sendCopy(), gsoOn);
+            notifications = config.zeroCopy() > 0 ? new ZeroCopyNotifications(fd) : null;
+            sendBatch = new SendBatch(fd, mtu + WireFrame.HEADER_LENGTH, config.sendCopy(), gsoOn, notifications,
+                    config.zeroCopy());
         } catch (RuntimeException e) {
+            if (notifications != null) {
+                notifications.close();
+            }
             closeQuietly(fd, receiver);
             throw e;
         }
         this.batch = sendBatch;
+        this.zeroCopy = notifications;
         OPEN.put(address, this);
     }
 
@@ -256,6 +281,9 @@ public final class UdpTransport implements Transport {
     public void start(Inbound inbound, TransmitListener transmitted) {
         receiver.start(inbound);
         batch.start(transmitted);
+        if (zeroCopy != null) {
+            zeroCopy.start(transmitted);
+        }
     }
 
     @Override
@@ -289,6 +317,15 @@ public final class UdpTransport implements Transport {
     public void flush() {
         if (!closed) {
             batch.flush();
+            settleZeroCopy("the kernel's zero-copy notice did not come while the wire was flushed");
+        }
+    }
+
+    /** Waits, bounded, for the zero-copy notices still due, then fails the sends they would have completed. */
+    private void settleZeroCopy(String why) {
+        if (zeroCopy != null && zeroCopy.outstanding() > 0) {
+            zeroCopy.await(ZEROCOPY_WAIT_MILLIS * 1_000_000);
+            zeroCopy.failAll(why + " (" + ZEROCOPY_WAIT_MILLIS + " ms)");
         }
     }
 
@@ -304,6 +341,9 @@ public final class UdpTransport implements Transport {
             int before = batch.pending();
             batch.send(); // the end of the round's sends: one sendmmsg for what it queued
             done += before - batch.pending();
+        }
+        if (zeroCopy != null && zeroCopy.outstanding() > 0) {
+            done += zeroCopy.drain(); // the kernel's notices complete the zero-copy sends they cover
         }
         done += receiver.poll();
         if (done == 0 && config.waitMicros() > 0 && !receiver.holding()) {
@@ -327,7 +367,14 @@ public final class UdpTransport implements Transport {
                 r.count(Receiver.DATAGRAMS_RECEIVED), r.count(Receiver.FRAMES_RECEIVED), r.count(Receiver.BYTES_RECEIVED),
                 r.count(Receiver.RECEIVE_CALLS), r.count(Receiver.FRAMES_PLACED), r.count(Receiver.FRAMES_COPIED),
                 r.count(Receiver.FRAMES_DECLINED), UdpStats.dropMap(counts), b.count(SendBatch.GSO_SENDS),
-                b.count(SendBatch.GSO_SEGMENTS), r.count(Receiver.GRO_RUNS), r.count(Receiver.GRO_SEGMENTS));
+                b.count(SendBatch.GSO_SEGMENTS), r.count(Receiver.GRO_RUNS), r.count(Receiver.GRO_SEGMENTS),
+                zeroCopyCount(ZeroCopyNotifications.SENDS_ZEROCOPY), zeroCopyCount(ZeroCopyNotifications.NOTIFICATIONS),
+                zeroCopyCount(ZeroCopyNotifications.NOTIFIED_SENDS), zeroCopyCount(ZeroCopyNotifications.COPIED_SENDS),
+                zeroCopyCount(ZeroCopyNotifications.FALLBACKS));
+    }
+
+    private long zeroCopyCount(int slot) {
+        return zeroCopy == null ? 0 : zeroCopy.count(slot);
     }
 
     public boolean isClosed() {
@@ -344,12 +391,16 @@ public final class UdpTransport implements Transport {
             batch.send(); // best effort: what the last round queued
         }
         batch.fail("the udp wire was closed before the datagram was sent");
+        settleZeroCopy("the udp wire was closed before the kernel's zero-copy notice came");
         closed = true;
         OPEN.remove(address, this);
         try {
             closeQuietly(fd, receiver);
         } finally {
             batch.close();
+            if (zeroCopy != null) {
+                zeroCopy.close();
+            }
         }
     }
 
