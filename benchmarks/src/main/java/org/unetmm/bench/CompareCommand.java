@@ -104,6 +104,7 @@ public final class CompareCommand implements Callable<Integer> {
         Map<String, Object> configuration = configuration(settings);
         RunRecord record = RunRecord.open(dir, "compare", configuration);
         record.put("warnings", warnings);
+        record.put("kernelFeatures", RunRecord.kernelFeatures(settings.transport()));
         long started = System.nanoTime();
         CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9));
