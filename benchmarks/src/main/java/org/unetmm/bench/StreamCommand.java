@@ -48,8 +48,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
                 "  unetmm sink --listen udp://127.0.0.1:7100 &",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
-                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 10 --path fixed",
-                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 2 --path both --repeats 5 --format json",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 2 --path both --repeats 5 --format json"
+                        + "   (fixed and pinned alternating)",
                 "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --inflight 16"
                         + "   (sink with --max-message 256KiB)",
                 "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
