@@ -67,9 +67,8 @@ public final class CompareCommand implements Callable<Integer> {
             + " max are reported (default 3, quick 3)")
     Integer repeats;
 
-    @Option(names = "--spread-flag", description = "flag a point whose (max-min)/median throughput over its repeats is above"
-            + " this (default ${DEFAULT-VALUE})", defaultValue = "0.25")
-    double spreadFlag;
+    @CommandLine.Mixin
+    SpreadFlag spread;
 
     @Option(names = "--no-aeron", description = "leave out the Aeron peer: IPC on loopback:, UDP on udp:// (embedded media driver under /dev/shm)")
     boolean noAeron;
@@ -105,6 +104,7 @@ public final class CompareCommand implements Callable<Integer> {
         Map<String, Object> configuration = configuration(settings);
         RunRecord record = RunRecord.open(dir, "compare", configuration);
         record.put("warnings", warnings);
+        record.put("kernelFeatures", RunRecord.kernelFeatures(settings.transport()));
         long started = System.nanoTime();
         CompareRun run = new CompareRun(settings, line -> progress.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9));
@@ -192,10 +192,7 @@ public final class CompareCommand implements Callable<Integer> {
         ByteSize.checkCount(spec.commandLine(), "--warmup-ms", warmup, 0, 600_000);
         ByteSize.checkCount(spec.commandLine(), "--measure-ms", measure, 1, 600_000);
         ByteSize.checkCount(spec.commandLine(), "--repeats", rounds, 1, 1000);
-        if (!(spreadFlag > 0) || Double.isInfinite(spreadFlag)) {
-            throw bad("--spread-flag must be a positive number (0.25 flags a point whose repeats differ by a quarter), got "
-                    + spreadFlag);
-        }
+        double spreadFlag = spread.threshold(spec.commandLine());
         // shm: draws its name once, here, so the run record names the files the run makes
         String transport = ShmCompareRun.isShm(output.transport) ? ShmCompareRun.senderUri(output.transport) : output.transport;
         return new CompareRun.Settings(transport, chosen, buffers, warmup, measure, rounds, tlbSets, tlbWays, policy, seed,

@@ -141,7 +141,8 @@ public record ComparePoint(String transport, String path, int size, List<Repeat>
                 String.join(";", flags));
     }
 
-    private static String finite(String format, double value) {
+    /** {@code value} in {@code format}, or an empty CSV cell when it is NaN or infinite. */
+    static String finite(String format, double value) {
         return Double.isFinite(value) ? String.format(format, value) : "";
     }
 }

@@ -30,12 +30,20 @@ import picocli.CommandLine.Option;
  * libCacheSim CSV) against every TLB shape and policy instead; {@code --record-trace FILE}
  * writes the page stream the sending NIC's TLB saw in traffic mode. {@code --memlock BYTES} re-runs the sweep in a child JVM as an unprivileged
  * user under that RLIMIT_MEMLOCK, so the kernel enforces the budget.
+ *
+ * <p>Traffic points are measured {@code --repeats} times, interleaved across the points, and
+ * reported as the median with min and max ({@link PressurePoint}); {@code pressure.json} (and
+ * {@code --format json}) carries every point and every repeat. Trace replays (a file, or
+ * {@code --trace-only}) give the same hit rates every time: they run once.
  */
 @Command(name = "pressure", mixinStandardHelpOptions = true,
         description = "Sweep TLB size, policy, pin budget and working set; hit rates beside Belady's OPT and the static top-C bound.",
         footer = {"", "Examples:", "  unetmm pressure --quick",
                 "  unetmm pressure --trace-only --policy LRU,SIEVE,S3FIFO --working-set 128,2048",
-                "  unetmm pressure --quick --memlock 1048576      (as root: the kernel enforces a 1 MiB pin budget)"})
+                "  unetmm pressure --quick --repeats 5 --format json",
+                "  unetmm pressure --quick --memlock 1048576      (as root: the kernel enforces a 1 MiB pin budget)",
+                "", "Traffic mode repeats every point (--repeats, interleaved across the points) and reports the median"
+                        + " [min-max]; a trace replay (--trace-file, --trace-only) is deterministic and runs once."})
 public final class PressureCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -81,6 +89,13 @@ public final class PressureCommand implements Callable<Integer> {
             + " this file (.csv: libCacheSim's CSV, else plain text); one distribution and one working set")
     Path recordTrace;
 
+    @Option(names = "--repeats", description = "traffic mode: measurements per point, interleaved across the points;"
+            + " the median, min and max are reported (default 3; trace replays are deterministic and run once)")
+    Integer repeats;
+
+    @CommandLine.Mixin
+    SpreadFlag spread;
+
     @Option(names = "--memlock", description = "re-run in a child JVM as an unprivileged user under this RLIMIT_MEMLOCK (bytes)")
     Long memlock;
 
@@ -90,48 +105,78 @@ public final class PressureCommand implements Callable<Integer> {
         if (memlock != null) {
             return runUnprivileged();
         }
+        Path dir = RunRecord.newRunDirectory(output.results);
+        RunRecord record = RunRecord.open(dir, "pressure", configuration(settings));
+        boolean traffic = !settings.traceOnly() && settings.replay() == null;
+        record.put("kernelFeatures", traffic ? RunRecord.kernelFeatures(settings.transport()) : Map.of());
         long started = System.nanoTime();
         List<PressurePoint> points = new PressureRun(settings, line -> System.err.printf("%s (%.0f s)%n", line,
                 (System.nanoTime() - started) / 1e9)).run();
-        Path dir = RunRecord.newRunDirectory(output.results);
         List<String> csv = new ArrayList<>();
         csv.add(PressurePoint.csvHeader());
         points.forEach(p -> csv.add(p.csvRow()));
         Files.write(dir.resolve("pressure.csv"), csv);
         System.setProperty("java.awt.headless", "true");
         PressureChart.write(points, dir.resolve("pressure.png"));
-        Map<String, Object> configuration = configuration(settings);
-        configuration.put("points", points.stream().map(PressurePoint::json).toList());
-        RunRecord.writeRunJson(dir, "pressure", configuration);
+        List<Map<String, Object>> samples = new ArrayList<>(); // in the order they ran: repeat 1 of every point, then 2, …
+        for (int r = 0; r < settings.repeats(); r++) {
+            for (PressurePoint p : points) {
+                samples.add(p.sampleJson(r));
+            }
+        }
+        Map<String, Object> end = new LinkedHashMap<>();
+        end.put("points", points.stream().map(PressurePoint::json).toList());
+        end.put("repeatsMeasured", samples.size());
+        record.finish(end);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("run", record.asMap());
+        doc.put("samples", samples);
+        String json = RunRecord.JSON.writeValueAsString(doc);
+        Files.writeString(dir.resolve("pressure.json"), json + "\n");
         PrintStream out = System.out;
-        if (output.csv()) {
+        if (output.json()) {
+            out.println(json);
+        } else if (output.csv()) {
             csv.forEach(out::println);
         } else {
-            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %8s %9s %9s %10s %11s %12s %6s%n", "entries", "ways",
+            out.printf("%-7s %-6s %-6s %-12s %-11s %7s %8s %8s %8s %8s %9s %9s %24s %11s %12s %6s %s%n", "entries", "ways",
                     "policy", "budget", "dist", "ws pg", "TLB hit", "OPT", "top-C", "pin hit", "pins/msg", "miss p50",
-                    "msgs/s", "pinned peak", "VmLck peak", "lost");
+                    "msgs/s [min–max]", "pinned peak", "VmLck peak", "lost", "flags");
             for (PressurePoint p : points) {
-                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %8s %9.4f %9d %10s %11d %12d %6d%n", p.tlbEntries(),
+                ComparePoint.Spread msgs = p.messages();
+                out.printf("%-7d %-6d %-6s %-12s %-11s %7d %8.4f %8.4f %8s %8s %9.4f %9d %24s %11d %12d %6d %s%n", p.tlbEntries(),
                         p.tlbWays(), p.policy(), p.budgetBytes() == Long.MAX_VALUE ? "process" : Long.toString(p.budgetBytes()),
                         p.distribution(), p.workingSetPages(), p.tlbHitRate(), p.optHitRate(),
                         Double.isNaN(p.topCHitRate()) ? "-" : String.format("%.4f", p.topCHitRate()),
                         Double.isNaN(p.pinCacheHitRate()) ? "-" : String.format("%.4f", p.pinCacheHitRate()),
-                        p.pinsPerMessage(), p.missP50Nanos(),
-                        Double.isNaN(p.messagesPerSecond()) ? "-" : String.format("%.0f", p.messagesPerSecond()),
-                        p.pinnedPeakBytes(), p.vmLckPeakBytes(), p.lostMessages());
+                        p.pinsPerMessage(), p.missP50Nanos(), Double.isNaN(msgs.median()) ? "-"
+                                : p.repeats().size() == 1 ? String.format("%.0f", msgs.median())
+                                : String.format("%.0f [%.0f–%.0f]", msgs.median(), msgs.min(), msgs.max()),
+                        p.pinnedPeakBytes(), p.vmLckPeakBytes(), p.lostMessages(),
+                        p.flags().isEmpty() ? "-" : String.join(",", p.flags()));
             }
             if (points.stream().anyMatch(p -> Double.isNaN(p.topCHitRate()))) {
                 out.println("top-C '-': the trace was not drawn independently from a known distribution (loop, sequential,"
                         + " a recorded file), so it has no static bound; OPT still bounds every policy");
             }
+            if (traffic) {
+                out.printf("%d repeats per point, interleaved across the points; msgs/s: median [min–max], miss p50: median,"
+                        + " peaks: the largest repeat's, lost: over all repeats%n", settings.repeats());
+            }
+            if (points.stream().anyMatch(p -> !p.flags().isEmpty())) {
+                out.printf("flags: %s = TLB hit rate above OPT's (a broken measurement), %s = (max-min)/median msgs/s over"
+                        + " %.2f, %s = messages lost%n", ComparePoint.ABOVE_LIMIT, ComparePoint.SPREAD,
+                        settings.spreadThreshold(), ComparePoint.LOSS);
+            }
             out.println();
-            out.println("results: " + dir.resolve("pressure.csv") + ", " + dir.resolve("pressure.png") + ", " + dir.resolve("run.json"));
+            out.println("results: " + dir.resolve("pressure.csv") + ", " + dir.resolve("pressure.json") + ", "
+                    + dir.resolve("pressure.png") + ", " + dir.resolve("run.json"));
         }
         return 0;
     }
 
     private PressureRun.Settings validate() {
-        output.validate(spec.commandLine());
+        output.validate(spec.commandLine(), true);
         PageTrace replay = null;
         List<Integer> e = entries != null ? entries : quick ? List.of(64) : List.of(64, 256);
         List<Integer> w = ways != null ? ways : List.of(4);
@@ -202,10 +247,18 @@ public final class PressureCommand implements Callable<Integer> {
                 throw bad("--record-trace records one trace: give one --distribution and one --working-set");
             }
         }
+        if (repeats != null && repeats != 1 && (traceOnly || traceFile != null)) {
+            throw bad("--repeats " + repeats + ": a trace replay (--trace-only, --trace-file) gives the same hit rates"
+                    + " every time and runs once; repeats are for traffic mode (leave out --trace-only)");
+        }
+        int rounds = repeats != null ? repeats : traceOnly || traceFile != null ? 1 : 3;
+        ByteSize.checkCount(spec.commandLine(), "--repeats", rounds, 1, 1000);
+        double spreadFlag = spread.threshold(spec.commandLine());
         if (memlock != null && memlock < 4096) {
             throw bad("--memlock must be at least 4096 bytes, got " + memlock);
         }
-        return new PressureRun.Settings(output.transport, e, w, p, b, d, ws, n, seed, traceOnly, replay, recordTrace);
+        return new PressureRun.Settings(output.transport, e, w, p, b, d, ws, n, seed, traceOnly, replay, recordTrace, rounds,
+                spreadFlag);
     }
 
     private CommandLine.ParameterException bad(String message) {
@@ -303,6 +356,10 @@ public final class PressureCommand implements Callable<Integer> {
         c.put("accesses", s.accesses());
         c.put("seed", s.seed());
         c.put("traceOnly", s.traceOnly());
+        c.put("repeats", s.repeats());
+        c.put("repeatOrder", s.traceOnly() || s.replay() != null ? "once: a trace replay is deterministic"
+                : "interleaved: repeat 1 of every point, then repeat 2, …; each the same seeded trace on fresh NICs");
+        c.put("spreadFlag", s.spreadThreshold());
         if (s.replay() != null) {
             c.put("traceFile", s.replay().name());
             c.put("traceAccesses", s.replay().length());

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.unetmm.Channel;
@@ -62,7 +64,7 @@ public final class PressureRun {
     public record Settings(String transport, List<Integer> tlbEntries, List<Integer> tlbWays,
                            List<ReplacementPolicy> policies, List<Long> budgets, List<String> distributions,
                            List<Integer> workingSets, int accesses, long seed, boolean traceOnly, PageTrace replay,
-                           Path recordTrace) {
+                           Path recordTrace, int repeats, double spreadThreshold) {
         int points() {
             if (replay != null) {
                 return tlbEntries.size() * tlbWays.size() * policies.size();
@@ -85,33 +87,43 @@ public final class PressureRun {
         this.progress = progress;
     }
 
+    /**
+     * The sweep: every point once per repeat, the repeats interleaved across the points (repeat 1 of
+     * every point, then repeat 2, …) so drift of the machine spreads over all of them alike.
+     */
     public List<PressurePoint> run() {
         if (settings.replay() != null) {
             return replay(settings.replay());
         }
-        List<PressurePoint> points = new ArrayList<>();
         int total = settings.points();
-        int done = 0;
-        for (int entries : settings.tlbEntries()) {
-            for (int ways : settings.tlbWays()) {
-                for (ReplacementPolicy policy : settings.policies()) {
-                    for (long budget : settings.budgets()) {
-                        for (String distribution : settings.distributions()) {
-                            for (int workingSet : settings.workingSets()) {
-                                progress.accept(String.format("[%d/%d] TLB %d×%d-way %s, budget %s, %s over %d pages",
-                                        ++done, total, entries / ways, ways, policy,
-                                        budget == Long.MAX_VALUE ? "unlimited" : budget + " B", distribution, workingSet));
-                                PageTrace trace = trace(distribution, workingSet, settings.accesses(), settings.seed());
-                                TlbConfig tlb = new TlbConfig(entries / ways, ways, policy, settings.seed());
-                                points.add(settings.traceOnly() ? traceOnly(trace, tlb, budget, distribution, workingSet)
-                                        : traffic(trace, tlb, budget, distribution, workingSet));
+        PressurePoint[] points = new PressurePoint[total];
+        for (int repeat = 0; repeat < settings.repeats(); repeat++) {
+            int done = 0;
+            for (int entries : settings.tlbEntries()) {
+                for (int ways : settings.tlbWays()) {
+                    for (ReplacementPolicy policy : settings.policies()) {
+                        for (long budget : settings.budgets()) {
+                            for (String distribution : settings.distributions()) {
+                                for (int workingSet : settings.workingSets()) {
+                                    progress.accept(String.format("[%d/%d]%s TLB %d×%d-way %s, budget %s, %s over %d pages",
+                                            done + 1, total, settings.repeats() > 1 ? String.format(" repeat %d/%d", repeat + 1,
+                                                    settings.repeats()) : "", entries / ways, ways, policy,
+                                            budget == Long.MAX_VALUE ? "unlimited" : budget + " B", distribution, workingSet));
+                                    PageTrace trace = trace(distribution, workingSet, settings.accesses(), settings.seed());
+                                    TlbConfig tlb = new TlbConfig(entries / ways, ways, policy, settings.seed());
+                                    PressurePoint p = settings.traceOnly()
+                                            ? traceOnly(trace, tlb, budget, distribution, workingSet, repeat)
+                                            : traffic(trace, tlb, budget, distribution, workingSet, repeat);
+                                    points[done] = points[done] == null ? p : points[done].plus(p);
+                                    done++;
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return points;
+        return Arrays.stream(points).map(p -> p.flagged(settings.spreadThreshold())).toList();
     }
 
     /** Every TLB shape and policy against a recorded trace, model runs. */
@@ -128,10 +140,14 @@ public final class PressureRun {
                     progress.accept(String.format("[%d/%d] TLB %d×%d-way %s, replaying %s (%d accesses, %d pages)",
                             ++done, total, entries / ways, ways, policy, trace.name(), trace.length(), footprint));
                     TlbConfig tlb = new TlbConfig(entries / ways, ways, policy, settings.seed());
+                    Instant started = Instant.now();
+                    long start = System.nanoTime();
                     TraceResult r = TraceRunner.simulate(trace, tlb);
-                    points.add(new PressurePoint("replay", entries, ways, policy.name(), Long.MAX_VALUE, distribution,
-                            footprint, r.accesses(), r.tlbHitRate(), opt, Double.NaN, Double.NaN, 0, 0,
-                            r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, 0, 0, 0));
+                    points.add(PressurePoint.of("replay", entries, ways, policy.name(), Long.MAX_VALUE, distribution,
+                            footprint, r.accesses(), opt, Double.NaN, new PressurePoint.Repeat(0, started,
+                                    (System.nanoTime() - start) / 1e9, r.tlbHitRate(), Double.NaN, 0, 0,
+                                    r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, 0, 0, 0))
+                            .flagged(settings.spreadThreshold()));
                 }
             }
         }
@@ -156,17 +172,22 @@ public final class PressureRun {
                 + "': use uniform, zipf[:theta], sequential or loop");
     }
 
-    private PressurePoint traceOnly(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet) {
+    private PressurePoint traceOnly(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet,
+                                    int repeat) {
         PinBudget pinBudget = budget == Long.MAX_VALUE ? PinBudget.fromProcess() : PinBudget.ofBytes(budget);
         long before = ProcessStatus.vmLckBytes();
+        Instant started = Instant.now();
+        long start = System.nanoTime();
         TraceResult r = TraceRunner.run(trace, tlb, PinCacheConfig.builder().budget(pinBudget).build());
-        return new PressurePoint("trace", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution, workingSet,
-                r.accesses(), r.tlbHitRate(), r.optHitRate(), r.topCHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(), r.unpinsPerAccess(),
-                r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN, r.peakPinnedBytes(),
-                r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before), 0);
+        return PressurePoint.of("trace", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution, workingSet,
+                r.accesses(), r.optHitRate(), r.topCHitRate(), new PressurePoint.Repeat(repeat, started,
+                        (System.nanoTime() - start) / 1e9, r.tlbHitRate(), r.pinCacheHitRate(), r.pinsPerAccess(),
+                        r.unpinsPerAccess(), r.tlbStats().missLatency().getValueAtPercentile(50), r.p99MissNanos(), Double.NaN,
+                        r.peakPinnedBytes(), r.kernelLockedBytes() + Math.max(0, ProcessStatus.vmLckBytes() - before), 0));
     }
 
-    private PressurePoint traffic(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet) {
+    private PressurePoint traffic(PageTrace trace, TlbConfig tlb, long budget, String distribution, int workingSet,
+                                  int repeat) {
         PinBudget pinBudget = budget == Long.MAX_VALUE ? PinBudget.fromProcess() : PinBudget.ofBytes(budget);
         long baseline = ProcessStatus.vmLckBytes();
         long vmLckPeak = 0;
@@ -192,6 +213,7 @@ public final class PressureRun {
             sender.experiments().recordTlbAccesses(recorder);
             TlbStats tlbBefore = sender.stats().tlb();
             PinStats pinsBefore = sender.stats().pins();
+            Instant started = Instant.now();
             long start = System.nanoTime();
             long lost = 0;
             boolean posted = false;
@@ -250,14 +272,15 @@ public final class PressureRun {
             long cacheHits = p.hits() - pinsBefore.hits();
             long cacheMisses = p.misses() - pinsBefore.misses();
             long messages = trace.length();
-            return new PressurePoint("traffic", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution,
-                    workingSet, messages, (double) hits / Math.max(1, hits + misses), BeladyOpt.hitRate(trace, tlb.entries()),
-                    trace.staticTopCHitRate(tlb.entries()).orElse(Double.NaN),
-                    cacheHits + cacheMisses == 0 ? Double.NaN : (double) cacheHits / (cacheHits + cacheMisses),
-                    (double) (p.lockCalls() - pinsBefore.lockCalls()) / messages,
-                    (double) (p.unlockCalls() - pinsBefore.unlockCalls()) / messages,
-                    t.missLatency().getValueAtPercentile(50), t.missLatency().getValueAtPercentile(99),
-                    messages / seconds, p.peakPinnedBytes(), vmLckPeak, lost);
+            return PressurePoint.of("traffic", tlb.entries(), tlb.ways(), tlb.policy().name(), budget, distribution,
+                    workingSet, messages, BeladyOpt.hitRate(trace, tlb.entries()),
+                    trace.staticTopCHitRate(tlb.entries()).orElse(Double.NaN), new PressurePoint.Repeat(repeat, started,
+                            seconds, (double) hits / Math.max(1, hits + misses),
+                            cacheHits + cacheMisses == 0 ? Double.NaN : (double) cacheHits / (cacheHits + cacheMisses),
+                            (double) (p.lockCalls() - pinsBefore.lockCalls()) / messages,
+                            (double) (p.unlockCalls() - pinsBefore.unlockCalls()) / messages,
+                            t.missLatency().getValueAtPercentile(50), t.missLatency().getValueAtPercentile(99),
+                            messages / seconds, p.peakPinnedBytes(), vmLckPeak, lost));
         } finally {
             workingMemory.close();
         }

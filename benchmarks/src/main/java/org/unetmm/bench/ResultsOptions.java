@@ -22,7 +22,7 @@ class ResultsOptions {
     void validate(CommandLine commandLine, boolean json) {
         if (!format.equals("table") && !format.equals("csv") && !(json && format.equals("json"))) {
             throw new CommandLine.ParameterException(commandLine, "--format must be 'table'" + (json ? ", 'csv' or 'json'"
-                    : " or 'csv' (json: only 'unetmm compare' so far)") + ", got '" + format + "'");
+                    : " or 'csv' (this command writes no json)") + ", got '" + format + "'");
         }
     }
 

@@ -14,6 +14,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import org.unetmm.nic.shm.ShmTransport;
 import org.unetmm.pinning.ProcessStatus;
 import org.unetmm.pinning.internal.Libc;
 
@@ -83,6 +84,22 @@ final class RunRecord {
     void put(String key, Object value) throws IOException {
         run.put(key, value);
         write();
+    }
+
+    /**
+     * What the kernel does for {@code transport}'s wire, for run.json's {@code kernelFeatures}: shm's
+     * cross-memory attach (usable, or why it is refused), udp's batched system calls; nothing in-JVM.
+     */
+    static Map<String, Object> kernelFeatures(String transport) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        if (transport.startsWith("shm:")) {
+            String refusal = ShmTransport.crossMemoryAttachRefusal();
+            f.put("crossMemoryAttach", refusal == null ? "usable (process_vm_readv)" : "refused: " + refusal);
+        } else if (transport.startsWith("udp:")) {
+            f.put("sendmmsg", "used");
+            f.put("recvmmsg", "used");
+        }
+        return f;
     }
 
     Map<String, Object> asMap() {

@@ -1,7 +1,15 @@
 package org.unetmm.bench;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
@@ -27,13 +35,21 @@ import picocli.CommandLine.Option;
  * reports what arrived every second and at the end, so the stream prints what it sent and what
  * was delivered (msgs/s, MB/s) and how many messages were lost. Exit status 0 when the sink's
  * final report arrived, 1 when the sink never answered or went silent.
+ *
+ * <p>{@code --repeats N} runs N streams per path back to back; with {@code --path both} the paths
+ * alternate (pinned fixed pinned fixed …), so drift of the machine falls on both alike, and the
+ * summary gives each path's median [min–max] and the pinned ÷ fixed ratio taken per repeat pair,
+ * then summarised. Every run writes {@code run.json} (opened at the start) and {@code stream.json}
+ * under {@code results/<timestamp>/}; {@code --format json} prints the latter, {@code --format csv}
+ * a row per stream.
  */
 @Command(name = "stream", mixinStandardHelpOptions = true,
         description = "Stream messages one way to 'unetmm sink'; prints sent and delivered msgs/s, MB/s and lost messages.",
         footer = {"", "Examples:",
                 "  unetmm sink --listen udp://127.0.0.1:7100 &",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
-                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 10 --path fixed",
+                "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 2 --path both --repeats 5 --format json"
+                        + "   (fixed and pinned alternating)",
                 "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --inflight 16"
                         + "   (sink with --max-message 256KiB)",
                 "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
@@ -47,6 +63,12 @@ public final class StreamCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Mixin
+    ResultsOptions output;
+
+    @CommandLine.Mixin
+    SpreadFlag spread;
+
     @Option(names = "--to", required = true, description = "the sink's transport URI, e.g. udp://127.0.0.1:7100")
     String to;
 
@@ -58,8 +80,12 @@ public final class StreamCommand implements Callable<Integer> {
     double durationSeconds;
 
     @Option(names = "--path", defaultValue = "pinned", description = "send path: pinned (zero-copy from the sender's"
-            + " buffers) or fixed (copied into the fixed segment) (default ${DEFAULT-VALUE})")
+            + " buffers), fixed (copied into the fixed segment), or both, alternating (default ${DEFAULT-VALUE})")
     String path;
+
+    @Option(names = "--repeats", defaultValue = "1", description = "streams per path, back to back (with --path both"
+            + " alternating: pinned fixed pinned fixed …); the median, min and max are reported (default ${DEFAULT-VALUE})")
+    int repeats;
 
     @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at most (default ${DEFAULT-VALUE})")
     int inflight;
@@ -67,9 +93,34 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
     String bind;
 
+    /**
+     * One stream's outcome: {@code delivered} as the sink's last report counted it, {@code reported}
+     * whether that was its final report.
+     */
+    record Result(String path, int repeat, Instant startedAt, double seconds, long sent, long delivered, boolean reported,
+                  Map<String, Object> wire) {
+        long lost() {
+            return sent - delivered;
+        }
+
+        double sentPerSecond() {
+            return sent / seconds;
+        }
+
+        double deliveredPerSecond() {
+            return delivered / seconds;
+        }
+    }
+
     @Override
-    public Integer call() {
-        SendPath sendPath = PingPongCommand.path(spec, path);
+    public Integer call() throws IOException {
+        output.validate(spec.commandLine(), true);
+        if (!List.of("pinned", "fixed", "both").contains(path)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--path must be 'pinned', 'fixed' or 'both'"
+                    + " (alternating), got '" + path + "'");
+        }
+        List<SendPath> paths = path.equals("both") ? List.of(SendPath.PINNED, SendPath.FIXED_SEGMENT)
+                : List.of(PingPongCommand.path(spec, path));
         ByteSize.check(spec.commandLine(), "--size", size, StreamProtocol.MIN_SIZE, 64 << 20,
                 "a message carries an 8-byte sequence number");
         if (!(durationSeconds > 0) || durationSeconds > 86_400) {
@@ -79,12 +130,184 @@ public final class StreamCommand implements Callable<Integer> {
         if (inflight < 1 || inflight > 4096) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--inflight must be in 1..4096, got " + inflight);
         }
+        ByteSize.checkCount(spec.commandLine(), "--repeats", repeats, 1, 1000);
+        double spreadFlag = spread.threshold(spec.commandLine());
+        Path dir = RunRecord.newRunDirectory(output.results);
+        RunRecord record = RunRecord.open(dir, "stream", configuration(paths, spreadFlag));
+        record.put("kernelFeatures", RunRecord.kernelFeatures(to));
+        PrintStream out = output.json() || output.csv() ? System.err : System.out; // the streams' own lines
+        List<Result> results = new ArrayList<>();
+        boolean allReported = true;
+        for (int r = 0; r < repeats; r++) {
+            for (SendPath p : paths) {
+                Result result = stream(p, r, out);
+                if (result == null) {
+                    record.finish(Map.of("notes", List.of("no sink answered at " + to)));
+                    return 1;
+                }
+                results.add(result);
+                allReported &= result.reported();
+            }
+        }
+        Map<String, Object> end = new LinkedHashMap<>();
+        end.put("repeatsMeasured", results.size());
+        end.put("repeatDurations", results.stream().map(StreamCommand::duration).toList());
+        record.finish(end);
+        String json = RunRecord.JSON.writeValueAsString(document(record.asMap(), paths, results, spreadFlag));
+        Files.writeString(dir.resolve("stream.json"), json + "\n");
+        if (output.json()) {
+            System.out.println(json);
+        } else if (output.csv()) {
+            System.out.println("path,repeat,size_bytes,seconds,sent,delivered,lost,sent_msgs_per_s,sent_mb_per_s,"
+                    + "delivered_msgs_per_s,delivered_mb_per_s,reported");
+            for (Result x : results) {
+                System.out.printf("%s,%d,%d,%.4f,%d,%d,%d,%.1f,%.3f,%.1f,%.3f,%b%n", x.path(), x.repeat(), size, x.seconds(),
+                        x.sent(), x.delivered(), x.lost(), x.sentPerSecond(), x.sentPerSecond() * size / 1e6,
+                        x.deliveredPerSecond(), x.deliveredPerSecond() * size / 1e6, x.reported());
+            }
+        } else if (results.size() > 1) {
+            printSummary(paths, results, spreadFlag, out);
+        }
+        System.err.println("stream: results " + dir.resolve("stream.json") + ", " + dir.resolve("run.json"));
+        return allReported ? 0 : 1;
+    }
+
+    /** Each path's median [min–max] and, for both paths, pinned ÷ fixed per repeat pair, summarised. */
+    private void printSummary(List<SendPath> paths, List<Result> results, double spreadFlag, PrintStream out) {
+        out.printf("stream: %d repeats per path%s; delivered: median [min–max] over the repeats%n", repeats,
+                paths.size() > 1 ? ", alternating pinned fixed …" : "");
+        for (SendPath p : paths) {
+            List<Result> of = of(results, p);
+            ComparePoint.Spread msgs = ComparePoint.Spread.of(of.stream().mapToDouble(Result::deliveredPerSecond).toArray());
+            List<String> flags = flags(of, spreadFlag);
+            out.printf("stream: %-6s delivered %,.0f msgs/s [%,.0f–%,.0f]  %.1f MB/s [%.1f–%.1f]  lost %,d%s%n", name(p),
+                    msgs.median(), msgs.min(), msgs.max(), msgs.median() * size / 1e6, msgs.min() * size / 1e6,
+                    msgs.max() * size / 1e6, of.stream().mapToLong(Result::lost).sum(),
+                    flags.isEmpty() ? "" : "  flags " + String.join(",", flags));
+        }
+        if (paths.size() > 1) {
+            ComparePoint.Spread ratio = ratio(results);
+            out.printf("stream: pinned ÷ fixed (delivered msgs/s, per repeat pair) %.3f [%.3f–%.3f]%n", ratio.median(),
+                    ratio.min(), ratio.max());
+        }
+    }
+
+    private static String name(SendPath p) {
+        return p == SendPath.PINNED ? "pinned" : "fixed";
+    }
+
+    private static List<Result> of(List<Result> results, SendPath p) {
+        return results.stream().filter(r -> r.path().equals(name(p))).toList();
+    }
+
+    /** Pinned ÷ fixed delivered msgs/s of each repeat pair (the two streams of one repeat), summarised. */
+    private ComparePoint.Spread ratio(List<Result> results) {
+        List<Result> pinned = of(results, SendPath.PINNED);
+        List<Result> fixed = of(results, SendPath.FIXED_SEGMENT);
+        double[] ratios = new double[pinned.size()];
+        for (int i = 0; i < ratios.length; i++) {
+            ratios[i] = pinned.get(i).deliveredPerSecond() / fixed.get(i).deliveredPerSecond();
+        }
+        return ComparePoint.Spread.of(ratios);
+    }
+
+    private static List<String> flags(List<Result> of, double spreadFlag) {
+        List<String> flags = new ArrayList<>();
+        if (of.size() > 1
+                && ComparePoint.Spread.of(of.stream().mapToDouble(Result::deliveredPerSecond).toArray()).relative() > spreadFlag) {
+            flags.add(ComparePoint.SPREAD);
+        }
+        if (of.stream().anyMatch(r -> r.lost() > 0)) {
+            flags.add(ComparePoint.LOSS);
+        }
+        return flags;
+    }
+
+    /** stream.json: the run record, each path's summary, the pinned ÷ fixed ratio, every stream in the order it ran. */
+    private Map<String, Object> document(Map<String, Object> run, List<SendPath> paths, List<Result> results,
+                                         double spreadFlag) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("run", run);
+        doc.put("transport", to);
+        doc.put("sizeBytes", size);
+        doc.put("durationSeconds", durationSeconds);
+        doc.put("repeats", repeats);
+        List<Object> summaries = new ArrayList<>();
+        for (SendPath p : paths) {
+            List<Result> of = of(results, p);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("path", name(p));
+            m.put("repeats", of.size());
+            ComparePoint.Spread sent = ComparePoint.Spread.of(of.stream().mapToDouble(Result::sentPerSecond).toArray());
+            ComparePoint.Spread delivered = ComparePoint.Spread.of(of.stream().mapToDouble(Result::deliveredPerSecond).toArray());
+            CompareJson.spread(m, "sentMsgsPerSecond", sent, "no time measured");
+            CompareJson.spread(m, "sentMBPerSecond", scaled(sent), "no time measured");
+            CompareJson.spread(m, "deliveredMsgsPerSecond", delivered, "no time measured");
+            CompareJson.spread(m, "deliveredMBPerSecond", scaled(delivered), "no time measured");
+            CompareJson.number(m, "spread", delivered.relative(), "nothing was delivered");
+            m.put("lost", of.stream().mapToLong(Result::lost).sum());
+            m.put("flags", flags(of, spreadFlag));
+            summaries.add(m);
+        }
+        doc.put("paths", summaries);
+        if (paths.size() > 1) {
+            CompareJson.spread(doc, "pinnedToFixed", ratio(results), "the fixed path delivered nothing");
+        }
+        List<Object> samples = new ArrayList<>();
+        for (Result r : results) {
+            Map<String, Object> m = duration(r);
+            m.put("sizeBytes", size);
+            m.put("sent", r.sent());
+            m.put("delivered", r.delivered());
+            m.put("lost", r.lost());
+            CompareJson.number(m, "sentMsgsPerSecond", r.sentPerSecond(), "no time measured");
+            CompareJson.number(m, "sentMBPerSecond", r.sentPerSecond() * size / 1e6, "no time measured");
+            CompareJson.number(m, "deliveredMsgsPerSecond", r.deliveredPerSecond(), "no time measured");
+            CompareJson.number(m, "deliveredMBPerSecond", r.deliveredPerSecond() * size / 1e6, "no time measured");
+            m.put("reported", r.reported());
+            m.put("wire", r.wire());
+            samples.add(m);
+        }
+        doc.put("samples", samples);
+        return doc;
+    }
+
+    private ComparePoint.Spread scaled(ComparePoint.Spread msgs) {
+        return new ComparePoint.Spread(msgs.median() * size / 1e6, msgs.min() * size / 1e6, msgs.max() * size / 1e6);
+    }
+
+    private static Map<String, Object> duration(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("path", r.path());
+        m.put("repeat", r.repeat());
+        m.put("startedAt", r.startedAt().toString());
+        m.put("seconds", r.seconds());
+        return m;
+    }
+
+    private Map<String, Object> configuration(List<SendPath> paths, double spreadFlag) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("to", to);
+        c.put("bind", bind != null ? bind : EchoProtocol.localBindFor(to));
+        c.put("sizeBytes", size);
+        c.put("durationSeconds", durationSeconds);
+        c.put("paths", paths.stream().map(StreamCommand::name).toList());
+        c.put("repeats", repeats);
+        c.put("repeatOrder", paths.size() > 1 ? "alternating: pinned, fixed, pinned, fixed, … each a stream of its own"
+                : "back to back");
+        c.put("inflight", inflight);
+        c.put("spreadFlag", spreadFlag);
+        return c;
+    }
+
+    /** One stream on {@code sendPath}, its lines to {@code out}; null when no sink answered. */
+    private Result stream(SendPath sendPath, int repeat, PrintStream out) {
         int slots = (int) Math.max(1, Math.min(inflight, SOURCE_BYTES / size));
         int segment = sendPath == SendPath.FIXED_SEGMENT
                 ? (int) Math.min(64L << 20, Math.max(64 * 1024, roundToPage((long) size * Math.min(inflight, 64))))
                 : 64 * 1024;
         String local = bind != null ? bind : EchoProtocol.localBindFor(to);
-        PrintStream out = System.out;
+        String pathName = name(sendPath);
         // the NIC closes first (last opened), so no posted buffer or send still uses the memory when it is freed
         try (NativeBuffer sources = NativeMemory.allocate(slots * size);
              NativeBuffer reports = NativeMemory.allocate(REPORT_BUFFERS * StreamProtocol.REPORT_BYTES);
@@ -100,13 +323,14 @@ public final class StreamCommand implements Callable<Integer> {
             Stream stream = new Stream(nic, endpoint, data, sources, reports, slots, sendPath);
             ByteBuffer control = ByteBuffer.allocateDirect(StreamProtocol.CONTROL_BYTES);
             int helloLength = StreamProtocol.hello(control, size, replies.address().toString());
-            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds + " s, path " + path
-                    + ", " + inflight + " in flight, from " + nic.transportAddress());
+            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds
+                    + " s, path " + pathName + ", " + inflight + " in flight, from " + nic.transportAddress());
             if (!stream.handshake(control, helloLength, false)) {
                 out.println("stream: FAILED: no sink answered at " + to + " within 3 s (start one with 'unetmm sink --listen "
                         + to + "')");
-                return 1;
+                return null;
             }
+            Instant startedAt = Instant.now();
             long start = System.nanoTime();
             long end = start + (long) (durationSeconds * 1e9);
             long nextLine = start + 1_000_000_000L;
@@ -142,13 +366,18 @@ public final class StreamCommand implements Callable<Integer> {
                             + " lost %,d (%.3f%%)%s%n", sent, size, seconds, sent / seconds, sent * (double) size / seconds / 1e6,
                     delivered / seconds, delivered * (double) size / seconds / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
                     reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
+            Map<String, Object> wire = new LinkedHashMap<>();
             if (nic.transportAddress().startsWith("udp:")) {
-                UdpStats wire = UdpTransport.of(nic).stats();
+                UdpStats w = UdpTransport.of(nic).stats();
                 out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d back-pressured%n",
-                        wire.datagramsSent(), wire.framesSent(), wire.sendCalls(), wire.sendBackPressured());
+                        w.datagramsSent(), w.framesSent(), w.sendCalls(), w.sendBackPressured());
+                wire.put("datagramsSent", w.datagramsSent());
+                wire.put("framesSent", w.framesSent());
+                wire.put("sendmmsgCalls", w.sendCalls());
+                wire.put("sendBackPressured", w.sendBackPressured());
             }
             out.flush();
-            return reported ? 0 : 1;
+            return new Result(pathName, repeat, startedAt, seconds, sent, delivered, reported, wire);
         }
     }
 

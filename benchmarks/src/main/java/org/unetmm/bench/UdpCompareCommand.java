@@ -151,6 +151,7 @@ public final class UdpCompareCommand implements Callable<Integer> {
         Path dir = RunRecord.newRunDirectory(output.results);
         RunRecord record = RunRecord.open(dir, "pingpong compare", configuration(udp));
         record.put("warnings", warnings);
+        record.put("kernelFeatures", RunRecord.kernelFeatures("udp:"));
 
         // values[measure][peer][repeat], lost and stalls[measure][peer], rtt[measure][peer] over all repeats
         int m = measures.size();

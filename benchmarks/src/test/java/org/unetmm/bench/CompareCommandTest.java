@@ -254,10 +254,13 @@ class CompareCommandTest {
     }
 
     @Test
-    void jsonIsRefusedWhereTheCommandDoesNotWriteIt() {
-        CommandRun run = CommandRun.of("pressure", "--format", "json");
-        assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
-        assertThat(run.err()).contains("only 'unetmm compare'");
+    void anUnknownFormatIsRefusedNamingTableCsvAndJson() {
+        for (String[] args : new String[][] {{"pressure", "--format", "xml"}, {"stream", "--to", "udp://127.0.0.1:9",
+                "--format", "xml"}}) {
+            CommandRun run = CommandRun.of(args);
+            assertThat(run.exitCode()).as(args[0] + ": " + run.err()).isEqualTo(2);
+            assertThat(run.err()).as(args[0]).contains("--format must be 'table', 'csv' or 'json', got 'xml'");
+        }
     }
 
     private Path onlyRunDirectory() throws IOException {

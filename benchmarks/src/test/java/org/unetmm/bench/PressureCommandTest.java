@@ -21,7 +21,8 @@ class PressureCommandTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--tlb-entries=48", "--tlb-ways=5", "--budget=12", "--budget=lots", "--distribution=pareto",
-            "--working-set=0", "--accesses=0", "--policy=MRU", "--format=json", "--memlock=10"})
+            "--working-set=0", "--accesses=0", "--policy=MRU", "--format=xml", "--memlock=10",
+            "--repeats=0", "--spread-flag=0"})
     void badOptionsExitWithCode2(String option) {
         assertThat(UnetmmCommand.execute("pressure", option)).isEqualTo(2);
     }
@@ -44,7 +45,8 @@ class PressureCommandTest {
     void trafficSweepHasARowPerPointAndNoPolicyBeatsOpt() throws IOException {
         List<String> csv = sweep();
         checkRows(csv, "traffic");
-        assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).as("nothing lost on loopback").endsWith(",0"));
+        assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row.split(",", -1)[19]).as("nothing lost on"
+                + " loopback: " + row).isEqualTo("0"));
     }
 
     @Test
@@ -54,6 +56,77 @@ class PressureCommandTest {
         for (String row : csv.subList(1, csv.size())) {
             assertThat(Long.parseLong(row.split(",", -1)[19])).as("lost messages in " + row).isBetween(0L, 1500L);
         }
+    }
+
+    /**
+     * Three repeats of every traffic point, interleaved across the points: a point's msgs/s median,
+     * min and max are its repeats' sorted, every repeat 1 ran before any repeat 2, and with a
+     * threshold no two measurements meet every point that spread is flagged, in the JSON and the CSV.
+     */
+    @Test
+    void trafficRepeatsAreInterleavedAndSummarisedAsMedianMinMaxWithFlags() throws IOException {
+        CommandRun run = CommandRun.of("pressure", "--tlb-entries", "16", "--tlb-ways", "4", "--policy", "LRU,SIEVE",
+                "--distribution", "zipf:0.99", "--working-set", "8,64", "--accesses", "400", "--repeats", "3",
+                "--spread-flag", "1e-9", "--format", "json", "--results", results.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode doc = RunRecord.JSON.readTree(run.out());
+        assertThat(doc.at("/run/configuration/repeats").asInt()).isEqualTo(3);
+        assertThat(doc.at("/run/kernelFeatures").isObject()).as("kernelFeatures in " + doc.get("run")).isTrue();
+        com.fasterxml.jackson.databind.JsonNode points = doc.at("/run/points");
+        com.fasterxml.jackson.databind.JsonNode samples = doc.get("samples");
+        assertThat(points).hasSize(4);
+        assertThat(samples).hasSize(4 * 3);
+        for (int i = 0; i < samples.size(); i++) {
+            assertThat(samples.get(i).get("repeat").asInt()).as("sample %d: repeat 1 of every point, then 2, …", i)
+                    .isEqualTo(i / 4);
+            if (i > 0) {
+                assertThat(java.time.Instant.parse(samples.get(i).get("startedAt").asText())).as("sample %d ran after %d", i, i - 1)
+                        .isAfterOrEqualTo(java.time.Instant.parse(samples.get(i - 1).get("startedAt").asText()));
+            }
+        }
+        for (com.fasterxml.jackson.databind.JsonNode p : points) {
+            double[] sorted = java.util.stream.StreamSupport.stream(samples.spliterator(), false)
+                    .filter(s -> s.get("policy").equals(p.get("policy")) && s.get("workingSetPages").equals(p.get("workingSetPages")))
+                    .mapToDouble(s -> s.get("msgsPerSecond").asDouble()).sorted().toArray();
+            assertThat(sorted).as("repeats of " + p).hasSize(3);
+            assertThat(p.get("repeats").asInt()).isEqualTo(3);
+            assertThat(p.at("/msgsPerSecond/median").asDouble()).isEqualTo(sorted[1]);
+            assertThat(p.at("/msgsPerSecond/min").asDouble()).isEqualTo(sorted[0]);
+            assertThat(p.at("/msgsPerSecond/max").asDouble()).isEqualTo(sorted[2]);
+            assertThat(p.get("spread").asDouble()).isEqualTo((sorted[2] - sorted[0]) / sorted[1]);
+            List<String> flags = new java.util.ArrayList<>();
+            p.get("flags").forEach(f -> flags.add(f.asText()));
+            assertThat(flags.contains(ComparePoint.SPREAD)).as("flags of " + p).isEqualTo(sorted[2] > sorted[0]);
+            assertThat(flags).doesNotContain(ComparePoint.ABOVE_LIMIT, ComparePoint.LOSS);
+            assertThat(p.get("topCHitRate").isNumber()).as("zipf has a static bound").isTrue();
+        }
+        Path dir;
+        try (Stream<Path> dirs = Files.list(results)) {
+            dir = dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        assertThat(RunRecord.JSON.readTree(dir.resolve("pressure.json").toFile()).get("samples")).hasSize(12);
+        List<String> csv = Files.readAllLines(dir.resolve("pressure.csv"));
+        assertThat(csv.get(0)).startsWith("mode,tlb_entries,tlb_ways,policy,budget_bytes,distribution,working_set_pages,"
+                + "accesses,tlb_hit_rate,opt_hit_rate,top_c_hit_rate,pin_cache_hit_rate,pins_per_msg,unpins_per_msg,miss_p50_ns,"
+                + "miss_p99_ns,msgs_per_s,pinned_peak_bytes,vmlck_peak_bytes,lost_msgs,").endsWith(",spread,flags");
+        List<String> header = List.of(csv.get(0).split(","));
+        for (String row : csv.subList(1, csv.size())) {
+            String[] cells = row.split(",", -1);
+            assertThat(cells[header.indexOf("repeats")]).isEqualTo("3");
+            double min = Double.parseDouble(cells[header.indexOf("msgs_per_s_min")]);
+            double max = Double.parseDouble(cells[header.indexOf("msgs_per_s_max")]);
+            assertThat(Double.parseDouble(cells[header.indexOf("msgs_per_s")])).as(row).isBetween(min, max);
+            assertThat(cells[header.indexOf("flags")].contains(ComparePoint.SPREAD)).as(row).isEqualTo(max > min);
+        }
+    }
+
+    @Test
+    void repeatsOfADeterministicTraceReplayAreRefusedNamingTrafficMode() {
+        CommandRun run = CommandRun.of("pressure", "--trace-only", "--repeats", "3");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("runs once", "traffic mode");
+        CommandRun help = CommandRun.of("pressure", "--help");
+        assertThat(help.out()).contains("--repeats", "deterministic and runs once");
     }
 
     @Test

@@ -81,6 +81,13 @@ class ShmCompareCommandTest {
         }
         assertThat(receivers()).as("the receiving JVM is gone after the run").isEmpty();
         assertThat(filesNaming(name)).as("/dev/shm after the run").isEmpty();
+        Path dir;
+        try (java.util.stream.Stream<Path> dirs = Files.list(results)) {
+            dir = dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        String refusal = org.unetmm.nic.shm.ShmTransport.crossMemoryAttachRefusal();
+        assertThat(RunRecord.JSON.readTree(dir.resolve("run.json").toFile()).at("/kernelFeatures/crossMemoryAttach").asText())
+                .as("run.json's kernel features").isEqualTo(refusal == null ? "usable (process_vm_readv)" : "refused: " + refusal);
     }
 
     @Test
