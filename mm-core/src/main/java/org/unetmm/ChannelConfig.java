@@ -52,7 +52,8 @@ public record ChannelConfig(boolean isReliable, int window, boolean checksum, Du
      * @param initialRto     timeout before the first round-trip sample
      * @param minRto         the smallest timeout
      * @param maxRto         the largest timeout and the cap of back-off
-     * @param maxRetransmits retransmissions of CLOSE, and failed translations of a send buffer, before giving up; 1 to 1000
+     * @param maxRetransmits retransmissions of CLOSE, and failed translations of a send buffer, before giving up; 1
+     *                       to 1000
      * @param keepAlive      silence after which a probe is sent; ZERO for no probes
      * @param ackDelay       how long an acknowledgement may wait to piggyback; zero or more, below minRto
      * @param peerTimeout    silence after which the peer is unreachable; at least twice maxRto and above keepAlive
@@ -97,7 +98,10 @@ public record ChannelConfig(boolean isReliable, int window, boolean checksum, Du
 
     private static final ChannelConfig UNRELIABLE = builder().build();
 
-    /** {@return a builder holding the defaults: unreliable, the reliable protocol's timers ready for {@link Builder#reliable}} */
+    /**
+     * {@return a builder holding the defaults: unreliable, the reliable protocol's timers ready for
+     * {@link Builder#reliable}}
+     */
     public static Builder builder() {
         return new Builder();
     }

@@ -464,7 +464,10 @@ public final class Endpoint implements AutoCloseable {
         return PostStatus.POSTED;
     }
 
-    /** {@return the oldest completion (a copy), or null when none is ready} In CALLER mode, drive {@link Nic#progress()}. */
+    /**
+     * {@return the oldest completion (a copy), or null when none is ready} In CALLER mode, drive
+     * {@link Nic#progress()}.
+     */
     public Completion poll() {
         boolean entered = poller.enter();
         try {

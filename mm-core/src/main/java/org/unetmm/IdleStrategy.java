@@ -49,7 +49,9 @@ public interface IdleStrategy {
         };
     }
 
-    /** {@return a strategy that yields after every idle round: low latency, shares the core, still runs all the time} */
+    /**
+     * {@return a strategy that yields after every idle round: low latency, shares the core, still runs all the time}
+     */
     static IdleStrategy yielding() {
         return new IdleStrategy() {
             @Override

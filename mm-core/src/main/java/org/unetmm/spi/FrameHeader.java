@@ -10,7 +10,10 @@ public final class FrameHeader {
     public static final int TYPE_DATA = 1;
     /** A reliable channel's acknowledgement, or a keep-alive probe ({@link #FLAG_PROBE}). */
     public static final int TYPE_ACK = 2;
-    /** Receiver not ready: message {@link #messageId} found no posted buffer; send it again later (InfiniBand's RNR NAK). */
+    /**
+     * Receiver not ready: message {@link #messageId} found no posted buffer; send it again later (InfiniBand's RNR
+     * NAK).
+     */
     public static final int TYPE_NACK = 3;
     /** The sending channel closes: the receiving one closes too (acknowledged on a reliable channel). */
     public static final int TYPE_CLOSE = 4;

@@ -40,7 +40,8 @@ public final class PageTranslator implements AutoCloseable {
     /**
      * Opens pagemap and probes, on a page it touches, whether frame numbers are visible.
      *
-     * @return a translator in {@link Mode#PHYSICAL} mode where frames are visible, else {@link Mode#VIRTUAL}; the caller closes it
+     * @return a translator in {@link Mode#PHYSICAL} mode where frames are visible, else {@link Mode#VIRTUAL}; the
+     *         caller closes it
      */
     public static PageTranslator open() {
         FileChannel channel;

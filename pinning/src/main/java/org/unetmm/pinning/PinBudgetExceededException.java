@@ -99,7 +99,10 @@ public class PinBudgetExceededException extends PinningException {
         return pinnedBytes;
     }
 
-    /** {@return of {@link #pinnedBytes()}, bytes held by regions in use; for a process-wide refusal, bytes the refused cache has locked} */
+    /**
+     * {@return bytes held by regions in use, of {@link #pinnedBytes()}; for a process-wide refusal, bytes the
+     * refused cache has locked}
+     */
     public long inUseBytes() {
         return inUseBytes;
     }

@@ -104,7 +104,8 @@ public final class PinCache implements AutoCloseable {
     }
 
     /**
-     * A cache with its own budget and idle caps, registered with the process's {@link LockedMemory}; close it when done.
+     * A cache with its own budget and idle caps, registered with the process's {@link LockedMemory}; close it when
+     * done.
      *
      * @param config the budget and idle caps
      */

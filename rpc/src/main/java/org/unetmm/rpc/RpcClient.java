@@ -224,7 +224,8 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Calls {@code method} with {@code length} bytes of {@code request} from absolute {@code offset}; see the class comment.
+     * Calls {@code method} with {@code length} bytes of {@code request} from absolute {@code offset}; see the class
+     * comment.
      *
      * @param method           the method id
      * @param request          the request's buffer; the NIC's until the future completes

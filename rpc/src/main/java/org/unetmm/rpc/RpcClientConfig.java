@@ -45,7 +45,10 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
         }
     }
 
-    /** {@return the defaults: 64 calls in flight, 64 KiB responses, 5 s timeouts, HELLO every 50 ms, reliable channel defaults} */
+    /**
+     * {@return the defaults: 64 calls in flight, 64 KiB responses, 5 s timeouts, HELLO every 50 ms, reliable channel
+     * defaults}
+     */
     public static RpcClientConfig defaults() {
         return builder().build();
     }

@@ -67,7 +67,8 @@ public final class RpcResponse {
     }
 
     /**
-     * Replies zero-copy with {@code length} bytes of {@code buffer} from absolute {@code offset}; keep them unchanged until acknowledged.
+     * Replies zero-copy with {@code length} bytes of {@code buffer} from absolute {@code offset}; keep them unchanged
+     * until acknowledged.
      *
      * @param buffer a direct buffer, unchanged until the reply is acknowledged
      * @param offset absolute index of the first reply byte

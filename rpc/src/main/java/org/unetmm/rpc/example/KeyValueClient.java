@@ -54,7 +54,8 @@ public final class KeyValueClient {
      * Deletes the value of {@code key}.
      *
      * @param key the key
-     * @return a future completed when the server deleted it; it fails with {@link KeyValueService#NOT_FOUND} as the code
+     * @return a future completed when the server deleted it; it fails with {@link KeyValueService#NOT_FOUND} as the
+     *         code
      */
     public CompletableFuture<Void> delete(String key) {
         ByteBuffer request = keyBuffer(key);

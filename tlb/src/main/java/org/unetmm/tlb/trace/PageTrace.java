@@ -309,7 +309,9 @@ public final class PageTrace {
         return OptionalDouble.of(Math.min(1.0, sum));
     }
 
-    /** {@return whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets} */
+    /**
+     * {@return whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets}
+     */
     public boolean isRecorded() {
         return basePages != null;
     }
