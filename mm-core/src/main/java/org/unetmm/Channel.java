@@ -55,34 +55,40 @@ public final class Channel implements AutoCloseable {
         state.handle = this;
     }
 
-    /** This channel's own address, with its connection id, to give to the peer. */
+    /** {@return this channel's own address, with its connection id, to give to the peer} */
     public ChannelAddress address() {
         return state.address();
     }
 
+    /** {@return this channel's local tag on its NIC} */
     public int tag() {
         return state.localTag;
     }
 
-    /** The peer, or null before {@link #connect}; its connection id once known (given, or learnt from its first frame). */
+    /**
+     * {@return the peer, or null before {@link #connect}}
+     * Its connection id is there once known (given, or learnt from its first frame).
+     */
     public ChannelAddress remote() {
         return state.remote;
     }
 
+    /** {@return whether {@link #connect} has bound it to a peer} */
     public boolean isConnected() {
         return state.isConnected();
     }
 
+    /** {@return whether it has closed (by either end, or because a reliable peer stopped answering)} */
     public boolean isClosed() {
         return state.closed;
     }
 
-    /** The options it was opened with. */
+    /** {@return the options it was opened with} */
     public ChannelConfig options() {
         return state.options;
     }
 
-    /** Whether sends complete on the peer's acknowledgement (see {@link ChannelConfig#reliable()}). */
+    /** {@return whether sends complete on the peer's acknowledgement (see {@link ChannelConfig#reliable()})} */
     public boolean isReliable() {
         return state.options.isReliable();
     }
@@ -91,17 +97,23 @@ public final class Channel implements AutoCloseable {
      * Why the channel closed: {@link CompletionStatus#CLOSED} (this end or the peer closed it),
      * {@link CompletionStatus#PEER_UNREACHABLE} (a reliable peer stopped answering) or
      * {@link CompletionStatus#PIN_FAILED}; null while it is open or draining.
+     *
+     * @return the reason, or null while open or draining
      */
     public CompletionStatus closeStatus() {
         return state.closeStatus;
     }
 
-    /** The words that go with {@link #closeStatus()} (null while open). */
+    /** {@return the words that go with {@link #closeStatus()} (null while open)} */
     public String closeDetail() {
         return state.closeDetail;
     }
 
-    /** The reliable protocol's counters and timers. */
+    /**
+     * {@return the reliable protocol's counters and timers, a snapshot}
+     *
+     * @throws IllegalStateException for an unreliable channel
+     */
     public ReliableStats reliableStats() {
         if (!isReliable()) {
             throw new IllegalStateException("channel " + state.localTag + " is unreliable: open it with ChannelConfig.reliable()"
@@ -110,6 +122,7 @@ public final class Channel implements AutoCloseable {
         return engine.reliableStats(state);
     }
 
+    /** {@return the endpoint that opened it} */
     public Endpoint endpoint() {
         return endpoint;
     }
@@ -118,6 +131,9 @@ public final class Channel implements AutoCloseable {
      * Binds this channel to a peer channel; resolves its transport address once. From now on only
      * that channel's frames are taken (see the class comment): give {@code peer} as the peer's
      * {@link #address()} wrote it, with its connection id.
+     *
+     * @param peer the peer channel's address, as its {@link #address()} wrote it
+     * @return this channel
      */
     public Channel connect(ChannelAddress peer) {
         engine.connect(state, peer);

@@ -16,6 +16,14 @@ package org.unetmm;
  * @param connection the peer channel's connection id, 0 when not known
  */
 public record ChannelAddress(String transportAddress, int tag, long connection) {
+    /**
+     * Checks the address.
+     *
+     * @param transportAddress the peer NIC's address on its wire, e.g. {@code udp://127.0.0.1:7000}; not blank
+     * @param tag              the peer channel's tag on that NIC, positive
+     * @param connection       the peer channel's connection id, 0 when not known
+     * @throws IllegalArgumentException for a blank transport address or a tag not positive
+     */
     public ChannelAddress {
         if (transportAddress == null || transportAddress.isBlank()) {
             throw new IllegalArgumentException("channel address needs a transport address, e.g. loopback:nic-1/3");
@@ -25,7 +33,12 @@ public record ChannelAddress(String transportAddress, int tag, long connection) 
         }
     }
 
-    /** An address whose channel's connection id is not known (a well-known tag). */
+    /**
+     * An address whose channel's connection id is not known (a well-known tag).
+     *
+     * @param transportAddress the peer NIC's address on its wire; not blank
+     * @param tag              the peer channel's tag on that NIC, positive
+     */
     public ChannelAddress(String transportAddress, int tag) {
         this(transportAddress, tag, 0);
     }
@@ -33,6 +46,10 @@ public record ChannelAddress(String transportAddress, int tag, long connection) 
     /**
      * Parses {@code <transport address>/<tag>#<connection id>} (as {@link #toString()} writes it) or
      * {@code <transport address>/<tag>} (connection not known).
+     *
+     * @param text the address as written
+     * @return the address
+     * @throws IllegalArgumentException naming what in {@code text} is malformed
      */
     public static ChannelAddress parse(String text) {
         int slash = text == null ? -1 : text.lastIndexOf('/');

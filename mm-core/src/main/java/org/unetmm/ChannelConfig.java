@@ -43,6 +43,22 @@ import java.time.Duration;
 public record ChannelConfig(boolean isReliable, int window, boolean checksum, Duration initialRto, Duration minRto,
                              Duration maxRto, int maxRetransmits, Duration keepAlive, Duration ackDelay,
                              Duration peerTimeout) {
+    /**
+     * Checks the values, so a bad one fails when the options are built.
+     *
+     * @param isReliable     the reliable protocol, or U-Net's unreliable channel
+     * @param window         messages in flight, 1 to 4096
+     * @param checksum       CRC32C on every reliable frame
+     * @param initialRto     timeout before the first round-trip sample
+     * @param minRto         the smallest timeout
+     * @param maxRto         the largest timeout and the cap of back-off
+     * @param maxRetransmits retransmissions of CLOSE, and failed translations of a send buffer, before giving up; 1
+     *                       to 1000
+     * @param keepAlive      silence after which a probe is sent; ZERO for no probes
+     * @param ackDelay       how long an acknowledgement may wait to piggyback; zero or more, below minRto
+     * @param peerTimeout    silence after which the peer is unreachable; at least twice maxRto and above keepAlive
+     * @throws IllegalArgumentException naming the value out of range and its bounds
+     */
     public ChannelConfig {
         if (window < 1 || window > 4096) {
             throw new IllegalArgumentException("send window must be 1..4096 messages, got " + window);
@@ -70,22 +86,27 @@ public record ChannelConfig(boolean isReliable, int window, boolean checksum, Du
         }
     }
 
-    /** U-Net's channel: no acknowledgements, a send completes when it is on the wire. */
+    /** {@return U-Net's channel: no acknowledgements, a send completes when it is on the wire} */
     public static ChannelConfig unreliable() {
         return UNRELIABLE;
     }
 
-    /** The reliable protocol with default timers (see {@link Builder}). */
+    /** {@return the reliable protocol with default timers (see {@link Builder})} */
     public static ChannelConfig reliable() {
         return builder().reliable(true).build();
     }
 
     private static final ChannelConfig UNRELIABLE = builder().build();
 
+    /**
+     * {@return a builder holding the defaults: unreliable, the reliable protocol's timers ready for
+     * {@link Builder#reliable}}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** {@return a builder holding these options, to change some of them} */
     public Builder toBuilder() {
         return new Builder().reliable(isReliable).window(window).checksum(checksum).initialRto(initialRto)
                 .minRto(minRto).maxRto(maxRto).maxRetransmits(maxRetransmits).keepAlive(keepAlive).ackDelay(ackDelay)
@@ -97,11 +118,18 @@ public record ChannelConfig(boolean isReliable, int window, boolean checksum, Du
      * counted from the last acknowledged progress (data outstanding) or the last frame heard (idle,
      * with keep-alive probes). It is never declared sooner, and later only by the gap between two
      * {@link Nic#progress()} rounds.
+     *
+     * @return that time
      */
     public Duration worstCaseDeathDetection() {
         return peerTimeout;
     }
 
+    /**
+     * Builds a {@link ChannelConfig}; values are checked by {@link #build()}. Defaults: unreliable,
+     * window 32, checksum on, initial RTO 1 ms, RTO 200 µs to 250 ms, 12 retransmissions, keep-alive
+     * 500 ms, acknowledgement delay 50 µs, peer timeout 10 s.
+     */
     public static final class Builder {
         private boolean reliable;
         private int window = 32;
@@ -117,57 +145,121 @@ public record ChannelConfig(boolean isReliable, int window, boolean checksum, Du
         private Builder() {
         }
 
+        /**
+         * The reliable protocol (true) or U-Net's unreliable channel (false, the default).
+         *
+         * @param on whether the channel is reliable
+         * @return this builder
+         */
         public Builder reliable(boolean on) {
             this.reliable = on;
             return this;
         }
 
+        /**
+         * Messages a reliable channel keeps in flight before sends wait (default 32).
+         *
+         * @param messages 1 to 4096
+         * @return this builder
+         */
         public Builder window(int messages) {
             this.window = messages;
             return this;
         }
 
+        /**
+         * CRC32C of header and payload on every reliable frame (default on).
+         *
+         * @param on whether frames carry the checksum
+         * @return this builder
+         */
         public Builder checksum(boolean on) {
             this.checksum = on;
             return this;
         }
 
+        /**
+         * Retransmission timeout before the first round-trip sample (default 1 ms).
+         *
+         * @param timeout positive, within [minRto, maxRto]
+         * @return this builder
+         */
         public Builder initialRto(Duration timeout) {
             this.initialRto = timeout;
             return this;
         }
 
+        /**
+         * The smallest timeout the estimator may choose (default 200 µs).
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder minRto(Duration timeout) {
             this.minRto = timeout;
             return this;
         }
 
+        /**
+         * The largest timeout, and the cap of exponential back-off (default 250 ms).
+         *
+         * @param timeout at least minRto
+         * @return this builder
+         */
         public Builder maxRto(Duration timeout) {
             this.maxRto = timeout;
             return this;
         }
 
+        /**
+         * Retransmissions of CLOSE, and failed translations of a send buffer, before giving up (default 12).
+         *
+         * @param count 1 to 1000
+         * @return this builder
+         */
         public Builder maxRetransmits(int count) {
             this.maxRetransmits = count;
             return this;
         }
 
+        /**
+         * Silence from an established peer after which a probe is sent (default 500 ms).
+         *
+         * @param interval ZERO for no probes, else below peerTimeout
+         * @return this builder
+         */
         public Builder keepAlive(Duration interval) {
             this.keepAlive = interval;
             return this;
         }
 
+        /**
+         * How long an acknowledgement may wait for a reply to ride on (default 50 µs).
+         *
+         * @param delay zero or more, below minRto
+         * @return this builder
+         */
         public Builder ackDelay(Duration delay) {
             this.ackDelay = delay;
             return this;
         }
 
-        /** Silence of the peer after which it is declared unreachable (default 10 s). */
+        /**
+         * Silence of the peer after which it is declared unreachable (default 10 s).
+         *
+         * @param timeout at least twice maxRto and above keepAlive
+         * @return this builder
+         */
         public Builder peerTimeout(Duration timeout) {
             this.peerTimeout = timeout;
             return this;
         }
 
+        /**
+         * {@return the options}
+         *
+         * @throws IllegalArgumentException naming the value out of range and its bounds
+         */
         public ChannelConfig build() {
             return new ChannelConfig(reliable, window, checksum, initialRto, minRto, maxRto, maxRetransmits, keepAlive,
                     ackDelay, peerTimeout);

@@ -4,6 +4,11 @@ package org.unetmm;
 public class ClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refusal; {@code message} says what was closed and what to open instead.
+     *
+     * @param message what was closed and what to do
+     */
     public ClosedException(String message) {
         super(message);
     }

@@ -10,7 +10,12 @@ import java.nio.ByteBuffer;
  */
 public final class Completion {
     /** What kind of operation completed. */
-    public enum Kind { SEND, RECEIVE }
+    public enum Kind {
+        /** A send: its buffers are the caller's again. */
+        SEND,
+        /** A posted receive: its buffer holds the message, or what arrived of it. */
+        RECEIVE
+    }
 
     Kind kind;
     CompletionStatus status;
@@ -45,47 +50,52 @@ public final class Completion {
         target = null;
     }
 
+    /** {@return whether a send or a receive completed} */
     public Kind kind() {
         return kind;
     }
 
+    /** {@return how the operation ended} */
     public CompletionStatus status() {
         return status;
     }
 
+    /** {@return whether {@link #status()} is {@link CompletionStatus#OK}} */
     public boolean isSuccess() {
         return status == CompletionStatus.OK;
     }
 
+    /** {@return the cookie the caller gave the operation} */
     public long cookie() {
         return cookie;
     }
 
-    /** The channel the message travelled on (null for a receive that failed before any arrived). */
+    /** {@return the channel the message travelled on (null for a receive that failed before any arrived)} */
     public Channel channel() {
         return channel;
     }
 
-    /** The send's first buffer, or the receive's posted buffer. */
+    /** {@return the send's first buffer, or the receive's posted buffer; the caller's again} */
     public ByteBuffer buffer() {
         return buffer;
     }
 
-    /** Offset in {@link #buffer()} where the operation's bytes start. */
+    /** {@return the offset in {@link #buffer()} where the operation's bytes start} */
     public int offset() {
         return offset;
     }
 
-    /** Bytes sent, or bytes written into the posted buffer. */
+    /** {@return bytes sent, or bytes written into the posted buffer} */
     public int length() {
         return length;
     }
 
-    /** Why it failed, in words (null on success). */
+    /** {@return why it failed, in words (null on success)} */
     public String detail() {
         return detail;
     }
 
+    /** {@return a copy that stays valid after the call it was handed to returns} */
     public Completion copy() {
         Completion copy = new Completion();
         copy.set(kind, status, cookie, channel, buffer, offset, length, detail);

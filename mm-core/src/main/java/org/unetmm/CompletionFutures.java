@@ -15,7 +15,12 @@ public final class CompletionFutures implements CompletionHandler {
     private final ConcurrentHashMap<Long, CompletableFuture<Completion>> pending = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Completion> unexpected = new ConcurrentLinkedQueue<>();
 
-    /** The future of the operation with {@code cookie}; call before submitting it. */
+    /**
+     * The future of the operation with {@code cookie}; call before submitting it.
+     *
+     * @param cookie the cookie the operation will be submitted with
+     * @return a future completed with the operation's completion (a copy)
+     */
     public CompletableFuture<Completion> expect(long cookie) {
         CompletableFuture<Completion> future = new CompletableFuture<>();
         if (pending.putIfAbsent(cookie, future) != null) {
@@ -34,12 +39,12 @@ public final class CompletionFutures implements CompletionHandler {
         }
     }
 
-    /** Completions whose cookie no one expected, oldest first (removed as read). */
+    /** {@return the oldest completion whose cookie no one expected, or null; removed as read} */
     public Completion unexpected() {
         return unexpected.poll();
     }
 
-    /** Futures still waiting. */
+    /** {@return futures still waiting} */
     public int pending() {
         return pending.size();
     }

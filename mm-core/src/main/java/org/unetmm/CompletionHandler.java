@@ -6,5 +6,10 @@ package org.unetmm;
  */
 @FunctionalInterface
 public interface CompletionHandler {
+    /**
+     * Told of one completion, on the thread that drives progress; must not block.
+     *
+     * @param completion a reused view, valid only during the call
+     */
     void onCompletion(Completion completion);
 }

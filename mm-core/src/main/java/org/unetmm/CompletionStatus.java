@@ -2,6 +2,7 @@ package org.unetmm;
 
 /** How an operation ended. Every send and every posted receive ends in exactly one completion. */
 public enum CompletionStatus {
+    /** The operation finished: sent, or a whole message received. */
     OK,
     /** Receive: the message was longer than the posted buffer; the buffer holds its first bytes, nothing past it was written. */
     TRUNCATED,
@@ -19,6 +20,7 @@ public enum CompletionStatus {
     /** The wire could not reach the peer. */
     PEER_UNREACHABLE;
 
+    /** {@return whether this is {@link #OK}} */
     public boolean isSuccess() {
         return this == OK;
     }

@@ -10,6 +10,11 @@ package org.unetmm;
 public final class ConcurrentEndpointUseException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refusal; {@code message} names the two threads' operations.
+     *
+     * @param message which operation raced which, and how to serialise them
+     */
     public ConcurrentEndpointUseException(String message) {
         super(message);
     }

@@ -110,15 +110,17 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
+    /** {@return the NIC this endpoint belongs to} */
     public Nic nic() {
         return nic;
     }
 
+    /** {@return the shape it was opened with} */
     public EndpointConfig config() {
         return config;
     }
 
-    /** This endpoint's TLB context id. */
+    /** {@return this endpoint's TLB context id} */
     public int context() {
         return state.context;
     }
@@ -127,17 +129,30 @@ public final class Endpoint implements AutoCloseable {
      * Whether {@link #close()} has finished: every pending operation has its CLOSED completion and
      * every pin the endpoint held is released. (New operations are refused from the moment close
      * begins.)
+     *
+     * @return whether close has finished
      */
     public boolean isClosed() {
         return state.released;
     }
 
-    /** Opens an unconnected channel with a fresh local tag. */
+    /**
+     * Opens an unconnected channel with a fresh local tag, unreliable.
+     *
+     * @return the channel, listening until it is connected
+     * @throws ClosedException if the endpoint is closed
+     */
     public Channel openChannel() {
         return openChannel(ChannelConfig.unreliable());
     }
 
-    /** Opens a channel and connects it to {@code peer}. */
+    /**
+     * Opens an unreliable channel and connects it to {@code peer}.
+     *
+     * @param peer the peer channel's address, as its {@link Channel#address()} wrote it
+     * @return the connected channel
+     * @throws ClosedException if the endpoint is closed
+     */
     public Channel connect(ChannelAddress peer) {
         return openChannel().connect(peer);
     }
@@ -145,6 +160,11 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Opens an unconnected channel with a fresh local tag, reliable or not as {@code options} say
      * ({@link ChannelConfig#reliable()}: sends complete on the peer's acknowledgement).
+     *
+     * @param options reliable or not, and the protocol's timers; not null
+     * @return the channel, listening until it is connected
+     * @throws IllegalArgumentException if {@code options} is null
+     * @throws ClosedException if the endpoint is closed
      */
     public Channel openChannel(ChannelConfig options) {
         if (options == null) {
@@ -153,7 +173,15 @@ public final class Endpoint implements AutoCloseable {
         return new Channel(this, engine, engine.openChannel(state, options));
     }
 
-    /** Opens a channel with {@code options} and connects it to {@code peer}. */
+    /**
+     * Opens a channel with {@code options} and connects it to {@code peer}.
+     *
+     * @param peer    the peer channel's address, as its {@link Channel#address()} wrote it
+     * @param options reliable or not, and the protocol's timers; not null
+     * @return the connected channel
+     * @throws IllegalArgumentException if {@code options} is null
+     * @throws ClosedException if the endpoint is closed
+     */
     public Channel connect(ChannelAddress peer, ChannelConfig options) {
         return openChannel(options).connect(peer);
     }
@@ -161,12 +189,23 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Completions go to {@code handler} (an upcall on the progress thread) instead of the
      * completion queue; null switches back to polling.
+     *
+     * @param handler the upcall, or null to poll
      */
     public void onCompletion(CompletionHandler handler) {
         this.handler = handler;
     }
 
-    /** Sends {@code buffer}'s bytes from its position to its limit (read once, now; the cursors are not moved). */
+    /**
+     * Sends {@code buffer}'s bytes from its position to its limit (read once, now; the cursors are not moved).
+     * Ownership and errors as for {@link #send(Channel, ByteBuffer, int, int, SendPath, long)}.
+     *
+     * @param channel a connected channel of this endpoint
+     * @param buffer  the message
+     * @param path    FIXED_SEGMENT (copied now) or PINNED (the NIC's until the completion)
+     * @param cookie  handed back in the completion
+     * @return {@link SendStatus#ACCEPTED} (one completion follows) or why not, with none to follow
+     */
     public SendStatus send(Channel channel, ByteBuffer buffer, SendPath path, long cookie) {
         if (buffer == null) {
             throw new InvalidDescriptorException("send buffer is null: pass the ByteBuffer to send");
@@ -178,6 +217,19 @@ public final class Endpoint implements AutoCloseable {
      * Queues one message of {@code length} bytes of {@code buffer} from absolute {@code offset}.
      * On the PINNED path the buffer is the NIC's until the completion; on FIXED_SEGMENT it is
      * copied before this returns.
+     *
+     * @param channel a connected channel of this endpoint
+     * @param buffer  the message's buffer; direct on the PINNED path
+     * @param offset  absolute index of the first byte
+     * @param length  bytes, 0 or more
+     * @param path    FIXED_SEGMENT (copied now) or PINNED (the NIC's until the completion)
+     * @param cookie  handed back in the completion
+     * @return {@link SendStatus#ACCEPTED} (one completion follows) or why not, with none to follow
+     * @throws InvalidDescriptorException for a null buffer or path, a range outside the buffer, a channel not
+     *         connected or not this endpoint's, or a message larger than the fixed segment
+     * @throws UnpinnableBufferException  for a heap buffer on the PINNED path
+     * @throws ClosedException            if the endpoint or the channel is closed or closing
+     * @throws ConcurrentEndpointUseException if another thread is sending on this endpoint at the same time
      */
     public SendStatus send(Channel channel, ByteBuffer buffer, int offset, int length, SendPath path, long cookie) {
         boolean entered = sender.enter();
@@ -198,6 +250,17 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Queues one message gathered from {@code count} (buffer, offset, length) entries, in order.
      * Ownership as for {@link #send(Channel, ByteBuffer, int, int, SendPath, long)}.
+     *
+     * @param channel a connected channel of this endpoint
+     * @param buffers the pieces' buffers
+     * @param offsets each piece's absolute index in its buffer
+     * @param lengths each piece's bytes
+     * @param count   pieces, 1 to {@link EndpointConfig#maxScatter()}
+     * @param path    FIXED_SEGMENT (copied now) or PINNED (the NIC's until the completion)
+     * @param cookie  handed back in the completion
+     * @return {@link SendStatus#ACCEPTED} (one completion follows) or why not, with none to follow
+     * @throws InvalidDescriptorException for null arrays, a count that does not fit them or the endpoint, or a
+     *         message longer than 2^31-1 bytes; and as {@link #send(Channel, ByteBuffer, int, int, SendPath, long)}
      */
     public SendStatus sendGather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
                                  SendPath path, long cookie) {
@@ -334,7 +397,13 @@ public final class Endpoint implements AutoCloseable {
         return SendStatus.ACCEPTED;
     }
 
-    /** Posts the whole of a direct buffer for receiving. */
+    /**
+     * Posts the whole of a direct buffer for receiving; as {@link #postReceive(ByteBuffer, int, int, long)}.
+     *
+     * @param buffer a direct, writable buffer; the NIC's until its receive completion
+     * @param cookie handed back in the completion
+     * @return {@link PostStatus#POSTED} (one completion follows) or why not
+     */
     public PostStatus postReceive(ByteBuffer buffer, long cookie) {
         return postReceive(buffer, 0, buffer == null ? 0 : buffer.capacity(), cookie);
     }
@@ -343,6 +412,15 @@ public final class Endpoint implements AutoCloseable {
      * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue and
      * prefetches their translations, so an arriving message does not miss in the TLB. The buffer is
      * the NIC's until its receive completion. {@link PostStatus#FREE_QUEUE_FULL} when the free queue is full.
+     *
+     * @param buffer a direct, writable buffer
+     * @param offset absolute index of the first byte the NIC may write
+     * @param length bytes the NIC may write
+     * @param cookie handed back in the completion
+     * @return {@link PostStatus#POSTED} (one completion follows) or why not, with none to follow
+     * @throws InvalidDescriptorException for a null or read-only buffer or a range outside it
+     * @throws UnpinnableBufferException  for a heap buffer
+     * @throws ClosedException            if the endpoint is closed
      */
     public PostStatus postReceive(ByteBuffer buffer, int offset, int length, long cookie) {
         boolean entered = poster.enter();
@@ -386,7 +464,10 @@ public final class Endpoint implements AutoCloseable {
         return PostStatus.POSTED;
     }
 
-    /** The oldest completion (a copy), or null when none is ready. In CALLER mode, drive {@link Nic#progress()}. */
+    /**
+     * {@return the oldest completion (a copy), or null when none is ready} In CALLER mode, drive
+     * {@link Nic#progress()}.
+     */
     public Completion poll() {
         boolean entered = poller.enter();
         try {
@@ -407,7 +488,14 @@ public final class Endpoint implements AutoCloseable {
         return overflow.poll();
     }
 
-    /** Hands up to {@code limit} completions to {@code handler} (a reused view: no allocation); returns how many. */
+    /**
+     * Hands up to {@code limit} completions to {@code handler}, a reused view each: no allocation.
+     *
+     * @param handler told of each completion; not null
+     * @param limit   the most completions to hand over
+     * @return how many were handed over
+     * @throws IllegalArgumentException if {@code handler} is null
+     */
     public int poll(CompletionHandler handler, int limit) {
         if (handler == null) {
             throw new IllegalArgumentException("completion handler is required");
@@ -447,6 +535,10 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Waits up to {@code timeout} for the next completion; drives progress itself in CALLER mode.
      * Returns null when none arrived in time.
+     *
+     * @param timeout how long to wait, zero or more
+     * @return the completion (a copy), or null
+     * @throws IllegalArgumentException for a negative timeout
      */
     public Completion await(Duration timeout) {
         if (timeout == null || timeout.isNegative()) {
@@ -471,6 +563,7 @@ public final class Endpoint implements AutoCloseable {
     /** Longer than this is "wait for ever" (Long.MAX_VALUE nanoseconds, about 292 years). */
     private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
 
+    /** {@return a snapshot of this endpoint's counters} Any thread. */
     public EndpointStats stats() {
         var counters = state.counters;
         return new EndpointStats(counters.get(EndpointState.SENDS_ACCEPTED), counters.get(EndpointState.SENDS_COMPLETED),
@@ -480,7 +573,7 @@ public final class Endpoint implements AutoCloseable {
                 freeQueue.highWaterMark(), completionQueue.highWaterMark());
     }
 
-    /** The fixed segment's buffer, or null (for tests and tools). */
+    /** {@return the fixed segment's buffer, or null (for tests and tools)} */
     public ByteBuffer segment() {
         return state.segment == null ? null : state.segment.buffer();
     }

@@ -15,6 +15,16 @@ package org.unetmm;
  * @param maxScatter      most buffers one send may gather
  */
 public record EndpointConfig(int sendQueue, int freeQueue, int completionQueue, int segmentBytes, int maxScatter) {
+    /**
+     * Checks the shape.
+     *
+     * @param sendQueue       send descriptors in flight, 1 to 2^20
+     * @param freeQueue       receive buffers posted at once, 1 to 2^20
+     * @param completionQueue completions held until polled, 1 to 2^20
+     * @param segmentBytes    the fixed segment's size, 0 for none
+     * @param maxScatter      most buffers one send may gather, 1 to 1024
+     * @throws IllegalArgumentException naming the value out of range
+     */
     public EndpointConfig {
         check("send queue", sendQueue);
         check("free queue", freeQueue);
@@ -33,14 +43,17 @@ public record EndpointConfig(int sendQueue, int freeQueue, int completionQueue, 
         }
     }
 
+    /** {@return the defaults: queues of 256, 256 and 1024, a 1 MiB segment, 16 scatter entries} */
     public static EndpointConfig defaults() {
         return builder().build();
     }
 
+    /** {@return a builder holding the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Builds an {@link EndpointConfig}; values are checked by {@link #build()}. */
     public static final class Builder {
         private int sendQueue = 256;
         private int freeQueue = 256;
@@ -51,31 +64,66 @@ public record EndpointConfig(int sendQueue, int freeQueue, int completionQueue, 
         private Builder() {
         }
 
+        /**
+         * Send descriptors in flight before {@link SendStatus#SEND_QUEUE_FULL} (default 256).
+         *
+         * @param capacity 1 to 2^20
+         * @return this builder
+         */
         public Builder sendQueue(int capacity) {
             this.sendQueue = capacity;
             return this;
         }
 
+        /**
+         * Receive buffers that may be posted at once (default 256).
+         *
+         * @param capacity 1 to 2^20
+         * @return this builder
+         */
         public Builder freeQueue(int capacity) {
             this.freeQueue = capacity;
             return this;
         }
 
+        /**
+         * Completions held until polled (default 1024).
+         *
+         * @param capacity 1 to 2^20
+         * @return this builder
+         */
         public Builder completionQueue(int capacity) {
             this.completionQueue = capacity;
             return this;
         }
 
+        /**
+         * The fixed segment for FIXED_SEGMENT sends, pinned when the endpoint opens (default 1 MiB).
+         *
+         * @param bytes 0 for none
+         * @return this builder
+         */
         public Builder segmentBytes(int bytes) {
             this.segmentBytes = bytes;
             return this;
         }
 
+        /**
+         * Most buffers one send may gather (default 16).
+         *
+         * @param entries 1 to 1024
+         * @return this builder
+         */
         public Builder maxScatter(int entries) {
             this.maxScatter = entries;
             return this;
         }
 
+        /**
+         * {@return the shape}
+         *
+         * @throws IllegalArgumentException naming the value out of range
+         */
         public EndpointConfig build() {
             return new EndpointConfig(sendQueue, freeQueue, completionQueue, segmentBytes, maxScatter);
         }

@@ -11,13 +11,19 @@ import org.slf4j.LoggerFactory;
  */
 @FunctionalInterface
 public interface ErrorHandler {
-    /** Called on the thread that drives progress, without allocation on the NIC's part beyond the error itself. */
+    /**
+     * Called on the thread that drives progress, without allocation on the NIC's part beyond the error itself.
+     *
+     * @param error what a handler threw, or the engine's fault
+     */
     void onError(Throwable error);
 
     /**
      * The default: logs through SLF4J (logger {@code org.unetmm.Nic}) — the first error with its
      * stack trace, then at most one line a second that counts those not shown, so a handler that
      * throws on every message does not turn into a log line per message.
+     *
+     * @return a new handler, with its own rate limit
      */
     static ErrorHandler logging() {
         return new ErrorHandler() {

@@ -10,7 +10,11 @@ import java.util.concurrent.locks.LockSupport;
  * did; a round that did work resets the strategy. An instance has state: give each NIC its own.
  */
 public interface IdleStrategy {
-    /** Called after a progress round that did {@code workCount} units of work (0 = idle). */
+    /**
+     * Called after a progress round that did {@code workCount} units of work (0 = idle).
+     *
+     * @param workCount units of work the round did
+     */
     void idle(int workCount);
 
     /** Back to the first step (spinning). */
@@ -19,12 +23,14 @@ public interface IdleStrategy {
     /**
      * Whether the next idle {@link #idle(int) idle(0)} may park the thread: then a sender wakes it
      * (an unpark costs a system call, so it is sent only when this says so).
+     *
+     * @return true if it may park; the default is false
      */
     default boolean mayPark() {
         return false;
     }
 
-    /** Spins on {@link Thread#onSpinWait()}: the lowest latency; burns a core while idle. */
+    /** {@return a strategy that spins on {@link Thread#onSpinWait()}: the lowest latency; burns a core while idle} */
     static IdleStrategy busySpin() {
         return new IdleStrategy() {
             @Override
@@ -43,7 +49,9 @@ public interface IdleStrategy {
         };
     }
 
-    /** Yields the core after every idle round: low latency, shares the core, still runs all the time. */
+    /**
+     * {@return a strategy that yields after every idle round: low latency, shares the core, still runs all the time}
+     */
     static IdleStrategy yielding() {
         return new IdleStrategy() {
             @Override
@@ -67,12 +75,17 @@ public interface IdleStrategy {
     /**
      * The default: spin {@code spins} idle rounds, then yield {@code yields}, then park for growing
      * intervals up to {@code maxPark}: microseconds of latency after a burst, nearly no CPU idle.
+     *
+     * @param spins   idle rounds spent spinning, 0 or more
+     * @param yields  idle rounds spent yielding after those, 0 or more
+     * @param maxPark the longest park, positive
+     * @return a new strategy
      */
     static IdleStrategy backoff(int spins, int yields, Duration maxPark) {
         return new Backoff(spins, yields, maxPark.toNanos());
     }
 
-    /** {@link #backoff(int, int, Duration)} with 200 spins, 100 yields and parks of at most 1 ms. */
+    /** {@return {@link #backoff(int, int, Duration)} with 200 spins, 100 yields and parks of at most 1 ms} */
     static IdleStrategy backoff() {
         return backoff(200, 100, Duration.ofMillis(1));
     }

@@ -4,6 +4,11 @@ package org.unetmm;
 public class InvalidDescriptorException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refused descriptor; {@code message} names the bad field and the fix.
+     *
+     * @param message what is wrong with the descriptor and how to fix it
+     */
     public InvalidDescriptorException(String message) {
         super(message);
     }

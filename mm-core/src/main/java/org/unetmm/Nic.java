@@ -45,11 +45,19 @@ public final class Nic implements AutoCloseable {
         mbean.register(name);
     }
 
-    /** A NIC on the in-JVM loopback wire with default settings. */
+    /** {@return a NIC on the in-JVM loopback wire with default settings; the caller closes it} */
     public static Nic open() {
         return open(NicConfig.defaults());
     }
 
+    /**
+     * Opens a NIC: its wire, TLB, pin cache and, in NIC_THREAD mode, its thread.
+     *
+     * @param config the NIC's settings, not null
+     * @return the NIC; the caller closes it
+     * @throws IllegalArgumentException if {@code config} is null or names no known wire
+     * @throws TransportException if the wire cannot be opened
+     */
     public static Nic open(NicConfig config) {
         if (config == null) {
             throw new IllegalArgumentException("NIC configuration is required: NicConfig.defaults() or NicConfig.builder()");
@@ -57,29 +65,44 @@ public final class Nic implements AutoCloseable {
         return new Nic(config);
     }
 
+    /** {@return the settings it was opened with} */
     public NicConfig config() {
         return config;
     }
 
-    /** What an experiment may do beyond sending and receiving: TLB traces, a cold pin cache, shootdowns. */
+    /** {@return what an experiment may do beyond sending and receiving: TLB traces, a cold pin cache, shootdowns} */
     public NicExperiments experiments() {
         return experiments;
     }
 
-    /** The largest fragment payload this NIC sends. */
+    /** {@return the largest fragment payload this NIC sends} */
     public int mtu() {
         return engine.mtu();
     }
 
-    /** This NIC's address on its wire; channel addresses are {@code <this>/<tag>#<connection id>}. */
+    /** {@return this NIC's address on its wire; channel addresses are {@code <this>/<tag>#<connection id>}} */
     public String transportAddress() {
         return engine.transportAddress();
     }
 
+    /**
+     * Opens an endpoint with {@link EndpointConfig#defaults()}.
+     *
+     * @return the endpoint; the caller closes it
+     * @throws SegmentPinException if its fixed segment cannot be pinned
+     */
     public Endpoint openEndpoint() {
         return openEndpoint(EndpointConfig.defaults());
     }
 
+    /**
+     * Opens an endpoint: its queues, its TLB context and its fixed segment, pinned now.
+     *
+     * @param endpointConfig its shape, not null
+     * @return the endpoint; the caller closes it
+     * @throws IllegalArgumentException if {@code endpointConfig} is null
+     * @throws SegmentPinException if its fixed segment cannot be pinned
+     */
     public Endpoint openEndpoint(EndpointConfig endpointConfig) {
         if (endpointConfig == null) {
             throw new IllegalArgumentException("endpoint configuration is required: EndpointConfig.defaults()");
@@ -91,11 +114,14 @@ public final class Nic implements AutoCloseable {
      * Does the NIC's pending work once: transmits queued sends, runs the reliable channels' timers,
      * takes arrivals from the wire. Returns how much was done (0 = idle). In CALLER mode the
      * application calls this.
+     *
+     * @return units of work done
      */
     public int progress() {
         return engine.progress();
     }
 
+    /** {@return a snapshot of the NIC's counters, with its TLB's and pin cache's} Any thread. */
     public NicStats stats() {
         var traffic = engine.traffic();
         return new NicStats(traffic.messagesSent(), traffic.bytesSent(), traffic.fragmentsSent(),
@@ -103,6 +129,7 @@ public final class Nic implements AutoCloseable {
                 traffic.backPressured(), engine.tlb().stats(), engine.pinCache().stats(), upcalls.errors());
     }
 
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return engine.isClosed();
     }

@@ -23,6 +23,8 @@ public final class NicExperiments {
      * {@code recorder}; {@code null} stops. The recorder runs on the progress thread, on the hit
      * path: it must not block and should not allocate. Read what it recorded after a completion
      * says the work is done.
+     *
+     * @param recorder told of every lookup, or {@code null} to stop
      */
     public void recordTlbAccesses(AccessRecorder recorder) {
         engine.lock();
@@ -47,6 +49,8 @@ public final class NicExperiments {
      * Drops every translation of {@code endpoint}'s TLB context, as the kernel's shootdown does
      * (releasing their pins): the next access to each page misses. Pages an in-flight operation
      * still uses stay pinned by that operation.
+     *
+     * @param endpoint an endpoint of this NIC
      */
     public void shootdown(Endpoint endpoint) {
         engine.lock();
@@ -57,7 +61,12 @@ public final class NicExperiments {
         }
     }
 
-    /** Whether {@code endpoint}'s TLB context translates the page holding native {@code address} now. */
+    /**
+     * {@return whether {@code endpoint}'s TLB context translates the page holding native {@code address} now}
+     *
+     * @param endpoint an endpoint of this NIC
+     * @param address  any address in the page
+     */
     public boolean translates(Endpoint endpoint, long address) {
         engine.lock();
         try {
@@ -67,12 +76,12 @@ public final class NicExperiments {
         }
     }
 
-    /** Bytes this NIC's pin cache keeps locked now (in use and idle). */
+    /** {@return bytes this NIC's pin cache keeps locked now (in use and idle)} */
     public long pinnedBytes() {
         return engine.pinCache().pinnedBytes();
     }
 
-    /** The pin budget this NIC's pins are held to. */
+    /** {@return the pin budget this NIC's pins are held to} */
     public PinBudget pinBudget() {
         return engine.pinCache().budget();
     }

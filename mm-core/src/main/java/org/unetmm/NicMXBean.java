@@ -9,52 +9,66 @@ import java.util.Map;
  * NIC nothing on its data path.
  */
 public interface NicMXBean {
+    /** {@return the NIC's address on its wire} */
     String getTransportAddress();
 
+    /** {@return messages sent} */
     long getMessagesSent();
 
+    /** {@return payload bytes sent} */
     long getBytesSent();
 
+    /** {@return fragments handed to the wire} */
     long getFragmentsSent();
 
+    /** {@return messages received whole} */
     long getMessagesReceived();
 
+    /** {@return payload bytes received} */
     long getBytesReceived();
 
+    /** {@return fragments the wire refused for now (back-pressure), each retried later} */
     long getBackPressured();
 
-    /** Frames dropped, all reasons together. */
+    /** {@return frames dropped, all reasons together} */
     long getDropped();
 
-    /** Frames dropped, by {@link DropReason} name. */
+    /** {@return frames dropped, by {@link DropReason} name} */
     Map<String, Long> getDrops();
 
+    /** {@return TLB lookups that hit} */
     long getTlbHits();
 
+    /** {@return TLB lookups that missed} */
     long getTlbMisses();
 
+    /** {@return TLB entries displaced to make room} */
     long getTlbEvictions();
 
+    /** {@return bytes the NIC's pin cache keeps locked now} */
     long getPinnedBytes();
 
+    /** {@return pin acquires served without a system call} */
     long getPinHits();
 
+    /** {@return pin acquires that locked pages} */
     long getPinMisses();
 
+    /** {@return idle pinned regions unpinned to make room or by the idle caps} */
     long getPinEvictions();
 
-    /** Completion handlers that threw and engine faults. */
+    /** {@return completion handlers that threw, and engine faults} */
     long getHandlerErrors();
 
-    /** Reliable channels open now. */
+    /** {@return reliable channels open now} */
     int getReliableChannels();
 
-    /** Retransmissions, summed over the reliable channels open now. */
+    /** {@return retransmissions, summed over the reliable channels open now} */
     long getRetransmissions();
 
-    /** Retransmission timeouts, summed over the reliable channels open now. */
+    /** {@return retransmission timeouts, summed over the reliable channels open now} */
     long getTimeouts();
 
-    /** Messages in the reliable channels' send windows now. */
+    /** {@return messages in the reliable channels' send windows now} */
     long getInFlight();
 }

@@ -14,6 +14,7 @@ public record NicStats(long messagesSent, long bytesSent, long fragmentsSent, lo
                        long bytesReceived, Map<DropReason, Long> drops, long backPressured,
                        TlbStats tlb, PinStats pins, long handlerErrors) {
 
+    /** {@return frames dropped, all reasons together} */
     public long dropped() {
         return drops.values().stream().mapToLong(Long::longValue).sum();
     }

@@ -11,6 +11,7 @@ public enum PostStatus {
     /** The free queue is full: nothing was posted and no completion will follow; poll completions and retry. */
     FREE_QUEUE_FULL;
 
+    /** {@return whether this is {@link #POSTED}} */
     public boolean isPosted() {
         return this == POSTED;
     }

@@ -11,6 +11,12 @@ import org.unetmm.pinning.PinBudgetExceededException;
 public final class SegmentPinException extends PinBudgetExceededException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The refusal told from the endpoint's side.
+     *
+     * @param message what was pinned and which setting fixes it
+     * @param cause   the pin cache's refusal, whose figures this carries
+     */
     public SegmentPinException(String message, PinBudgetExceededException cause) {
         super(message, cause);
     }

@@ -13,6 +13,7 @@ public enum SendStatus {
     /** FIXED_SEGMENT only: the segment has no room until earlier sends complete; retry after progress. */
     SEGMENT_FULL;
 
+    /** {@return whether this is {@link #ACCEPTED}: one completion will follow} */
     public boolean isAccepted() {
         return this == ACCEPTED;
     }

@@ -12,6 +12,12 @@ package org.unetmm;
 public class TransportException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A wire that could not be opened.
+     *
+     * @param message which call failed and how to fix it
+     * @param cause   the system call's {@link org.unetmm.pinning.KernelException}
+     */
     public TransportException(String message, Throwable cause) {
         super(message, cause);
     }

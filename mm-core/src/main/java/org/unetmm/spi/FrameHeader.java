@@ -6,9 +6,16 @@ package org.unetmm.spi;
  * serialises frames (udp, shm) writes and checks these fields in its own byte layout.
  */
 public final class FrameHeader {
+    /** A fragment of a message. */
     public static final int TYPE_DATA = 1;
+    /** A reliable channel's acknowledgement, or a keep-alive probe ({@link #FLAG_PROBE}). */
     public static final int TYPE_ACK = 2;
+    /**
+     * Receiver not ready: message {@link #messageId} found no posted buffer; send it again later (InfiniBand's RNR
+     * NAK).
+     */
     public static final int TYPE_NACK = 3;
+    /** The sending channel closes: the receiving one closes too (acknowledged on a reliable channel). */
     public static final int TYPE_CLOSE = 4;
 
     /** Reliable channels: the frame belongs to a reliable channel's protocol (see {@code ReliableChannel}). */
@@ -24,8 +31,11 @@ public final class FrameHeader {
     /** Every flag this version of the SPI defines; a wire may refuse frames with others. */
     public static final int KNOWN_FLAGS = FLAG_RELIABLE | FLAG_ACK | FLAG_CHECKSUM | FLAG_PROBE | FLAG_OUT_OF_ORDER;
 
+    /** One of the {@code TYPE_*} constants. */
     public int type;
+    /** The sending channel's tag on its NIC. */
     public int sourceTag;
+    /** The receiving channel's tag on its NIC. */
     public int destinationTag;
     /**
      * The sending channel's connection id: a random non-zero number drawn when it opened (see
@@ -34,10 +44,15 @@ public final class FrameHeader {
     public long sourceConnection;
     /** The connection id of the receiving channel as the sender knows it; 0 when it does not (a well-known address). */
     public long destinationConnection;
+    /** The message's number within the sending channel (reliable channels: its sequence number). */
     public long messageId;
+    /** Where this fragment's payload starts in its message, in bytes. */
     public int fragmentOffset;
+    /** The whole message's length in bytes. */
     public int messageLength;
+    /** This fragment's payload length in bytes. */
     public int fragmentLength;
+    /** The {@code FLAG_*} bits set. */
     public int flags;
     /** Cumulative acknowledgement of the reverse direction, valid with {@link #FLAG_ACK} (reliable channels). */
     public long ack;
@@ -49,13 +64,19 @@ public final class FrameHeader {
      */
     public final SourceKey source = new SourceKey();
 
-    /** Whether the numbers are consistent: a fragment lies inside its message. */
+    /** {@return whether the numbers are consistent: a known type, and a fragment that lies inside its message} */
     public boolean isWellFormed() {
         return type >= TYPE_DATA && type <= TYPE_CLOSE && messageLength >= 0 && fragmentOffset >= 0
                 && fragmentLength >= 0 && fragmentOffset <= messageLength
                 && fragmentLength <= messageLength - fragmentOffset;
     }
 
+    /**
+     * Copies every field of {@code other}, its {@link #source} included, into this header.
+     *
+     * @param other the header to copy, not null
+     * @return this header
+     */
     public FrameHeader copyFrom(FrameHeader other) {
         type = other.type;
         sourceTag = other.sourceTag;

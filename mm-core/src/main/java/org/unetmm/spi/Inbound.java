@@ -14,6 +14,10 @@ public interface Inbound {
      * A fragment arrived. The NIC validates it, finds its channel and posted buffer, and pulls the
      * payload in. Returns false only when the NIC cannot take it now (busy): the transport keeps
      * the fragment and offers it again later; true means delivered or dropped and counted.
+     *
+     * @param header  the fragment's header; read during the call only
+     * @param payload the fragment's payload; read during the call only
+     * @return false to be offered the fragment again later, true when it was delivered or dropped
      */
     boolean onFragment(FrameHeader header, PayloadSource payload);
 
@@ -22,12 +26,25 @@ public interface Inbound {
      * its payload goes (its pages translated) and returns true; the caller must then write at most
      * {@code placement.length} bytes there and call {@link #commit} or {@link #abort}. Returns false
      * when the fragment is dropped (counted by the NIC) or the NIC is busy: discard the payload.
+     *
+     * @param header    the fragment's header
+     * @param placement filled with where the payload goes when this returns true
+     * @return whether to write the payload to {@code placement}
      */
     boolean claim(FrameHeader header, Placement placement);
 
-    /** The payload of the fragment last claimed has been written. */
+    /**
+     * The payload of the fragment last claimed has been written.
+     *
+     * @param header the header the fragment was claimed with
+     */
     void commit(FrameHeader header);
 
-    /** The payload of the fragment last claimed could not be written (e.g. the datagram was short). */
+    /**
+     * The payload of the fragment last claimed could not be written (e.g. the datagram was short).
+     *
+     * @param header the header the fragment was claimed with
+     * @param reason why the payload could not be written, for the drop counters and logs
+     */
     void abort(FrameHeader header, String reason);
 }

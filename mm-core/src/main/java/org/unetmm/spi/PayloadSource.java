@@ -17,6 +17,11 @@ public interface PayloadSource {
      * Copies {@code length} bytes, from {@code offset} within this fragment's payload, to
      * {@code destination} at absolute index {@code destinationIndex}. The caller keeps both ranges
      * in bounds.
+     *
+     * @param offset           where in the payload to start, in bytes
+     * @param destination      the buffer to write into, direct or heap
+     * @param destinationIndex absolute index in {@code destination} of the first byte written
+     * @param length           bytes to copy
      */
     void copyTo(int offset, ByteBuffer destination, int destinationIndex, int length);
 
@@ -25,6 +30,11 @@ public interface PayloadSource {
      * {@code lengths} from index 0 and returns how many pieces, or -1 if they need more than
      * {@code max} entries. The memory stays valid and pinned until the transmit call returns, or,
      * if the wire {@link #retain()}s the fragment, until it releases it.
+     *
+     * @param addresses filled with each piece's native address
+     * @param lengths   filled with each piece's length in bytes
+     * @param max       the most entries to fill, at most both arrays' lengths
+     * @return pieces filled, or -1 if more than {@code max} are needed
      */
     int gather(long[] addresses, int[] lengths, int max);
 
@@ -36,6 +46,8 @@ public interface PayloadSource {
      * call, before returning true. Wires that finish inside {@code transmit} never call it.
      * Returns {@link #NOT_RETAINABLE} when the payload is the NIC's own reused memory (a control
      * frame's body): a wire that must keep it copies it instead.
+     *
+     * @return the token for {@link TransmitListener#released}, or {@link #NOT_RETAINABLE}
      */
     long retain();
 

@@ -9,11 +9,16 @@ import java.nio.ByteBuffer;
  * must be discarded, never written. Filled by {@link Inbound#claim}; reused, so nothing allocates.
  */
 public final class Placement {
+    /** The posted buffer the payload goes into. */
     public ByteBuffer buffer;
+    /** Absolute index in {@link #buffer} of the payload's first byte. */
     public int index;
+    /** Native address of that byte, translated through the TLB. */
     public long address;
+    /** The most payload bytes that may be written there. */
     public int length;
 
+    /** Forgets the placement (drops the buffer reference), for reuse. */
     public void clear() {
         buffer = null;
         index = 0;

@@ -14,6 +14,9 @@ public interface TransmitListener {
      * The wire is done with the fragment {@code token} names (from {@link PayloadSource#retain()}):
      * sent when {@code failure} is null, else not sent, for that reason. Each token exactly once;
      * an unknown or repeated token is refused with {@link IllegalArgumentException}.
+     *
+     * @param token   what {@link PayloadSource#retain()} returned
+     * @param failure null when sent, else why not
      */
     void released(long token, String failure);
 }

@@ -6,21 +6,27 @@ package org.unetmm.spi;
  * a transport is used by one NIC thread at a time.
  */
 public interface Transport extends AutoCloseable {
-    /** This end's address, as peers name it in channel addresses (e.g. {@code loopback:nic-1}). */
+    /** {@return this end's address, as peers name it in channel addresses (e.g. {@code loopback:nic-1})} */
     String address();
 
-    /** The largest fragment payload the wire carries; the NIC cuts larger messages. */
+    /** {@return the largest fragment payload the wire carries, in bytes; the NIC cuts larger messages} */
     int mtu();
 
     /**
      * Connects the NIC's receive side, and where the wire reports fragments it
      * {@linkplain PayloadSource#retain() retained}; called once before any traffic.
+     *
+     * @param inbound     where arriving fragments go
+     * @param transmitted told when a retained fragment is done with
      */
     void start(Inbound inbound, TransmitListener transmitted);
 
     /**
      * Resolves a peer's transport address once, when a channel connects, so the data path does
      * not parse addresses. Throws {@link IllegalArgumentException} naming what was wrong.
+     *
+     * @param remoteAddress the peer's transport address, as its {@link #address()} wrote it
+     * @return the resolved peer
      */
     Route route(String remoteAddress);
 
@@ -29,6 +35,11 @@ public interface Transport extends AutoCloseable {
      * (the sender's pages are no longer needed for it), or it {@linkplain PayloadSource#retain()
      * retained} the fragment and will report it to the {@link TransmitListener}. False when the
      * wire is back-pressured: nothing was taken, try again later.
+     *
+     * @param route   the peer, from {@link #route}
+     * @param header  the fragment's header; read during the call only
+     * @param payload the fragment's payload
+     * @return whether the wire took the fragment
      */
     boolean transmit(Route route, FrameHeader header, PayloadSource payload);
 
@@ -40,7 +51,11 @@ public interface Transport extends AutoCloseable {
     default void flush() {
     }
 
-    /** Receive-side progress (e.g. drain a socket); returns the work done. Loopback delivers in transmit. */
+    /**
+     * Receive-side progress (e.g. drain a socket); loopback delivers in transmit instead.
+     *
+     * @return units of work done, 0 when idle
+     */
     int poll();
 
     @Override
@@ -48,11 +63,14 @@ public interface Transport extends AutoCloseable {
 
     /** A resolved peer of this transport. */
     interface Route {
+        /** {@return the peer's transport address, as given to {@link Transport#route}} */
         String address();
 
         /**
          * The {@link FrameHeader#source} that frames from this peer arrive with, resolved when the
          * route was, so the NIC checks a connected channel's sender with one comparison.
+         *
+         * @return the key, not to be modified
          */
         SourceKey sourceKey();
     }

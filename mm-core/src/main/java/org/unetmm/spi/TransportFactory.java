@@ -6,8 +6,16 @@ package org.unetmm.spi;
  * depending on nic-backend.
  */
 public interface TransportFactory {
-    /** The scheme this factory serves, without the colon (e.g. {@code loopback}). */
+    /** {@return the scheme this factory serves, without the colon (e.g. {@code loopback})} */
     String scheme();
 
+    /**
+     * Opens the wire a URI of this scheme names.
+     *
+     * @param uri the whole URI, scheme included
+     * @return the transport, not yet started; the NIC owns it and closes it
+     * @throws IllegalArgumentException naming what in {@code uri} is malformed
+     * @throws org.unetmm.TransportException if the wire cannot be opened
+     */
     Transport open(String uri);
 }

@@ -10,26 +10,35 @@ import org.unetmm.pinning.internal.Errno;
 public class KernelException extends PinningException {
     private static final long serialVersionUID = 1L;
 
+    /** The system call that failed. */
     private final String call;
+    /** The errno it left. */
     private final int errno;
 
+    /**
+     * A failed call; the message adds the errno's name and description to {@code message}.
+     *
+     * @param call    the system call, e.g. {@code "mlock"}
+     * @param errno   the errno it left
+     * @param message what was being done and how to fix it
+     */
     public KernelException(String call, int errno, String message) {
         super(call + " failed with " + Errno.name(errno) + " (" + Errno.describe(errno) + "): " + message);
         this.call = call;
         this.errno = errno;
     }
 
-    /** The system call that failed, e.g. {@code "mlock"}. */
+    /** {@return the system call that failed, e.g. {@code "mlock"}} */
     public String call() {
         return call;
     }
 
-    /** The errno the call left. */
+    /** {@return the errno the call left} */
     public int errno() {
         return errno;
     }
 
-    /** The errno's symbolic name, e.g. {@code "ENOMEM"}. */
+    /** {@return the errno's symbolic name, e.g. {@code "ENOMEM"}} */
     public String errnoName() {
         return Errno.name(errno);
     }

@@ -49,35 +49,40 @@ public final class LockedMemory {
     private LockedMemory() {
     }
 
-    /** The one instance: this process's locked memory. */
+    /** {@return the one instance: this process's locked memory} */
     public static LockedMemory process() {
         return PROCESS;
     }
 
-    /** Bytes the kernel grants this process to lock ({@link Long#MAX_VALUE} when unbounded); may be 0. */
+    /** {@return bytes the kernel grants this process to lock ({@link Long#MAX_VALUE} when unbounded); may be 0} */
     public long limitBytes() {
         return pages.limitBytes();
     }
 
-    /** Where {@link #limitBytes()} came from: RLIMIT_MEMLOCK, RLIMIT_MEMLOCK=unlimited or CAP_IPC_LOCK. */
+    /** {@return where {@link #limitBytes()} came from: RLIMIT_MEMLOCK, RLIMIT_MEMLOCK=unlimited or CAP_IPC_LOCK} */
     public String limitSource() {
         return pages.limitSource();
     }
 
-    /** Bytes locked now by every Pinner of the process, each page once: what the kernel's VmLck shows. */
+    /** {@return bytes locked now by every Pinner of the process, each page once: what the kernel's VmLck shows} */
     public long lockedBytes() {
         synchronized (pages.lock) {
             return pages.lockedPages() * PAGE;
         }
     }
 
+    /** {@return the most bytes {@link #lockedBytes()} has been since the process started} */
     public long peakLockedBytes() {
         synchronized (pages.lock) {
             return pages.peakLockedPages() * PAGE;
         }
     }
 
-    /** Whether some Pinner of the process holds the page of {@code address}. */
+    /**
+     * {@return whether some Pinner of the process holds the page of {@code address}}
+     *
+     * @param address any address in the page
+     */
     public boolean isLocked(long address) {
         synchronized (pages.lock) {
             return pages.holders.get(address / PAGE) > 0;

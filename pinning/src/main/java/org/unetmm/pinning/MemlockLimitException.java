@@ -9,21 +9,32 @@ package org.unetmm.pinning;
 public class MemlockLimitException extends KernelException {
     private static final long serialVersionUID = 1L;
 
+    /** Bytes the failed call tried to lock. */
     private final long requestedBytes;
+    /** RLIMIT_MEMLOCK's soft limit at the failure, or -1 if unlimited. */
     private final long rlimitBytes;
 
+    /**
+     * A refused lock.
+     *
+     * @param call           the system call, e.g. {@code "mlock"}
+     * @param errno          {@code ENOMEM} or {@code EAGAIN}
+     * @param requestedBytes bytes the call tried to lock
+     * @param rlimitBytes    the RLIMIT_MEMLOCK soft limit at the time, or -1 if unlimited
+     * @param message        what was being locked and how to fix it
+     */
     public MemlockLimitException(String call, int errno, long requestedBytes, long rlimitBytes, String message) {
         super(call, errno, message);
         this.requestedBytes = requestedBytes;
         this.rlimitBytes = rlimitBytes;
     }
 
-    /** Bytes the failed call tried to lock. */
+    /** {@return bytes the failed call tried to lock} */
     public long requestedBytes() {
         return requestedBytes;
     }
 
-    /** The RLIMIT_MEMLOCK soft limit at the time of the failure, or -1 if unlimited. */
+    /** {@return the RLIMIT_MEMLOCK soft limit at the time of the failure, or -1 if unlimited} */
     public long rlimitBytes() {
         return rlimitBytes;
     }

@@ -25,19 +25,22 @@ public final class NativeBuffer implements AutoCloseable {
         this.guarded = guarded;
     }
 
+    /** {@return the direct buffer over the memory, in native byte order; valid until {@link #close()}} */
     public ByteBuffer buffer() {
         return buffer;
     }
 
+    /** {@return the address of the first usable byte (page-aligned)} */
     public long address() {
         return address;
     }
 
+    /** {@return the usable bytes, as asked of {@link NativeMemory#allocate}} */
     public int capacity() {
         return capacity;
     }
 
-    /** Whether PROT_NONE guard pages sit right before and after the usable pages. */
+    /** {@return whether PROT_NONE guard pages sit right before and after the usable pages} */
     public boolean guarded() {
         return guarded;
     }
@@ -50,6 +53,7 @@ public final class NativeBuffer implements AutoCloseable {
         return mappingLength;
     }
 
+    /** {@return whether {@link #close()} has unmapped the memory} */
     public synchronized boolean isFreed() {
         return freed;
     }

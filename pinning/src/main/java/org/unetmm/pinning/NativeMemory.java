@@ -57,6 +57,14 @@ public final class NativeMemory {
      * cursors neither grant nor withhold its bytes (the one rule of {@code Endpoint}). Direct
      * buffers are copied by address, heap buffers through their array; both ranges are checked
      * against capacity here too, so a bug upstream throws instead of writing outside a buffer.
+     *
+     * @param from      the source, direct or heap
+     * @param fromIndex absolute index of the first byte to copy
+     * @param to        the destination, direct or heap, not read-only
+     * @param toIndex   absolute index where the first byte goes
+     * @param length    bytes to copy
+     * @throws IndexOutOfBoundsException if either range is outside its buffer's capacity
+     * @throws java.nio.ReadOnlyBufferException if {@code to} is read-only
      */
     public static void copy(ByteBuffer from, int fromIndex, ByteBuffer to, int toIndex, int length) {
         java.util.Objects.checkFromIndexSize(fromIndex, length, from.capacity());
@@ -83,6 +91,13 @@ public final class NativeMemory {
      * pieces ({@code PayloadSource.retain()}): the NIC keeps those pages pinned and mapped until
      * the wire releases the fragment, so the address stays valid; any other address is the
      * caller's bug and may crash the JVM.
+     *
+     * @param fromAddress native address of the first byte to copy
+     * @param to          the destination, direct or heap, not read-only
+     * @param toIndex     absolute index where the first byte goes
+     * @param length      bytes to copy
+     * @throws IndexOutOfBoundsException if the range is outside {@code to}'s capacity
+     * @throws UnsupportedOperationException where this JVM gives no access to {@code sun.misc.Unsafe}
      */
     public static void copyFromAddress(long fromAddress, ByteBuffer to, int toIndex, int length) {
         java.util.Objects.checkFromIndexSize(toIndex, length, to.capacity());
@@ -101,17 +116,32 @@ public final class NativeMemory {
 
     /** Told before library-allocated memory is unmapped; may refuse by throwing {@link PinInUseException}. */
     public interface FreeListener {
+        /**
+         * Told that [address, address+length) is about to be unmapped.
+         *
+         * @param address first byte of the mapping's usable pages
+         * @param length  bytes, a whole number of pages
+         * @throws PinInUseException to refuse the free while a region over the range is in use
+         */
         void beforeFree(long address, long length);
     }
 
     private NativeMemory() {
     }
 
+    /** {@return the size of a virtual memory page in bytes, as the kernel reports it} */
     public static long pageSize() {
         return PAGE;
     }
 
-    /** Page-aligned memory of {@code bytes} bytes, zero-filled, without guard pages. */
+    /**
+     * Page-aligned memory of {@code bytes} bytes, zero-filled, without guard pages.
+     *
+     * @param bytes usable bytes, positive; the mapping is rounded up to whole pages
+     * @return the memory, owned by the caller until it closes it
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws KernelException if {@code mmap} fails
+     */
     public static NativeBuffer allocate(int bytes) {
         return allocate(bytes, false);
     }
@@ -119,6 +149,12 @@ public final class NativeMemory {
     /**
      * Page-aligned memory of {@code bytes} bytes, zero-filled. With {@code guardPages}, one
      * {@code PROT_NONE} page is mapped right before the first page and right after the last.
+     *
+     * @param bytes      usable bytes, positive; the mapping is rounded up to whole pages
+     * @param guardPages whether to map a {@code PROT_NONE} page on either side
+     * @return the memory, owned by the caller until it closes it
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws KernelException if {@code mmap} or {@code mprotect} fails
      */
     public static NativeBuffer allocate(int bytes, boolean guardPages) {
         if (bytes <= 0) {
@@ -153,6 +189,8 @@ public final class NativeMemory {
      * The address of byte 0 of a direct buffer (of a slice: of the slice's first byte).
      *
      * @throws UnpinnableBufferException for a heap buffer, which has no stable address
+     * @param buffer a direct buffer, not null
+     * @return its address; the buffer must stay reachable while the address is used
      */
     public static long address(ByteBuffer buffer) {
         if (buffer == null) {
@@ -170,10 +208,20 @@ public final class NativeMemory {
         return address;
     }
 
+    /**
+     * {@return {@code bytes} rounded up to a whole number of pages}
+     *
+     * @param bytes a byte count, not negative
+     */
     public static long roundUpToPage(long bytes) {
         return (bytes + PAGE - 1) & -PAGE;
     }
 
+    /**
+     * {@return the number of the page holding {@code address} (address / page size)}
+     *
+     * @param address a virtual address
+     */
     public static long pageOf(long address) {
         return address / PAGE;
     }
@@ -182,11 +230,18 @@ public final class NativeMemory {
      * Registers a listener told before any library-allocated memory is unmapped (a NIC refusing
      * frees in flight). Listeners registered later are told first: a NIC, built over its pin cache,
      * refuses before the cache drops anything.
+     *
+     * @param listener told before each unmap; it may refuse by throwing {@link PinInUseException}
      */
     public static void addFreeListener(FreeListener listener) {
         FREE_LISTENERS.add(0, listener);
     }
 
+    /**
+     * Stops telling {@code listener} of frees; a listener not registered is ignored.
+     *
+     * @param listener one passed to {@link #addFreeListener}
+     */
     public static void removeFreeListener(FreeListener listener) {
         FREE_LISTENERS.remove(listener);
     }

@@ -37,7 +37,12 @@ public final class PageTranslator implements AutoCloseable {
         this.mode = mode;
     }
 
-    /** Opens pagemap and probes, on a page it touches, whether frame numbers are visible. */
+    /**
+     * Opens pagemap and probes, on a page it touches, whether frame numbers are visible.
+     *
+     * @return a translator in {@link Mode#PHYSICAL} mode where frames are visible, else {@link Mode#VIRTUAL}; the
+     *         caller closes it
+     */
     public static PageTranslator open() {
         FileChannel channel;
         try {
@@ -55,6 +60,7 @@ public final class PageTranslator implements AutoCloseable {
         return new PageTranslator(channel, Mode.VIRTUAL);
     }
 
+    /** {@return what {@link #translate} returns: frame numbers, or virtual pages as they are} */
     public Mode mode() {
         return mode;
     }
@@ -62,6 +68,11 @@ public final class PageTranslator implements AutoCloseable {
     /**
      * The frame of a virtual page number; in {@link Mode#VIRTUAL} mode the page itself. A page
      * that is not present in RAM (never touched, or swapped) translates to -1 in physical mode.
+     *
+     * @param virtualPage a virtual page number (address / page size), not negative
+     * @return the frame number, the page itself in virtual mode, or -1 for a page not present
+     * @throws IllegalArgumentException if {@code virtualPage} is negative
+     * @throws java.io.UncheckedIOException if pagemap cannot be read
      */
     public long translate(long virtualPage) {
         if (virtualPage < 0) {
@@ -74,7 +85,11 @@ public final class PageTranslator implements AutoCloseable {
         return (raw & PRESENT) == 0 ? -1 : raw & FRAME_MASK;
     }
 
-    /** The frame holding {@code address}. */
+    /**
+     * {@return the frame holding {@code address}, as {@link #translate} gives it for its page}
+     *
+     * @param address a virtual address, not negative
+     */
     public long frameOf(long address) {
         return translate(NativeMemory.pageOf(address));
     }

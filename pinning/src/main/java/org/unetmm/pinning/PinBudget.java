@@ -13,6 +13,13 @@ import org.unetmm.pinning.internal.Libc;
  * @param source where the figure came from, for error messages and run records
  */
 public record PinBudget(long bytes, String source) {
+    /**
+     * Checks the budget.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is not positive or {@code source} is blank
+     * @param bytes  the budget in bytes, positive
+     * @param source where the figure came from, not blank
+     */
     public PinBudget {
         if (bytes <= 0) {
             throw new IllegalArgumentException("pin budget must be positive, got " + bytes
@@ -23,15 +30,27 @@ public record PinBudget(long bytes, String source) {
         }
     }
 
+    /**
+     * {@return a configured budget of {@code bytes}}
+     *
+     * @param bytes the budget in bytes, positive
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
     public static PinBudget ofBytes(long bytes) {
         return new PinBudget(bytes, "configured");
     }
 
+    /** {@return a budget without bound, for a process that may lock without limit} */
     public static PinBudget unlimited() {
         return new PinBudget(Long.MAX_VALUE, "unlimited");
     }
 
-    /** RLIMIT_MEMLOCK's soft limit, or unbounded under CAP_IPC_LOCK or an infinite limit. */
+    /**
+     * RLIMIT_MEMLOCK's soft limit, or unbounded under CAP_IPC_LOCK or an infinite limit.
+     *
+     * @return the process's budget, its source naming which of the three it is
+     * @throws PinPermissionException if RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK
+     */
     public static PinBudget fromProcess() {
         if (ProcessStatus.hasCapIpcLock()) {
             return new PinBudget(Long.MAX_VALUE, "CAP_IPC_LOCK");
@@ -48,6 +67,7 @@ public record PinBudget(long bytes, String source) {
         return new PinBudget(limit.soft(), "RLIMIT_MEMLOCK");
     }
 
+    /** {@return whether the budget is unbounded ({@link Long#MAX_VALUE} bytes)} */
     public boolean isUnlimited() {
         return bytes == Long.MAX_VALUE;
     }

@@ -12,13 +12,26 @@ package org.unetmm.pinning;
 public class PinBudgetExceededException extends PinningException {
     private static final long serialVersionUID = 1L;
 
+    /** Bytes pinned when the pin was refused. */
     private final long pinnedBytes;
+    /** Of those, bytes of regions in use. */
     private final long inUseBytes;
+    /** Bytes more the refused pin wanted. */
     private final long requestedBytes;
+    /** The budget that refused, in bytes. */
     private final long budgetBytes;
 
+    /** Whether the process's budget refused rather than the cache's. */
     private final boolean processWide;
 
+    /**
+     * A cache's own budget refused.
+     *
+     * @param pinnedBytes    bytes the cache has pinned
+     * @param inUseBytes     of those, bytes of regions in use
+     * @param requestedBytes bytes more the pin wanted
+     * @param budgetBytes    the cache's budget in bytes
+     */
     public PinBudgetExceededException(long pinnedBytes, long inUseBytes, long requestedBytes, long budgetBytes) {
         this("pin budget exhausted: asked to pin " + requestedBytes + " more bytes, but " + pinnedBytes
                 + " bytes are pinned (" + inUseBytes + " of them by regions in use) against a budget of "
@@ -41,6 +54,9 @@ public class PinBudgetExceededException extends PinningException {
     /**
      * The same refusal told from a caller's side: {@code message} says what was being pinned and
      * which of the caller's settings fixes it; the figures are {@code cause}'s.
+     *
+     * @param message what was being pinned and which setting fixes it
+     * @param cause   the refusal, not null
      */
     protected PinBudgetExceededException(String message, PinBudgetExceededException cause) {
         super(message, cause);
@@ -54,6 +70,13 @@ public class PinBudgetExceededException extends PinningException {
     /**
      * The process's budget refused: {@code lockedBytes} are locked by every cache of the process,
      * {@code ownBytes} of them by the refused one; {@code limitBytes} is RLIMIT_MEMLOCK.
+     *
+     * @param lockedBytes    bytes locked by every cache of the process
+     * @param ownBytes       of those, bytes locked by the refused cache
+     * @param requestedBytes bytes more the pin wanted
+     * @param limitBytes     the process's limit in bytes
+     * @param limitSource    where the limit came from, e.g. {@code "RLIMIT_MEMLOCK"}
+     * @return the refusal, without a stack trace (it is expected under pressure)
      */
     public static PinBudgetExceededException processWide(long lockedBytes, long ownBytes, long requestedBytes,
                                                          long limitBytes, String limitSource) {
@@ -66,23 +89,30 @@ public class PinBudgetExceededException extends PinningException {
                 lockedBytes, ownBytes, requestedBytes, limitBytes, true);
     }
 
-    /** Whether the process's budget (RLIMIT_MEMLOCK, all caches together) refused, not the cache's own. */
+    /** {@return whether the process's budget (RLIMIT_MEMLOCK, all caches together) refused, not the cache's own} */
     public boolean processWide() {
         return processWide;
     }
 
+    /** {@return bytes pinned when the pin was refused: the cache's, or the process's when {@link #processWide()}} */
     public long pinnedBytes() {
         return pinnedBytes;
     }
 
+    /**
+     * {@return bytes held by regions in use, of {@link #pinnedBytes()}; for a process-wide refusal, bytes the
+     * refused cache has locked}
+     */
     public long inUseBytes() {
         return inUseBytes;
     }
 
+    /** {@return bytes more the refused pin wanted} */
     public long requestedBytes() {
         return requestedBytes;
     }
 
+    /** {@return the budget that refused, in bytes} */
     public long budgetBytes() {
         return budgetBytes;
     }

@@ -103,6 +103,12 @@ public final class PinCache implements AutoCloseable {
         }
     }
 
+    /**
+     * A cache with its own budget and idle caps, registered with the process's {@link LockedMemory}; close it when
+     * done.
+     *
+     * @param config the budget and idle caps
+     */
     public PinCache(PinCacheConfig config) {
         this.pinner = new Pinner(config.budget());
         long page = NativeMemory.pageSize();
@@ -119,19 +125,34 @@ public final class PinCache implements AutoCloseable {
         memory.register(this);
     }
 
-    /** A cache with the process's default budget (RLIMIT_MEMLOCK; unbounded under CAP_IPC_LOCK). */
+    /**
+     * A cache with the process's default budget (RLIMIT_MEMLOCK; unbounded under CAP_IPC_LOCK).
+     *
+     * @return a new cache; the caller closes it
+     */
     public static PinCache create() {
         return new PinCache(PinCacheConfig.defaults());
     }
 
+    /** {@return this cache's own budget, a sub-budget of the process's} */
     public PinBudget budget() {
         return pinner.budget();
     }
 
+    /**
+     * Registers {@code listener} to hear of every invalidation and unpin of this cache.
+     *
+     * @param listener not null; called on the thread that causes the event
+     */
     public void addListener(PinListener listener) {
         listeners.add(listener);
     }
 
+    /**
+     * Stops telling {@code listener}; one not registered is ignored.
+     *
+     * @param listener one passed to {@link #addListener}
+     */
     public void removeListener(PinListener listener) {
         listeners.remove(listener);
     }
@@ -139,21 +160,41 @@ public final class PinCache implements AutoCloseable {
     /**
      * Registers what gives up pins of this cache's user when another cache of the process needs
      * locked memory (a NIC: its TLB's translations). It must not block; see {@link PinReclaimer}.
+     *
+     * @param reclaimer not null; must not block
      */
     public void addReclaimer(PinReclaimer reclaimer) {
         reclaimers.add(reclaimer);
     }
 
+    /**
+     * Stops asking {@code reclaimer}; one not registered is ignored.
+     *
+     * @param reclaimer one passed to {@link #addReclaimer}
+     */
     public void removeReclaimer(PinReclaimer reclaimer) {
         reclaimers.remove(reclaimer);
     }
 
-    /** Pins the whole of a direct buffer's capacity. */
+    /**
+     * Pins the whole of a direct buffer's capacity; see {@link #acquire(ByteBuffer, int, int)} for what it throws.
+     *
+     * @param buffer a direct buffer
+     * @return a handle holding the pages; the caller owns it and must release it
+     */
     public PinHandle acquire(ByteBuffer buffer) {
         return acquire(buffer, 0, buffer.capacity());
     }
 
-    /** Pins {@code length} bytes of library-allocated memory from {@code offset}; refuses freed memory. */
+    /**
+     * Pins {@code length} bytes of library-allocated memory from {@code offset}; refuses freed memory.
+     *
+     * @param memory memory from {@link NativeMemory#allocate}, not closed
+     * @param offset index of the first byte within it
+     * @param length bytes, positive
+     * @return a handle holding the pages; the caller owns it and must release it
+     * @throws UnpinnableBufferException if the memory was freed
+     */
     public PinHandle acquire(NativeBuffer memory, int offset, int length) {
         if (memory.isFreed()) {
             throw new UnpinnableBufferException("cannot pin freed NativeBuffer memory at 0x"
@@ -173,6 +214,10 @@ public final class PinCache implements AutoCloseable {
      * @throws PinBudgetExceededException if regions in use leave no room in the budget
      * @throws KernelException            if the kernel refuses the lock (see its subclasses)
      * @throws IllegalStateException      after {@link #close()}
+     * @param buffer a direct buffer
+     * @param offset absolute index of the first byte
+     * @param length bytes, positive
+     * @return a handle holding the pages; the caller owns it and must release it
      */
     public PinHandle acquire(ByteBuffer buffer, int offset, int length) {
         long address = checkedAddress(buffer, offset, length);
@@ -271,6 +316,8 @@ public final class PinCache implements AutoCloseable {
      * their last release instead of becoming idle.
      *
      * @return how many regions in use were deferred (0 means the range holds no pins now)
+     * @param address first byte of the range
+     * @param length  bytes, positive
      */
     public int invalidate(long address, long length) {
         PageRange range = PageRange.of(address, length);
@@ -311,32 +358,51 @@ public final class PinCache implements AutoCloseable {
         }
     }
 
-    /** A snapshot of the counters. */
+    /**
+     * A snapshot of the counters.
+     *
+     * @return the counters now, copied
+     */
     public synchronized PinStats stats() {
         return new PinStats(hits, misses, evictions, invalidations, pinner.pinnedBytes(), pinner.peakPinnedBytes(),
                 pinner.lockCalls(), pinner.unlockCalls(), inUseCount, regions.size() - inUseCount,
                 pinner.pinLatency(), pinner.unpinLatency());
     }
 
-    /** Bytes locked now (idle and in use), as the kernel should count them. */
+    /**
+     * Bytes locked now (idle and in use), as the kernel should count them.
+     *
+     * @return bytes this cache holds locked
+     */
     public long pinnedBytes() {
         return pinner.pinnedBytes();
     }
 
+    /** {@return regions with at least one live {@link PinHandle}} */
     public synchronized int inUseRegions() {
         return inUseCount;
     }
 
+    /** {@return regions released and still locked, kept for a hit} */
     public synchronized int idleRegions() {
         return regions.size() - inUseCount;
     }
 
-    /** Pages of idle regions × page size (a page two idle regions share counts twice, as Caffeine weighs it). */
+    /**
+     * Pages of idle regions × page size (a page two idle regions share counts twice, as Caffeine weighs it).
+     *
+     * @return idle pages times the page size
+     */
     public synchronized long idleBytes() {
         return idlePages * NativeMemory.pageSize();
     }
 
-    /** Whether the page holding {@code address} is locked by this cache. */
+    /**
+     * Whether the page holding {@code address} is locked by this cache.
+     *
+     * @param address any address in the page
+     * @return whether this cache holds that page locked
+     */
     public boolean isPinned(long address) {
         return pinner.isPinned(address);
     }
@@ -384,6 +450,7 @@ public final class PinCache implements AutoCloseable {
         memory.deregister(this);
     }
 
+    /** {@return whether {@link #close()} has run} */
     public synchronized boolean isClosed() {
         return closed;
     }

@@ -33,6 +33,14 @@ public record PinCacheConfig(PinBudget budget, long maxIdleBytes, int maxIdleReg
     /** Idle regions kept at most by default. */
     public static final int DEFAULT_IDLE_REGIONS = 16_384;
 
+    /**
+     * Checks the values.
+     *
+     * @param budget         not null
+     * @param maxIdleBytes   0 or more; 0 unpins every region at its last release
+     * @param maxIdleRegions 0 or more; 0 unpins every region at its last release
+     * @throws IllegalArgumentException for a null budget or a negative cap
+     */
     public PinCacheConfig {
         if (budget == null) {
             throw new IllegalArgumentException("pin cache needs a budget: PinBudget.fromProcess() is the default");
@@ -47,21 +55,36 @@ public record PinCacheConfig(PinBudget budget, long maxIdleBytes, int maxIdleReg
         }
     }
 
-    /** A budget with the default idle caps. */
+    /**
+     * A budget with the default idle caps.
+     *
+     * @param budget the cache's budget, not null
+     */
     public PinCacheConfig(PinBudget budget) {
         this(budget, defaultIdleBytes(budget), DEFAULT_IDLE_REGIONS);
     }
 
-    /** The process's default: RLIMIT_MEMLOCK, unbounded under CAP_IPC_LOCK; default idle caps. */
+    /**
+     * The process's default: RLIMIT_MEMLOCK, unbounded under CAP_IPC_LOCK; default idle caps.
+     *
+     * @return the configuration {@code builder().build()} gives
+     * @throws PinPermissionException if RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK
+     */
     public static PinCacheConfig defaults() {
         return builder().build();
     }
 
+    /** {@return a builder with the defaults: the process's budget and the default idle caps} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The default idle byte cap for a budget: 64 MiB, or the budget if smaller. */
+    /**
+     * The default idle byte cap for a budget: 64 MiB, or the budget if smaller.
+     *
+     * @param budget the cache's budget, not null
+     * @return the cap in bytes
+     */
     public static long defaultIdleBytes(PinBudget budget) {
         if (budget == null) {
             throw new IllegalArgumentException("pin cache needs a budget: PinBudget.fromProcess() is the default");
@@ -69,6 +92,7 @@ public record PinCacheConfig(PinBudget budget, long maxIdleBytes, int maxIdleReg
         return Math.min(budget.bytes(), DEFAULT_IDLE_BYTES_CAP);
     }
 
+    /** Builds a {@link PinCacheConfig}; values are checked as they are set and when built. */
     public static final class Builder {
         private PinBudget budget;
         private long maxIdleBytes = -1;
@@ -77,17 +101,34 @@ public record PinCacheConfig(PinBudget budget, long maxIdleBytes, int maxIdleReg
         private Builder() {
         }
 
+        /**
+         * Sets the budget; unset, {@link PinBudget#fromProcess()}.
+         *
+         * @param budget the cache's budget
+         * @return this builder
+         */
         public Builder budget(PinBudget budget) {
             this.budget = budget;
             return this;
         }
 
-        /** Shorthand for {@code budget(PinBudget.ofBytes(bytes))}. */
+        /**
+         * Shorthand for {@code budget(PinBudget.ofBytes(bytes))}.
+         *
+         * @param bytes the budget in bytes, positive
+         * @return this builder
+         */
         public Builder budgetBytes(long bytes) {
             return budget(PinBudget.ofBytes(bytes));
         }
 
-        /** Idle bytes kept at most (default 64 MiB, or the budget if smaller). */
+        /**
+         * Idle bytes kept at most (default 64 MiB, or the budget if smaller).
+         *
+         * @param bytes 0 or more; 0 unpins every region at its last release
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
         public Builder maxIdleBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("maxIdleBytes must be 0 or more, got " + bytes
@@ -97,12 +138,23 @@ public record PinCacheConfig(PinBudget budget, long maxIdleBytes, int maxIdleReg
             return this;
         }
 
-        /** Idle regions kept at most (default {@value PinCacheConfig#DEFAULT_IDLE_REGIONS}). */
+        /**
+         * Idle regions kept at most (default {@value PinCacheConfig#DEFAULT_IDLE_REGIONS}).
+         *
+         * @param regions 0 or more; 0 unpins every region at its last release
+         * @return this builder
+         */
         public Builder maxIdleRegions(int regions) {
             this.maxIdleRegions = regions;
             return this;
         }
 
+        /**
+         * {@return the configuration, its budget read from the process if none was set}
+         *
+         * @throws PinPermissionException if no budget was set, RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK
+         * @throws IllegalArgumentException if a cap is negative
+         */
         public PinCacheConfig build() {
             PinBudget chosen = budget == null ? PinBudget.fromProcess() : budget;
             return new PinCacheConfig(chosen, maxIdleBytes < 0 ? defaultIdleBytes(chosen) : maxIdleBytes, maxIdleRegions);

@@ -24,26 +24,27 @@ public final class PinHandle implements AutoCloseable {
         this.length = length;
     }
 
-    /** Address of the first byte asked for. */
+    /** {@return the address of the first byte asked for} */
     public long address() {
         return address;
     }
 
-    /** Bytes asked for. */
+    /** {@return the bytes asked for} */
     public int length() {
         return length;
     }
 
-    /** The whole pages pinned for this handle. */
+    /** {@return the whole pages pinned for this handle} */
     public PageRange pages() {
         return region.range;
     }
 
-    /** The buffer this handle keeps alive. */
+    /** {@return the buffer this handle keeps alive} */
     public ByteBuffer owner() {
         return owner;
     }
 
+    /** {@return whether the handle has been released} */
     public synchronized boolean isReleased() {
         return released;
     }

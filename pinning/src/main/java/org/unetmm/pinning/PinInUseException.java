@@ -8,6 +8,11 @@ package org.unetmm.pinning;
 public class PinInUseException extends PinningException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refusal; {@code message} says what is in use and what to wait for.
+     *
+     * @param message what is in use and how to proceed
+     */
     public PinInUseException(String message) {
         super(message);
     }

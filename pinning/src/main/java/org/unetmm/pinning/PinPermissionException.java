@@ -8,6 +8,13 @@ package org.unetmm.pinning;
 public class PinPermissionException extends KernelException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refused lock.
+     *
+     * @param call    the system call, e.g. {@code "mlock"}
+     * @param errno   {@code EPERM}
+     * @param message what was being locked and how to fix it
+     */
     public PinPermissionException(String call, int errno, String message) {
         super(call, errno, message);
     }

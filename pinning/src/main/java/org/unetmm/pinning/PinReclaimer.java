@@ -12,6 +12,10 @@ package org.unetmm.pinning;
  */
 @FunctionalInterface
 public interface PinReclaimer {
-    /** Releases pins, ideally about {@code bytes} of them, without blocking. */
+    /**
+     * Releases pins, ideally about {@code bytes} of them, without blocking.
+     *
+     * @param bytes how many bytes of pins the caller would like released
+     */
     void reclaim(long bytes);
 }

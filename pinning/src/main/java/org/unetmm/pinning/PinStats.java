@@ -11,6 +11,7 @@ public record PinStats(long hits, long misses, long evictions, long invalidation
                        long pinnedBytes, long peakPinnedBytes, long lockCalls, long unlockCalls,
                        int inUseRegions, int idleRegions, Histogram pinLatency, Histogram unpinLatency) {
 
+    /** {@return hits over all acquires, from 0 to 1; 0 before the first acquire} */
     public double hitRate() {
         long all = hits + misses;
         return all == 0 ? 0.0 : (double) hits / all;

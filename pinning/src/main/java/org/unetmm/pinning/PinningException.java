@@ -8,15 +8,31 @@ package org.unetmm.pinning;
 public class PinningException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A fault with {@code message}, which should name the fix.
+     *
+     * @param message what failed and how to fix it
+     */
     public PinningException(String message) {
         super(message);
     }
 
-    /** Without a stack trace when {@code stackTrace} is false: for refusals expected on a hot path. */
+    /**
+     * Without a stack trace when {@code stackTrace} is false: for refusals expected on a hot path.
+     *
+     * @param message    what failed and how to fix it
+     * @param stackTrace whether to fill in the stack trace
+     */
     protected PinningException(String message, boolean stackTrace) {
         super(message, null, true, stackTrace);
     }
 
+    /**
+     * A fault with {@code message} caused by {@code cause}.
+     *
+     * @param message what failed and how to fix it
+     * @param cause   the underlying failure; may be null
+     */
     public PinningException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -16,12 +16,12 @@ public final class ProcessStatus {
     private ProcessStatus() {
     }
 
-    /** VmLck: bytes of memory this process has locked, as the kernel counts them. */
+    /** {@return VmLck: bytes of memory this process has locked, as the kernel counts them} */
     public static long vmLckBytes() {
         return field("VmLck:") * 1024L;
     }
 
-    /** Whether the effective capability set holds CAP_IPC_LOCK (lock without limit). */
+    /** {@return whether the effective capability set holds CAP_IPC_LOCK (lock without limit)} */
     public static boolean hasCapIpcLock() {
         long capEff = Long.parseUnsignedLong(text("CapEff:"), 16);
         return (capEff & (1L << CAP_IPC_LOCK)) != 0;

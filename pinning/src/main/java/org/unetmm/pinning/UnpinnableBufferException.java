@@ -9,6 +9,11 @@ package org.unetmm.pinning;
 public class UnpinnableBufferException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refusal; {@code message} names the buffer's problem and the fix.
+     *
+     * @param message what is wrong with the buffer and what to use instead
+     */
     public UnpinnableBufferException(String message) {
         super(message);
     }

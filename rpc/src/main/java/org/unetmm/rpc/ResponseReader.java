@@ -9,5 +9,13 @@ import java.nio.ByteBuffer;
  */
 @FunctionalInterface
 public interface ResponseReader<T> {
+    /**
+     * Reads one response.
+     *
+     * @param buffer the client's receive buffer; read with absolute gets, do not keep it
+     * @param offset absolute index of the first response byte
+     * @param length response bytes
+     * @return what the call's future completes with
+     */
     T read(ByteBuffer buffer, int offset, int length);
 }

@@ -149,12 +149,26 @@ public final class RpcClient implements AutoCloseable {
      * Starts connecting to the server listening at {@code server}; the future completes when it
      * answered (or fails with PEER_UNREACHABLE after {@code connectTimeout}). Someone must drive
      * progress of {@code nic} (and of the server's NIC) meanwhile.
+     *
+     * @param nic    the NIC to open the client's endpoint on
+     * @param server the server's listening address ({@link RpcServer#address()})
+     * @param config the client's settings
+     * @return a future of the connected client, which the caller then closes
      */
     public static CompletableFuture<RpcClient> connectAsync(Nic nic, ChannelAddress server, RpcClientConfig config) {
         return new RpcClient(nic, server, config).connected;
     }
 
-    /** Connects and waits for the server's answer; in CALLER mode drives {@code nic}'s progress while waiting. */
+    /**
+     * Connects and waits for the server's answer; in CALLER mode drives {@code nic}'s progress while waiting.
+     *
+     * @param nic    the NIC to open the client's endpoint on
+     * @param server the server's listening address ({@link RpcServer#address()})
+     * @param config the client's settings
+     * @return the connected client; the caller closes it
+     * @throws RpcException with {@link RpcStatus#PEER_UNREACHABLE} if the server did not answer within the
+     *         connect timeout, or {@link RpcStatus#CLOSED} if the thread was interrupted
+     */
     public static RpcClient connect(Nic nic, ChannelAddress server, RpcClientConfig config) {
         CompletableFuture<RpcClient> future = connectAsync(nic, server, config);
         long deadline = System.nanoTime() + config.connectTimeout().toNanos() + 1_000_000_000L;
@@ -183,6 +197,13 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects with {@link RpcClientConfig#defaults()}; as {@link #connect(Nic, ChannelAddress, RpcClientConfig)}.
+     *
+     * @param nic    the NIC to open the client's endpoint on
+     * @param server the server's listening address
+     * @return the connected client; the caller closes it
+     */
     public static RpcClient connect(Nic nic, ChannelAddress server) {
         return connect(nic, server, RpcClientConfig.defaults());
     }
@@ -191,13 +212,31 @@ public final class RpcClient implements AutoCloseable {
      * Calls {@code method} with the request bytes from {@code request}'s position to its limit;
      * the response is copied into {@code response} from its position, up to its limit. Neither
      * buffer's position or limit is changed. The future gives the response length.
+     *
+     * @param method   the method id
+     * @param request  the request bytes, position to limit; the NIC's until the future completes
+     * @param response where the response is copied, from its position up to its limit
+     * @return the future of the response length; it fails with {@link RpcException}
      */
     public CompletableFuture<Integer> call(int method, ByteBuffer request, ByteBuffer response) {
         return call(method, request, request.position(), request.remaining(), response, response.position(),
                 response.remaining());
     }
 
-    /** Calls {@code method} with {@code length} bytes of {@code request} from absolute {@code offset}; see the class comment. */
+    /**
+     * Calls {@code method} with {@code length} bytes of {@code request} from absolute {@code offset}; see the class
+     * comment.
+     *
+     * @param method           the method id
+     * @param request          the request's buffer; the NIC's until the future completes
+     * @param offset           absolute index of the first request byte
+     * @param length           request bytes
+     * @param response         where the response is copied; writable
+     * @param responseOffset   absolute index in {@code response} of its first byte
+     * @param responseCapacity the most response bytes to take
+     * @return the future of the response length; it fails with {@link RpcException}
+     * @throws IllegalArgumentException if the response range is not inside a writable buffer
+     */
     public CompletableFuture<Integer> call(int method, ByteBuffer request, int offset, int length, ByteBuffer response,
                                            int responseOffset, int responseCapacity) {
         if (response == null || response.isReadOnly() || responseOffset < 0 || responseCapacity < 0
@@ -208,7 +247,18 @@ public final class RpcClient implements AutoCloseable {
         return submit(method, request, offset, length, response, responseOffset, responseCapacity, null);
     }
 
-    /** Calls {@code method}; the response is read in place, in the client's receive buffer, by {@code reader}. */
+    /**
+     * Calls {@code method}; the response is read in place, in the client's receive buffer, by {@code reader}.
+     *
+     * @param <T>    what the reader makes of the response
+     * @param method the method id
+     * @param request the request's buffer; the NIC's until the future completes
+     * @param offset absolute index of the first request byte
+     * @param length request bytes
+     * @param reader reads the response in place, on the progress thread; not null
+     * @return the future of the reader's result; it fails with {@link RpcException}
+     * @throws IllegalArgumentException if {@code reader} is null
+     */
     public <T> CompletableFuture<T> call(int method, ByteBuffer request, int offset, int length, ResponseReader<T> reader) {
         if (reader == null) {
             throw new IllegalArgumentException("a response reader is required");
@@ -275,19 +325,22 @@ public final class RpcClient implements AutoCloseable {
         };
     }
 
-    /** Calls whose slot is still taken (answer pending, or a request buffer still the NIC's). */
+    /** {@return calls whose slot is still taken (answer pending, or a request buffer still the NIC's)} */
     public synchronized int inFlight() {
         return config.maxInFlight() - freeCount;
     }
 
+    /** {@return the reliable channel to the server} */
     public Channel channel() {
         return channel;
     }
 
+    /** {@return the endpoint the client opened on its NIC, and owns} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
+    /** {@return whether the server has answered and the client is not closed} */
     public boolean isConnected() {
         return state == READY;
     }

@@ -16,6 +16,17 @@ import org.unetmm.ChannelConfig;
  */
 public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout, Duration connectTimeout,
                               Duration helloInterval, ChannelConfig channel) {
+    /**
+     * Checks the settings.
+     *
+     * @param maxInFlight    calls outstanding at once, 1 to 65535
+     * @param maxResponse    largest response payload, 0 to 64 MiB
+     * @param timeout        per-call timeout, positive
+     * @param connectTimeout positive
+     * @param helloInterval  positive
+     * @param channel        reliable channel options
+     * @throws IllegalArgumentException naming the value out of range
+     */
     public RpcClientConfig {
         if (maxInFlight < 1 || maxInFlight > 65_535) {
             throw new IllegalArgumentException("maxInFlight must be 1..65535, got " + maxInFlight);
@@ -34,14 +45,20 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
         }
     }
 
+    /**
+     * {@return the defaults: 64 calls in flight, 64 KiB responses, 5 s timeouts, HELLO every 50 ms, reliable channel
+     * defaults}
+     */
     public static RpcClientConfig defaults() {
         return builder().build();
     }
 
+    /** {@return a builder holding the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Builds an {@link RpcClientConfig}; values are checked by {@link #build()}. */
     public static final class Builder {
         private int maxInFlight = 64;
         private int maxResponse = 64 * 1024;
@@ -53,36 +70,77 @@ public record RpcClientConfig(int maxInFlight, int maxResponse, Duration timeout
         private Builder() {
         }
 
+        /**
+         * Calls outstanding at once (default 64).
+         *
+         * @param calls 1 to 65535
+         * @return this builder
+         */
         public Builder maxInFlight(int calls) {
             this.maxInFlight = calls;
             return this;
         }
 
+        /**
+         * Largest response payload the client's receive buffers take (default 64 KiB).
+         *
+         * @param bytes 0 to 64 MiB
+         * @return this builder
+         */
         public Builder maxResponse(int bytes) {
             this.maxResponse = bytes;
             return this;
         }
 
+        /**
+         * How long a call waits for its answer before it fails with TIMEOUT (default 5 s).
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
             return this;
         }
 
+        /**
+         * How long connect waits for the server's WELCOME (default 5 s).
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = timeout;
             return this;
         }
 
+        /**
+         * How often HELLO is repeated while connecting (default 50 ms).
+         *
+         * @param interval positive
+         * @return this builder
+         */
         public Builder helloInterval(Duration interval) {
             this.helloInterval = interval;
             return this;
         }
 
+        /**
+         * Options of the channel to the server (default {@link ChannelConfig#reliable()}).
+         *
+         * @param options reliable channel options
+         * @return this builder
+         */
         public Builder channel(ChannelConfig options) {
             this.channel = options;
             return this;
         }
 
+        /**
+         * {@return the settings}
+         *
+         * @throws IllegalArgumentException naming the value out of range
+         */
         public RpcClientConfig build() {
             return new RpcClientConfig(maxInFlight, maxResponse, timeout, connectTimeout, helloInterval, channel);
         }

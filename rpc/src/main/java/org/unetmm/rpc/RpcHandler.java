@@ -8,5 +8,11 @@ package org.unetmm.rpc;
  */
 @FunctionalInterface
 public interface RpcHandler {
+    /**
+     * Serves one request, on the server's progress thread; answers it exactly once through {@code response}.
+     *
+     * @param request  the request, a reused view valid only during the call
+     * @param response the answer, a reused view valid only during the call
+     */
     void handle(RpcRequest request, RpcResponse response);
 }

@@ -18,30 +18,32 @@ public final class RpcRequest {
     RpcRequest() {
     }
 
+    /** {@return the method id called} */
     public int method() {
         return method;
     }
 
-    /** The client's id of this call. */
+    /** {@return the client's id of this call} */
     public long id() {
         return id;
     }
 
-    /** The posted buffer the request landed in (read with absolute gets; do not keep it). */
+    /** {@return the posted buffer the request landed in (read with absolute gets; do not keep it)} */
     public ByteBuffer buffer() {
         return buffer;
     }
 
-    /** Absolute index of the first request byte in {@link #buffer()}. */
+    /** {@return the absolute index of the first request byte in {@link #buffer()}} */
     public int offset() {
         return offset;
     }
 
+    /** {@return request bytes} */
     public int length() {
         return length;
     }
 
-    /** A view of the request bytes (allocates a slice; the hot path uses buffer/offset/length). */
+    /** {@return a view of the request bytes (allocates a slice; the hot path uses buffer/offset/length)} */
     public ByteBuffer payload() {
         return buffer.slice(offset, length);
     }

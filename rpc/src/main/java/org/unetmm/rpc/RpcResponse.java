@@ -45,12 +45,17 @@ public final class RpcResponse {
         code = 0;
     }
 
-    /** The buffer the server lends for this reply: write from absolute index 0, then {@link #send(int)}. */
+    /** {@return the buffer the server lends for this reply: write from absolute index 0, then {@link #send(int)}} */
     public ByteBuffer buffer() {
         return lent;
     }
 
-    /** Replies with the first {@code length} bytes of {@link #buffer()}. */
+    /**
+     * Replies with the first {@code length} bytes of {@link #buffer()}.
+     *
+     * @param length reply bytes, at most the buffer's capacity
+     * @throws IllegalArgumentException if {@code length} does not fit the lent buffer
+     */
     public void send(int length) {
         checkOnce();
         if (length < 0 || length > capacity) {
@@ -61,7 +66,16 @@ public final class RpcResponse {
         this.length = length;
     }
 
-    /** Replies zero-copy with {@code length} bytes of {@code buffer} from absolute {@code offset}; keep them unchanged until acknowledged. */
+    /**
+     * Replies zero-copy with {@code length} bytes of {@code buffer} from absolute {@code offset}; keep them unchanged
+     * until acknowledged.
+     *
+     * @param buffer a direct buffer, unchanged until the reply is acknowledged
+     * @param offset absolute index of the first reply byte
+     * @param length reply bytes
+     * @throws org.unetmm.pinning.UnpinnableBufferException for a heap buffer
+     * @throws IllegalArgumentException if the range is outside the buffer
+     */
     public void send(ByteBuffer buffer, int offset, int length) {
         checkOnce();
         if (buffer == null || !buffer.isDirect()) {
@@ -78,7 +92,12 @@ public final class RpcResponse {
         this.length = length;
     }
 
-    /** Fails the call with an application error code (positive). */
+    /**
+     * Fails the call with an application error code (positive).
+     *
+     * @param code the application's error code, positive
+     * @throws IllegalArgumentException if {@code code} is not positive
+     */
     public void fail(int code) {
         checkOnce();
         if (code <= 0) {
@@ -88,6 +107,7 @@ public final class RpcResponse {
         this.code = code;
     }
 
+    /** {@return whether the request has its answer} */
     public boolean isSent() {
         return kind != NONE;
     }

@@ -110,21 +110,40 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    /** A server on a new endpoint of {@code nic}, listening at {@link #address()}. */
+    /**
+     * A server on a new endpoint of {@code nic}, listening at {@link #address()}.
+     *
+     * @param nic    the NIC to serve on; someone must drive its progress
+     * @param config the server's settings
+     * @return the server; the caller closes it
+     */
     public static RpcServer open(Nic nic, RpcServerConfig config) {
         return new RpcServer(nic, config);
     }
 
+    /**
+     * A server with {@link RpcServerConfig#defaults()}.
+     *
+     * @param nic the NIC to serve on
+     * @return the server; the caller closes it
+     */
     public static RpcServer open(Nic nic) {
         return open(nic, RpcServerConfig.defaults());
     }
 
-    /** Where clients connect: the listening channel's address (e.g. {@code udp://198.18.0.1:7000/1}). */
+    /** {@return where clients connect: the listening channel's address (e.g. {@code udp://198.18.0.1:7000/1})} */
     public ChannelAddress address() {
         return listening.address();
     }
 
-    /** Serves {@code method} with {@code handler} from now on (replacing any before it). */
+    /**
+     * Serves {@code method} with {@code handler} from now on (replacing any before it).
+     *
+     * @param method  a method id, 0 to {@code maxMethods - 1}
+     * @param handler serves it, on the progress thread
+     * @return this server
+     * @throws IllegalArgumentException if {@code method} is outside 0 to {@code maxMethods - 1}
+     */
     public RpcServer register(int method, RpcHandler handler) {
         if (method < 0 || method >= config.maxMethods()) {
             throw new IllegalArgumentException("method id " + method + " is outside 0.." + (config.maxMethods() - 1)
@@ -138,30 +157,32 @@ public final class RpcServer implements AutoCloseable {
         return this;
     }
 
+    /** {@return the settings it was opened with} */
     public RpcServerConfig config() {
         return config;
     }
 
+    /** {@return the endpoint it opened on its NIC, and owns} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
-    /** Requests answered (successfully or with an error status). */
+    /** {@return requests answered (successfully or with an error status)} */
     public long served() {
         return counters.get(SERVED);
     }
 
-    /** Requests answered with an error status. */
+    /** {@return requests answered with an error status} */
     public long failed() {
         return counters.get(FAILED);
     }
 
-    /** Messages that were not a request (too short) and were dropped. */
+    /** {@return messages that were not a request (too short) and were dropped} */
     public long malformed() {
         return counters.get(MALFORMED);
     }
 
-    /** Clients whose channel is open. */
+    /** {@return clients whose channel is open} */
     public synchronized int clients() {
         int open = 0;
         for (Client c : clients.values()) {

@@ -17,6 +17,17 @@ import org.unetmm.ChannelConfig;
  */
 public record RpcServerConfig(int requestBuffers, int maxRequest, int maxResponse, int maxMethods, ChannelConfig channel,
                               Duration closeTimeout) {
+    /**
+     * Checks the settings.
+     *
+     * @param requestBuffers requests held at once, 1 to 65536
+     * @param maxRequest     largest request payload, 0 to 64 MiB
+     * @param maxResponse    capacity of the lent reply buffer, 0 to 64 MiB
+     * @param maxMethods     method ids served, 1 to 65536
+     * @param channel        reliable channel options
+     * @param closeTimeout   zero or more
+     * @throws IllegalArgumentException naming the value out of range
+     */
     public RpcServerConfig {
         if (requestBuffers < 1 || requestBuffers > 65_536) {
             throw new IllegalArgumentException("requestBuffers must be 1..65536, got " + requestBuffers);
@@ -37,14 +48,17 @@ public record RpcServerConfig(int requestBuffers, int maxRequest, int maxRespons
         }
     }
 
+    /** {@return the defaults: 64 request buffers, 64 KiB requests and replies, 256 methods, 1 s to close} */
     public static RpcServerConfig defaults() {
         return builder().build();
     }
 
+    /** {@return a builder holding the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Builds an {@link RpcServerConfig}; values are checked by {@link #build()}. */
     public static final class Builder {
         private int requestBuffers = 64;
         private int maxRequest = 64 * 1024;
@@ -56,36 +70,77 @@ public record RpcServerConfig(int requestBuffers, int maxRequest, int maxRespons
         private Builder() {
         }
 
+        /**
+         * Requests the server holds at once, each in its own posted buffer (default 64).
+         *
+         * @param count 1 to 65536
+         * @return this builder
+         */
         public Builder requestBuffers(int count) {
             this.requestBuffers = count;
             return this;
         }
 
+        /**
+         * Largest request payload (default 64 KiB).
+         *
+         * @param bytes 0 to 64 MiB
+         * @return this builder
+         */
         public Builder maxRequest(int bytes) {
             this.maxRequest = bytes;
             return this;
         }
 
+        /**
+         * Capacity of the buffer lent to a handler for its reply (default 64 KiB).
+         *
+         * @param bytes 0 to 64 MiB
+         * @return this builder
+         */
         public Builder maxResponse(int bytes) {
             this.maxResponse = bytes;
             return this;
         }
 
+        /**
+         * How many method ids are served, 0 to {@code count - 1} (default 256).
+         *
+         * @param count 1 to 65536
+         * @return this builder
+         */
         public Builder maxMethods(int count) {
             this.maxMethods = count;
             return this;
         }
 
+        /**
+         * Options of the channel to each client (default {@link ChannelConfig#reliable()}).
+         *
+         * @param options reliable channel options
+         * @return this builder
+         */
         public Builder channel(ChannelConfig options) {
             this.channel = options;
             return this;
         }
 
+        /**
+         * How long close lets client channels drain (default 1 s).
+         *
+         * @param timeout zero or more
+         * @return this builder
+         */
         public Builder closeTimeout(Duration timeout) {
             this.closeTimeout = timeout;
             return this;
         }
 
+        /**
+         * {@return the settings}
+         *
+         * @throws IllegalArgumentException naming the value out of range
+         */
         public RpcServerConfig build() {
             return new RpcServerConfig(requestBuffers, maxRequest, maxResponse, maxMethods, channel, closeTimeout);
         }

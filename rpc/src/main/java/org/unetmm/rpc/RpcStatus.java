@@ -35,12 +35,17 @@ public enum RpcStatus {
         this.wire = wire;
     }
 
-    /** The status word a server puts in a response for this failure. */
+    /** {@return the status word a server puts in a response for this failure} */
     public int wire() {
         return wire;
     }
 
-    /** The status of a response's status word (positive = an application code). */
+    /**
+     * The status of a response's status word (positive = an application code).
+     *
+     * @param word a response's status word
+     * @return the status; an unknown negative word reads as {@link #HANDLER_FAILED}
+     */
     public static RpcStatus ofWire(int word) {
         if (word > 0) {
             return APPLICATION;

@@ -7,6 +7,11 @@ package org.unetmm.tlb;
  */
 @FunctionalInterface
 public interface AccessRecorder {
-    /** A lookup of virtual page {@code page} (address ÷ page size) of {@code context}. Must not block. */
+    /**
+     * A lookup of virtual page {@code page} (address ÷ page size) of {@code context}. Must not block.
+     *
+     * @param context the context id the lookup was made in
+     * @param page    the virtual page number looked up
+     */
     void lookedUp(int context, long page);
 }

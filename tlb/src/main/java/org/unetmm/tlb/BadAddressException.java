@@ -8,21 +8,30 @@ package org.unetmm.tlb;
 public class BadAddressException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The address that was refused. */
     private final long address;
+    /** The length of the refused range. */
     private final long length;
 
+    /**
+     * A refused range.
+     *
+     * @param address the address that was refused
+     * @param length  the length of the refused range; 1 for a single address
+     * @param message what is wrong with the range and how to fix it
+     */
     public BadAddressException(long address, long length, String message) {
         super(message);
         this.address = address;
         this.length = length;
     }
 
-    /** The address that was refused. */
+    /** {@return the address that was refused} */
     public long address() {
         return address;
     }
 
-    /** The length of the refused range; 1 for a single address. */
+    /** {@return the length of the refused range; 1 for a single address} */
     public long length() {
         return length;
     }

@@ -34,6 +34,10 @@ public interface MissHandler {
      * touch is refused with {@link BadAddressException}. A {@link Tlb} built with it attaches to
      * the cache's shootdowns at once; one built with a handler that wraps it must call
      * {@link Tlb#attach(PinCache)} itself. {@link Tlb#over} builds the usual pairing in one call.
+     *
+     * @param cache      the pin cache the pages are pinned through
+     * @param translator where the frames come from
+     * @return the handler; it owns neither the cache nor the translator
      */
     static MissHandler pinning(PinCache cache, PageTranslator translator) {
         return new PinningMissHandler(cache, translator);
@@ -42,6 +46,8 @@ public interface MissHandler {
     /**
      * A handler that pins nothing and translates each page to its own virtual page number, for
      * trace-only and model runs where only hit and miss matter. Ignores the owner (may be null).
+     *
+     * @return the handler; stateless
      */
     static MissHandler unpinned() {
         return (context, owner, pageAddress) -> new Translation(pageAddress / NativeMemory.pageSize(), null);

@@ -127,6 +127,9 @@ public final class Tlb implements AutoCloseable {
     /**
      * A TLB of the given shape whose misses call {@code missHandler}. With
      * {@link MissHandler#pinning} the TLB attaches to its cache's shootdowns at once.
+     *
+     * @param config      the shape and policy
+     * @param missHandler called on every miss, on the NIC thread
      */
     public Tlb(TlbConfig config, MissHandler missHandler) {
         this.config = Objects.requireNonNull(config, "config: TlbConfig.builder()...build()");
@@ -140,7 +143,14 @@ public final class Tlb implements AutoCloseable {
         }
     }
 
-    /** A TLB over a pin cache: {@link MissHandler#pinning} of the cache and translator, attached. */
+    /**
+     * A TLB over a pin cache: {@link MissHandler#pinning} of the cache and translator, attached.
+     *
+     * @param config     the shape and policy
+     * @param cache      the pin cache misses pin through; the TLB does not own it
+     * @param translator where the frames come from; the TLB does not own it
+     * @return the TLB, attached to the cache's shootdowns; the caller closes it
+     */
     public static Tlb over(TlbConfig config, PinCache cache, PageTranslator translator) {
         return new Tlb(config, new PinningMissHandler(cache, translator));
     }
@@ -148,6 +158,8 @@ public final class Tlb implements AutoCloseable {
     /**
      * Subscribes this TLB to a pin cache's shootdowns, so invalidating or freeing memory there
      * drops its translations here first. Idempotent; undone by {@link #close()}.
+     *
+     * @param cache the cache whose invalidations and frees this TLB must hear of
      */
     public void attach(PinCache cache) {
         Objects.requireNonNull(cache, "cache");
@@ -162,7 +174,7 @@ public final class Tlb implements AutoCloseable {
 
     // ------------------------------------------------------------------ contexts
 
-    /** A new context id (one per endpoint); ids are never reused. Any thread. */
+    /** {@return a new context id (one per endpoint); ids are never reused} Any thread. */
     public int openContext() {
         synchronized (lock) {
             requireNotClosed();
@@ -180,6 +192,7 @@ public final class Tlb implements AutoCloseable {
      * of it is refused. Any thread; a no-op after {@link #close()}.
      *
      * @throws UnknownContextException if the context is not open
+     * @param context an id from {@link #openContext()}
      */
     public void closeContext(int context) {
         List<PinHandle> released;
@@ -208,6 +221,10 @@ public final class Tlb implements AutoCloseable {
      * @throws IllegalStateException   after {@link #close()}
      * @throws RuntimeException        whatever the handler throws (e.g. the pin budget ran out);
      *                                 nothing is inserted then
+     * @param context an open context id
+     * @param owner   the direct buffer holding {@code address}; may be null for a handler that ignores it
+     * @param address a virtual address, not negative
+     * @return the frame number of its page
      */
     public long lookup(int context, ByteBuffer owner, long address) {
         if (address < 0) {
@@ -236,6 +253,10 @@ public final class Tlb implements AutoCloseable {
      * @throws BadAddressException     for a negative address, a non-positive length, an end past
      *                                 2^63-1, or a page outside {@code owner}
      * @throws UnknownContextException if the context is not open
+     * @param context an open context id
+     * @param owner   the direct buffer holding the range
+     * @param address first byte of the range
+     * @param length  bytes, positive
      */
     public void prefetch(int context, ByteBuffer owner, long address, long length) {
         checkRange(address, length);
@@ -342,6 +363,8 @@ public final class Tlb implements AutoCloseable {
      * not allocate (as {@link org.unetmm.tlb.trace.PageTraceRecorder}, preallocated, does not). Call it
      * from the NIC thread, or before handing the NIC thread the work it should see (a queue is
      * the happens-before edge); read what it recorded after a completion says the work is done.
+     *
+     * @param recorder told of every lookup, or {@code null} to stop
      */
     public void record(AccessRecorder recorder) {
         this.recorder = recorder;
@@ -356,6 +379,9 @@ public final class Tlb implements AutoCloseable {
      *
      * @throws BadAddressException     for a negative address, a non-positive length or an end past 2^63-1
      * @throws UnknownContextException if the context is not open
+     * @param context an open context id
+     * @param address first byte of the range
+     * @param length  bytes, positive
      */
     public void invalidate(int context, long address, long length) {
         checkRange(address, length);
@@ -375,6 +401,7 @@ public final class Tlb implements AutoCloseable {
      * Any thread; a no-op after close.
      *
      * @throws UnknownContextException if the context is not open
+     * @param context an open context id
      */
     public void invalidateContext(int context) {
         List<PinHandle> released;
@@ -483,7 +510,7 @@ public final class Tlb implements AutoCloseable {
 
     // ------------------------------------------------------------------ observation
 
-    /** A snapshot of the counters. Any thread. */
+    /** {@return a snapshot of the counters} Any thread. */
     public TlbStats stats() {
         synchronized (lock) {
             return new TlbStats((long) HITS.getOpaque(this), (long) MISSES.getOpaque(this),
@@ -491,17 +518,22 @@ public final class Tlb implements AutoCloseable {
         }
     }
 
+    /** {@return the shape and policy this TLB was built with} */
     public TlbConfig config() {
         return config;
     }
 
+    /** {@return the handler misses call} */
     public MissHandler missHandler() {
         return missHandler;
     }
 
     /**
-     * Whether a valid translation of the page holding {@code address} is in the TLB for the
-     * context. A diagnostic: takes the lock, changes no counter and no recency. Any thread.
+     * {@return whether a valid translation of the page holding {@code address} is in the TLB for the context}
+     * A diagnostic: takes the lock, changes no counter and no recency. Any thread.
+     *
+     * @param context a context id
+     * @param address any address in the page
      */
     public boolean contains(int context, long address) {
         if (address < 0) {
@@ -519,7 +551,7 @@ public final class Tlb implements AutoCloseable {
         }
     }
 
-    /** Valid translations held now (each holds a pin if its handler pinned). Any thread. */
+    /** {@return valid translations held now (each holds a pin if its handler pinned)} Any thread. */
     public int size() {
         synchronized (lock) {
             int valid = 0;
@@ -532,6 +564,7 @@ public final class Tlb implements AutoCloseable {
         }
     }
 
+    /** {@return whether {@link #close()} has run} Any thread. */
     public boolean isClosed() {
         synchronized (lock) {
             return closed;

@@ -23,6 +23,15 @@ public record TlbConfig(int sets, int ways, ReplacementPolicy policy, long seed)
     /** Added per context to the page number before the set is taken, so contexts spread over sets. */
     private static final long CONTEXT_SET_STRIDE = 0x9E37_79B9L;
 
+    /**
+     * Checks the shape.
+     *
+     * @param sets   number of sets, at least 1
+     * @param ways   entries per set, at least 1
+     * @param policy how a full set picks its victim, not null
+     * @param seed   seed of {@link ReplacementPolicy#RANDOM}'s generator
+     * @throws TlbConfigException for no entries, more than {@link #MAX_ENTRIES}, or no policy
+     */
     public TlbConfig {
         if (sets < 1 || ways < 1) {
             throw new TlbConfigException("a TLB needs at least one entry, got " + sets + " set(s) of " + ways
@@ -37,29 +46,43 @@ public record TlbConfig(int sets, int ways, ReplacementPolicy policy, long seed)
         }
     }
 
-    /** One set holding every entry: any page may go in any entry. */
+    /**
+     * One set holding every entry: any page may go in any entry.
+     *
+     * @param entries total entries, 1 to {@link #MAX_ENTRIES}
+     * @param policy  how the full set picks its victim
+     * @return the configuration, with {@link #DEFAULT_SEED}
+     */
     public static TlbConfig fullyAssociative(int entries, ReplacementPolicy policy) {
         return builder().entries(entries).ways(entries).policy(policy).build();
     }
 
-    /** One way per set: each page has exactly one entry it may occupy (no policy to choose). */
+    /**
+     * One way per set: each page has exactly one entry it may occupy (no policy to choose).
+     *
+     * @param entries total entries, as many sets, 1 to {@link #MAX_ENTRIES}
+     * @return the configuration
+     */
     public static TlbConfig directMapped(int entries) {
         return builder().entries(entries).ways(1).build();
     }
 
+    /** {@return a builder: LRU, {@link #DEFAULT_SEED}, size to be given} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Total entries: {@code sets × ways}. */
+    /** {@return total entries: {@code sets × ways}} */
     public int entries() {
         return sets * ways;
     }
 
+    /** {@return whether there is one set: any page may go in any entry} */
     public boolean isFullyAssociative() {
         return sets == 1;
     }
 
+    /** {@return whether there is one way per set: each page has exactly one entry} */
     public boolean isDirectMapped() {
         return ways == 1;
     }
@@ -69,6 +92,10 @@ public record TlbConfig(int sets, int ways, ReplacementPolicy policy, long seed)
      * unsigned. With one context this is the textbook low bits of the page number (a sequential
      * sweep walks the sets in order); the context term keeps two contexts' identical page numbers
      * from colliding in the same set.
+     *
+     * @param context a context id
+     * @param page    a virtual page number
+     * @return the set, 0 to {@code sets - 1}
      */
     public int setOf(int context, long page) {
         return sets == 1 ? 0 : (int) Long.remainderUnsigned(page + context * CONTEXT_SET_STRIDE, sets);
@@ -96,32 +123,66 @@ public record TlbConfig(int sets, int ways, ReplacementPolicy policy, long seed)
         private Builder() {
         }
 
-        /** Total entries; with {@link #ways} not given the TLB is fully associative. */
+        /**
+         * Total entries; with {@link #ways} not given the TLB is fully associative.
+         *
+         * @param entries at least 1
+         * @return this builder
+         */
         public Builder entries(int entries) {
             this.entries = entries;
             return this;
         }
 
+        /**
+         * Sets; give {@link #ways} too.
+         *
+         * @param sets at least 1
+         * @return this builder
+         */
         public Builder sets(int sets) {
             this.sets = sets;
             return this;
         }
 
+        /**
+         * Entries per set.
+         *
+         * @param ways at least 1
+         * @return this builder
+         */
         public Builder ways(int ways) {
             this.ways = ways;
             return this;
         }
 
+        /**
+         * Replacement policy; LRU if not given.
+         *
+         * @param policy how a full set picks its victim
+         * @return this builder
+         */
         public Builder policy(ReplacementPolicy policy) {
             this.policy = policy;
             return this;
         }
 
+        /**
+         * Seed of {@link ReplacementPolicy#RANDOM}'s generator; {@link #DEFAULT_SEED} if not given.
+         *
+         * @param seed any value
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
+        /**
+         * {@return the configuration}
+         *
+         * @throws TlbConfigException if no size was given, entries and sets × ways disagree, or the shape is invalid
+         */
         public TlbConfig build() {
             if (entries == -1 && sets == -1) {
                 throw new TlbConfigException("TLB size not given: call entries(n) (fully associative, or with ways(w))"

@@ -8,6 +8,11 @@ package org.unetmm.tlb;
 public class TlbConfigException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refused configuration.
+     *
+     * @param message what is wrong and which value fixes it
+     */
     public TlbConfigException(String message) {
         super(message);
     }

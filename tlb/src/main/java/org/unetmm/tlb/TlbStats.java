@@ -19,12 +19,12 @@ import org.HdrHistogram.Histogram;
 public record TlbStats(long hits, long misses, long prefetches, long evictions, long shootdowns, long retries,
                        Histogram missLatency) {
 
-    /** Lookups made: hits + misses. */
+    /** {@return lookups made: hits + misses} */
     public long lookups() {
         return hits + misses;
     }
 
-    /** Fraction of lookups that hit; 0 before the first lookup. */
+    /** {@return the fraction of lookups that hit; 0 before the first lookup} */
     public double hitRate() {
         long all = lookups();
         return all == 0 ? 0.0 : (double) hits / all;

@@ -15,6 +15,13 @@ import org.unetmm.pinning.PinHandle;
  * @param pin   the pin reference the TLB entry holds, or {@code null} if the handler does not pin
  */
 public record Translation(long frame, PinHandle pin) {
+    /**
+     * Checks the frame.
+     *
+     * @param frame the page frame number, not negative
+     * @param pin   the pin reference the TLB entry takes ownership of, or {@code null}
+     * @throws IllegalArgumentException if {@code frame} is negative
+     */
     public Translation {
         if (frame < 0) {
             throw new IllegalArgumentException("frame number must not be negative, got " + frame

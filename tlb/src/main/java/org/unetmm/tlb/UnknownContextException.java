@@ -8,14 +8,21 @@ package org.unetmm.tlb;
 public class UnknownContextException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The id that was refused. */
     private final int context;
 
+    /**
+     * A refused id; the message says which ids are valid.
+     *
+     * @param context the id that was refused
+     */
     public UnknownContextException(int context) {
         super("context " + context + " is not open in this TLB: use an id returned by Tlb.openContext()"
                 + " and not yet passed to closeContext()");
         this.context = context;
     }
 
+    /** {@return the id that was refused} */
     public int context() {
         return context;
     }

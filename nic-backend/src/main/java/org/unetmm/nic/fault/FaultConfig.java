@@ -23,11 +23,32 @@ import java.time.Duration;
  */
 public record FaultConfig(double drop, double duplicate, double reorder, double corrupt, Duration delay, long seed,
                           int delayRounds) {
-    /** Without a delay in progress rounds. */
+    /**
+     * Without a delay in progress rounds.
+     *
+     * @param drop      probability a frame is lost, 0 to 1
+     * @param duplicate probability a frame is sent twice, 0 to 1
+     * @param reorder   probability a frame is held back past the next 1..3, 0 to 1
+     * @param corrupt   probability one bit of the frame is flipped, 0 to 1
+     * @param delay     how long every frame is held, zero or more
+     * @param seed      seed of the fault generator
+     */
     public FaultConfig(double drop, double duplicate, double reorder, double corrupt, Duration delay, long seed) {
         this(drop, duplicate, reorder, corrupt, delay, seed, 0);
     }
 
+    /**
+     * Checks the values.
+     *
+     * @param drop        probability a frame is lost, 0 to 1
+     * @param duplicate   probability a frame is sent twice, 0 to 1
+     * @param reorder     probability a frame is held back past the next 1..3, 0 to 1
+     * @param corrupt     probability one bit of the frame is flipped, 0 to 1
+     * @param delay       how long every frame is held, zero or more
+     * @param seed        seed of the fault generator
+     * @param delayRounds progress rounds every frame is held, 0 or more
+     * @throws IllegalArgumentException naming the value out of range
+     */
     public FaultConfig {
         if (delayRounds < 0) {
             throw new IllegalArgumentException("delay in progress rounds must be >= 0, got " + delayRounds);
@@ -54,12 +75,18 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
         }
     }
 
-    /** No faults: the wire as it is. */
+    /** {@return no faults: the wire as it is} */
     public static FaultConfig none() {
         return new FaultConfig(0, 0, 0, 0, Duration.ZERO, 1);
     }
 
-    /** Parses {@code key=value} pairs separated by commas (the fragment of a {@code faulty:} URI). */
+    /**
+     * Parses {@code key=value} pairs separated by commas (the fragment of a {@code faulty:} URI).
+     *
+     * @param spec e.g. {@code drop=0.05,corrupt=0.01,delay=200us,seed=42}; empty for no faults
+     * @return the configuration; unnamed faults are 0, the seed 1
+     * @throws IllegalArgumentException naming the pair that cannot be read
+     */
     public static FaultConfig parse(String spec) {
         double drop = 0;
         double duplicate = 0;
@@ -121,13 +148,17 @@ public record FaultConfig(double drop, double duplicate, double reorder, double 
         throw new NumberFormatException("duration needs a unit: ns, us, ms or s");
     }
 
-    /** This configuration as a URI fragment, for {@code faulty:<inner uri>#<spec>}. */
+    /** {@return this configuration as a URI fragment, for {@code faulty:<inner uri>#<spec>}} */
     public String spec() {
         return "drop=" + drop + ",duplicate=" + duplicate + ",reorder=" + reorder + ",corrupt=" + corrupt + ",delay="
                 + (delayRounds > 0 ? String.valueOf(delayRounds) : delay.toNanos() + "ns") + ",seed=" + seed;
     }
 
-    /** The NicConfig transport URI that wraps {@code innerUri} in these faults. */
+    /**
+     * {@return the NicConfig transport URI that wraps {@code innerUri} in these faults}
+     *
+     * @param innerUri the wire to wrap, e.g. {@code loopback:a}
+     */
     public String wrap(String innerUri) {
         return FaultInjectingTransportFactory.SCHEME + ":" + innerUri + "#" + spec();
     }

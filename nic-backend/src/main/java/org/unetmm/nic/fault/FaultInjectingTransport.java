@@ -88,6 +88,12 @@ public final class FaultInjectingTransport implements Transport {
         boolean timedOnly;
     }
 
+    /**
+     * Wraps {@code inner} in {@code faults}; the fault injector owns the inner wire and closes it.
+     *
+     * @param inner  the real wire
+     * @param faults what to do to its frames
+     */
     public FaultInjectingTransport(Transport inner, FaultConfig faults) {
         this.inner = inner;
         this.faults = faults;
@@ -107,7 +113,13 @@ public final class FaultInjectingTransport implements Transport {
         throw new IllegalArgumentException("no transport for '" + uri + "' to wrap in faults");
     }
 
-    /** The fault injector behind {@code nic}, for its statistics. */
+    /**
+     * The fault injector behind {@code nic}, for its statistics.
+     *
+     * @param nic a NIC opened on a {@code faulty:} URI
+     * @return its fault injector
+     * @throws IllegalArgumentException if the NIC's wire has no fault injector
+     */
     public static FaultInjectingTransport of(Nic nic) {
         FaultInjectingTransport t = OPEN.get(nic.transportAddress());
         if (t == null) {
@@ -117,10 +129,12 @@ public final class FaultInjectingTransport implements Transport {
         return t;
     }
 
+    /** {@return what this injector does to frames} */
     public FaultConfig faults() {
         return faults;
     }
 
+    /** {@return the wire it wraps} */
     public Transport inner() {
         return inner;
     }
@@ -149,6 +163,8 @@ public final class FaultInjectingTransport implements Transport {
     /**
      * Loses every frame transmitted during the next {@code duration} (frames already held are lost
      * too when they come due). Callable from any thread; a new call replaces the old blackout.
+     *
+     * @param duration how long to lose every frame, zero or more
      */
     public void blackout(Duration duration) {
         if (duration == null || duration.isNegative()) {
@@ -157,7 +173,7 @@ public final class FaultInjectingTransport implements Transport {
         blackoutUntil = duration.isZero() ? 0 : System.nanoTime() + duration.toNanos();
     }
 
-    /** Whether a blackout is in force now. */
+    /** {@return whether a blackout is in force now} */
     public boolean inBlackout() {
         long until = blackoutUntil;
         return until != 0 && System.nanoTime() - until < 0;
@@ -383,6 +399,7 @@ public final class FaultInjectingTransport implements Transport {
         inner.flush();
     }
 
+    /** {@return a snapshot of the frames seen and what was done to them} Any thread. */
     public FaultStats stats() {
         return new FaultStats(counters.get(FRAMES), counters.get(DROPPED), counters.get(DUPLICATED), counters.get(REORDERED),
                 counters.get(CORRUPTED), counters.get(DELAYED), held.size(), counters.get(BLACKED_OUT));

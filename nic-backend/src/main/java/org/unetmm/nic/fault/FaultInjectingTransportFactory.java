@@ -11,6 +11,7 @@ import org.unetmm.spi.TransportFactory;
  * {@code src/test/resources/META-INF/services/org.unetmm.spi.TransportFactory}.
  */
 public final class FaultInjectingTransportFactory implements TransportFactory {
+    /** The URI scheme served. */
     public static final String SCHEME = "faulty";
 
     @Override

@@ -108,7 +108,7 @@ public final class LoopbackTransport implements Transport {
         return 0;
     }
 
-    /** Frames sent to a NIC that had closed. */
+    /** {@return frames sent to a NIC that had closed} */
     public long lostFrames() {
         return counters.get(LOST_FRAMES);
     }

@@ -13,10 +13,22 @@ import org.unetmm.rpc.RpcClient;
 public final class KeyValueClient {
     private final RpcClient rpc;
 
+    /**
+     * A client over a connected RPC client, which it uses but does not own.
+     *
+     * @param rpc connected to a server running {@link KeyValueService}
+     */
     public KeyValueClient(RpcClient rpc) {
         this.rpc = rpc;
     }
 
+    /**
+     * Stores {@code value}'s bytes, position to limit, under {@code key}, replacing any value before.
+     *
+     * @param key   the key, UTF-8 on the wire
+     * @param value the value; copied into the request before this returns
+     * @return a future completed when the server stored it
+     */
     public CompletableFuture<Void> put(String key, ByteBuffer value) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         ByteBuffer request = ByteBuffer.allocateDirect(2 + k.length + value.remaining());
@@ -26,12 +38,25 @@ public final class KeyValueClient {
                 .thenApply(n -> null);
     }
 
-    /** Reads the value of {@code key} into {@code into} (from index 0); the future gives its length. */
+    /**
+     * Reads the value of {@code key} into {@code into} (from index 0); the future gives its length.
+     *
+     * @param key  the key
+     * @param into where the value is copied, from index 0
+     * @return the future of the value's length; it fails with {@link KeyValueService#NOT_FOUND} as the code
+     */
     public CompletableFuture<Integer> get(String key, ByteBuffer into) {
         ByteBuffer request = keyBuffer(key);
         return rpc.call(KeyValueService.GET, request, 0, request.capacity(), into, 0, into.capacity());
     }
 
+    /**
+     * Deletes the value of {@code key}.
+     *
+     * @param key the key
+     * @return a future completed when the server deleted it; it fails with {@link KeyValueService#NOT_FOUND} as the
+     *         code
+     */
     public CompletableFuture<Void> delete(String key) {
         ByteBuffer request = keyBuffer(key);
         return rpc.call(KeyValueService.DELETE, request, 0, request.capacity(), ByteBuffer.allocateDirect(0), 0, 0)

@@ -66,6 +66,11 @@ public final class KeyValueExample implements Callable<Integer> {
     private KeyValueExample() {
     }
 
+    /**
+     * Runs the command line and exits with its status.
+     *
+     * @param args {@code server}, {@code client} or {@code demo} and their options; {@code --help} lists them
+     */
     public static void main(String[] args) {
         System.exit(run(args));
     }

@@ -19,10 +19,15 @@ import org.unetmm.rpc.RpcServer;
  * NOT_FOUND). Handlers run on the server's progress thread, one at a time: a plain map will do.
  */
 public final class KeyValueService {
+    /** Method id: store a value. */
     public static final int PUT = 1;
+    /** Method id: read a value. */
     public static final int GET = 2;
+    /** Method id: delete a value. */
     public static final int DELETE = 3;
+    /** Application error code: no value under the key. */
     public static final int NOT_FOUND = 1;
+    /** Application error code: the request is not of the method's form. */
     public static final int BAD_REQUEST = 2;
 
     private final Map<Key, ByteBuffer> values = new HashMap<>();
@@ -46,7 +51,12 @@ public final class KeyValueService {
         }
     }
 
-    /** Registers PUT, GET and DELETE on {@code server}. */
+    /**
+     * Registers PUT, GET and DELETE on {@code server}.
+     *
+     * @param server the server to register on
+     * @return this service
+     */
     public KeyValueService serveOn(RpcServer server) {
         server.register(PUT, this::put);
         server.register(GET, this::get);
@@ -54,6 +64,7 @@ public final class KeyValueService {
         return this;
     }
 
+    /** {@return values stored} */
     public int size() {
         return values.size();
     }

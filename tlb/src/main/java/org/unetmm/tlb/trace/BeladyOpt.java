@@ -21,7 +21,12 @@ public final class BeladyOpt {
     private BeladyOpt() {
     }
 
-    /** Hits of OPT with {@code capacity} entries on the trace, from a cold (empty) start. */
+    /**
+     * {@return hits of OPT with {@code capacity} entries on the trace, from a cold (empty) start}
+     *
+     * @param trace    the accesses, in order
+     * @param capacity entries, positive
+     */
     public static long hits(PageTrace trace, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("OPT needs a capacity of at least one entry, got " + capacity);
@@ -71,7 +76,12 @@ public final class BeladyOpt {
         return hits;
     }
 
-    /** OPT's hit rate: hits ÷ accesses (0 for an empty trace). */
+    /**
+     * {@return OPT's hit rate: hits ÷ accesses (0 for an empty trace)}
+     *
+     * @param trace    the accesses, in order
+     * @param capacity entries, positive
+     */
     public static double hitRate(PageTrace trace, int capacity) {
         return trace.length() == 0 ? 0.0 : (double) hits(trace, capacity) / trace.length();
     }

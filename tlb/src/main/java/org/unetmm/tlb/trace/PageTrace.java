@@ -71,6 +71,9 @@ public final class PageTrace {
      * @param contexts the context of each access, or {@code null} for one context
      * @throws IllegalArgumentException for a negative context or page, unequal lengths, or a
      *                                  context whose pages span more than 2^31 - 1 pages
+     * @param name         what the trace is, for tables and files
+     * @param virtualPages the virtual page number of each access, not negative
+     * @return the trace; it copies both arrays
      */
     public static PageTrace ofVirtualPages(String name, int[] contexts, long[] virtualPages) {
         if (virtualPages == null || (contexts != null && contexts.length != virtualPages.length)) {
@@ -116,7 +119,15 @@ public final class PageTrace {
         return new PageTrace(name, count, span, contextOf, pageOf, null, low);
     }
 
-    /** A given sequence of accesses (tests, recorded traces); contexts may be {@code null} for one context. */
+    /**
+     * A given sequence of accesses (tests, recorded traces); contexts may be {@code null} for one context.
+     *
+     * @param name     what the trace is, for tables and files
+     * @param contexts the context of each access, or {@code null} for one context
+     * @param pages    the region page of each access, not negative
+     * @return the trace; it copies both arrays
+     * @throws IllegalArgumentException for a negative context or page, or unequal lengths
+     */
     public static PageTrace of(String name, int[] contexts, int[] pages) {
         if (pages == null || (contexts != null && contexts.length != pages.length)) {
             throw new IllegalArgumentException("a trace needs a page per access and, if given, a context per access"
@@ -136,7 +147,15 @@ public final class PageTrace {
         return new PageTrace(name, maxContext + 1, maxPage + 1, ctx, pages.clone(), null);
     }
 
-    /** Every page of each context's region equally likely. */
+    /**
+     * Every page of each context's region equally likely.
+     *
+     * @param contexts how many contexts, positive
+     * @param pages    pages in each context's region, positive
+     * @param length   how many accesses
+     * @param seed     seed of the generator
+     * @return the trace, the same for the same arguments
+     */
     public static PageTrace uniform(int contexts, int pages, int length, long seed) {
         check(contexts, pages, length);
         SplittableRandom random = new SplittableRandom(seed);
@@ -146,7 +165,16 @@ public final class PageTrace {
                 (context, r) -> r.nextInt(pages)).withPopularity(pmf);
     }
 
-    /** Page of popularity rank r (1-based) with probability ∝ 1/r^θ; θ = 0 is uniform. */
+    /**
+     * Page of popularity rank r (1-based) with probability ∝ 1/r^θ; θ = 0 is uniform.
+     *
+     * @param contexts how many contexts, positive
+     * @param pages    pages in each context's region, positive
+     * @param theta    the skew θ, 0 or more
+     * @param length   how many accesses
+     * @param seed     seed of the generator (and of which page gets which rank)
+     * @return the trace, the same for the same arguments
+     */
     public static PageTrace zipf(int contexts, int pages, double theta, int length, long seed) {
         check(contexts, pages, length);
         if (!(theta >= 0) || Double.isInfinite(theta)) {
@@ -167,7 +195,15 @@ public final class PageTrace {
                 (context, r) -> rankToPage[context][rank(cdf, r.nextDouble())]).withPopularity(pmf);
     }
 
-    /** A wrapping sweep over the whole region in address order, from a seeded start page. */
+    /**
+     * A wrapping sweep over the whole region in address order, from a seeded start page.
+     *
+     * @param contexts how many contexts, positive
+     * @param pages    pages in each context's region, positive
+     * @param length   how many accesses
+     * @param seed     seed of the start page
+     * @return the trace, the same for the same arguments
+     */
     public static PageTrace sequential(int contexts, int pages, int length, long seed) {
         check(contexts, pages, length);
         SplittableRandom random = new SplittableRandom(seed);
@@ -182,7 +218,16 @@ public final class PageTrace {
         });
     }
 
-    /** A working set of {@code workingSet} seeded pages of the region, visited in a fixed order, repeatedly. */
+    /**
+     * A working set of {@code workingSet} seeded pages of the region, visited in a fixed order, repeatedly.
+     *
+     * @param contexts   how many contexts, positive
+     * @param pages      pages in each context's region, positive
+     * @param workingSet pages visited, 1 to {@code pages}
+     * @param length     how many accesses
+     * @param seed       seed of the choice of pages
+     * @return the trace, the same for the same arguments
+     */
     public static PageTrace loop(int contexts, int pages, int workingSet, int length, long seed) {
         check(contexts, pages, length);
         if (workingSet < 1 || workingSet > pages) {
@@ -203,28 +248,40 @@ public final class PageTrace {
                 });
     }
 
+    /** {@return what the trace is, for tables and files} */
     public String name() {
         return name;
     }
 
-    /** Contexts the accesses use: 0 to contexts() - 1. */
+    /** {@return contexts the accesses use: 0 to contexts() - 1} */
     public int contexts() {
         return contexts;
     }
 
-    /** Pages in each context's region: accesses touch pages 0 to pages() - 1. */
+    /** {@return pages in each context's region: accesses touch pages 0 to pages() - 1} */
     public int pages() {
         return pages;
     }
 
+    /** {@return how many accesses the trace holds} */
     public int length() {
         return pageOf.length;
     }
 
+    /**
+     * {@return the context of an access}
+     *
+     * @param access the access's index, 0 to {@link #length()} - 1
+     */
     public int context(int access) {
         return contextOf[access];
     }
 
+    /**
+     * {@return the region page of an access: 0 to {@link #pages()} - 1}
+     *
+     * @param access the access's index, 0 to {@link #length()} - 1
+     */
     public int page(int access) {
         return pageOf[access];
     }
@@ -234,6 +291,9 @@ public final class PageTrace {
      * (context, page) pairs resident for ever, summed exactly from the generator's distribution;
      * empty for a trace not drawn independently from a known one (sequential, loop, given,
      * recorded). See the class comment for why no online policy beats it in expectation.
+     *
+     * @param capacity entries kept resident, positive
+     * @return the bound, or empty where the trace has none
      */
     public OptionalDouble staticTopCHitRate(int capacity) {
         if (capacity < 1) {
@@ -249,22 +309,32 @@ public final class PageTrace {
         return OptionalDouble.of(Math.min(1.0, sum));
     }
 
-    /** Whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets. */
+    /**
+     * {@return whether the pages are real virtual page numbers ({@link #ofVirtualPages}) rather than region offsets}
+     */
     public boolean isRecorded() {
         return basePages != null;
     }
 
-    /** The virtual page number of an access: as recorded for a recorded trace, else its region page. */
+    /**
+     * {@return the virtual page number of an access: as recorded for a recorded trace, else its region page}
+     *
+     * @param access the access's index, 0 to {@link #length()} - 1
+     */
     public long virtualPage(int access) {
         return basePages == null ? pageOf[access] : basePages[contextOf[access]] + pageOf[access];
     }
 
-    /** (context, page) of an access as one number, distinct per pair: the key models and OPT use. */
+    /**
+     * {@return (context, page) of an access as one number, distinct per pair: the key models and OPT use}
+     *
+     * @param access the access's index, 0 to {@link #length()} - 1
+     */
     public long key(int access) {
         return ((long) contextOf[access] << 32) | pageOf[access];
     }
 
-    /** Distinct (context, page) pairs the trace touches: its footprint. */
+    /** {@return distinct (context, page) pairs the trace touches: its footprint} */
     public int distinctPages() {
         long[] keys = new long[length()];
         for (int i = 0; i < keys.length; i++) {

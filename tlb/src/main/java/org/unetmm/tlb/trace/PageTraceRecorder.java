@@ -17,7 +17,11 @@ public final class PageTraceRecorder implements AccessRecorder {
     private int size;
     private long dropped;
 
-    /** A recorder that keeps the first {@code capacity} lookups (12 bytes each, allocated now). */
+    /**
+     * A recorder that keeps the first {@code capacity} lookups (12 bytes each, allocated now).
+     *
+     * @param capacity lookups to keep, positive
+     */
     public PageTraceRecorder(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("a trace recorder needs room for at least one access, got " + capacity);
@@ -38,17 +42,22 @@ public final class PageTraceRecorder implements AccessRecorder {
         size = at + 1;
     }
 
-    /** Lookups recorded. */
+    /** {@return lookups recorded} */
     public int size() {
         return size;
     }
 
-    /** Lookups seen after the recorder was full and not kept. */
+    /** {@return lookups seen after the recorder was full and not kept} */
     public long dropped() {
         return dropped;
     }
 
-    /** What was recorded, as a trace of virtual page numbers. */
+    /**
+     * What was recorded, as a trace of virtual page numbers.
+     *
+     * @param name what the trace is, for tables and files
+     * @return a new trace, copied from the recorder
+     */
     public PageTrace trace(String name) {
         return PageTrace.ofVirtualPages(name, Arrays.copyOf(contexts, size), Arrays.copyOf(pages, size));
     }

@@ -28,6 +28,16 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
     /** Working set of {@link #zipf}, in TLBs: four times the entries. */
     public static final int WORKING_SET_TLBS = 4;
 
+    /**
+     * Keeps an unmodifiable copy of {@code hitRates}.
+     *
+     * @param trace       the trace's description
+     * @param entries     TLB entries (and OPT's capacity)
+     * @param ways        ways per set of the TLBs compared
+     * @param optHitRate  OPT's hit rate
+     * @param topCHitRate the static top-C bound, or NaN
+     * @param hitRates    each policy's hit rate
+     */
     public PolicyComparison {
         hitRates = Collections.unmodifiableMap(new EnumMap<>(hitRates));
     }
@@ -35,13 +45,26 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
     /**
      * Every policy, fully associative with {@code entries} entries, against OPT on a
      * zipf(0.99) trace over a working set of 4 × entries pages.
+     *
+     * @param entries  TLB entries, positive
+     * @param accesses length of the trace
+     * @param seed     seed of the trace and of RANDOM
+     * @return the comparison
      */
     public static PolicyComparison zipf(int entries, int accesses, long seed) {
         PageTrace trace = PageTrace.zipf(1, WORKING_SET_TLBS * entries, ZIPF_THETA, accesses, seed);
         return of(trace, entries, entries, seed);
     }
 
-    /** Every policy on the trace with a TLB of {@code entries} entries in sets of {@code ways}. */
+    /**
+     * Every policy on the trace with a TLB of {@code entries} entries in sets of {@code ways}.
+     *
+     * @param trace   the accesses
+     * @param entries TLB entries, positive
+     * @param ways    ways per set, dividing {@code entries}
+     * @param seed    seed of RANDOM
+     * @return the comparison
+     */
     public static PolicyComparison of(PageTrace trace, int entries, int ways, long seed) {
         Map<ReplacementPolicy, Double> rates = new EnumMap<>(ReplacementPolicy.class);
         for (ReplacementPolicy policy : ReplacementPolicy.values()) {
@@ -52,7 +75,7 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
                 trace.staticTopCHitRate(entries).orElse(Double.NaN), rates);
     }
 
-    /** A plain-text table: one row per policy, then OPT and top-C, with each rate's fraction of OPT. */
+    /** {@return a plain-text table: one row per policy, then OPT and top-C, with each rate's fraction of OPT} */
     public String table() {
         StringBuilder out = new StringBuilder();
         out.append(trace).append(", ").append(entries).append(" entries, ")
@@ -72,7 +95,11 @@ public record PolicyComparison(String trace, int entries, int ways, double optHi
         return out.toString();
     }
 
-    /** Prints {@link #zipf}'s table: args are entries, accesses, seed (defaults 256, 1000000, 1). */
+    /**
+     * Prints {@link #zipf}'s table: args are entries, accesses, seed (defaults 256, 1000000, 1).
+     *
+     * @param args entries, accesses, seed, each optional
+     */
     public static void main(String[] args) {
         int entries = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int accesses = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;

@@ -34,9 +34,17 @@ import java.util.Locale;
 public final class TraceFile {
     /** The two encodings. */
     public enum Format {
-        TEXT, LIBCACHESIM_CSV;
+        /** One virtual page number a line, then its context if not 0; {@code #} starts a comment. */
+        TEXT,
+        /** libCacheSim's CSV: {@code time,obj_id,obj_size}, the context in the id's top bits. */
+        LIBCACHESIM_CSV;
 
-        /** {@code .csv} is libCacheSim's CSV, any other name plain text. */
+        /**
+         * {@code .csv} is libCacheSim's CSV, any other name plain text.
+         *
+         * @param file a trace file's path
+         * @return the format its name selects
+         */
         public static Format of(Path file) {
             String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
             return name.endsWith(".csv") ? LIBCACHESIM_CSV : TEXT;
@@ -50,7 +58,14 @@ public final class TraceFile {
     private TraceFile() {
     }
 
-    /** Writes the trace's virtual page numbers in the format its name selects. */
+    /**
+     * Writes the trace's virtual page numbers in the format its name selects.
+     *
+     * @param trace    the accesses
+     * @param file     the file to write (replaced if it exists); {@code .csv} selects libCacheSim's CSV
+     * @param pageSize the page size in bytes, written as each object's size in CSV
+     * @throws IOException if the file cannot be written
+     */
     public static void write(PageTrace trace, Path file, long pageSize) throws IOException {
         try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             if (Format.of(file) == Format.LIBCACHESIM_CSV) {
@@ -78,6 +93,8 @@ public final class TraceFile {
      *
      * @throws TraceFormatException a line that is not a trace line, or an empty trace
      * @throws UncheckedIOException if the file cannot be read
+     * @param file a trace file; {@code .csv} is read as libCacheSim's CSV
+     * @return the trace, of virtual page numbers
      */
     public static PageTrace read(Path file) {
         Accesses accesses = new Accesses();

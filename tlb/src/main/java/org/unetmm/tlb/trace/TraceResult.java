@@ -35,12 +35,12 @@ public record TraceResult(String trace, TlbConfig tlb, long accesses, double tlb
                           double meanMissNanos, long p99MissNanos, long peakPinnedBytes,
                           long libraryPinnedBytes, long kernelLockedBytes, TlbStats tlbStats, PinStats pinStats) {
 
-    /** Whether the run pinned real memory (otherwise it was a model run: hits and misses only). */
+    /** {@return whether the run pinned real memory (otherwise it was a model run: hits and misses only)} */
     public boolean pinned() {
         return pinStats != null;
     }
 
-    /** TLB hit rate ÷ OPT's: how much of the achievable the policy achieved (1 when OPT is 0). */
+    /** {@return TLB hit rate ÷ OPT's: how much of the achievable the policy achieved (1 when OPT is 0)} */
     public double fractionOfOpt() {
         return optHitRate == 0 ? 1.0 : tlbHitRate / optHitRate;
     }

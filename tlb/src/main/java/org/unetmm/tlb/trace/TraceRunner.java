@@ -40,6 +40,10 @@ public final class TraceRunner {
      * (see {@link Tlb}), so the TLB effectively shrinks to what the budget holds.
      *
      * @throws IllegalArgumentException if the budget holds less than one page
+     * @param trace     the accesses
+     * @param tlbConfig the TLB's shape and policy
+     * @param pinConfig the pin cache's budget and idle caps
+     * @return what the run measured, each hit rate beside its bound
      */
     public static TraceResult run(PageTrace trace, TlbConfig tlbConfig, PinCacheConfig pinConfig) {
         if (!pinConfig.budget().isUnlimited() && pinConfig.budget().bytes() < PAGE) {
@@ -88,7 +92,13 @@ public final class TraceRunner {
         }
     }
 
-    /** Replays the trace against a TLB whose misses pin nothing ({@link MissHandler#unpinned()}). */
+    /**
+     * Replays the trace against a TLB whose misses pin nothing ({@link MissHandler#unpinned()}).
+     *
+     * @param trace     the accesses
+     * @param tlbConfig the TLB's shape and policy
+     * @return what the run measured (no pin figures), each hit rate beside its bound
+     */
     public static TraceResult simulate(PageTrace trace, TlbConfig tlbConfig) {
         try (Tlb tlb = new Tlb(tlbConfig, MissHandler.unpinned())) {
             long[] bases = new long[trace.contexts()];
