@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.unetmm.nic.shm.ShmTransport;
+import org.unetmm.nic.udp.UdpConfig;
+import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.ProcessStatus;
 import org.unetmm.pinning.internal.Libc;
 
@@ -98,8 +100,23 @@ final class RunRecord {
         } else if (transport.startsWith("udp:")) {
             f.put("sendmmsg", "used");
             f.put("recvmmsg", "used");
+            UdpTransport.Features kernel = UdpTransport.kernelFeatures();
+            UdpConfig asked;
+            try {
+                asked = UdpConfig.parse(transport);
+            } catch (IllegalArgumentException e) {
+                asked = null; // the command refuses a bad URI itself; the record says what the kernel offers
+            }
+            f.put("gso", offload(kernel.gso(), asked == null || asked.gso(), "UDP_SEGMENT", "gso=false"));
+            f.put("gro", offload(kernel.gro(), asked == null || asked.gro(), "UDP_GRO", "gro=false"));
+            f.put("zerocopy", asked == null || asked.zeroCopy() == 0 ? "off"
+                    : "MSG_ZEROCOPY from " + asked.zeroCopy() + " B (on loopback and veth the kernel copies)");
         }
         return f;
+    }
+
+    private static String offload(boolean kernel, boolean asked, String option, String offKey) {
+        return !kernel ? "not offered by this kernel (" + option + ")" : asked ? "used (" + option + ")" : "off by " + offKey;
     }
 
     Map<String, Object> asMap() {
