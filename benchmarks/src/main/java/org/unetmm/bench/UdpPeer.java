@@ -110,12 +110,15 @@ interface UdpPeer extends AutoCloseable {
 
     /** Stream flow control for the wires without their own (unetmm and NIO over plain UDP). */
     final class Window {
-        /** Messages in flight at most: 32 x 64 KiB = 2 MiB, well inside a 4 MiB receive buffer. */
-        static final int MESSAGES = 32;
-        /** The receiver acknowledges every this many messages (the count so far, 8 bytes). */
-        static final int ACK_EVERY = 8;
-        /** Bytes in flight at most, for messages larger than 64 KiB: fewer of them, down to one. */
-        static final int BYTES = MESSAGES << 16;
+        /**
+         * Messages in flight at most: 256 small ones (a window of 32 held 64 B streams to one
+         * window per round trip, a seventh of what the wire moves), and never more than {@link #BYTES}.
+         */
+        static final int MESSAGES = 256;
+        /** The receiver acknowledges every this many messages (the count so far, 8 bytes): a quarter window. */
+        static final int ACK_EVERY = 64;
+        /** Bytes in flight at most (32 x 64 KiB = 2 MiB, well inside a 4 MiB receive buffer): fewer, larger messages, down to one. */
+        static final int BYTES = 32 << 16;
         /** No acknowledgement for this long with the window full: assume loss and open the window again. */
         static final long STALL_NANOS = 20_000_000L;
 

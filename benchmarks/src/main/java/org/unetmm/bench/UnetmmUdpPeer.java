@@ -38,10 +38,11 @@ import org.unetmm.tlb.TlbStats;
  * (posted buffers are per endpoint, first in first out). Every posted buffer is exactly the
  * message size, so posting translates just the pages a message fills.
  *
- * <p><b>Working set and pin budget.</b> The stream window holds {@link Window#BYTES} (2 MiB; 32
- * messages of 64 KiB, one of 4 MiB); the server posts twice the window (one buffer when the window
- * is one message: a message that lost a fragment gives its buffer to the next), the client streams
- * from at most 8 buffers and at most 1 MiB of them. The TLB asked for is grown (more sets) until
+ * <p><b>Working set and pin budget.</b> The stream window holds {@link Window#BYTES} (2 MiB; 256
+ * messages up to 8 KiB, 32 of 64 KiB, one of 4 MiB); the server posts twice the window (one buffer
+ * when the window is one message: a message that lost a fragment gives its buffer to the next), the
+ * client streams from at most 256 buffers and at most 1 MiB of them, queueing what the window allows
+ * before each progress round (so the wire packs them into datagrams and one sendmmsg). The TLB asked for is grown (more sets) until
  * either NIC's working set fits twice over, so the hit rate measures the TLB at its working size.
  * Both NICs pin from one process: under a bounded RLIMIT_MEMLOCK each gets half of it, the fixed
  * segment is one message (pinned whole, on both NICs, for the echo) and must fit in that half
@@ -52,7 +53,7 @@ import org.unetmm.tlb.TlbStats;
  */
 final class UnetmmUdpPeer implements UdpPeer {
     private static final long PAGE = NativeMemory.pageSize();
-    private static final int MAX_SOURCES = 8;
+    private static final int MAX_SOURCES = 256;
     private static final int SOURCE_BYTES = 1 << 20;
     /** Pinned room a NIC keeps beside its fixed segment under a bounded budget, for the pages it receives into. */
     private static final long SEGMENT_MARGIN = 512 << 10;
@@ -443,12 +444,15 @@ final class UnetmmUdpPeer implements UdpPeer {
                     atStart = received.get();
                     startedAt = System.nanoTime();
                 }
-                if (freeCount > 0 && window.mayPush()) {
+                // queue what the window allows, then one progress round: the wire packs them into
+                // datagrams and sends them with one sendmmsg, as an application streaming would
+                while (freeCount > 0 && window.mayPush()) {
                     int buffer = freeSources[--freeCount];
                     if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
                     } else {
                         freeSources[freeCount++] = buffer; // the segment or the send queue is full: try again
+                        break;
                     }
                 }
                 left.progress();
