@@ -55,13 +55,14 @@ public final class Endpoint implements AutoCloseable {
     private final SpscRing<SendDescriptor> sendQueue;
     private final SpscRing<ReceiveDescriptor> freeQueue;
     private final SpscRing<Completion> completionQueue;
+    /** Checks and writes send descriptors (the send side's one thread, inside {@link #sender}). */
+    private final SendWriter writer;
     /**
      * Completions that found the completion queue full (only close issues those: it must not lose
      * one). Lock-free, so an empty poll costs one read, never a monitor.
      */
     private final ConcurrentLinkedQueue<Completion> overflow = new ConcurrentLinkedQueue<>();
     /** Allocation order of segment space (application thread). */
-    private long segmentTickets;
     private volatile CompletionHandler handler;
     /** The application side of each ring: one thread at a time (see the class comment). */
     private final ExclusiveUse sender = new ExclusiveUse("send queue (send, sendGather)");
@@ -79,6 +80,7 @@ public final class Endpoint implements AutoCloseable {
         this.state = engine.openEndpoint(config, new Sink());
         this.sendQueue = state.sendQueue;
         this.freeQueue = state.freeQueue;
+        this.writer = new SendWriter(this, engine, config, nic.config().reuseCheck());
     }
 
     /** Where the engine reports this endpoint's completions: an upcall, or the completion queue. */
@@ -234,14 +236,7 @@ public final class Endpoint implements AutoCloseable {
     public SendStatus send(Channel channel, ByteBuffer buffer, int offset, int length, SendPath path, long cookie) {
         boolean entered = sender.enter();
         try {
-            SendDescriptor d = claimSend(channel, path, 1);
-            if (d == null) {
-                return SendStatus.SEND_QUEUE_FULL;
-            }
-            addSegment(d, 0, buffer, offset, length, path);
-            d.count = 1;
-            d.length = length;
-            return submit(d, channel, path, cookie);
+            return writer.one(channel, buffer, offset, length, path, cookie);
         } finally {
             sender.exit(entered);
         }
@@ -266,135 +261,10 @@ public final class Endpoint implements AutoCloseable {
                                  SendPath path, long cookie) {
         boolean entered = sender.enter();
         try {
-            return gather(channel, buffers, offsets, lengths, count, path, cookie);
+            return writer.gather(channel, buffers, offsets, lengths, count, path, cookie);
         } finally {
             sender.exit(entered);
         }
-    }
-
-    private SendStatus gather(Channel channel, ByteBuffer[] buffers, int[] offsets, int[] lengths, int count,
-                              SendPath path, long cookie) {
-        if (buffers == null || offsets == null || lengths == null) {
-            throw new InvalidDescriptorException("scatter list arrays must not be null");
-        }
-        if (count < 1 || count > buffers.length || count > offsets.length || count > lengths.length) {
-            throw new InvalidDescriptorException("scatter list count " + count + " does not fit arrays of "
-                    + buffers.length + "/" + offsets.length + "/" + lengths.length + " entries");
-        }
-        if (count > config.maxScatter()) {
-            throw new InvalidDescriptorException("scatter list of " + count + " entries is longer than this endpoint's"
-                    + " maximum of " + config.maxScatter() + "; raise EndpointConfig.maxScatter or coalesce buffers");
-        }
-        SendDescriptor d = claimSend(channel, path, count);
-        if (d == null) {
-            return SendStatus.SEND_QUEUE_FULL;
-        }
-        long total = 0;
-        for (int i = 0; i < count; i++) {
-            addSegment(d, i, buffers[i], offsets[i], lengths[i], path);
-            total += lengths[i];
-        }
-        if (total > Integer.MAX_VALUE) {
-            clearSegments(d, count);
-            throw new InvalidDescriptorException("message of " + total + " bytes is longer than 2^31-1 bytes");
-        }
-        d.count = count;
-        d.length = (int) total;
-        return submit(d, channel, path, cookie);
-    }
-
-    private SendDescriptor claimSend(Channel channel, SendPath path, int count) {
-        if (state.closed) {
-            throw new ClosedException("endpoint is closed: open a new endpoint to send");
-        }
-        if (path == null) {
-            throw new InvalidDescriptorException("send path is required: FIXED_SEGMENT or PINNED");
-        }
-        if (channel == null || channel.endpoint() != this) {
-            throw new InvalidDescriptorException("channel " + channel + " does not belong to this endpoint:"
-                    + " send on a channel opened by this endpoint");
-        }
-        ChannelState c = channel.state;
-        if (c.closed) {
-            throw new ClosedException("channel " + c.localTag + " is closed: open and connect a new channel");
-        }
-        if (c.protocol.isClosing()) {
-            throw new ClosedException("channel " + c.localTag + " is closing (close() was called): open and"
-                    + " connect a new channel");
-        }
-        if (!channel.isConnected()) {
-            throw new InvalidDescriptorException("channel " + c.localTag + " is not connected: call connect(peer) first");
-        }
-        if (path == SendPath.FIXED_SEGMENT && state.segment == null) {
-            throw new InvalidDescriptorException("this endpoint has no fixed segment (segmentBytes = 0):"
-                    + " use the PINNED path or create the endpoint with a segment");
-        }
-        return sendQueue.claim();
-    }
-
-    private void addSegment(SendDescriptor d, int i, ByteBuffer buffer, int offset, int length, SendPath path) {
-        if (buffer == null) {
-            clearSegments(d, i);
-            throw new InvalidDescriptorException("send buffer " + i + " is null");
-        }
-        if (length < 0 || offset < 0 || offset > buffer.capacity() - length) {
-            clearSegments(d, i);
-            throw new InvalidDescriptorException("send range " + i + " (" + length + " bytes at offset " + offset
-                    + ") is outside its buffer of capacity " + buffer.capacity());
-        }
-        if (path == SendPath.PINNED) {
-            if (!buffer.isDirect()) {
-                clearSegments(d, i);
-                throw new UnpinnableBufferException("cannot send a heap ByteBuffer on the PINNED path (the garbage"
-                        + " collector moves it): use a direct buffer, or the FIXED_SEGMENT path, which copies");
-            }
-            d.addresses[i] = NativeMemory.address(buffer);
-        }
-        d.buffers[i] = buffer;
-        d.offsets[i] = offset;
-        d.lengths[i] = length;
-    }
-
-    private static void clearSegments(SendDescriptor d, int upTo) {
-        for (int i = 0; i < upTo; i++) {
-            d.buffers[i] = null;
-        }
-    }
-
-    private SendStatus submit(SendDescriptor d, Channel channel, SendPath path, long cookie) {
-        if (path == SendPath.FIXED_SEGMENT) {
-            if (d.length > state.segmentSpace.size()) {
-                clearSegments(d, d.count);
-                throw new InvalidDescriptorException("message of " + d.length + " bytes is larger than the fixed segment ("
-                        + state.segmentSpace.size() + " bytes): use the PINNED path or a larger EndpointConfig.segmentBytes");
-            }
-            int at = state.segmentSpace.allocate(d.length);
-            if (at < 0) {
-                clearSegments(d, d.count);
-                return SendStatus.SEGMENT_FULL;
-            }
-            d.segmentOffset = at;
-            d.segmentConsumed = state.segmentSpace.consumed();
-            d.segmentTicket = segmentTickets++;
-            ByteBuffer seg = state.segment.buffer();
-            int position = at;
-            for (int i = 0; i < d.count; i++) {
-                NativeMemory.copy(d.buffers[i], d.offsets[i], seg, position, d.lengths[i]);
-                position += d.lengths[i];
-            }
-            clearSegments(d, d.count); // copied: the caller's buffers are theirs again
-        } else if (nic.config().reuseCheck()) {
-            d.checksum = d.contentChecksum();
-        }
-        d.channel = channel.state;
-        d.path = path;
-        d.cookie = cookie;
-        d.sent = 0;
-        d.messageId = SendDescriptor.UNNUMBERED;
-        sendQueue.publish();
-        state.counters.increment(EndpointState.SENDS_ACCEPTED);
-        engine.wake();
-        return SendStatus.ACCEPTED;
     }
 
     /**

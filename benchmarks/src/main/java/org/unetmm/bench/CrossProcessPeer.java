@@ -39,7 +39,7 @@ import org.unetmm.tlb.TlbStats;
  * measurement within {@link ChildJvm#CHECK_NANOS} (every wait here looks at it).
  */
 final class CrossProcessPeer implements UdpPeer {
-    private static final int MAX_SOURCES = 8;
+    private static final int MAX_SOURCES = 256;
     private static final int SOURCE_BYTES = 1 << 20;
     private static final long PING = -1;
     private static final long REPLY = -2;
@@ -242,12 +242,13 @@ final class CrossProcessPeer implements UdpPeer {
                     atStart = acked;
                     startedAt = System.nanoTime();
                 }
-                if (freeCount > 0 && window.mayPush()) {
+                while (freeCount > 0 && window.mayPush()) { // what the window allows, then one progress round
                     int buffer = freeSources[--freeCount];
                     if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
                     } else {
                         freeSources[freeCount++] = buffer; // the segment or the send queue is full: try again
+                        break;
                     }
                 }
                 turn();
