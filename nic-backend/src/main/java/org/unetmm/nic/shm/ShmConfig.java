@@ -29,13 +29,28 @@ import java.util.Map;
  * @param crossMemoryAttach whether rendezvous may be used at all
  */
 public record ShmConfig(String name, int eagerBytes, int ringBytes, long peerTimeoutMillis, boolean crossMemoryAttach) {
+    /** Bytes of the largest fragment sent inline by default (16 KiB); {@code eager=} overrides it. */
     public static final int DEFAULT_EAGER = 16 * 1024;
+    /** Bytes of each direction's frame ring by default (1 MiB); {@code ring=} overrides it. */
     public static final int DEFAULT_RING = 1 << 20;
+    /** Milliseconds of heartbeat silence before a peer is taken for dead by default; {@code timeout=} overrides it. */
     public static final long DEFAULT_TIMEOUT_MS = 5000;
     static final int COMPLETION_SLOTS = 1024;
     private static final int MIN_RING = 64 * 1024;
     private static final int MAX_RING = 1 << 30;
 
+    /**
+     * Checks every component, so a bad value fails when the configuration is built, not mid-run.
+     *
+     * @param name              1 to 80 of {@code [A-Za-z0-9._-]}, not starting with {@code '.'}
+     * @param eagerBytes        0 to half the ring less a record header
+     * @param ringBytes         a power of two, 64 KiB to 1 GiB
+     * @param peerTimeoutMillis 10 to 3600000 ms
+     * @param crossMemoryAttach false to send every fragment inline
+     * @throws IllegalArgumentException if the name is not 1 to 80 of {@code [A-Za-z0-9._-]} (or starts with
+     *         {@code '.'}), the ring is not a power of two in 64 KiB..1 GiB, the eager limit exceeds half the
+     *         ring less a record header, or the timeout is outside 10..3600000 ms; the message names the fix
+     */
     public ShmConfig {
         if (name == null || !name.matches("[A-Za-z0-9._-]{1,80}") || name.startsWith(".")) {
             throw new IllegalArgumentException("bad shm NIC name '" + name + "': use 1 to 80 letters, digits, '.', '_'"
@@ -63,12 +78,23 @@ public record ShmConfig(String name, int eagerBytes, int ringBytes, long peerTim
         return slots >= 16 && slots <= 1 << 20 && Integer.bitCount(slots) == 1;
     }
 
-    /** The transport address peers name this NIC by: {@code shm:name}. */
+    /**
+     * The transport address peers name this NIC by.
+     *
+     * @return {@code shm:} followed by the name, never null
+     */
     public String address() {
         return "shm:" + name;
     }
 
-    /** Parses {@code shm:name[?key=value&...]}; an empty name is drawn from the pid and a counter. */
+    /**
+     * Parses {@code shm:name[?key=value&...]}; an empty name is drawn from the pid and a counter.
+     *
+     * @param uri the transport URI, e.g. {@code shm:kv-server?ring=4194304}; {@code shm://name} is accepted too
+     * @return the validated configuration, keys left out taking their defaults
+     * @throws IllegalArgumentException if the URI is null, not {@code shm:}, has an unknown key or a value that
+     *         is not a whole number (or, for {@code cma}, not {@code true}/{@code false}), or fails validation
+     */
     public static ShmConfig parse(String uri) {
         if (uri == null || !uri.startsWith("shm:")) {
             throw new IllegalArgumentException("not a shm URI: '" + uri + "' (expected shm:name[?eager=N&ring=N&timeout=ms&cma=false])");

@@ -9,6 +9,11 @@ import org.unetmm.TransportException;
 public final class ShmException extends TransportException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception without a cause.
+     *
+     * @param message what failed and how to fix it
+     */
     public ShmException(String message) {
         super(message, null);
     }

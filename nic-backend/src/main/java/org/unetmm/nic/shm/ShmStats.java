@@ -28,10 +28,21 @@ public record ShmStats(String address, int mtu, int eagerBytes, boolean rendezvo
                        long sendsLost, long inlineReceived, long rendezvousRead, long bytesRead, long peersLost,
                        Map<ShmDropReason, Long> drops) {
 
+    /**
+     * Sums {@link #drops()} over every reason.
+     *
+     * @return records dropped and reads failed, all reasons together
+     */
     public long dropped() {
         return drops.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /**
+     * One reason's count from {@link #drops()}.
+     *
+     * @param reason the reason to look up, not null
+     * @return records dropped or reads failed for that reason, 0 if none were counted
+     */
     public long drops(ShmDropReason reason) {
         return drops.getOrDefault(reason, 0L);
     }

@@ -63,7 +63,9 @@ import org.unetmm.spi.Transport;
 public final class ShmTransport implements Transport {
     /**
      * Whether processes of this user may read each other's memory on this machine, as a NIC finds
-     * when it opens: null when they may (large messages go by rendezvous), else why not, naming the fix.
+     * when it opens.
+     *
+     * @return null when they may (large messages go by rendezvous), else why not, naming the fix
      */
     public static String crossMemoryAttachRefusal() {
         CrossMemoryAttach probe = CrossMemoryAttach.probe();
@@ -124,6 +126,14 @@ public final class ShmTransport implements Transport {
     private volatile long peersLost;
     private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
 
+    /**
+     * Opens this NIC's home region under the shm directory (removing regions their dead owners left) and
+     * probes cross-memory attach; the transport owns the region until {@link #close()} deletes it.
+     *
+     * @param config the validated name and sizes, not null
+     * @throws ShmException if a NIC of that name is already open in this process or on this host, or the
+     *         region cannot be created; the message names the fix
+     */
     public ShmTransport(ShmConfig config) {
         this.config = config;
         this.address = config.address();
@@ -149,7 +159,13 @@ public final class ShmTransport implements Transport {
         return "c" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
     }
 
-    /** The shm transport behind {@code nic}, for its statistics. */
+    /**
+     * The shm transport behind {@code nic}, for its statistics.
+     *
+     * @param nic a NIC opened in this JVM with an {@code shm:} transport
+     * @return its open transport, never null
+     * @throws IllegalArgumentException if no open shm transport in this JVM has that NIC's address
+     */
     public static ShmTransport of(Nic nic) {
         ShmTransport transport = OPEN.get(nic.transportAddress());
         if (transport == null) {
@@ -159,6 +175,11 @@ public final class ShmTransport implements Transport {
         return transport;
     }
 
+    /**
+     * The configuration this transport was opened with.
+     *
+     * @return the validated configuration, never null
+     */
     public ShmConfig config() {
         return config;
     }
@@ -173,12 +194,20 @@ public final class ShmTransport implements Transport {
         return mtu;
     }
 
-    /** Whether large fragments go by rendezvous from this NIC (cross-memory attach works and is wanted). */
+    /**
+     * Whether large fragments go by rendezvous from this NIC.
+     *
+     * @return true if cross-memory attach works and is wanted, so fragments above the eager limit are posted
+     */
     public boolean rendezvousEnabled() {
         return rendezvous;
     }
 
-    /** Why rendezvous is off, naming the fix; empty when it is on. */
+    /**
+     * Why rendezvous is off.
+     *
+     * @return the reason, naming the fix; empty when rendezvous is on
+     */
     public String rendezvousUnavailableReason() {
         return cma.reason();
     }
@@ -186,6 +215,8 @@ public final class ShmTransport implements Transport {
     /**
      * What the cross-memory attach probe found and did when this NIC opened (Yama's ptrace_scope,
      * whether it called PR_SET_PTRACER, the test read), for the run record.
+     *
+     * @return one human-readable line, never null
      */
     public String crossMemoryAttachDescription() {
         return cma.description();
@@ -564,6 +595,11 @@ public final class ShmTransport implements Transport {
         OPEN.remove(address, this);
     }
 
+    /**
+     * Whether {@link #close()} has run; a closed transport sends nothing and its region is gone.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }
@@ -572,6 +608,12 @@ public final class ShmTransport implements Transport {
         drops.incrementAndGet(reason.ordinal());
     }
 
+    /**
+     * A snapshot of the counters, safe to call from any thread; counters are read one by one, so they may
+     * be a few events apart from each other.
+     *
+     * @return a fresh snapshot, never null
+     */
     public ShmStats stats() {
         long[] d = new long[drops.length()];
         for (int i = 0; i < d.length; i++) {

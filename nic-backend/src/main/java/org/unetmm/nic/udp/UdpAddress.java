@@ -15,9 +15,17 @@ import org.unetmm.spi.SourceKey;
  * @param port 0..65535 (0 only where binding picks one)
  */
 public record UdpAddress(int ip, int port) {
+    /** The prefix every udp transport address and URI starts with. */
     public static final String SCHEME = "udp://";
     private static final int AF_INET6 = 10;
 
+    /**
+     * Checks the port; every int is a valid IPv4 address.
+     *
+     * @param ip   any int: the address's four bytes, big-endian
+     * @param port 0 to 65535
+     * @throws IllegalArgumentException if the port is outside 0..65535
+     */
     public UdpAddress {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("UDP port must be in 0..65535, got " + port);
@@ -26,7 +34,13 @@ public record UdpAddress(int ip, int port) {
 
     /**
      * Parses {@code udp://host:port} (no query). {@code host} is an IPv4 literal or a name that
-     * resolves to one; {@code portZeroAllowed} says whether port 0 (ephemeral) is meaningful here.
+     * resolves to one (resolved here, once).
+     *
+     * @param text            the address, e.g. {@code udp://127.0.0.1:7000}
+     * @param portZeroAllowed whether port 0 (ephemeral) is meaningful here: true for a bind, false for a peer
+     * @return the parsed address, never null
+     * @throws IllegalArgumentException if the text is null, not {@code udp://host:port}, has a bad port, a host
+     *         that does not resolve or resolves to IPv6; the message names the fix
      */
     public static UdpAddress parse(String text, boolean portZeroAllowed) {
         if (text == null || !text.startsWith(SCHEME)) {
@@ -68,14 +82,29 @@ public record UdpAddress(int ip, int port) {
         return new UdpAddress(((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF), port);
     }
 
+    /**
+     * Whether this address is in 127.0.0.0/8.
+     *
+     * @return true for a loopback address
+     */
     public boolean isLoopback() {
         return (ip >>> 24) == 127;
     }
 
+    /**
+     * Whether this is 0.0.0.0, which binds every local interface.
+     *
+     * @return true for the wildcard address
+     */
     public boolean isWildcard() {
         return ip == 0;
     }
 
+    /**
+     * The IP as a JDK address, without a name lookup; allocates, so not for the data path.
+     *
+     * @return an {@link Inet4Address}, never null
+     */
     public InetAddress inetAddress() {
         try {
             return InetAddress.getByAddress(new byte[] {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip});
@@ -84,6 +113,13 @@ public record UdpAddress(int ip, int port) {
         }
     }
 
+    /**
+     * This IP with another port, e.g. a wildcard bind's address with the port the kernel picked.
+     *
+     * @param newPort 0..65535
+     * @return a new address; this one is unchanged
+     * @throws IllegalArgumentException if the port is outside 0..65535
+     */
     public UdpAddress withPort(int newPort) {
         return new UdpAddress(ip, newPort);
     }
@@ -92,6 +128,8 @@ public record UdpAddress(int ip, int port) {
      * The first 8 bytes of this address's {@code struct sockaddr_in} as a little-endian long:
      * {@code sin_family} (host order), {@code sin_port} and {@code sin_addr} (network order).
      * The 8 bytes after it ({@code sin_zero}) are zero.
+     *
+     * @return the word, ready to store little-endian at a {@code sockaddr_in}'s start
      */
     public long sockaddrWord() {
         long family = 2; // AF_INET
@@ -100,7 +138,11 @@ public record UdpAddress(int ip, int port) {
         return family | (portBytes << 16) | (ipBytes << 32);
     }
 
-    /** The whole {@code struct sockaddr_in} (16 bytes), for bind. */
+    /**
+     * The whole {@code struct sockaddr_in}, for bind.
+     *
+     * @return a fresh 16-byte array the caller owns
+     */
     public byte[] sockaddr() {
         byte[] s = new byte[16];
         long word = sockaddrWord();
@@ -110,13 +152,23 @@ public record UdpAddress(int ip, int port) {
         return s;
     }
 
-    /** Reads the address back from the first 8 bytes of a sockaddr_in (as {@link #sockaddrWord()} lays them). */
+    /**
+     * Reads the address back from the first 8 bytes of a sockaddr_in (as {@link #sockaddrWord()} lays them).
+     *
+     * @param word the first 8 bytes, loaded little-endian; the family is not checked
+     * @return the address it names
+     */
     public static UdpAddress fromSockaddrWord(long word) {
         int port = (int) (((word >>> 16) & 0xFF) << 8 | ((word >>> 24) & 0xFF));
         int ip = Integer.reverseBytes((int) (word >>> 32));
         return new UdpAddress(ip, port);
     }
 
+    /**
+     * The IP in dotted-quad form, e.g. {@code 127.0.0.1}.
+     *
+     * @return the dotted quad, never null
+     */
     public String host() {
         return (ip >>> 24) + "." + ((ip >>> 16) & 0xFF) + "." + ((ip >>> 8) & 0xFF) + "." + (ip & 0xFF);
     }

@@ -63,14 +63,35 @@ import java.util.Map;
 public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
                         int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro,
                         int zeroCopy) {
+    /** SO_RCVBUF and SO_SNDBUF bytes asked for by default (4 MiB): a whole 4 MiB message's datagrams. */
     public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
+    /** Datagrams one poll takes at most by default. */
     public static final int DEFAULT_BATCH = 32;
+    /** Payload bytes up to which a fragment is received by copy by default. */
     public static final int DEFAULT_COPY_BREAK = 4096;
+    /** Payload bytes up to which a send is copied into the batch's staging area by default. */
     public static final int DEFAULT_SEND_COPY = 512;
     private static final int MAX_SEND_COPY = 4096;
     private static final int MIN_BUFFER = 4096;
     private static final int MAX_BUFFER = 1 << 30;
 
+    /**
+     * Checks every component against the ranges in the table above, so a bad value fails when built.
+     *
+     * @param bind               not null
+     * @param receiveBufferBytes 4096 to 2^30 bytes
+     * @param sendBufferBytes    4096 to 2^30 bytes
+     * @param receiveBatch       1 to 4096 datagrams
+     * @param waitMicros         0 to 1000000 µs
+     * @param busyPollMicros     0 to 1000000 µs
+     * @param copyBreak          0 to {@link WireFrame#MAX_FRAGMENT} bytes
+     * @param sendCopy           0 to 4096 bytes
+     * @param gso                true to use UDP GSO where the kernel takes it
+     * @param gro                true to use UDP GRO where the kernel takes it
+     * @param zeroCopy           0 to {@link WireFrame#MAX_FRAGMENT} bytes
+     * @throws IllegalArgumentException if {@code bind} is null or a value is out of range; the message names
+     *         the key and its range
+     */
     public UdpConfig {
         if (bind == null) {
             throw new IllegalArgumentException("a udp transport needs an address to bind, e.g. udp://127.0.0.1:0");
@@ -109,7 +130,14 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         }
     }
 
-    /** Parses a transport URI {@code udp://host:port[?key=value&...]}; unknown keys are errors. */
+    /**
+     * Parses a transport URI {@code udp://host:port[?key=value&...]}; unknown keys are errors.
+     *
+     * @param uri the transport URI, e.g. {@code udp://127.0.0.1:0?batch=64}; port 0 binds an ephemeral port
+     * @return the validated configuration, keys left out taking their defaults
+     * @throws IllegalArgumentException if the URI is null, not {@code udp://}, names an unknown key, has a value
+     *         of the wrong kind, or fails validation; the message names the fix
+     */
     public static UdpConfig parse(String uri) {
         if (uri == null || !uri.startsWith(UdpAddress.SCHEME)) {
             throw new IllegalArgumentException("not a udp transport URI: '" + uri + "'; expected udp://host:port, e.g."
@@ -162,7 +190,11 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         };
     }
 
-    /** The URI that parses back to this configuration (non-default keys only). */
+    /**
+     * The URI that parses back to this configuration.
+     *
+     * @return the bind address followed by the non-default keys only, never null
+     */
     public String toUri() {
         Map<String, Object> keys = new LinkedHashMap<>();
         if (receiveBufferBytes != DEFAULT_BUFFER_BYTES) {
@@ -204,16 +236,27 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         return uri.toString();
     }
 
+    /**
+     * A builder holding the defaults; {@link Builder#bind(UdpAddress)} must be set before {@link Builder#build()}.
+     *
+     * @return a fresh builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * A builder holding this configuration's values, to change some of them.
+     *
+     * @return a fresh builder; this configuration is unchanged
+     */
     public Builder toBuilder() {
         return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
                 .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy)
                 .gso(gso).gro(gro).zeroCopy(zeroCopy);
     }
 
+    /** Collects a {@link UdpConfig}'s values; nothing is checked until {@link #build()}. Not thread-safe. */
     public static final class Builder {
         private UdpAddress bind;
         private int receiveBufferBytes = DEFAULT_BUFFER_BYTES;
@@ -230,66 +273,144 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         private Builder() {
         }
 
+        /**
+         * Where to bind; port 0 asks the kernel for an ephemeral port.
+         *
+         * @param address the local address, required
+         * @return this builder
+         */
         public Builder bind(UdpAddress address) {
             this.bind = address;
             return this;
         }
 
+        /**
+         * Where to bind, as {@code udp://host:port}; port 0 asks the kernel for an ephemeral port.
+         *
+         * @param address the local address, parsed here
+         * @return this builder
+         * @throws IllegalArgumentException if the address does not parse (see {@link UdpAddress#parse})
+         */
         public Builder bind(String address) {
             return bind(UdpAddress.parse(address, true));
         }
 
+        /**
+         * SO_RCVBUF to ask for (URI key {@code rcvbuf}).
+         *
+         * @param bytes 4096..2^30; the kernel doubles it and may cap it at {@code net.core.rmem_max}
+         * @return this builder
+         */
         public Builder receiveBufferBytes(int bytes) {
             this.receiveBufferBytes = bytes;
             return this;
         }
 
+        /**
+         * SO_SNDBUF to ask for (URI key {@code sndbuf}).
+         *
+         * @param bytes 4096..2^30; the kernel doubles it and may cap it at {@code net.core.wmem_max}
+         * @return this builder
+         */
         public Builder sendBufferBytes(int bytes) {
             this.sendBufferBytes = bytes;
             return this;
         }
 
+        /**
+         * Most datagrams one poll takes before the NIC turns to its sends (URI key {@code batch}).
+         *
+         * @param datagrams 1..4096
+         * @return this builder
+         */
         public Builder receiveBatch(int datagrams) {
             this.receiveBatch = datagrams;
             return this;
         }
 
+        /**
+         * How long an idle poll blocks in {@code ppoll(2)} (URI key {@code wait}).
+         *
+         * @param micros 0..1000000 µs; 0 busy-polls
+         * @return this builder
+         */
         public Builder waitMicros(int micros) {
             this.waitMicros = micros;
             return this;
         }
 
+        /**
+         * SO_BUSY_POLL for blocking receives, on NAPI devices only (URI key {@code busypoll}).
+         *
+         * @param micros 0..1000000 µs; 0 leaves it off
+         * @return this builder
+         */
         public Builder busyPollMicros(int micros) {
             this.busyPollMicros = micros;
             return this;
         }
 
+        /**
+         * Largest fragment payload received by copy rather than placed directly (URI key {@code copybreak}).
+         *
+         * @param bytes 0..{@link WireFrame#MAX_FRAGMENT}; 0 places every fragment directly
+         * @return this builder
+         */
         public Builder copyBreak(int bytes) {
             this.copyBreak = bytes;
             return this;
         }
 
+        /**
+         * Largest payload copied into the send batch rather than sent from the sender's pages (URI key {@code sendcopy}).
+         *
+         * @param bytes 0..4096; 0 sends every payload from the sender's pages
+         * @return this builder
+         */
         public Builder sendCopy(int bytes) {
             this.sendCopy = bytes;
             return this;
         }
 
+        /**
+         * Whether to send runs of equal fragments as UDP GSO super-datagrams where the kernel can (URI key {@code gso}).
+         *
+         * @param on true (the default) to use GSO
+         * @return this builder
+         */
         public Builder gso(boolean on) {
             this.gso = on;
             return this;
         }
 
+        /**
+         * Whether to receive with UDP GRO where the kernel can (URI key {@code gro}).
+         *
+         * @param on true (the default) to use GRO
+         * @return this builder
+         */
         public Builder gro(boolean on) {
             this.gro = on;
             return this;
         }
 
-        /** Sends fragments of at least {@code bytes} with MSG_ZEROCOPY; 0 = never (the default). */
+        /**
+         * Sends fragments of at least {@code bytes} with MSG_ZEROCOPY; 0 = never (the default).
+         *
+         * @param bytes 0..{@link WireFrame#MAX_FRAGMENT} payload bytes (URI key {@code zerocopy})
+         * @return this builder
+         */
         public Builder zeroCopy(int bytes) {
             this.zeroCopy = bytes;
             return this;
         }
 
+        /**
+         * Validates the values collected so far.
+         *
+         * @return a new immutable configuration
+         * @throws IllegalArgumentException if the bind address is unset or a value is out of range
+         */
         public UdpConfig build() {
             return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
                     copyBreak, sendCopy, gso, gro, zeroCopy);

@@ -56,11 +56,21 @@ public record UdpStats(String address, int mtu, int receiveBufferBytes, int send
                        long groSegments, long zeroCopySends, long zeroCopyNotices, long zeroCopyNotified,
                        long zeroCopyCopied, long zeroCopyFallbacks) {
 
-    /** Datagrams the wire dropped, all reasons. */
+    /**
+     * Datagrams the wire dropped, all reasons.
+     *
+     * @return the sum of {@link #drops()} over every reason
+     */
     public long dropped() {
         return drops.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /**
+     * Datagrams the wire dropped for one reason.
+     *
+     * @param reason the reason to look up, not null
+     * @return its count from {@link #drops()}, 0 if none were counted
+     */
     public long drops(WireDropReason reason) {
         return drops.getOrDefault(reason, 0L);
     }

@@ -120,7 +120,14 @@ public final class UdpTransport implements Transport {
     private record UdpRoute(String address, long sockaddrWord, SourceKey sourceKey) implements Route {
     }
 
-    /** Opens the socket, sizes its buffers and binds it; fails at once, naming the fix. */
+    /**
+     * Opens the socket, sizes its buffers and binds it; fails at once, naming the fix. The transport owns
+     * the socket and its native block until {@link #close()}.
+     *
+     * @param config the validated bind address and socket settings, not null
+     * @throws org.unetmm.TransportException if the socket cannot be created, sized or bound (e.g. the port is taken)
+     * @throws IllegalArgumentException if the kernel refuses {@code busypoll=} or {@code zerocopy=} as asked
+     */
     public UdpTransport(UdpConfig config) {
         this.config = config;
         int socket;
@@ -186,7 +193,11 @@ public final class UdpTransport implements Transport {
         return false;
     }
 
-    /** Which UDP offloads this kernel takes, probed on a socket of its own (what a wire opened with the defaults uses). */
+    /**
+     * Which UDP offloads this kernel takes, probed on a socket of its own (what a wire opened with the defaults uses).
+     *
+     * @return whether {@code UDP_SEGMENT} and {@code UDP_GRO} were accepted; the probe socket is closed again
+     */
     public static Features kernelFeatures() {
         int socket = Libc.udpSocket();
         try {
@@ -197,12 +208,22 @@ public final class UdpTransport implements Transport {
         }
     }
 
-    /** Which UDP offloads this wire uses. */
+    /**
+     * Which UDP offloads this wire uses.
+     *
+     * @return the offloads asked for and taken by the kernel, as of now (GSO turns off after the kernel refuses a send)
+     */
     public Features features() {
         return new Features(batch.gso(), groOn);
     }
 
-    /** The udp transport behind {@code nic}, for its statistics. */
+    /**
+     * The udp transport behind {@code nic}, for its statistics.
+     *
+     * @param nic a NIC opened in this JVM with a {@code udp://} transport
+     * @return its open transport, never null
+     * @throws IllegalArgumentException if no open udp transport in this JVM has that NIC's address
+     */
     public static UdpTransport of(Nic nic) {
         UdpTransport transport = OPEN.get(nic.transportAddress());
         if (transport == null) {
@@ -258,6 +279,11 @@ public final class UdpTransport implements Transport {
         return Math.max(64, Math.min(WireFrame.MAX_FRAGMENT, linkMtu - IP_UDP_OVERHEAD - WireFrame.HEADER_LENGTH));
     }
 
+    /**
+     * The configuration this transport was opened with.
+     *
+     * @return the validated configuration as asked for (the bind port may be 0; see {@link #boundAddress()})
+     */
     public UdpConfig config() {
         return config;
     }
@@ -267,7 +293,11 @@ public final class UdpTransport implements Transport {
         return address;
     }
 
-    /** The address the socket is bound to (the real port when port 0 was asked for). */
+    /**
+     * The address the socket is bound to.
+     *
+     * @return the bound address, with the real port when port 0 was asked for
+     */
     public UdpAddress boundAddress() {
         return bound;
     }
@@ -354,6 +384,12 @@ public final class UdpTransport implements Transport {
 
     // ---- the rest -------------------------------------------------------------------------------
 
+    /**
+     * A snapshot of the counters, safe to call from any thread; counters are read one by one, so they may
+     * be a few events apart from each other.
+     *
+     * @return a fresh snapshot, never null
+     */
     public UdpStats stats() {
         long[] counts = new long[WireDropReason.values().length];
         for (int i = 0; i < counts.length; i++) {
@@ -377,6 +413,11 @@ public final class UdpTransport implements Transport {
         return zeroCopy == null ? 0 : zeroCopy.count(slot);
     }
 
+    /**
+     * Whether {@link #close()} has run; a closed wire's socket is gone and frames given to it are lost.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }

@@ -91,26 +91,44 @@ import org.unetmm.spi.FrameHeader;
  * the wire format, for tools that read captures. Encoding and decoding are the udp wire's own.
  */
 public final class WireFrame {
+    /** Byte offset of the magic ({@link #MAGIC}), a 4-byte int. */
     public static final int MAGIC_OFFSET = 0;
+    /** Byte offset of the version ({@link #VERSION}), one unsigned byte. */
     public static final int VERSION_OFFSET = 4;
+    /** Byte offset of the frame type ({@code FrameHeader.TYPE_*}), one byte. */
     public static final int TYPE_OFFSET = 5;
+    /** Byte offset of the flags ({@code FrameHeader.FLAG_*} and {@link #FLAG_MORE}), a 2-byte short. */
     public static final int FLAGS_OFFSET = 6;
+    /** Byte offset of the sender's channel tag, a positive 4-byte int. */
     public static final int SOURCE_TAG_OFFSET = 8;
+    /** Byte offset of the receiver's channel tag, a positive 4-byte int. */
     public static final int DESTINATION_TAG_OFFSET = 12;
+    /** Byte offset of the message id, an 8-byte long counted per source channel. */
     public static final int MESSAGE_ID_OFFSET = 16;
+    /** Byte offset of where in its message this fragment's payload goes, a non-negative 4-byte int. */
     public static final int FRAGMENT_OFFSET_OFFSET = 24;
+    /** Byte offset of the whole message's length in bytes, a non-negative 4-byte int. */
     public static final int MESSAGE_LENGTH_OFFSET = 28;
+    /** Byte offset of the payload bytes that follow this header, a non-negative 4-byte int. */
     public static final int FRAGMENT_LENGTH_OFFSET = 32;
+    /** Byte offset of the cumulative acknowledgement of a reliable channel ({@code FLAG_ACK}), an 8-byte long. */
     public static final int ACK_OFFSET = 36;
+    /** Byte offset of the NIC's end-to-end CRC32C ({@code FLAG_CHECKSUM}), 4 bytes carried as is. */
     public static final int PAYLOAD_CHECKSUM_OFFSET = 44;
+    /** Byte offset of the sender's channel connection id, an 8-byte long, never 0. */
     public static final int SOURCE_CONNECTION_OFFSET = 48;
+    /** Byte offset of the receiver's channel connection id, an 8-byte long; 0 when the sender knows none. */
     public static final int DESTINATION_CONNECTION_OFFSET = 56;
+    /** Byte offset of 4 reserved bytes, written 0. */
     public static final int RESERVED_OFFSET = 64;
+    /** Byte offset of the header checksum, the CRC32C of bytes 0 to 67 as a 4-byte int. */
     public static final int CHECKSUM_OFFSET = 68;
+    /** Bytes of the header; the payload starts here. */
     public static final int HEADER_LENGTH = 72;
 
     /** 'U' 'N' 'M' 'M' read as a little-endian int. */
     public static final int MAGIC = 0x4D4D4E55;
+    /** The wire version this code writes and the only one it accepts (3 added the connection ids). */
     public static final int VERSION = 3;
     /**
      * Wire flag: another frame follows this one in the same datagram (a coalesced datagram). The
