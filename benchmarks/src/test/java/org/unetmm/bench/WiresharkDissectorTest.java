@@ -229,9 +229,19 @@ class WiresharkDissectorTest {
     private static void awaitBytes(Path file, byte[] bytes) throws Exception {
         String wanted = new String(bytes, StandardCharsets.ISO_8859_1);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!(Files.exists(file) && new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(wanted))) {
-            assertThat(System.nanoTime() - deadline).as("'%s' in %s within 30 s", wanted, file).isNegative();
-            Thread.sleep(20); // polling a file another process writes: no event to wait on
+        try (java.nio.file.WatchService watch = file.getFileSystem().newWatchService()) {
+            // registered before the first look, so no write between the look and the wait is missed
+            file.toAbsolutePath().getParent().register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE,
+                    java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+            while (!(Files.exists(file) && new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(wanted))) {
+                long left = deadline - System.nanoTime();
+                assertThat(left).as("'%s' in %s within 30 s", wanted, file).isPositive();
+                java.nio.file.WatchKey key = watch.poll(left, TimeUnit.NANOSECONDS); // the writer's next write
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
         }
     }
 

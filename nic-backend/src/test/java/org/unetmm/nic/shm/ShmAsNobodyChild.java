@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Endpoint;
@@ -85,15 +84,24 @@ public final class ShmAsNobodyChild {
 
     private static String hold(String name, Path release, long seconds) {
         long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        try (Nic nic = ShmPairInOneJvmTest.open("shm:" + name)) {
+        try (Nic nic = ShmPairInOneJvmTest.open("shm:" + name);
+             java.nio.file.WatchService watch = release.getFileSystem().newWatchService()) {
+            // registered before the first look: the parent's create is not missed between look and wait
+            release.toAbsolutePath().getParent().register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
             while (!Files.exists(release)) {
-                nic.progress();
+                nic.progress(); // the NIC's heartbeat goes on while it waits for the parent's file
                 if (System.nanoTime() - deadline > 0) {
                     throw new AssertionError("not released within " + seconds + " s");
                 }
-                LockSupport.parkNanos(1_000_000); // a bounded poll of a file the parent writes
+                java.nio.file.WatchKey key = watch.poll(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
             }
             return "held " + nic.transportAddress() + " peers=" + ShmTransport.of(nic).stats().peers();
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException("waiting for " + release + ": " + e, e);
         }
     }
 
