@@ -3,6 +3,7 @@ package org.unetmm;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import org.unetmm.internal.ChannelState;
 import org.unetmm.internal.CompletionSink;
 import org.unetmm.internal.Engine;
@@ -59,9 +60,13 @@ public final class Endpoint implements AutoCloseable {
     private final SendWriter writer;
     /**
      * Completions that found the completion queue full (only close issues those: it must not lose
-     * one). Lock-free, so an empty poll costs one read, never a monitor.
+     * one). Lock-free; an empty poll reads only {@link #overflowAdded}, never the queue or a monitor.
      */
     private final ConcurrentLinkedQueue<Completion> overflow = new ConcurrentLinkedQueue<>();
+    /** How many completions went to {@link #overflow}: counted after each add, so seeing it means the add. */
+    private final AtomicLong overflowAdded = new AtomicLong();
+    /** How many the poller took from {@link #overflow} (the poller's own count, inside {@link #poller}). */
+    private long overflowTaken;
     /** Allocation order of segment space (application thread). */
     private volatile CompletionHandler handler;
     /** The application side of each ring: one thread at a time (see the class comment). */
@@ -105,6 +110,7 @@ public final class Endpoint implements AutoCloseable {
                 Completion late = new Completion();
                 late.set(kind, status, cookie, handle, buffer, offset, length, detail);
                 overflow.add(late);
+                overflowAdded.incrementAndGet();
                 return;
             }
             c.set(kind, status, cookie, handle, buffer, offset, length, detail);
@@ -279,8 +285,9 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /**
-     * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue and
-     * prefetches their translations, so an arriving message does not miss in the TLB. The buffer is
+     * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue; the
+     * NIC prefetches their translations in its next progress round, so an arriving message does not
+     * miss in the TLB, and the post itself takes no lock. The buffer is
      * the NIC's until its receive completion. {@link PostStatus#FREE_QUEUE_FULL} when the free queue is full.
      *
      * @param buffer a direct, writable buffer
@@ -328,8 +335,7 @@ public final class Endpoint implements AutoCloseable {
         r.offset = offset;
         r.length = length;
         r.cookie = cookie;
-        engine.prefetch(state, buffer, offset, length);
-        freeQueue.publish();
+        freeQueue.publish(); // the NIC prefetches its translations in its next round, before that round's sends
         state.counters.increment(EndpointState.RECEIVES_POSTED);
         return PostStatus.POSTED;
     }
@@ -355,7 +361,17 @@ public final class Endpoint implements AutoCloseable {
             completionQueue.release();
             return copy;
         }
-        return overflow.poll();
+        return takeOverflow();
+    }
+
+    /** The next completion that overflowed, or null: the queue is read only when one is known to wait. */
+    private Completion takeOverflow() {
+        if (overflowTaken == overflowAdded.get()) {
+            return null;
+        }
+        Completion c = overflow.poll(); // not null: the add came before its count
+        overflowTaken++;
+        return c;
     }
 
     /**
@@ -392,7 +408,7 @@ public final class Endpoint implements AutoCloseable {
             }
         }
         while (done < limit) {
-            Completion closing = overflow.poll();
+            Completion closing = takeOverflow();
             if (closing == null) {
                 break;
             }

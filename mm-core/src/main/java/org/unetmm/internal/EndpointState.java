@@ -21,6 +21,8 @@ public final class EndpointState {
     public final int context;
     public final SpscRing<SendDescriptor> sendQueue;
     public final SpscRing<ReceiveDescriptor> freeQueue;
+    /** Free-queue position (in descriptors ever taken) up to which the engine has prefetched posted buffers. Engine only. */
+    public long prefetchedUpTo;
     public final List<ChannelState> channels = new ArrayList<>();
     /** The fixed segment (null when the endpoint has none), pinned for the endpoint's life. */
     public final NativeBuffer segment;

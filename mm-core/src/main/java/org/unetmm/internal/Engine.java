@@ -1,6 +1,5 @@
 package org.unetmm.internal;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,11 +23,13 @@ import org.unetmm.tlb.TlbConfig;
 
 /**
  * The NIC engine: one TLB of user pages over a pin cache (its miss path pins on demand), the
- * endpoints, the channel table and one wire. It runs under one lock, so endpoint close, channel
- * setup and receive prefetch never race the data path, and every upcall waits for the outermost
- * release of that lock ({@link SafePoint}).
+ * endpoints, the channel table and one wire. It runs under one lock, so endpoint close and channel
+ * setup never race the data path, and every upcall waits for the outermost release of that lock
+ * ({@link SafePoint}). The application's data calls (send, post, poll) take no lock: they meet the
+ * engine on the endpoint's rings.
  *
- * <p>A progress round, in order: each endpoint's queued sends to their protocols
+ * <p>A progress round, in order: the translations of newly posted receive buffers (a TLB
+ * prefetch); each endpoint's queued sends to their protocols
  * ({@link SendLoop}); the timers and acknowledgements of the channels that have them; the wire's
  * receive side ({@link Transport#poll}, into {@link Receiver}); the reassembly clock. Sends go
  * first, so a reply queued since the last round leaves without waiting for the wire's poll.
@@ -50,6 +51,7 @@ public final class Engine {
     private final ChannelTable table = new ChannelTable(drops);
     private final Reassembly reassembly;
     private final SendLoop sends;
+    private final PageWalk pages;
     private final ChannelServices services;
     private final Completions completions;
     private final ChannelProtocol.Factory reliableFactory;
@@ -90,7 +92,7 @@ public final class Engine {
             throw e;
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
-        PageWalk pages = new PageWalk(tlb, budget.isUnlimited());
+        this.pages = new PageWalk(tlb, budget.isUnlimited());
         this.completions = new Completions(traffic);
         this.sends = new SendLoop(transport, mtu, pages, completions, traffic, new HeldFragments(), pinCache);
         this.reassembly = new Reassembly(config.reassemblyTimeout().toNanos());
@@ -146,7 +148,7 @@ public final class Engine {
      */
     public void unlock() {
         try {
-            if (lock.getHoldCount() == 1 && !safePoint.isEmpty()) {
+            if (!safePoint.isEmpty() && lock.getHoldCount() == 1) {
                 safePoint.deliver();
             }
         } finally {
@@ -188,6 +190,9 @@ public final class Engine {
                 return 0;
             }
             int work = 0;
+            for (EndpointState ep : endpoints) {
+                pages.prefetchPosted(ep);
+            }
             for (EndpointState ep : endpoints) {
                 work += sends.processSends(ep);
             }
@@ -329,14 +334,6 @@ public final class Engine {
         channel.endpoint.channels.remove(channel);
     }
 
-    public void prefetch(EndpointState ep, ByteBuffer buffer, int offset, int length) {
-        lock();
-        try {
-            tlb.prefetch(ep.context, buffer, NativeMemory.address(buffer) + offset, length);
-        } finally {
-            unlock();
-        }
-    }
 
     public void closeEndpoint(EndpointState ep) {
         lock();

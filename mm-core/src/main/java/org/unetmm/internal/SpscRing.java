@@ -131,6 +131,11 @@ public final class SpscRing<T> extends SpscRingConsumerFields<T> {
     }
 
     /** Consumer: frees the slot returned by the last {@link #peek()}. */
+    /** {@return how many elements the consumer has released so far} Consumer only. */
+    public long consumed() {
+        return head;
+    }
+
     public void release() {
         HEAD.setRelease(this, head + 1);
     }

@@ -78,6 +78,7 @@ class TwoNicsShareLockedMemoryTest {
             expectLocked("two NICs open, no segments", 0);
 
             y.postReceive(page, half, half, 1);
+            b.progress(); // B's round prefetches what was posted
             expectLocked("B posts the second half (its TLB pins the page)", 1);
             assertThat(x.send(xy, page, 0, half, SendPath.PINNED, 2)).isEqualTo(SendStatus.ACCEPTED);
             a.progress();
