@@ -8,6 +8,11 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,6 +27,7 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.InvalidDescriptorException;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
+import org.unetmm.PostStatus;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
@@ -104,6 +110,58 @@ class LoopbackNicTest {
         TlbStats after = nic.stats().tlb();
         long lookups = (after.hits() + after.misses()) - (before.hits() + before.misses());
         assertThat(lookups).as("TLB lookups for the sender's pages (2 or 3) and the receiver's").isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void aPostedBufferIsTranslatedInTheNicsNextRoundSoItsMessageFindsItInTheTlb() {
+        ByteBuffer source = pattern(8192, 2);
+        ByteBuffer target = ByteBuffer.allocateDirect(8192);
+        TlbStats before = nic.stats().tlb();
+        assertThat(b.postReceive(target, 0).isPosted()).isTrue();
+        assertThat(nic.stats().tlb().prefetches()).as("the post itself leaves the TLB to the NIC").isEqualTo(before.prefetches());
+        nic.progress();
+        TlbStats prefetched = nic.stats().tlb();
+        assertThat(prefetched.prefetches() - before.prefetches()).as("the pages of 8 KiB (2 or 3)").isBetween(2L, 3L);
+        assertThat(a.send(ab, source, 0, 8192, SendPath.FIXED_SEGMENT, 1)).isEqualTo(SendStatus.ACCEPTED);
+        next(a);
+        assertThat(next(b).status()).isEqualTo(CompletionStatus.OK);
+        assertThat(target).isEqualTo(source);
+        TlbStats after = nic.stats().tlb();
+        assertThat(after.misses()).as("the arrival found every page translated").isEqualTo(prefetched.misses());
+        assertThat(after.hits() - prefetched.hits()).as("a hit for every page written (a page two fragments share: two)")
+                .isGreaterThanOrEqualTo(prefetched.prefetches() - before.prefetches());
+    }
+
+    @Test
+    void aBufferPostedFromAnotherThreadWhileAHandlerRunsDoesNotWaitForTheHandler() throws Exception {
+        ByteBuffer source = pattern(64, 4);
+        ByteBuffer first = ByteBuffer.allocateDirect(64);
+        ByteBuffer second = ByteBuffer.allocateDirect(64);
+        b.postReceive(first, 1);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        AtomicReference<Object> postedMeanwhile = new AtomicReference<>();
+        try {
+            a.onCompletion(c -> { // an upcall: the NIC is between steps, its engine held by this thread
+                if (c.cookie() != 1) {
+                    return;
+                }
+                Future<PostStatus> post = other.submit(() -> b.postReceive(second, 2));
+                try {
+                    postedMeanwhile.set(post.get(5, TimeUnit.SECONDS));
+                } catch (Exception e) {
+                    postedMeanwhile.set(e);
+                }
+            });
+            assertThat(a.send(ab, source, 0, 64, SendPath.PINNED, 1)).isEqualTo(SendStatus.ACCEPTED);
+            nic.progress();
+            assertThat(postedMeanwhile.get()).as("the other thread's post, while the handler ran")
+                    .isEqualTo(PostStatus.POSTED);
+        } finally {
+            other.shutdownNow();
+        }
+        assertThat(next(b).cookie()).isEqualTo(1);
+        assertThat(a.send(ab, source, 0, 64, SendPath.PINNED, 3)).isEqualTo(SendStatus.ACCEPTED);
+        assertThat(next(b).cookie()).as("the buffer posted meanwhile takes the next message").isEqualTo(2);
     }
 
     @Test
@@ -274,8 +332,8 @@ class LoopbackNicTest {
         b.postReceive(ByteBuffer.allocateDirect(128), 11);
         a.send(ab, pattern(100, 1), 0, 100, SendPath.PINNED, 12);
         nic.progress();
-        assertThat(sent.get(5, java.util.concurrent.TimeUnit.SECONDS).status()).isEqualTo(CompletionStatus.OK);
-        assertThat(received.get(5, java.util.concurrent.TimeUnit.SECONDS).length()).isEqualTo(100);
+        assertThat(sent.get(5, TimeUnit.SECONDS).status()).isEqualTo(CompletionStatus.OK);
+        assertThat(received.get(5, TimeUnit.SECONDS).length()).isEqualTo(100);
         assertThat(futures.pending()).isZero();
     }
 
