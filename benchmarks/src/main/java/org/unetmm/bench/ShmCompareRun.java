@@ -99,7 +99,7 @@ final class ShmCompareRun {
                     + " acknowledges; TLB and pins are the sender's; UDP_PINNED is the pinned path over " + UDP);
             notes.add("shm stream window: up to " + (ShmStreamPlan.WANTED_BYTES >> 20) + " MiB (at most "
                     + UdpPeer.Window.MESSAGES + " messages) in flight, planned against both processes' pin budgets;"
-                    + " the receiver posts a buffer per message in flight");
+                    + " the receiver posts two buffers per message in flight");
             pinned.planNotes().forEach(n -> notes.add("shm pinned " + n));
             fixed.planNotes().forEach(n -> notes.add("shm fixed " + n));
             return points;

@@ -12,19 +12,22 @@ import org.unetmm.SendPath;
  * {@code process_vm_readv} pipeline sat idle most of the time. The shm wire has no socket buffer;
  * what bounds its bytes in flight is memory the two processes must pin: the sender pins each
  * message it has in flight (the pinned path's sources stay pinned until the peer's read finished,
- * DESIGN invariant 6), and the receiver posts one buffer per message in flight, pinned when a
- * fragment lands in it. So the plan asks for {@link #WANTED_BYTES} in flight (at most
+ * DESIGN invariant 6), and the receiver posts two buffers per message in flight, pinned when a
+ * fragment lands in them (as the udp compare does: a window that reopens after a stall, the
+ * receiver descheduled for {@link UdpPeer.Window#STALL_NANOS}, may send a second window before the
+ * first was taken; with one buffer each the second window's messages found none posted, were
+ * dropped, and the stream stalled again and again). So the plan asks for {@link #WANTED_BYTES} in flight (at most
  * {@link UdpPeer.Window#MESSAGES} messages, at least one) and shrinks it until both sides fit:
  *
  * <pre>
  *  sender pins   = messages × size (PINNED sources) or its segment (FIXED_SEGMENT, 2 × size, ≥ 256 KiB)
  *                  + size (the ping-pong's reply buffer) + a page (the acknowledgement buffer)
- *  receiver pins = buffers × size (posted, one per message in flight)
+ *  receiver pins = buffers × size (posted, two per message in flight)
  *                  + its segment (FIXED_SEGMENT only) + a page (its acknowledgement segment)
  *  each ≤ its process's budget less {@link #MARGIN}
  * </pre>
  *
- * Under an ordinary user's 8 MiB RLIMIT_MEMLOCK a 1 MiB pinned stream gets 6 messages in flight,
+ * Under an ordinary user's 8 MiB RLIMIT_MEMLOCK a 1 MiB pinned stream gets 3 messages in flight,
  * and the plan says it shrank ({@link #note}). A message too large for even one in flight is
  * planned with one and reported as not fitting: the pinning library then pins it piece by piece.
  *
@@ -47,6 +50,8 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
     static final long WANTED_BYTES = 8L << 20;
     /** Left unpinned in each process's budget, for what else locks a page (the TLB's pins of a ping). */
     static final long MARGIN = 64L << 10;
+    /** Receive buffers the receiver posts per message in flight. */
+    static final int BUFFERS_PER_MESSAGE = 2;
     private static final long PAGE = 4096;
     private static final long MIN_SEGMENT = 256L << 10;
 
@@ -58,7 +63,7 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
         while (messages > 1 && !fits(path, size, messages, senderBudget, receiverBudget)) {
             messages--;
         }
-        return new ShmStreamPlan(size, messages, messages, senderPins(path, size, messages), receiverPins(path, size, messages),
+        return new ShmStreamPlan(size, messages, BUFFERS_PER_MESSAGE * messages, senderPins(path, size, messages), receiverPins(path, size, messages),
                 Math.min(senderBudget, receiverBudget), messages < wanted, fits(path, size, messages, senderBudget, receiverBudget));
     }
 
@@ -81,7 +86,7 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
     }
 
     private static long receiverPins(SendPath path, int size, int messages) {
-        return (long) messages * size + segmentBytes(path, size) + PAGE;
+        return (long) BUFFERS_PER_MESSAGE * messages * size + segmentBytes(path, size) + PAGE;
     }
 
     /** The window this plan allows, as the stream runs it. */

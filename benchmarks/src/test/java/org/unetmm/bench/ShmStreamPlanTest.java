@@ -16,7 +16,7 @@ class ShmStreamPlanTest {
         ShmStreamPlan plan = ShmStreamPlan.plan(SendPath.PINNED, (int) MIB, UNBOUNDED, UNBOUNDED);
 
         assertThat(plan.bytesInFlight()).isEqualTo(ShmStreamPlan.WANTED_BYTES);
-        assertThat(plan.receiveBuffers()).isEqualTo(plan.messages());
+        assertThat(plan.receiveBuffers()).isEqualTo(ShmStreamPlan.BUFFERS_PER_MESSAGE * plan.messages());
         assertThat(plan.shrunk()).isFalse();
         assertThat(plan.fits()).isTrue();
         assertThat(plan.note()).isNull();
@@ -27,12 +27,13 @@ class ShmStreamPlanTest {
         ShmStreamPlan plan = ShmStreamPlan.plan(SendPath.PINNED, (int) MIB, 8 * MIB, 8 * MIB);
 
         assertThat(plan.messages()).isBetween(2, (int) (ShmStreamPlan.WANTED_BYTES / MIB) - 1);
+        assertThat(plan.receiveBuffers()).isEqualTo(2 * plan.messages());
         assertThat(plan.senderPins()).isLessThanOrEqualTo(8 * MIB - ShmStreamPlan.MARGIN);
         assertThat(plan.receiverPins()).isLessThanOrEqualTo(8 * MIB - ShmStreamPlan.MARGIN);
         assertThat(plan.shrunk()).isTrue();
         assertThat(plan.fits()).isTrue();
         assertThat(plan.note()).contains("window shrunk to " + plan.messages() + " messages").contains("8192 KiB");
-        assertThat((plan.messages() + 1) * MIB + MIB + 4096).as("one message more would not fit the sender: the plan is the largest")
+        assertThat(2 * (plan.messages() + 1) * MIB + 4096).as("one message more would not fit the receiver: the plan is the largest")
                 .isGreaterThan(8 * MIB - ShmStreamPlan.MARGIN);
     }
 
@@ -61,7 +62,7 @@ class ShmStreamPlanTest {
         ShmStreamPlan plan = ShmStreamPlan.plan(SendPath.FIXED_SEGMENT, (int) MIB, 8 * MIB, 8 * MIB);
 
         assertThat(plan.senderPins()).isEqualTo(ShmStreamPlan.segmentBytes(SendPath.FIXED_SEGMENT, (int) MIB) + MIB + 4096);
-        assertThat(plan.receiverPins()).isEqualTo(plan.messages() * MIB + 2 * MIB + 4096);
+        assertThat(plan.receiverPins()).isEqualTo(2 * plan.messages() * MIB + 2 * MIB + 4096);
         assertThat(ShmStreamPlan.segmentBytes(SendPath.PINNED, (int) MIB)).isZero();
     }
 
