@@ -26,6 +26,8 @@ import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinBudget;
+import org.unetmm.tlb.ReplacementPolicy;
 
 /**
  * The receiving JVM of {@code unetmm compare --transport shm:} ({@link ChildJvm} starts it): the
@@ -38,6 +40,7 @@ import org.unetmm.pinning.NativeMemory;
  *  unetmm &lt;uri&gt; &lt;PINNED|FIXED_SEGMENT&gt; &lt;size&gt; &lt;buffers&gt; &lt;client&gt; &lt;acks&gt;
  *                                  → ready &lt;server&gt; &lt;acker&gt;   a NIC on uri, its two channels connected
  *  aeron &lt;dir&gt; &lt;size&gt; &lt;term&gt;      → ready                     an Aeron client of the parent's media driver
+ *  budget                          → budget &lt;bytes&gt;            this process's pin budget (RLIMIT_MEMLOCK)
  *  echo                            → ok                        answer each message with itself
  *  sink &lt;every&gt;                    → ok                        count messages, send the count every &lt;every&gt;
  *  close                           → closed                    close the peer
@@ -124,6 +127,7 @@ public final class CrossProcessChild {
                 reply(opened instanceof UnetmmFar u ? "ready " + u.server.address() + " " + u.acker.address() : "ready");
                 return opened;
             }
+            case "budget" -> reply("budget " + PinBudget.fromProcess().bytes());
             case "echo" -> {
                 far.echo();
                 reply("ok");
@@ -152,10 +156,14 @@ public final class CrossProcessChild {
     /**
      * A unetmm NIC (CALLER progress) on the parent's wire: {@code server} receives into posted
      * buffers of exactly the message size and echoes from the buffer a ping arrived in, on the
-     * path of the measurement; {@code acker} sends the stream's count (8 B, fixed segment).
+     * path of the measurement; {@code acker} sends the stream's count (8 B, fixed segment). Its
+     * TLB covers every posted buffer and the segment (a page each), so a stream through all of them
+     * does not evict its own translations.
      */
     private static final class UnetmmFar implements Far {
         private static final long ACK = -3;
+        private static final int TLB_SETS = 256;
+        private static final int TLB_WAYS = 4;
         private final Nic nic;
         private final Endpoint serverEndpoint;
         private final Endpoint ackerEndpoint;
@@ -176,8 +184,11 @@ public final class CrossProcessChild {
         UnetmmFar(String uri, SendPath path, int size, int buffers, String client, String acks) {
             this.path = path;
             this.size = size;
-            int segment = (int) Math.max(256L << 10, 2L * size);
-            nic = Nic.open(NicConfig.builder().transport(uri).progressMode(ProgressMode.CALLER).build());
+            int segment = ShmStreamPlan.segmentBytes(path, size);
+            long pages = ((long) buffers * Math.max(1, size) + segment) / NativeMemory.pageSize() + buffers + 2;
+            int sets = Integer.highestOneBit((int) Math.max(TLB_SETS, Math.min(1 << 16, (pages + TLB_WAYS - 1) / TLB_WAYS)) * 2 - 1);
+            nic = Nic.open(NicConfig.builder().transport(uri).tlb(sets, TLB_WAYS, ReplacementPolicy.LRU)
+                    .progressMode(ProgressMode.CALLER).build());
             try {
                 serverEndpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
                         .freeQueue(Math.max(256, 2 * buffers)).build());

@@ -17,6 +17,7 @@ import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.PinBudget;
 import org.unetmm.pinning.PinStats;
 import org.unetmm.tlb.TlbConfig;
 import org.unetmm.tlb.TlbStats;
@@ -33,9 +34,11 @@ import org.unetmm.tlb.TlbStats;
  *    acks:   the stream's count (8 B)       ◀───    acker:  the count every {@code every} messages
  * </pre>
  *
- * Throughput is the count the receiver acknowledged while the stream was measured, under the
- * same window as the udp compare ({@link UdpPeer.Window}): what was delivered, not what was
- * sent. The TLB and pin figures are the sending NIC's. A receiving JVM that dies fails the
+ * Throughput is the count the receiver acknowledged while the stream was measured: what was
+ * delivered, not what was sent. Over udp the window is the udp compare's ({@link UdpPeer.Window});
+ * over shm it is planned against both processes' pin budgets ({@link ShmStreamPlan}, the budgets
+ * the receiving JVM and this one report), sending from as many sources as messages may be in
+ * flight and the receiver posting as many buffers. The TLB and pin figures are the sending NIC's. A receiving JVM that dies fails the
  * measurement within {@link ChildJvm#CHECK_NANOS} (every wait here looks at it).
  */
 final class CrossProcessPeer implements UdpPeer {
@@ -71,6 +74,8 @@ final class CrossProcessPeer implements UdpPeer {
     private long expected;
     private long acked;
     private Window window;
+    private ShmStreamPlan plan;
+    private final java.util.Set<String> planNotes = new java.util.LinkedHashSet<>();
     private final CompletionHandler clientSide = this::onClient;
     private final CompletionHandler ackSide = this::onAck;
 
@@ -92,12 +97,23 @@ final class CrossProcessPeer implements UdpPeer {
     @Override
     public void open(int messageSize) {
         size = messageSize;
-        int targets = 2 * Window.forSize(size).messages();
-        int sourceCount = (int) Math.max(1, Math.min(MAX_SOURCES, SOURCE_BYTES / Math.max(1L, size)));
         try {
+            int targets = 2 * Window.forSize(size).messages();
+            int sourceCount = (int) Math.max(1, Math.min(MAX_SOURCES, SOURCE_BYTES / Math.max(1L, size)));
+            int segment = path == SendPath.FIXED_SEGMENT ? (int) Math.max(256L << 10, 2L * size) : 0;
+            plan = null;
+            if (wire.startsWith(ShmCompareRun.SCHEME)) {
+                long childBudget = Long.parseLong(child.request("budget", "budget ", ANSWER).split(" ")[1]);
+                plan = ShmStreamPlan.plan(path, size, PinBudget.fromProcess().bytes(), childBudget);
+                if (plan.note() != null) {
+                    planNotes.add(size + " B: " + plan.note());
+                }
+                targets = plan.receiveBuffers();
+                sourceCount = plan.messages();
+                segment = ShmStreamPlan.segmentBytes(path, size);
+            }
             nic = Nic.open(NicConfig.builder().transport(wire).tlb(tlb.sets(), tlb.ways(), tlb.policy()).seed(tlb.seed())
                     .progressMode(ProgressMode.CALLER).build());
-            int segment = path == SendPath.FIXED_SEGMENT ? (int) Math.max(256L << 10, 2L * size) : 0;
             client = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
             acks = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             clientOut = client.openChannel();
@@ -121,6 +137,16 @@ final class CrossProcessPeer implements UdpPeer {
             close();
             throw e;
         }
+    }
+
+    /** The shm stream's plan for the size {@link #open} was given; null over udp or before open. */
+    ShmStreamPlan plan() {
+        return plan;
+    }
+
+    /** What the pin budgets did to the shm stream's plans so far, one line per size they shaped. */
+    java.util.Set<String> planNotes() {
+        return planNotes;
     }
 
     private void onClient(Completion c) {
@@ -221,7 +247,7 @@ final class CrossProcessPeer implements UdpPeer {
 
     @Override
     public StreamResult stream(long warmupMillis, long millis) {
-        window = Window.forSize(size);
+        window = plan != null ? plan.window() : Window.forSize(size);
         acked = 0;
         if (!ackInPosted) {
             postAckIn();

@@ -86,11 +86,10 @@ final class ShmCompareRun {
         ChildJvm child = ChildJvm.start(CrossProcessChild.class, lifetime());
         try {
             progress.accept("receiving JVM: pid " + child.pid() + " (" + sender + " here, " + receiver + " there)");
-            List<CompareUdpRun.Row> rows = new ArrayList<>(List.of(
-                    new CompareUdpRun.Row(SendPath.PINNED.name(),
-                            new CrossProcessPeer("shm pinned", SendPath.PINNED, sender, receiver, tlb, child)),
-                    new CompareUdpRun.Row(SendPath.FIXED_SEGMENT.name(),
-                            new CrossProcessPeer("shm fixed", SendPath.FIXED_SEGMENT, sender, receiver, tlb, child))));
+            CrossProcessPeer pinned = new CrossProcessPeer("shm pinned", SendPath.PINNED, sender, receiver, tlb, child);
+            CrossProcessPeer fixed = new CrossProcessPeer("shm fixed", SendPath.FIXED_SEGMENT, sender, receiver, tlb, child);
+            List<CompareUdpRun.Row> rows = new ArrayList<>(List.of(new CompareUdpRun.Row(SendPath.PINNED.name(), pinned),
+                    new CompareUdpRun.Row(SendPath.FIXED_SEGMENT.name(), fixed)));
             if (settings.aeron()) {
                 rows.add(new CompareUdpRun.Row("AERON_IPC", new CrossProcessAeronPeer(child)));
             }
@@ -98,6 +97,11 @@ final class ShmCompareRun {
             List<ComparePoint> points = new CompareUdpRun(settings, progress, notes, samples, rows).run();
             notes.add("across two processes: this JVM sends, the receiving JVM (pid " + child.pid() + ") receives and"
                     + " acknowledges; TLB and pins are the sender's; UDP_PINNED is the pinned path over " + UDP);
+            notes.add("shm stream window: up to " + (ShmStreamPlan.WANTED_BYTES >> 20) + " MiB (at most "
+                    + UdpPeer.Window.MESSAGES + " messages) in flight, planned against both processes' pin budgets;"
+                    + " the receiver posts two buffers per message in flight");
+            pinned.planNotes().forEach(n -> notes.add("shm pinned " + n));
+            fixed.planNotes().forEach(n -> notes.add("shm fixed " + n));
             return points;
         } finally {
             child.close();

@@ -145,7 +145,11 @@ interface UdpPeer extends AutoCloseable {
 
         /** As {@link #forSize(int)}, at most {@code atMost} messages (the receive buffers the peer could post). */
         static Window forSize(int size, int atMost) {
-            int messages = (int) Math.max(1, Math.min(Math.min(MESSAGES, atMost), BYTES / Math.max(1L, size)));
+            return of((int) Math.max(1, Math.min(Math.min(MESSAGES, atMost), BYTES / Math.max(1L, size))), size);
+        }
+
+        /** A window of {@code messages} planned elsewhere ({@link ShmStreamPlan}), acknowledged every quarter of it. */
+        static Window of(int messages, int size) {
             return new Window(messages, Math.max(1, messages / (MESSAGES / ACK_EVERY)), Math.max(STALL_NANOS, 25L * size));
         }
 

@@ -29,7 +29,12 @@ import java.util.Map;
  * @param crossMemoryAttach whether rendezvous may be used at all
  */
 public record ShmConfig(String name, int eagerBytes, int ringBytes, long peerTimeoutMillis, boolean crossMemoryAttach) {
-    /** Bytes of the largest fragment sent inline by default (16 KiB); {@code eager=} overrides it. */
+    /**
+     * Bytes of the largest fragment sent inline by default (16 KiB, MPICH's switch to CMA);
+     * {@code eager=} overrides it. Measured (docs/architecture.md, "The eager threshold"): a
+     * {@code process_vm_readv} costs more CPU than the inline path's two copies below 16 KiB and
+     * less from 24 KiB on, the spreads overlapping between.
+     */
     public static final int DEFAULT_EAGER = 16 * 1024;
     /** Bytes of each direction's frame ring by default (1 MiB); {@code ring=} overrides it. */
     public static final int DEFAULT_RING = 1 << 20;

@@ -1,25 +1,18 @@
 package org.unetmm.nic.shm;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.unetmm.Nic;
-import org.unetmm.pinning.NativeBuffer;
-import org.unetmm.pinning.NativeMemory;
-import org.unetmm.pinning.internal.Errno;
-import org.unetmm.pinning.internal.Libc;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.PayloadSource;
-import org.unetmm.spi.Placement;
 import org.unetmm.spi.TransmitListener;
 import org.unetmm.spi.Transport;
 
@@ -57,6 +50,9 @@ import org.unetmm.spi.Transport;
  * rendezvous read targets only the placement, and a completion must name a rendezvous
  * outstanding to that peer.
  *
+ * <p>The receive side (records in, rendezvous reads, completions back) is {@link Receiver}; this
+ * class keeps the peers, the send side, liveness and close.
+ *
  * <p>Threading: as the SPI says, one NIC thread at a time; counters single-writer, readable from
  * any thread through {@link #stats()}.
  */
@@ -76,14 +72,9 @@ public final class ShmTransport implements Transport {
     private static final ConcurrentHashMap<String, ShmTransport> OPEN = new ConcurrentHashMap<>();
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static final AtomicLong NUMBERS = new AtomicLong();
-    private static final int ESRCH = 3;
     private static final long BEAT_NANOS = 1_000_000;
-    private static final int RECORDS_PER_POLL = 64;
     /** How long an open waits for a region another process is filling. */
     private static final long OPEN_WAIT_NANOS = 2_000_000_000L;
-    private static final int LOCAL_IOV_OFFSET = 0;
-    private static final int REMOTE_IOV_OFFSET = 16;
-    private static final int IOV_BLOCK_LENGTH = REMOTE_IOV_OFFSET + ShmFrame.MAX_PIECES * 16;
 
     private final ShmConfig config;
     private final String address;
@@ -96,35 +87,19 @@ public final class ShmTransport implements Transport {
     private long seenGeneration = -1;
     private final Map<String, ShmPeer> byName = new HashMap<>();
     private ShmPeer[] peers = new ShmPeer[0];
-    private Inbound inbound;
-    private TransmitListener transmitted;
     private boolean closed;
     // send scratch
     private final long[] gatherAddresses = new long[ShmFrame.MAX_PIECES];
     private final int[] gatherLengths = new int[ShmFrame.MAX_PIECES];
-    // receive scratch
-    private final FrameHeader frame = new FrameHeader();
-    private final Placement placement = new Placement();
-    private final long[] remoteAddresses = new long[ShmFrame.MAX_PIECES];
-    private final long[] remoteLengths = new long[ShmFrame.MAX_PIECES];
-    private final ShmDropReason[] why = new ShmDropReason[1];
-    private final long[] completion = new long[2];
-    private final NativeBuffer iovs;
-    private final ByteBuffer iov;
+    private final Receiver receiver = new Receiver();
     private long lastBeatAt;
     private long beats;
     // counters (single writer)
     private volatile long inlineSent;
     private volatile long rendezvousSent;
-    private volatile long rendezvousCompleted;
-    private volatile long rendezvousFailed;
     private volatile long sendBackPressured;
     private volatile long sendsLost;
-    private volatile long inlineReceived;
-    private volatile long rendezvousRead;
-    private volatile long bytesRead;
     private volatile long peersLost;
-    private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
 
     /**
      * Opens this NIC's home region under the shm directory (removing regions their dead owners left) and
@@ -149,8 +124,6 @@ public final class ShmTransport implements Transport {
             LOG.debug("{}: {}", address, cma.description());
         }
         this.home = ShmDirectory.createHome(config.name(), self);
-        this.iovs = NativeMemory.allocate(IOV_BLOCK_LENGTH);
-        this.iov = iovs.buffer().order(ByteOrder.LITTLE_ENDIAN);
         this.lastBeatAt = System.nanoTime();
         OPEN.put(address, this);
     }
@@ -224,8 +197,7 @@ public final class ShmTransport implements Transport {
 
     @Override
     public void start(Inbound inbound, TransmitListener transmitted) {
-        this.inbound = inbound;
-        this.transmitted = transmitted;
+        receiver.start(inbound, transmitted);
     }
 
     @Override
@@ -367,8 +339,8 @@ public final class ShmTransport implements Transport {
                 checkLiveness(peer, now);
             }
             if (!peer.dead) {
-                work += drainCompletions(peer);
-                work += readRecords(peer);
+                work += receiver.drainCompletions(peer);
+                work += receiver.readRecords(peer);
             }
         }
         return work;
@@ -389,123 +361,6 @@ public final class ShmTransport implements Transport {
         }
     }
 
-    private int drainCompletions(ShmPeer peer) {
-        int done = 0;
-        while (peer.region.in.nextCompletion(completion)) {
-            long token = peer.take(completion[0]);
-            if (token < 0) {
-                count(ShmDropReason.UNKNOWN_COMPLETION);
-                continue;
-            }
-            int status = (int) completion[1];
-            done++;
-            if (status == 0) {
-                rendezvousCompleted++;
-                transmitted.released(token, null);
-            } else {
-                rendezvousFailed++;
-                transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: process_vm_readv "
-                        + Errno.name(status));
-            }
-        }
-        return done;
-    }
-
-    private int readRecords(ShmPeer peer) {
-        peer.payOwed();
-        FrameRing in = peer.region.in;
-        ByteBuffer m = in.memory();
-        int done = 0;
-        while (done < RECORDS_PER_POLL) {
-            int at = in.next();
-            if (at == FrameRing.EMPTY) {
-                break;
-            }
-            if (at == FrameRing.CORRUPT) {
-                count(in.corruption());
-                continue;
-            }
-            int length = m.getInt(at + FrameRing.LENGTH_OFFSET);
-            int kind = m.getInt(at + FrameRing.KIND_OFFSET);
-            ShmDropReason bad = ShmFrame.decode(m, at, kind, length, frame);
-            if (bad != null) {
-                count(bad);
-                in.consume(length);
-                continue;
-            }
-            frame.source.copyFrom(peer.sourceKey);
-            if (kind == FrameRing.KIND_INLINE) {
-                Inbound nic = inbound;
-                if (nic == null || !nic.onFragment(frame, peer.inline.window(at + ShmFrame.HEADER_LENGTH,
-                        frame.fragmentLength))) {
-                    break; // the NIC is busy: the record stays at the head for the next round
-                }
-                inlineReceived++;
-            } else {
-                if (!peer.oweRoom()) {
-                    break; // the peer is not taking completions: take no more rendezvous until it does
-                }
-                read(peer, m, at, length);
-            }
-            in.consume(length);
-            done++;
-        }
-        return done;
-    }
-
-    /** A rendezvous: claim the placement, read the peer's pieces straight into it, tell the peer. */
-    private void read(ShmPeer peer, ByteBuffer m, int at, int length) {
-        long seq = m.getLong(at + ShmFrame.SEQ_OFFSET);
-        int status = 0;
-        Inbound nic = inbound;
-        if (nic != null && nic.claim(frame, placement)) {
-            int wanted = placement.length;
-            int pieces = wanted < 0 || wanted > frame.fragmentLength ? -1
-                    : ShmFrame.pieces(m, at, length, frame.fragmentLength, peer.pid(), wanted, remoteAddresses, remoteLengths, why);
-            if (pieces < 0) {
-                ShmDropReason reason = wanted < 0 || wanted > frame.fragmentLength ? ShmDropReason.BAD_LENGTHS : why[0];
-                nic.abort(frame, "rendezvous dropped: " + reason);
-                count(reason);
-                status = Errno.EFAULT;
-            } else if (wanted == 0) {
-                nic.commit(frame);
-            } else {
-                status = readv(peer.pid(), placement.address, wanted, pieces);
-                if (status == 0) {
-                    nic.commit(frame);
-                    rendezvousRead++;
-                    bytesRead += wanted;
-                } else {
-                    nic.abort(frame, "process_vm_readv from pid " + peer.pid() + " failed: " + Errno.name(status));
-                }
-            }
-        }
-        if (!peer.region.out.complete(seq, status)) {
-            peer.owe(seq, status); // room was checked before the record was taken
-        }
-    }
-
-    /** Reads {@code wanted} bytes from the peer's pieces into [address, address+wanted); 0 or the errno. */
-    private int readv(int peerPid, long address, int wanted, int pieces) {
-        iov.putLong(LOCAL_IOV_OFFSET, address);
-        iov.putLong(LOCAL_IOV_OFFSET + 8, wanted);
-        for (int i = 0, p = REMOTE_IOV_OFFSET; i < pieces; i++, p += 16) {
-            iov.putLong(p, remoteAddresses[i]);
-            iov.putLong(p + 8, remoteLengths[i]);
-        }
-        long read = Libc.processVmReadv(peerPid, iovs.address() + LOCAL_IOV_OFFSET, 1, iovs.address() + REMOTE_IOV_OFFSET, pieces);
-        if (read == wanted) {
-            return 0;
-        }
-        int errno = read >= 0 ? Errno.EFAULT : (int) -read;
-        count(switch (errno) {
-            case Errno.EFAULT -> ShmDropReason.READ_FAULT;
-            case ESRCH -> ShmDropReason.READ_NO_PROCESS;
-            case Errno.EPERM -> ShmDropReason.READ_PERMISSION;
-            default -> ShmDropReason.READ_OTHER;
-        });
-        return errno;
-    }
 
     // ---- liveness ------------------------------------------------------------------------------
 
@@ -529,7 +384,7 @@ public final class ShmTransport implements Transport {
     private void lose(ShmPeer peer, String why) {
         peer.dead = true;
         peersLost++;
-        failHeld(peer, "PEER_UNREACHABLE: " + why);
+        receiver.failHeld(peer, "PEER_UNREACHABLE: " + why);
         peer.region.close();
         byName.remove(peer.name, peer);
         ShmPeer[] kept = new ShmPeer[peers.length - 1];
@@ -541,13 +396,6 @@ public final class ShmTransport implements Transport {
         }
         peers = kept;
         LOG.info("{}: lost peer {}", address, why);
-    }
-
-    private void failHeld(ShmPeer peer, String failure) {
-        for (long token; (token = peer.takeAny()) >= 0; ) {
-            rendezvousFailed++;
-            transmitted.released(token, failure);
-        }
     }
 
     // ---- flush and close -----------------------------------------------------------------------
@@ -563,7 +411,7 @@ public final class ShmTransport implements Transport {
         while (true) {
             int left = 0;
             for (ShmPeer peer : peers) {
-                drainCompletions(peer);
+                receiver.drainCompletions(peer);
                 left += peer.outstanding();
             }
             if (left == 0 || System.nanoTime() - deadline > 0) {
@@ -572,7 +420,7 @@ public final class ShmTransport implements Transport {
             Thread.onSpinWait();
         }
         for (ShmPeer peer : peers) {
-            failHeld(peer, "the peer shm:" + peer.name + " did not read the fragment before the endpoint closed");
+            receiver.failHeld(peer, "the peer shm:" + peer.name + " did not read the fragment before the endpoint closed");
         }
     }
 
@@ -583,15 +431,15 @@ public final class ShmTransport implements Transport {
         }
         closed = true;
         for (ShmPeer peer : peers) {
-            if (transmitted != null) {
-                failHeld(peer, "the NIC closed before the peer shm:" + peer.name + " read the fragment");
+            if (receiver.started()) {
+                receiver.failHeld(peer, "the NIC closed before the peer shm:" + peer.name + " read the fragment");
             }
             peer.region.close();
         }
         peers = new ShmPeer[0];
         byName.clear();
         ShmDirectory.delete(ShmDirectory.home(config.name()));
-        iovs.close();
+        receiver.close();
         OPEN.remove(address, this);
     }
 
@@ -604,10 +452,6 @@ public final class ShmTransport implements Transport {
         return closed;
     }
 
-    private void count(ShmDropReason reason) {
-        drops.incrementAndGet(reason.ordinal());
-    }
-
     /**
      * A snapshot of the counters, safe to call from any thread; counters are read one by one, so they may
      * be a few events apart from each other.
@@ -615,13 +459,10 @@ public final class ShmTransport implements Transport {
      * @return a fresh snapshot, never null
      */
     public ShmStats stats() {
-        long[] d = new long[drops.length()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = drops.get(i);
-        }
+        Receiver r = receiver;
         return new ShmStats(address, mtu, config.eagerBytes(), rendezvous, peers.length, inlineSent, rendezvousSent,
-                rendezvousCompleted, rendezvousFailed, sendBackPressured, sendsLost, inlineReceived, rendezvousRead, bytesRead,
-                peersLost, ShmStats.dropMap(d));
+                r.rendezvousCompleted, r.rendezvousFailed, sendBackPressured, sendsLost, r.inlineReceived, r.rendezvousRead,
+                r.bytesRead, peersLost, ShmStats.dropMap(r.drops()));
     }
 
     @Override

@@ -1,0 +1,217 @@
+package org.unetmm.nic.shm;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.Errno;
+import org.unetmm.pinning.internal.Libc;
+import org.unetmm.spi.FrameHeader;
+import org.unetmm.spi.Inbound;
+import org.unetmm.spi.Placement;
+import org.unetmm.spi.TransmitListener;
+
+/**
+ * The shm wire's receive side, for every peer of one {@link ShmTransport}: takes the records the
+ * peer wrote into its ring, checks each ({@link FrameRing}, {@link ShmFrame}) before a byte reaches
+ * user memory, hands inline payloads to the NIC ({@link Inbound#onFragment}) and reads rendezvous
+ * payloads with {@code process_vm_readv(2)} straight into the placement the NIC claimed, then posts
+ * the completion the peer waits for. It also takes the peer's completions of this side's own
+ * rendezvous and releases their tokens ({@link TransmitListener#released}), and fails the tokens of a
+ * peer that is gone. What fails a check is counted by {@link ShmDropReason} and written nowhere.
+ *
+ * <pre>
+ *  the iovec block (one allocation, little-endian struct iovec {void *base; size_t len})
+ *      0  local iovec       [placement.address, wanted]
+ *     16  remote iovec[N]   the peer's pieces, N &lt;= ShmFrame.MAX_PIECES
+ * </pre>
+ *
+ * Threading: the NIC thread that drives the wire; counters single-writer, read anywhere.
+ */
+final class Receiver {
+    static final int RECORDS_PER_POLL = 64;
+    private static final int ESRCH = 3;
+    private static final int LOCAL_IOV_OFFSET = 0;
+    private static final int REMOTE_IOV_OFFSET = 16;
+    private static final int IOV_BLOCK_LENGTH = REMOTE_IOV_OFFSET + ShmFrame.MAX_PIECES * 16;
+
+    private Inbound inbound;
+    private TransmitListener transmitted;
+    // scratch
+    private final FrameHeader frame = new FrameHeader();
+    private final Placement placement = new Placement();
+    private final long[] remoteAddresses = new long[ShmFrame.MAX_PIECES];
+    private final long[] remoteLengths = new long[ShmFrame.MAX_PIECES];
+    private final ShmDropReason[] why = new ShmDropReason[1];
+    private final long[] completion = new long[2];
+    private final NativeBuffer iovs;
+    private final ByteBuffer iov;
+    // counters (single writer)
+    volatile long rendezvousCompleted;
+    volatile long rendezvousFailed;
+    volatile long inlineReceived;
+    volatile long rendezvousRead;
+    volatile long bytesRead;
+    private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
+
+    Receiver() {
+        this.iovs = NativeMemory.allocate(IOV_BLOCK_LENGTH);
+        this.iov = iovs.buffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    void start(Inbound inbound, TransmitListener transmitted) {
+        this.inbound = inbound;
+        this.transmitted = transmitted;
+    }
+
+    /** Whether a NIC is there to release tokens to (the transport started). */
+    boolean started() {
+        return transmitted != null;
+    }
+
+    /** Takes the peer's completions of this side's rendezvous and releases their tokens: the sends complete. */
+    int drainCompletions(ShmPeer peer) {
+        int done = 0;
+        while (peer.region.in.nextCompletion(completion)) {
+            long token = peer.take(completion[0]);
+            if (token < 0) {
+                count(ShmDropReason.UNKNOWN_COMPLETION);
+                continue;
+            }
+            int status = (int) completion[1];
+            done++;
+            if (status == 0) {
+                rendezvousCompleted++;
+                transmitted.released(token, null);
+            } else {
+                rendezvousFailed++;
+                transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: process_vm_readv "
+                        + Errno.name(status));
+            }
+        }
+        return done;
+    }
+
+    /** Takes up to {@value #RECORDS_PER_POLL} records from the peer's ring: inline ones copied out, rendezvous read. */
+    int readRecords(ShmPeer peer) {
+        peer.payOwed();
+        FrameRing in = peer.region.in;
+        ByteBuffer m = in.memory();
+        int done = 0;
+        while (done < RECORDS_PER_POLL) {
+            int at = in.next();
+            if (at == FrameRing.EMPTY) {
+                break;
+            }
+            if (at == FrameRing.CORRUPT) {
+                count(in.corruption());
+                continue;
+            }
+            int length = m.getInt(at + FrameRing.LENGTH_OFFSET);
+            int kind = m.getInt(at + FrameRing.KIND_OFFSET);
+            ShmDropReason bad = ShmFrame.decode(m, at, kind, length, frame);
+            if (bad != null) {
+                count(bad);
+                in.consume(length);
+                continue;
+            }
+            frame.source.copyFrom(peer.sourceKey);
+            if (kind == FrameRing.KIND_INLINE) {
+                Inbound nic = inbound;
+                if (nic == null || !nic.onFragment(frame, peer.inline.window(at + ShmFrame.HEADER_LENGTH,
+                        frame.fragmentLength))) {
+                    break; // the NIC is busy: the record stays at the head for the next round
+                }
+                inlineReceived++;
+            } else {
+                if (!peer.oweRoom()) {
+                    break; // the peer is not taking completions: take no more rendezvous until it does
+                }
+                read(peer, m, at, length);
+            }
+            in.consume(length);
+            done++;
+        }
+        return done;
+    }
+
+    /** A rendezvous: claim the placement, read the peer's pieces straight into it, tell the peer. */
+    private void read(ShmPeer peer, ByteBuffer m, int at, int length) {
+        long seq = m.getLong(at + ShmFrame.SEQ_OFFSET);
+        int status = 0;
+        Inbound nic = inbound;
+        if (nic != null && nic.claim(frame, placement)) {
+            int wanted = placement.length;
+            int pieces = wanted < 0 || wanted > frame.fragmentLength ? -1
+                    : ShmFrame.pieces(m, at, length, frame.fragmentLength, peer.pid(), wanted, remoteAddresses, remoteLengths, why);
+            if (pieces < 0) {
+                ShmDropReason reason = wanted < 0 || wanted > frame.fragmentLength ? ShmDropReason.BAD_LENGTHS : why[0];
+                nic.abort(frame, "rendezvous dropped: " + reason);
+                count(reason);
+                status = Errno.EFAULT;
+            } else if (wanted == 0) {
+                nic.commit(frame);
+            } else {
+                status = readv(peer.pid(), placement.address, wanted, pieces);
+                if (status == 0) {
+                    nic.commit(frame);
+                    rendezvousRead++;
+                    bytesRead += wanted;
+                } else {
+                    nic.abort(frame, "process_vm_readv from pid " + peer.pid() + " failed: " + Errno.name(status));
+                }
+            }
+        }
+        if (!peer.region.out.complete(seq, status)) {
+            peer.owe(seq, status); // room was checked before the record was taken
+        }
+    }
+
+    /** Reads {@code wanted} bytes from the peer's pieces into [address, address+wanted); 0 or the errno. */
+    private int readv(int peerPid, long address, int wanted, int pieces) {
+        iov.putLong(LOCAL_IOV_OFFSET, address);
+        iov.putLong(LOCAL_IOV_OFFSET + 8, wanted);
+        for (int i = 0, p = REMOTE_IOV_OFFSET; i < pieces; i++, p += 16) {
+            iov.putLong(p, remoteAddresses[i]);
+            iov.putLong(p + 8, remoteLengths[i]);
+        }
+        long read = Libc.processVmReadv(peerPid, iovs.address() + LOCAL_IOV_OFFSET, 1, iovs.address() + REMOTE_IOV_OFFSET, pieces);
+        if (read == wanted) {
+            return 0;
+        }
+        int errno = read >= 0 ? Errno.EFAULT : (int) -read;
+        count(switch (errno) {
+            case Errno.EFAULT -> ShmDropReason.READ_FAULT;
+            case ESRCH -> ShmDropReason.READ_NO_PROCESS;
+            case Errno.EPERM -> ShmDropReason.READ_PERMISSION;
+            default -> ShmDropReason.READ_OTHER;
+        });
+        return errno;
+    }
+
+    /** Fails every token the peer still holds (it is gone, or the endpoint closes). */
+    void failHeld(ShmPeer peer, String failure) {
+        for (long token; (token = peer.takeAny()) >= 0; ) {
+            rendezvousFailed++;
+            transmitted.released(token, failure);
+        }
+    }
+
+    void count(ShmDropReason reason) {
+        drops.incrementAndGet(reason.ordinal());
+    }
+
+    /** The drop counters by {@link ShmDropReason} ordinal, a fresh copy. */
+    long[] drops() {
+        long[] d = new long[drops.length()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = drops.get(i);
+        }
+        return d;
+    }
+
+    void close() {
+        iovs.close();
+    }
+}
