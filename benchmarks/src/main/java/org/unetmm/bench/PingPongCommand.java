@@ -226,6 +226,11 @@ public final class PingPongCommand implements Callable<Integer> {
                 nic.progress();
             }
             endpoint.close();
+        } catch (RuntimeException e) {
+            if (!(e instanceof CommandLine.ParameterException)) { // no echo answered, a port in use: the record says so
+                record.finish(Map.of("notes", List.of(String.valueOf(e.getMessage()))));
+            }
+            throw e;
         } finally {
             source.close();
             target.close();
@@ -287,10 +292,13 @@ public final class PingPongCommand implements Callable<Integer> {
         return of.stream().mapToDouble(value).toArray();
     }
 
-    /** Pinned ÷ fixed RTT p50 of each repeat pair (the two measurements of one repeat), summarised. */
+    /**
+     * Pinned ÷ fixed RTT p50 of each repeat pair (the two measurements of one repeat), summarised; a
+     * run stopped early leaves its last pinned measurement unpaired, and out.
+     */
     private static ComparePoint.Spread ratio(List<Repeat> results) {
-        List<Repeat> pinned = of(results, SendPath.PINNED);
-        List<Repeat> fixed = of(results, SendPath.FIXED_SEGMENT).subList(0, pinned.size());
+        List<Repeat> fixed = of(results, SendPath.FIXED_SEGMENT);
+        List<Repeat> pinned = of(results, SendPath.PINNED).subList(0, fixed.size());
         return RepeatSummary.ratios(values(pinned, Repeat::p50), values(fixed, Repeat::p50));
     }
 
