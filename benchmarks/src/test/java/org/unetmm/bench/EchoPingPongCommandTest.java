@@ -167,7 +167,8 @@ class EchoPingPongCommandTest {
     void pingpongStopsAfterItsGiveUpCountOfLossesInARowWhenTheEchoDies() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address);
-             UnetmmProcess client = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--warmup", "0",
+             UnetmmProcess client = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                     "--to", address, "--count", "100000000", "--warmup", "0",
                      "--timeout-ms", "200", "--give-up-after", "3")) {
             client.lineStartingWith("pingpong: ");
             echo.kill();
@@ -193,7 +194,8 @@ class EchoPingPongCommandTest {
     void aClientEvictedByTheEchosSessionLimitIsToldAndExitsNonZero() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address, "--sessions", "1");
-             UnetmmProcess first = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--warmup", "0",
+             UnetmmProcess first = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                     "--to", address, "--count", "100000000", "--warmup", "0",
                      "--timeout-ms", "2000")) {
             first.lineStartingWith("pingpong: ");
             CommandRun second = CommandRun.of("pingpong", "--to", address, "--count", "200", "--timeout-ms", "5000",
@@ -208,12 +210,14 @@ class EchoPingPongCommandTest {
     void echoTakesA4MiBMessageByDefaultWithoutPinning4MiBPerPostedBuffer() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address)) {
-            try (UnetmmProcess small = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--size", "64")) {
+            try (UnetmmProcess small = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                    "--to", address, "--count", "100000000", "--size", "64")) {
                 small.lineStartingWith("pingpong: ");
                 assertThat(echo.lockedBytes()).as("echo's VmLck with one 64 B session (buffers posted)").isLessThan(MIB);
             }
-            try (UnetmmProcess large = UnetmmProcess.start("pingpong", "--to", address, "--count", "4", "--warmup", "0",
-                    "--size", Integer.toString(4 * MIB), "--timeout-ms", "10000")) {
+            try (UnetmmProcess large = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                    "--to", address, "--count", "4", "--warmup", "0", "--size", Integer.toString(4 * MIB),
+                    "--timeout-ms", "10000")) {
                 large.lineStartingWith("pingpong: ");
                 assertThat(echo.lockedBytes()).as("echo's VmLck with a 4 MiB session: one 4 MiB buffer posted, not 16")
                         .isBetween(4L * MIB, 6L * MIB);
