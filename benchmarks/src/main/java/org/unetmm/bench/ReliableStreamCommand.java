@@ -9,14 +9,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.ChannelConfig;
@@ -41,9 +45,14 @@ import picocli.CommandLine.Option;
  * random), in one run. Each side is a JVM of its own ({@code ip netns exec}); this process only
  * sets up the link, relays the channel addresses, switches the loss on and off between
  * streams, and prints the table. Streams alternate lossless / lossy (A B A B, after one lossless
- * warm-up stream), so drift hits both alike; the table gives the median with min and max of each,
- * the ratio of the medians, and retransmissions per fragment. Root only; namespaces and nftables
- * tables are removed at the end, also on failure.
+ * warm-up stream), so drift hits both alike; the table gives the median with min and max of each
+ * kind's MB/s and retransmissions per fragment, flagged {@code spread} when a kind's MB/s differ by
+ * more than {@code --spread-flag} of their median, and the lossy ÷ lossless ratio taken per repeat
+ * pair (the two streams of one repeat), then summarised. Every run writes {@code run.json} (opened
+ * at the start) and {@code reliable-stream.json} under {@code results/<timestamp>/};
+ * {@code --format json} prints the latter, {@code --format csv} a row per kind (the stream lines
+ * go to stderr then). Root only; namespaces and nftables tables are removed at the end, also on
+ * failure.
  *
  * <p>Children: {@code --role sink} (receives, checks each message's sequence and sampled bytes)
  * and {@code --role sender} (sends when told, reports each stream); they speak one line at a time
@@ -52,10 +61,22 @@ import picocli.CommandLine.Option;
 @Command(name = "reliable-stream", mixinStandardHelpOptions = true,
         description = "Reliable 64 KiB stream between two network namespaces: lossless vs nftables loss, side by side.",
         footer = {"", "Examples (as root: it creates two network namespaces and an nftables rule):",
-                "  unetmm reliable-stream", "  unetmm reliable-stream --loss 20 --loss-both-ways --repeats 5",
-                "  unetmm reliable-stream --total 8MiB --message 16KiB"})
+                "  unetmm reliable-stream",
+                "  unetmm reliable-stream --loss 20 --loss-both-ways --repeats 5 --format json",
+                "  unetmm reliable-stream --total 8MiB --message 16KiB --repeats 7 --format csv",
+                "", "Exit status: 0 when every stream arrived intact, 1 when a side failed or is not root, 2 on bad usage."})
 public final class ReliableStreamCommand implements Callable<Integer> {
     private static final String TABLE = "unetmm_loss";
+    private double spreadFlag;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    ResultsOptions output;
+
+    @CommandLine.Mixin
+    SpreadFlag spread;
 
     @Option(names = "--total", defaultValue = "32MiB", converter = ByteSize.class, description = "bytes per stream ("
             + ByteSize.FORMS + "; default ${DEFAULT-VALUE})")
@@ -71,7 +92,8 @@ public final class ReliableStreamCommand implements Callable<Integer> {
     @Option(names = "--loss-both-ways", description = "drop acknowledgements too (the rule in the sender's namespace as well)")
     boolean bothWays;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "lossless/lossy pairs of streams (default ${DEFAULT-VALUE})")
+    @Option(names = "--repeats", defaultValue = "3", description = "lossless/lossy pairs of streams, alternating"
+            + " (lossless lossy lossless lossy …); the median, min and max are reported (default ${DEFAULT-VALUE})")
     int repeats;
 
     @Option(names = "--window", defaultValue = "32", description = "reliable window, messages (default ${DEFAULT-VALUE})")
@@ -88,9 +110,12 @@ public final class ReliableStreamCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (message <= 0 || total < message || repeats < 1 || loss < 0 || loss > 100) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "need --message > 0, --total >= --message,"
-                    + " --repeats >= 1 and 0 <= --loss <= 100");
+        CommandLine cl = spec.commandLine();
+        output.validate(cl, true);
+        ByteSize.checkCount(cl, "--repeats", repeats, 1, 1000);
+        spreadFlag = spread.threshold(cl);
+        if (message <= 0 || total < message || loss < 0 || loss > 100) {
+            throw new CommandLine.ParameterException(cl, "need --message > 0, --total >= --message and 0 <= --loss <= 100");
         }
         if ("sink".equals(role)) {
             return sink();
@@ -99,7 +124,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
             return sender();
         }
         if (role != null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown --role " + role);
+            throw new CommandLine.ParameterException(cl, "unknown --role " + role);
         }
         try {
             return coordinate();
@@ -421,17 +446,26 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         return Integer.parseInt(transport.substring(transport.lastIndexOf(':') + 1));
     }
 
-    /** One measured stream. */
-    private record Stream(boolean lossy, long bytes, long nanos, long fragments, long retransmissions, long timeouts,
-                          long samples, long srtt) {
+    /** One measured stream, as the sender reported it: its bytes, time and reliable-channel counters. */
+    record Stream(boolean lossy, int repeat, Instant startedAt, long bytes, long nanos, long fragments, long retransmissions,
+                  long timeouts, long samples, long srtt) {
         double mbPerSecond() {
             return bytes / (nanos / 1e9) / 1e6;
         }
+
+        /** Retransmissions ÷ first transmissions (the fragments sent, less the retransmissions among them). */
+        double retransmissionsPerFragment() {
+            return (double) retransmissions / Math.max(1, fragments - retransmissions);
+        }
+
+        String kind() {
+            return lossy ? "lossy" : "lossless";
+        }
     }
 
-    private static Stream parse(boolean lossy, String line) {
+    private static Stream parse(boolean lossy, int repeat, Instant startedAt, String line) {
         long[] v = Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
-        return new Stream(lossy, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+        return new Stream(lossy, repeat, startedAt, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
     }
 
     private int coordinate() throws IOException {
@@ -439,11 +473,44 @@ public final class ReliableStreamCommand implements Callable<Integer> {
             System.err.println("unetmm reliable-stream: needs root (it makes network namespaces and nftables rules)");
             return 1;
         }
+        Path dir = RunRecord.newRunDirectory(output.results);
+        RunRecord record = RunRecord.open(dir, "reliable-stream", configuration(spreadFlag));
+        record.put("kernelFeatures", RunRecord.kernelFeatures("udp:"));
+        PrintStream out = output.json() || output.csv() ? System.err : System.out; // the stream lines
+        List<Stream> streams = new ArrayList<>();
+        String problem;
+        try {
+            problem = measure(streams, out);
+        } catch (IllegalStateException | IOException e) {
+            record.finish(Map.of("notes", List.of(String.valueOf(e.getMessage()))));
+            throw e;
+        }
+        Map<String, Object> end = new LinkedHashMap<>();
+        end.put("repeatsMeasured", streams.size());
+        end.put("repeatDurations", streams.stream().map(ReliableStreamCommand::duration).toList());
+        end.put("notes", problem == null ? List.of() : List.of(problem));
+        if (problem != null) {
+            record.finish(end);
+            System.err.println("unetmm reliable-stream: " + problem);
+            return 1;
+        }
+        if (!output.json() && !output.csv()) {
+            report(streams, spreadFlag, out);
+        }
+        output.finish(record, dir, "reliable-stream.json", end, run -> document(run, streams, spreadFlag),
+                () -> csv(streams, spreadFlag));
+        return 0;
+    }
+
+    /**
+     * Sets up the link and the two sides, runs the warm-up stream and the lossless/lossy pairs into
+     * {@code streams}; returns what the sink found wrong, or null.
+     */
+    private String measure(List<Stream> streams, PrintStream out) throws IOException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), UnetmmCommand.class.getName(), "reliable-stream",
                 "--total", String.valueOf(total), "--message", String.valueOf(message), "--window", String.valueOf(window),
                 "--stream-timeout", String.valueOf(streamTimeout)));
-        List<Stream> streams = new ArrayList<>();
         try (Link link = new Link()) {
             Thread cleanup = new Thread(link::close, "unetmm-reliable-stream-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
@@ -460,7 +527,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                 sink.say(senderAddress);
                 int sinkPort = port(sinkAddress);
                 int senderPort = port(senderAddress);
-                System.out.printf(Locale.ROOT, "reliable stream %s -> %s (veth, MTU 1500): %d x %d B per stream, window %d,"
+                out.printf(Locale.ROOT, "reliable stream %s -> %s (veth, MTU 1500): %d x %d B per stream, window %d,"
                                 + " loss %d %% by nftables in the %s%n", link.sendAddress, link.sinkAddress, total / message,
                         message, window, loss, bothWays ? "both namespaces" : "receiving namespace");
                 sender.say("STREAM"); // warm-up, lossless, not counted
@@ -471,13 +538,15 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                         if (bothWays) {
                             link.loss(link.sendNs, senderPort, lossy ? loss : 0);
                         }
+                        Instant at = Instant.now();
                         sender.say("STREAM");
-                        Stream s = parse(lossy, sender.expect("STREAM"));
+                        Stream s = parse(lossy, r, at, sender.expect("STREAM"));
                         streams.add(s);
-                        System.out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
+                        out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
                                         + "  timeouts %d  rtt samples %d  srtt %.0f us%n", lossy ? "loss" : "lossless",
-                                s.mbPerSecond(), s.nanos / 1e9, (double) s.retransmissions / Math.max(1, s.fragments - s.retransmissions),
-                                s.timeouts, s.samples, s.srtt / 1e3);
+                                s.mbPerSecond(), s.nanos / 1e9, s.retransmissionsPerFragment(), s.timeouts, s.samples,
+                                s.srtt / 1e3);
+                        out.flush();
                     }
                 }
                 link.loss(link.sinkNs, sinkPort, 0);
@@ -487,37 +556,144 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                 String done = sink.expect("DONE");
                 String[] counts = done.split(" ");
                 if (!counts[1].equals("0")) {
-                    System.err.println("unetmm reliable-stream: the sink found " + counts[1] + " damaged or misordered messages");
-                    return 1;
+                    return "the sink found " + counts[1] + " damaged or misordered messages";
                 }
-                System.out.println("  sink: " + counts[0] + " messages, every one in order with its sampled bytes intact");
+                out.println("  sink: " + counts[0] + " messages, every one in order with its sampled bytes intact");
+                return null;
             } finally {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
-        report(streams);
-        return 0;
     }
 
-    private void report(List<Stream> streams) {
-        double[] clean = streams.stream().filter(s -> !s.lossy).mapToDouble(Stream::mbPerSecond).sorted().toArray();
-        double[] lossy = streams.stream().filter(s -> s.lossy).mapToDouble(Stream::mbPerSecond).sorted().toArray();
-        double[] perFragment = streams.stream().filter(s -> s.lossy)
-                .mapToDouble(s -> (double) s.retransmissions / Math.max(1, s.fragments - s.retransmissions)).sorted().toArray();
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-22s %10s %10s %10s%n", "", "median", "min", "max");
-        System.out.printf(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f%n", "lossless MB/s", median(clean), clean[0],
-                clean[clean.length - 1]);
-        System.out.printf(Locale.ROOT, "%-22s %10.1f %10.1f %10.1f%n", loss + " % loss MB/s", median(lossy), lossy[0],
-                lossy[lossy.length - 1]);
-        System.out.printf(Locale.ROOT, "%-22s %10.3f %10.3f %10.3f%n", "retransmits/fragment", median(perFragment),
-                perFragment[0], perFragment[perFragment.length - 1]);
-        System.out.printf(Locale.ROOT, "%-22s %10.3f   (lossy median / lossless median; %d pairs, interleaved)%n",
-                "ratio", median(lossy) / median(clean), repeats);
+    private static List<Stream> of(List<Stream> streams, boolean lossy) {
+        return streams.stream().filter(s -> s.lossy() == lossy).toList();
     }
 
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    private static double[] values(List<Stream> streams, ToDoubleFunction<Stream> value) {
+        return streams.stream().mapToDouble(value).toArray();
+    }
+
+    /** Lossy ÷ lossless MB/s of each repeat pair (the two streams of one repeat), summarised. */
+    private static ComparePoint.Spread ratio(List<Stream> streams) {
+        return RepeatSummary.ratios(values(of(streams, true), Stream::mbPerSecond), values(of(streams, false),
+                Stream::mbPerSecond));
+    }
+
+    private static List<String> flags(List<Stream> of, double spreadFlag) {
+        return RepeatSummary.spreadAbove(values(of, Stream::mbPerSecond), spreadFlag) ? List.of(ComparePoint.SPREAD)
+                : List.of();
+    }
+
+    private String label(boolean lossy) {
+        return lossy ? loss + " % loss" : "lossless";
+    }
+
+    private void report(List<Stream> streams, double spreadFlag, PrintStream out) {
+        out.println();
+        out.printf(Locale.ROOT, "%-28s %10s %10s %10s  %s%n", "", "median", "min", "max", "flags");
+        for (boolean lossy : new boolean[] {false, true}) {
+            List<Stream> of = of(streams, lossy);
+            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
+            List<String> flags = flags(of, spreadFlag);
+            out.printf(Locale.ROOT, "%-28s %10.1f %10.1f %10.1f  %s%n", label(lossy) + " MB/s", mb.median(), mb.min(),
+                    mb.max(), flags.isEmpty() ? "-" : String.join(",", flags));
+        }
+        ComparePoint.Spread perFragment = ComparePoint.Spread.of(values(of(streams, true), Stream::retransmissionsPerFragment));
+        out.printf(Locale.ROOT, "%-28s %10.3f %10.3f %10.3f%n", label(true) + " retransmits/fragment", perFragment.median(),
+                perFragment.min(), perFragment.max());
+        ComparePoint.Spread ratio = ratio(streams);
+        out.printf(Locale.ROOT, "%-28s %10.3f %10.3f %10.3f  (lossy ÷ lossless MB/s per repeat pair; %d pairs, interleaved)%n",
+                "ratio", ratio.median(), ratio.min(), ratio.max(), repeats);
+    }
+
+    /** A row per kind: MB/s and retransmissions per fragment as median, min, max; the ratio to lossless; spread, flags. */
+    private List<String> csv(List<Stream> streams, double spreadFlag) {
+        List<String> csv = new ArrayList<>();
+        csv.add("kind,loss_percent,message_bytes,total_bytes,window,repeats," + RepeatSummary.csvHeader("mb_per_s") + ","
+                + RepeatSummary.csvHeader("retransmissions_per_fragment") + ",timeouts,"
+                + RepeatSummary.csvHeader("vs_lossless") + ",spread,flags");
+        for (boolean lossy : new boolean[] {false, true}) {
+            List<Stream> of = of(streams, lossy);
+            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
+            csv.add(String.join(",", lossy ? "lossy" : "lossless", Integer.toString(lossy ? loss : 0),
+                    Integer.toString(message), Long.toString(total), Integer.toString(window), Integer.toString(of.size()),
+                    RepeatSummary.csv(mb, "%.2f"),
+                    RepeatSummary.csv(ComparePoint.Spread.of(values(of, Stream::retransmissionsPerFragment)), "%.4f"),
+                    Long.toString(of.stream().mapToLong(Stream::timeouts).sum()),
+                    RepeatSummary.csv(lossy ? ratio(streams) : new ComparePoint.Spread(1, 1, 1), "%.3f"),
+                    ComparePoint.finite("%.3f", mb.relative()), String.join(";", flags(of, spreadFlag))));
+        }
+        return csv;
+    }
+
+    /** reliable-stream.json: the run record, each kind's summary, the per-pair ratio, every stream in the order it ran. */
+    private Map<String, Object> document(Map<String, Object> run, List<Stream> streams, double spreadFlag) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("run", run);
+        doc.put("messageBytes", message);
+        doc.put("totalBytes", total);
+        doc.put("window", window);
+        doc.put("lossPercent", loss);
+        doc.put("lossBothWays", bothWays);
+        doc.put("repeats", repeats);
+        List<Object> kinds = new ArrayList<>();
+        for (boolean lossy : new boolean[] {false, true}) {
+            List<Stream> of = of(streams, lossy);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", lossy ? "lossy" : "lossless");
+            m.put("lossPercent", lossy ? loss : 0);
+            m.put("repeats", of.size());
+            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
+            CompareJson.spread(m, "mbPerSecond", mb, "no time measured");
+            CompareJson.spread(m, "retransmissionsPerFragment",
+                    ComparePoint.Spread.of(values(of, Stream::retransmissionsPerFragment)), "no stream measured");
+            m.put("timeouts", of.stream().mapToLong(Stream::timeouts).sum());
+            CompareJson.number(m, "spread", mb.relative(), "the median throughput is 0");
+            m.put("flags", flags(of, spreadFlag));
+            kinds.add(m);
+        }
+        doc.put("kinds", kinds);
+        CompareJson.spread(doc, "lossyToLossless", ratio(streams), "a lossless stream measured no time");
+        List<Object> samples = new ArrayList<>();
+        for (Stream s : streams) {
+            Map<String, Object> m = duration(s);
+            m.put("bytes", s.bytes());
+            CompareJson.number(m, "mbPerSecond", s.mbPerSecond(), "no time measured");
+            m.put("fragments", s.fragments());
+            m.put("retransmissions", s.retransmissions());
+            CompareJson.number(m, "retransmissionsPerFragment", s.retransmissionsPerFragment(), "no fragment sent");
+            m.put("timeouts", s.timeouts());
+            m.put("rttSamples", s.samples());
+            m.put("srttMicros", s.srtt() / 1e3);
+            samples.add(m);
+        }
+        doc.put("samples", samples);
+        return doc;
+    }
+
+    private static Map<String, Object> duration(Stream s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", s.kind());
+        m.put("repeat", s.repeat());
+        m.put("startedAt", s.startedAt().toString());
+        m.put("seconds", s.nanos() / 1e9);
+        return m;
+    }
+
+    private Map<String, Object> configuration(double spreadFlag) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("link", "two network namespaces, a veth pair at MTU 1500, addresses from 198.18.0.0/15");
+        c.put("totalBytes", total);
+        c.put("messageBytes", message);
+        c.put("window", window);
+        c.put("lossPercent", loss);
+        c.put("lossBy", "nftables numgen random drop in the receiving namespace" + (bothWays ? " and the sender's" : ""));
+        c.put("repeats", repeats);
+        c.put("repeatOrder", "one lossless warm-up stream (not counted), then alternating: lossless, lossy, lossless, lossy, …");
+        c.put("ratios", "per repeat pair: the lossy stream's MB/s ÷ the lossless stream's of the same repeat; then median, min, max");
+        c.put("streamTimeoutSeconds", streamTimeout);
+        c.put("spreadFlag", spreadFlag);
+        return c;
     }
 }

@@ -1,14 +1,20 @@
 package org.unetmm.bench;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 import org.unetmm.ChannelAddress;
 import org.unetmm.IdleStrategy;
@@ -31,24 +37,43 @@ import picocli.CommandLine.Option;
  * to the progress round in which its future was seen done (HdrHistogram, 3 significant digits).
  * {@code --warmup} seconds run first and are not counted. A line each second (calls/s, MB/s of
  * request payload, p50/p99 of that second) and a summary: calls/s, MB/s and p50, p90, p99, p99.9
- * and max over the whole run ({@code --format json}: the summary as one JSON object). Exit status
- * 0 when calls completed and none failed, 1 when the server did not answer or a call failed.
+ * and max over the whole run.
+ *
+ * <p>{@code --repeats N} measures N intervals of {@code --duration} seconds back to back (one
+ * server, so there is nothing to interleave with; the calls stay in flight across the boundary and
+ * a call counts in the interval it completes in); the summary then adds calls/s, MB/s and each
+ * latency percentile as the median [min–max] of the intervals' values, flagged {@code spread} when
+ * calls/s differ by more than {@code --spread-flag} of their median. Every run writes
+ * {@code run.json} (opened at the start) and {@code rpc-bench.json} under
+ * {@code results/<timestamp>/}; {@code --format json} prints the latter, {@code --format csv} one
+ * summary row (the lines go to stderr then). Exit status 0 when calls completed and none failed, 1
+ * when the server did not answer or a call failed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Keep K RPCs in flight against 'unetmm rpc serve'; prints calls/s, MB/s and latency percentiles.",
         footer = {"", "Examples:",
                 "  unetmm rpc serve --listen udp://127.0.0.1:7200 &",
                 "  unetmm rpc bench --to udp://127.0.0.1:7200 --size 64 --inflight 1 --duration 5",
-                "  unetmm rpc bench --to udp://127.0.0.1:7200 --inflight 16 --warmup 3",
-                "  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8 --format json",
+                "  unetmm rpc bench --to udp://127.0.0.1:7200 --inflight 16 --duration 2 --repeats 5 --format json"
+                        + "   (median [min–max] of 5 intervals)",
+                "  unetmm rpc bench --to shm:rpc1 --size 4KiB --inflight 8 --format csv",
                 "", "Exit status: 0 when calls completed and none failed, 1 when the server did not answer or calls"
                         + " failed, 2 on bad usage."})
 public final class RpcBenchCommand implements Callable<Integer> {
     private static final long CONNECT_SECONDS = 3;
     private static final long HIGHEST_NANOS = 60_000_000_000L;
+    /** The latency percentiles reported (100: the maximum), and their names in the JSON. */
+    private static final double[] PERCENTILES = {50, 90, 99, 99.9, 100};
+    private static final String[] PERCENTILE_NAMES = {"p50", "p90", "p99", "p99.9", "max"};
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    ResultsOptions output;
+
+    @CommandLine.Mixin
+    SpreadFlag spread;
 
     @Option(names = "--to", required = true, description = "the server's transport URI, e.g. udp://127.0.0.1:7200 or shm:rpc1")
     String to;
@@ -60,8 +85,12 @@ public final class RpcBenchCommand implements Callable<Integer> {
     @Option(names = "--inflight", defaultValue = "1", description = "calls kept outstanding (default ${DEFAULT-VALUE})")
     int inflight;
 
-    @Option(names = "--duration", defaultValue = "5", description = "seconds measured (default ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "5", description = "seconds measured, per repeat (default ${DEFAULT-VALUE})")
     double durationSeconds;
+
+    @Option(names = "--repeats", defaultValue = "1", description = "measured intervals of --duration, back to back;"
+            + " the median, min and max over them are reported (default ${DEFAULT-VALUE})")
+    int repeats;
 
     @Option(names = "--warmup", defaultValue = "1", description = "seconds run first, not counted (default ${DEFAULT-VALUE})")
     double warmupSeconds;
@@ -69,9 +98,6 @@ public final class RpcBenchCommand implements Callable<Integer> {
     @Option(names = "--max-response", converter = ByteSize.class, description = "largest reply taken (default: --size,"
             + " at least 64 B)")
     Integer maxResponse;
-
-    @Option(names = "--format", defaultValue = "table", description = "summary: table or json (default ${DEFAULT-VALUE})")
-    String format;
 
     @Option(names = "--spin", description = "busy-spin while every call is outstanding and nothing arrives, at the"
             + " cost of a core (default: back off to a park, which leaves a shared core to the server)")
@@ -81,17 +107,17 @@ public final class RpcBenchCommand implements Callable<Integer> {
     String bind;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        output.validate(spec.commandLine(), true);
+        double spreadFlag = spread.threshold(spec.commandLine());
         ByteSize.check(spec.commandLine(), "--size", size, 0, 64 << 20, null);
         if (maxResponse != null) {
             ByteSize.check(spec.commandLine(), "--max-response", maxResponse, 1, 64 << 20, null);
         }
         ByteSize.checkCount(spec.commandLine(), "--inflight", inflight, 1, 4096);
+        ByteSize.checkCount(spec.commandLine(), "--repeats", repeats, 1, 1000);
         if (!(durationSeconds > 0) || durationSeconds > 86_400 || !(warmupSeconds >= 0) || warmupSeconds > 3600) {
             throw bad("--duration must be in (0, 86400] and --warmup in [0, 3600] seconds");
-        }
-        if (!format.equals("table") && !format.equals("json")) {
-            throw bad("--format must be 'table' or 'json', got '" + format + "'");
         }
         int responses = maxResponse != null ? maxResponse : Math.max(64, size);
         // a request and a response buffer per call, and the client's receive pool of inflight + 4 buffers
@@ -100,79 +126,219 @@ public final class RpcBenchCommand implements Callable<Integer> {
             throw bad("--inflight x (--size + --max-response) needs " + buffers + " B of buffers: keep it under 1 GiB"
                     + " (and under RLIMIT_MEMLOCK)");
         }
-        boolean json = format.equals("json");
-        PrintStream out = System.out;
+        PrintStream out = output.json() || output.csv() ? System.err : System.out; // the lines
         ChannelAddress server = RpcCommand.serverAddress(to);
         String local = bind != null ? bind : EchoProtocol.localBindFor(to);
+        Path dir = RunRecord.newRunDirectory(output.results);
+        RunRecord record = RunRecord.open(dir, "rpc bench", configuration(server, local, responses, spreadFlag));
+        record.put("kernelFeatures", RunRecord.kernelFeatures(to));
+        Loop loop;
         try (Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER).build())) {
             RpcClient client;
             try {
                 client = RpcClient.connect(nic, server, RpcClientConfig.builder().maxInFlight(inflight).maxResponse(responses)
                         .connectTimeout(Duration.ofSeconds(CONNECT_SECONDS)).build());
             } catch (RpcException e) {
-                throw new IllegalStateException(e.status() != RpcStatus.PEER_UNREACHABLE ? "could not connect to " + to
-                        + ": " + e.getMessage() : "no RPC server answered at " + to + " within " + CONNECT_SECONDS
-                        + " s (start one with 'unetmm rpc serve --listen " + to + "')");
+                String why = e.status() != RpcStatus.PEER_UNREACHABLE ? "could not connect to " + to + ": " + e.getMessage()
+                        : "no RPC server answered at " + to + " within " + CONNECT_SECONDS
+                        + " s (start one with 'unetmm rpc serve --listen " + to + "')";
+                record.finish(Map.of("notes", List.of(why)));
+                throw new IllegalStateException(why);
             }
-            if (!json) {
-                out.println("rpc bench: " + size + " B calls to " + server + ", " + inflight + " in flight, " + warmupSeconds
-                        + " s warmup + " + durationSeconds + " s, from " + nic.transportAddress());
-                out.flush();
-            }
-            Loop loop = new Loop(nic, client, size, responses, inflight,
-                    spin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
+            out.println("rpc bench: " + size + " B calls to " + server + ", " + inflight + " in flight, " + warmupSeconds
+                    + " s warmup + " + (repeats > 1 ? repeats + " x " : "") + durationSeconds + " s, from "
+                    + nic.transportAddress());
+            out.flush();
+            loop = new Loop(nic, client, size, responses, inflight, spin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
             try {
-                loop.run(warmupSeconds, durationSeconds, json ? null : out);
+                loop.run(warmupSeconds, durationSeconds, repeats, out);
             } finally {
                 client.close();
             }
-            Histogram h = loop.total;
-            long calls = h.getTotalCount();
-            double seconds = Math.max(loop.measuredSeconds, 1e-9);
-            if (json) {
-                out.println(json(server, calls, seconds, loop));
-            } else {
-                out.printf("rpc bench: summary  %,d calls of %d B, %d in flight, in %.2f s: %,.0f calls/s  %.1f MB/s;"
-                                + " latency µs p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f; failed %,d%n",
-                        calls, size, inflight, seconds, calls / seconds, calls * (double) size / seconds / 1e6,
-                        micros(h, 50), micros(h, 90), micros(h, 99), micros(h, 99.9), h.getMaxValue() / 1e3, loop.failed);
+        }
+        Histogram h = loop.total();
+        long calls = h.getTotalCount();
+        double seconds = Math.max(loop.intervals.stream().mapToDouble(Interval::seconds).sum(), 1e-9);
+        out.printf("rpc bench: summary  %,d calls of %d B, %d in flight, in %.2f s: %,.0f calls/s  %.1f MB/s;"
+                        + " latency µs p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f; failed %,d%n",
+                calls, size, inflight, seconds, calls / seconds, calls * (double) size / seconds / 1e6,
+                micros(h, 50), micros(h, 90), micros(h, 99), micros(h, 99.9), h.getMaxValue() / 1e3, loop.failed);
+        if (loop.intervals.size() > 1) {
+            printSpread(loop.intervals, spreadFlag, out);
+        }
+        out.flush();
+        List<String> notes = new ArrayList<>();
+        if (loop.failure != null) {
+            notes.add(loop.failed + " calls failed, the first: " + loop.failure);
+        }
+        if (calls == 0) {
+            notes.add("no call completed in " + (repeats > 1 ? repeats + " x " : "") + durationSeconds + " s");
+        }
+        Map<String, Object> end = new LinkedHashMap<>();
+        end.put("repeatsMeasured", loop.intervals.size());
+        end.put("repeatDurations", loop.intervals.stream().map(RpcBenchCommand::duration).toList());
+        end.put("notes", notes);
+        output.finish(record, dir, "rpc-bench.json", end,
+                run -> document(run, server, loop, spreadFlag), () -> csv(server, loop, spreadFlag));
+        if (!notes.isEmpty()) {
+            throw new IllegalStateException(notes.get(0));
+        }
+        return 0;
+    }
+
+    /**
+     * One measured interval of {@code --duration} seconds: the calls that completed in it, their
+     * latencies, when it began and how long it lasted.
+     */
+    record Interval(int repeat, Instant startedAt, double seconds, Histogram latency) {
+        long calls() {
+            return latency.getTotalCount();
+        }
+
+        double callsPerSecond() {
+            return calls() / seconds;
+        }
+
+        /** Its latency percentiles in µs ({@link #PERCENTILES}), NaN when no call completed. */
+        double[] micros() {
+            double[] v = new double[PERCENTILES.length];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = RepeatSummary.micros(latency, PERCENTILES[k]);
             }
-            out.flush();
-            if (loop.failure != null) {
-                throw new IllegalStateException(loop.failed + " calls failed, the first: " + loop.failure);
-            }
-            if (calls == 0) {
-                throw new IllegalStateException("no call completed in " + durationSeconds + " s");
-            }
-            return 0;
+            return v;
         }
     }
 
-    private String json(ChannelAddress server, long calls, double seconds, Loop loop) {
-        Histogram h = loop.total;
+    private static double[] values(List<Interval> intervals, ToDoubleFunction<Interval> value) {
+        return intervals.stream().mapToDouble(value).toArray();
+    }
+
+    private static ComparePoint.Spread percentile(List<Interval> intervals, int k) {
+        return ComparePoint.Spread.of(values(intervals, i -> i.micros()[k]));
+    }
+
+    private ComparePoint.Spread megabytes(List<Interval> intervals) {
+        return ComparePoint.Spread.of(values(intervals, i -> i.callsPerSecond() * size / 1e6));
+    }
+
+    private static List<String> flags(List<Interval> intervals, double spreadFlag) {
+        return RepeatSummary.spreadAbove(values(intervals, Interval::callsPerSecond), spreadFlag)
+                ? List.of(ComparePoint.SPREAD) : List.of();
+    }
+
+    /** calls/s, MB/s and each latency percentile as median [min–max] over the intervals. */
+    private void printSpread(List<Interval> intervals, double spreadFlag, PrintStream out) {
+        int n = intervals.size();
+        StringBuilder line = new StringBuilder(String.format("rpc bench: median [min–max] over %d repeats: %s calls/s  %s MB/s;"
+                        + " latency µs", n, RepeatSummary.text(ComparePoint.Spread.of(values(intervals, Interval::callsPerSecond)),
+                        "%,.0f", n), RepeatSummary.text(megabytes(intervals), "%.1f", n)));
+        for (int k = 0; k < PERCENTILES.length; k++) {
+            line.append(String.format("  %s %s", PERCENTILE_NAMES[k], RepeatSummary.text(percentile(intervals, k), "%.1f", n)));
+        }
+        List<String> flags = flags(intervals, spreadFlag);
+        out.println(line.append(flags.isEmpty() ? "" : "  flags " + String.join(",", flags)));
+    }
+
+    /** One row: the totals, then calls/s, MB/s and each percentile as median, min, max over the intervals; spread, flags. */
+    private List<String> csv(ChannelAddress server, Loop loop, double spreadFlag) {
+        List<Interval> intervals = loop.intervals;
+        StringBuilder header = new StringBuilder("to,size_bytes,inflight,repeats,calls,failed,seconds,")
+                .append(RepeatSummary.csvHeader("calls_per_s")).append(',').append(RepeatSummary.csvHeader("mb_per_s"));
+        StringBuilder row = new StringBuilder(String.format("%s,%d,%d,%d,%d,%d,%.4f,", server, size, inflight, intervals.size(),
+                loop.total().getTotalCount(), loop.failed, intervals.stream().mapToDouble(Interval::seconds).sum()))
+                .append(RepeatSummary.csv(ComparePoint.Spread.of(values(intervals, Interval::callsPerSecond)), "%.1f"))
+                .append(',').append(RepeatSummary.csv(megabytes(intervals), "%.3f"));
+        for (int k = 0; k < PERCENTILES.length; k++) {
+            header.append(',').append(RepeatSummary.csvHeader(PERCENTILE_NAMES[k].replace(".", "") + "_us"));
+            row.append(',').append(RepeatSummary.csv(percentile(intervals, k), "%.2f"));
+        }
+        header.append(",spread,flags");
+        row.append(',').append(ComparePoint.finite("%.3f", ComparePoint.Spread.of(values(intervals,
+                Interval::callsPerSecond)).relative())).append(',').append(String.join(";", flags(intervals, spreadFlag)));
+        return List.of(header.toString(), row.toString());
+    }
+
+    /**
+     * rpc-bench.json: the run record, the totals over every interval (calls/s and the latency
+     * percentiles of all calls), each figure's median, min and max over the intervals, and every
+     * interval in the order it ran.
+     */
+    private Map<String, Object> document(Map<String, Object> run, ChannelAddress server, Loop loop, double spreadFlag) {
+        List<Interval> intervals = loop.intervals;
+        Histogram h = loop.total();
+        double seconds = intervals.stream().mapToDouble(Interval::seconds).sum();
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("run", run);
         m.put("command", "rpc bench");
         m.put("to", server.toString());
         m.put("sizeBytes", size);
         m.put("inflight", inflight);
         m.put("warmupSeconds", warmupSeconds);
+        m.put("durationSeconds", durationSeconds);
+        m.put("repeats", intervals.size());
         m.put("seconds", seconds);
-        m.put("calls", calls);
+        m.put("calls", h.getTotalCount());
         m.put("failed", loop.failed);
-        m.put("callsPerSecond", calls / seconds);
-        m.put("mbPerSecond", calls * (double) size / seconds / 1e6);
+        CompareJson.number(m, "callsPerSecond", h.getTotalCount() / seconds, "no time measured");
+        CompareJson.number(m, "mbPerSecond", h.getTotalCount() * (double) size / seconds / 1e6, "no time measured");
+        m.put("latencyMicros", latency(new Interval(-1, Instant.EPOCH, seconds, h).micros()));
+        Map<String, Object> spreads = new LinkedHashMap<>();
+        CompareJson.spread(spreads, "callsPerSecond", ComparePoint.Spread.of(values(intervals, Interval::callsPerSecond)),
+                "no time measured");
+        CompareJson.spread(spreads, "mbPerSecond", megabytes(intervals), "no time measured");
         Map<String, Object> latency = new LinkedHashMap<>();
-        latency.put("p50", micros(h, 50));
-        latency.put("p90", micros(h, 90));
-        latency.put("p99", micros(h, 99));
-        latency.put("p99.9", micros(h, 99.9));
-        latency.put("max", h.getMaxValue() / 1e3);
-        m.put("latencyMicros", latency);
-        try {
-            return RunRecord.JSON.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the summary as JSON: " + e.getMessage(), e);
+        for (int k = 0; k < PERCENTILES.length; k++) {
+            CompareJson.spread(latency, PERCENTILE_NAMES[k], percentile(intervals, k), "an interval had no call complete");
         }
+        spreads.put("latencyMicros", latency);
+        CompareJson.number(spreads, "spread", ComparePoint.Spread.of(values(intervals, Interval::callsPerSecond)).relative(),
+                "no call completed");
+        m.put("overRepeats", spreads);
+        m.put("flags", flags(intervals, spreadFlag));
+        List<Object> samples = new ArrayList<>();
+        for (Interval i : intervals) {
+            Map<String, Object> j = duration(i);
+            j.put("calls", i.calls());
+            CompareJson.number(j, "callsPerSecond", i.callsPerSecond(), "no time measured");
+            CompareJson.number(j, "mbPerSecond", i.callsPerSecond() * size / 1e6, "no time measured");
+            j.put("latencyMicros", latency(i.micros()));
+            samples.add(j);
+        }
+        m.put("samples", samples);
+        return m;
+    }
+
+    private static Map<String, Object> latency(double[] micros) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int k = 0; k < PERCENTILES.length; k++) {
+            CompareJson.number(m, PERCENTILE_NAMES[k], micros[k], "no call completed");
+        }
+        return m;
+    }
+
+    private static Map<String, Object> duration(Interval i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("repeat", i.repeat());
+        m.put("startedAt", i.startedAt().toString());
+        m.put("seconds", i.seconds());
+        return m;
+    }
+
+    private Map<String, Object> configuration(ChannelAddress server, String local, int responses, double spreadFlag) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("to", server.toString());
+        c.put("bind", local);
+        c.put("sizeBytes", size);
+        c.put("maxResponseBytes", responses);
+        c.put("inflight", inflight);
+        c.put("warmupSeconds", warmupSeconds);
+        c.put("durationSeconds", durationSeconds);
+        c.put("repeats", repeats);
+        c.put("repeatOrder", "back to back (one server): intervals of --duration, calls kept in flight across the boundary,"
+                + " a call counted in the interval it completes in");
+        c.put("idle", spin ? "busy-spin" : "backoff");
+        c.put("spreadFlag", spreadFlag);
+        return c;
     }
 
     private static double micros(Histogram h, double percentile) {
@@ -194,12 +360,11 @@ public final class RpcBenchCommand implements Callable<Integer> {
         private final ByteBuffer[] responses;
         private final CompletableFuture<?>[] calls;
         private final long[] started;
-        final Histogram total = new Histogram(HIGHEST_NANOS, 3);
         private final Histogram second = new Histogram(HIGHEST_NANOS, 3);
+        /** The measured intervals, in the order they ran. */
+        final List<Interval> intervals = new ArrayList<>();
         long failed;
         String failure;
-        double measuredSeconds;
-        private boolean counting;
 
         Loop(Nic nic, RpcClient client, int size, int responseCapacity, int inflight, IdleStrategy idle) {
             this.nic = nic;
@@ -217,27 +382,54 @@ public final class RpcBenchCommand implements Callable<Integer> {
             }
         }
 
-        void run(double warmupSeconds, double durationSeconds, PrintStream out) {
+        /** Every interval's calls in one histogram. */
+        Histogram total() {
+            Histogram all = new Histogram(HIGHEST_NANOS, 3);
+            intervals.forEach(i -> all.add(i.latency()));
+            return all;
+        }
+
+        /**
+         * Warms up, then measures {@code repeats} intervals of {@code durationSeconds} back to back, the
+         * calls kept in flight throughout; then stops issuing and waits for the outstanding ones.
+         */
+        void run(double warmupSeconds, double durationSeconds, int repeats, PrintStream out) {
             long start = System.nanoTime();
-            long measureFrom = start + (long) (warmupSeconds * 1e9);
-            long end = measureFrom + (long) (durationSeconds * 1e9);
+            long duration = (long) (durationSeconds * 1e9);
+            long intervalEnd = start + (long) (warmupSeconds * 1e9); // the warm-up's end, then each interval's
+            long intervalStart = start;
+            Histogram interval = null; // the interval being measured; null in the warm-up and after the last
+            Instant intervalAt = null;
             long nextLine = start + 1_000_000_000L;
-            long lineBytes = 0;
-            long bytes = 0;
+            boolean stopping = false;
             for (int i = 0; i < calls.length; i++) {
                 issue(i, start);
             }
             while (true) {
                 int work = nic.progress();
                 long now = System.nanoTime();
-                if (!counting && now - measureFrom >= 0) {
-                    counting = true;
-                    total.reset();
-                    bytes = 0;
-                    lineBytes = 0;
-                    measureFrom = now;
+                if (!stopping && now - intervalEnd >= 0) {
+                    if (interval != null) {
+                        Interval done = new Interval(intervals.size(), intervalAt, (now - intervalStart) / 1e9, interval);
+                        intervals.add(done);
+                        if (repeats > 1) {
+                            double[] us = done.micros();
+                            out.printf("rpc bench: repeat %d/%d  %,.0f calls/s  %.1f MB/s  p50 %,.1f µs  p99 %,.1f µs%n",
+                                    intervals.size(), repeats, done.callsPerSecond(), done.callsPerSecond() * size / 1e6,
+                                    us[0], us[2]);
+                            out.flush();
+                        }
+                        interval = null;
+                    }
+                    if (intervals.size() < repeats) {
+                        interval = new Histogram(HIGHEST_NANOS, 3);
+                        intervalAt = Instant.now();
+                        intervalStart = now;
+                        intervalEnd = now + duration;
+                    } else {
+                        stopping = true;
+                    }
                 }
-                boolean stopping = now - end >= 0;
                 int outstanding = 0;
                 for (int i = 0; i < calls.length; i++) {
                     CompletableFuture<?> call = calls[i];
@@ -255,9 +447,8 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     } else {
                         long latency = Math.min(now - started[i], HIGHEST_NANOS);
                         second.recordValue(latency);
-                        if (counting) {
-                            total.recordValue(latency);
-                            bytes += size;
+                        if (interval != null) {
+                            interval.recordValue(latency);
                         }
                     }
                     if (!stopping && client.isConnected()) {
@@ -266,13 +457,11 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     }
                 }
                 if (now - nextLine >= 0) {
-                    if (out != null) {
-                        long n = second.getTotalCount();
-                        out.printf("rpc bench: %4d s%s %,12d calls/s  %9.1f MB/s  p50 %,8.1f µs  p99 %,8.1f µs%n",
-                                (now - start) / 1_000_000_000L, counting ? "        " : " warmup ", n, n * (double) size / 1e6,
-                                micros(second, 50), micros(second, 99));
-                        out.flush();
-                    }
+                    long n = second.getTotalCount();
+                    out.printf("rpc bench: %4d s%s %,12d calls/s  %9.1f MB/s  p50 %,8.1f µs  p99 %,8.1f µs%n",
+                            (now - start) / 1_000_000_000L, intervalAt == null ? " warmup " : "        ", n,
+                            n * (double) size / 1e6, micros(second, 50), micros(second, 99));
+                    out.flush();
                     second.reset();
                     nextLine += 1_000_000_000L;
                 }
@@ -281,7 +470,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 }
                 idle.idle(work);
             }
-            measuredSeconds = counting ? (Math.min(System.nanoTime(), end) - measureFrom) / 1e9 : 0;
+            if (interval != null) { // the server went away mid-interval: what was measured until then
+                intervals.add(new Interval(intervals.size(), intervalAt, (System.nanoTime() - intervalStart) / 1e9, interval));
+            }
             for (CompletableFuture<?> call : calls) {
                 if (call != null && !call.isDone()) {
                     call.cancel(false);

@@ -2,6 +2,7 @@ package org.unetmm.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ class EchoPingPongCommandTest {
         try (UnetmmProcess echo = echo(address)) {
             for (String path : new String[] {"pinned", "fixed"}) {
                 CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "1000", "--count", "3000", "--path", path,
-                        "--timeout-ms", "5000");
+                        "--timeout-ms", "5000", "--results", results.toString());
                 assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
                 assertThat(run.out()).contains("RTT us: p50", "p99.9", "(3000 round trips, 0 lost)", "round trips/s");
             }
@@ -66,7 +67,7 @@ class EchoPingPongCommandTest {
         String address = "shm:" + name;
         try (UnetmmProcess echo = echo(address)) {
             CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "1000000", "--count", "300",
-                    "--timeout-ms", "5000");
+                    "--timeout-ms", "5000", "--results", results.toString());
             assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
             assertThat(run.out()).contains("(300 round trips, 0 lost)");
         } finally {
@@ -79,11 +80,95 @@ class EchoPingPongCommandTest {
         }
     }
 
+    /**
+     * {@code --path both --repeats 2 --format json}: four measurements in one session, pinned fixed
+     * pinned fixed; each path's RTT p50 and rate are the median of its two repeats, inside their
+     * min and max, the ratio is pinned ÷ fixed per repeat pair, and run.json records the repeats and
+     * when each ran. {@code --format csv}: a header and a row per path with the spread beside each figure.
+     */
+    @Test
+    void repeatsAlternateThePathsAndReportEachPathsMedianWithinItsMinAndMax() throws Exception {
+        String address = freeAddress();
+        try (UnetmmProcess echo = echo(address)) {
+            CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "64", "--count", "200", "--warmup", "20",
+                    "--path", "both", "--repeats", "2", "--timeout-ms", "5000", "--format", "json",
+                    "--results", results.resolve("json").toString());
+            assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
+            JsonNode doc = RunRecord.JSON.readTree(run.out());
+            assertThat(doc.get("repeats").asInt()).isEqualTo(2);
+            JsonNode samples = doc.get("samples");
+            assertThat(samples).hasSize(4);
+            String[] order = {"pinned", "fixed", "pinned", "fixed"};
+            for (int i = 0; i < 4; i++) {
+                JsonNode sample = samples.get(i);
+                assertThat(sample.get("path").asText()).as("measurement %d", i).isEqualTo(order[i]);
+                assertThat(sample.get("repeat").asInt()).isEqualTo(i / 2);
+                assertThat(sample.get("roundTrips").asLong()).isEqualTo(200);
+                assertThat(sample.get("lost").asLong()).isZero();
+                assertThat(sample.at("/rttMicros/p50").asDouble()).isPositive()
+                        .isLessThanOrEqualTo(sample.at("/rttMicros/p99").asDouble());
+            }
+            assertThat(doc.get("paths")).hasSize(2);
+            for (JsonNode p : doc.get("paths")) {
+                assertThat(p.get("repeats").asInt()).isEqualTo(2);
+                assertThat(p.get("roundTrips").asLong()).isEqualTo(400);
+                assertThat(p.get("flags").isArray()).isTrue();
+                for (String figure : new String[] {"/rttMicros/p50", "/rttMicros/p99", "/roundTripsPerSecond"}) {
+                    JsonNode f = p.at(figure);
+                    assertThat(f.get("median").asDouble()).as(p.get("path") + figure)
+                            .isBetween(f.get("min").asDouble(), f.get("max").asDouble());
+                }
+                double[] p50s = java.util.stream.IntStream.range(0, 4).mapToObj(samples::get)
+                        .filter(x -> x.get("path").equals(p.get("path"))).mapToDouble(x -> x.at("/rttMicros/p50").asDouble())
+                        .sorted().toArray();
+                assertThat(p.at("/rttMicros/p50/min").asDouble()).isEqualTo(p50s[0]);
+                assertThat(p.at("/rttMicros/p50/max").asDouble()).isEqualTo(p50s[1]);
+            }
+            double r0 = samples.get(0).at("/rttMicros/p50").asDouble() / samples.get(1).at("/rttMicros/p50").asDouble();
+            double r1 = samples.get(2).at("/rttMicros/p50").asDouble() / samples.get(3).at("/rttMicros/p50").asDouble();
+            assertThat(doc.at("/pinnedToFixedRttP50/min").asDouble()).isEqualTo(Math.min(r0, r1));
+            assertThat(doc.at("/pinnedToFixedRttP50/max").asDouble()).isEqualTo(Math.max(r0, r1));
+            assertThat(doc.at("/run/configuration/repeats").asInt()).isEqualTo(2);
+            assertThat(doc.at("/run/repeatsMeasured").asInt()).isEqualTo(4);
+            Path dir;
+            try (Stream<Path> dirs = Files.list(results.resolve("json"))) {
+                dir = dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+            }
+            JsonNode record = RunRecord.JSON.readTree(dir.resolve("run.json").toFile());
+            assertThat(record.get("repeatDurations")).hasSize(4);
+            assertThat(record.at("/repeatDurations/3/seconds").asDouble()).isPositive();
+            assertThat(RunRecord.JSON.readTree(dir.resolve("pingpong.json").toFile()).get("samples")).hasSize(4);
+
+            CommandRun csv = CommandRun.of("pingpong", "--to", address, "--count", "100", "--warmup", "10", "--repeats", "2",
+                    "--timeout-ms", "5000", "--format", "csv", "--results", results.resolve("csv").toString());
+            assertThat(csv.exitCode()).as(csv.err() + csv.out()).isZero();
+            List<String> lines = csv.out().lines().toList();
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).startsWith("path,size_bytes,repeats,round_trips,lost,p50_us,p50_us_min,p50_us_max,")
+                    .endsWith(",spread,flags");
+            assertThat(lines.get(1)).startsWith("pinned,64,2,200,0,");
+            assertThat(lines.get(1).split(",", -1)).hasSameSizeAs(lines.get(0).split(","));
+            assertThat(csv.err()).contains("pingpong: repeat 2/2 pinned RTT us p50");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--repeats 0", "--format xml"})
+    void pingpongRefusesZeroRepeatsAndAnUnknownFormatInOneLine(String option) {
+        String[] args = ("pingpong --to udp://127.0.0.1:7 " + option).split(" ");
+        CommandRun run = CommandRun.of(args);
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
+        assertThat(run.err().lines().findFirst().orElseThrow()).isEqualTo(option.startsWith("--repeats")
+                ? "unetmm pingpong: --repeats: 0 is out of range: 1..1000"
+                : "unetmm pingpong: --format must be 'table', 'csv' or 'json', got 'xml'");
+    }
+
     @Test
     void pingpongStopsAfterItsGiveUpCountOfLossesInARowWhenTheEchoDies() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address);
-             UnetmmProcess client = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--warmup", "0",
+             UnetmmProcess client = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                     "--to", address, "--count", "100000000", "--warmup", "0",
                      "--timeout-ms", "200", "--give-up-after", "3")) {
             client.lineStartingWith("pingpong: ");
             echo.kill();
@@ -97,7 +182,8 @@ class EchoPingPongCommandTest {
     void pingpongRefusesASizeAboveTheEchosMaxMessageBeforeSendingAny() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address, "--max-message", "4096")) {
-            CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "5000", "--count", "100000000");
+            CommandRun run = CommandRun.of("pingpong", "--to", address, "--size", "5000", "--count", "100000000",
+                    "--results", results.toString());
             assertThat(run.exitCode()).as(run.err() + run.out()).isEqualTo(2);
             assertThat(run.err()).contains("--size 5000 is larger than the echo's largest message, 4096 B", "--max-message 5000");
             assertThat(run.out()).doesNotContain("RTT us");
@@ -108,10 +194,12 @@ class EchoPingPongCommandTest {
     void aClientEvictedByTheEchosSessionLimitIsToldAndExitsNonZero() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address, "--sessions", "1");
-             UnetmmProcess first = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--warmup", "0",
+             UnetmmProcess first = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                     "--to", address, "--count", "100000000", "--warmup", "0",
                      "--timeout-ms", "2000")) {
             first.lineStartingWith("pingpong: ");
-            CommandRun second = CommandRun.of("pingpong", "--to", address, "--count", "200", "--timeout-ms", "5000");
+            CommandRun second = CommandRun.of("pingpong", "--to", address, "--count", "200", "--timeout-ms", "5000",
+                    "--results", results.toString());
             assertThat(second.exitCode()).as(second.err() + second.out()).isZero();
             assertThat(first.exitCode(60)).as(first.output()).isEqualTo(1);
             assertThat(first.output()).contains("the echo ended the session: evicted", "--sessions");
@@ -122,12 +210,14 @@ class EchoPingPongCommandTest {
     void echoTakesA4MiBMessageByDefaultWithoutPinning4MiBPerPostedBuffer() throws Exception {
         String address = freeAddress();
         try (UnetmmProcess echo = echo(address)) {
-            try (UnetmmProcess small = UnetmmProcess.start("pingpong", "--to", address, "--count", "100000000", "--size", "64")) {
+            try (UnetmmProcess small = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                    "--to", address, "--count", "100000000", "--size", "64")) {
                 small.lineStartingWith("pingpong: ");
                 assertThat(echo.lockedBytes()).as("echo's VmLck with one 64 B session (buffers posted)").isLessThan(MIB);
             }
-            try (UnetmmProcess large = UnetmmProcess.start("pingpong", "--to", address, "--count", "4", "--warmup", "0",
-                    "--size", Integer.toString(4 * MIB), "--timeout-ms", "10000")) {
+            try (UnetmmProcess large = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                    "--to", address, "--count", "4", "--warmup", "0", "--size", Integer.toString(4 * MIB),
+                    "--timeout-ms", "10000")) {
                 large.lineStartingWith("pingpong: ");
                 assertThat(echo.lockedBytes()).as("echo's VmLck with a 4 MiB session: one 4 MiB buffer posted, not 16")
                         .isBetween(4L * MIB, 6L * MIB);
