@@ -124,7 +124,10 @@ class EndpointThreadingTest {
             for (int t = 0; t < 2; t++) {
                 pollers[t] = new Thread(() -> {
                     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                    while ((sending.get() || seen.size() < sent.get()) && System.nanoTime() - deadline < 0) {
+                    // until every completion is taken and (on a loaded machine the two may seldom run at
+                    // once) the check was seen to refuse an overlap at least once
+                    while ((sending.get() || seen.size() < sent.get() || refusals.get() == 0)
+                            && System.nanoTime() - deadline < 0) {
                         try {
                             Completion c = a.poll();
                             if (c != null && !seen.add(c.cookie())) {
