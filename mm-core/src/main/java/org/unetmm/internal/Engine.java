@@ -32,6 +32,17 @@ import org.unetmm.tlb.TlbConfig;
  * ({@link SendLoop}); the timers and acknowledgements of the channels that have them; the wire's
  * receive side ({@link Transport#poll}, into {@link Receiver}); the reassembly clock. Sends go
  * first, so a reply queued since the last round leaves without waiting for the wire's poll.
+ * Then the round's safe point: the upcalls its receives caused run (still under the outermost
+ * hold, as at every release), and if a handler queued a send — an RPC server's reply, a client's
+ * next call — the send and timer steps run once more and the wire's poll hands it over, so it
+ * leaves in the round its cause arrived in, not one round later. The second poll's own arrivals
+ * wait for the release as always: one repeat a round, never a loop.
+ *
+ * <p>Posting a receive buffer prefetches its translations, but at most the pages that let every
+ * free queue's buffers be translated at once in half the TLB ({@link #prefetchPages}): a server posting more bytes
+ * than the TLB reaches would otherwise evict, with each post, the translations of the buffers
+ * posted before it, which arrive first, and trap once per page for bytes a small message never
+ * touches. Pages past the limit are translated when a message reaches them.
  */
 public final class Engine {
     /** Open engines of this JVM, so a free can tell whether its thread holds some engine's lock. */
@@ -59,6 +70,8 @@ public final class Engine {
     private ChannelState[] timed = new ChannelState[0];
     private volatile boolean closed;
     private EngineThread thread;
+    /** Pages a posted receive buffer prefetches: half the TLB's entries (the other half is the sends'), shared by every free queue's slots; at least 1. */
+    private long prefetchPages;
 
     public Engine(NicConfig config, SafePoint safePoint, ChannelProtocol.Factory reliableFactory) {
         this.config = config;
@@ -187,23 +200,45 @@ public final class Engine {
             if (closed) {
                 return 0;
             }
-            int work = 0;
-            for (EndpointState ep : endpoints) {
-                work += sends.processSends(ep);
-            }
-            ChannelState[] withTimers = timed;
-            if (withTimers.length > 0) {
-                long now = EngineClock.tick();
-                for (ChannelState channel : withTimers) {
-                    work += channel.protocol.progress(now);
-                }
-            }
+            int work = sendAndTimers();
             work += transport.poll();
             work += reassembly.expire();
+            if (lock.getHoldCount() == 1 && !safePoint.isEmpty()) {
+                safePoint.deliver(); // the safe point unlock() would reach, a step earlier
+                if (!closed && sendsQueued()) {
+                    work += sendAndTimers(); // what the handlers queued leaves in this round
+                    work += transport.poll();
+                }
+            }
             return work;
         } finally {
             unlock();
         }
+    }
+
+    /** The round's send steps: each endpoint's queued sends to their protocols, then the channels' timers. */
+    private int sendAndTimers() {
+        int work = 0;
+        for (EndpointState ep : endpoints) {
+            work += sends.processSends(ep);
+        }
+        ChannelState[] withTimers = timed;
+        if (withTimers.length > 0) {
+            long now = EngineClock.tick();
+            for (ChannelState channel : withTimers) {
+                work += channel.protocol.progress(now);
+            }
+        }
+        return work;
+    }
+
+    private boolean sendsQueued() {
+        for (EndpointState ep : endpoints) {
+            if (!ep.closed && ep.sendQueue.peek() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void reportFault(Throwable t) {
@@ -241,10 +276,20 @@ public final class Engine {
             EndpointState[] grown = Arrays.copyOf(endpoints, endpoints.length + 1);
             grown[grown.length - 1] = endpoint;
             endpoints = grown;
+            sharePrefetch();
             return endpoint;
         } finally {
             unlock();
         }
+    }
+
+    /** Divides half the TLB's entries among the slots of every open free queue: {@link #prefetchPages}. */
+    private void sharePrefetch() {
+        long slots = 0;
+        for (EndpointState endpoint : endpoints) {
+            slots += endpoint.freeQueue.capacity();
+        }
+        prefetchPages = Math.max(1, (long) config.tlbSets() * config.tlbWays() / (2 * Math.max(1, slots)));
     }
 
     private void invalidateTranslations() {
@@ -332,7 +377,10 @@ public final class Engine {
     public void prefetch(EndpointState ep, ByteBuffer buffer, int offset, int length) {
         lock();
         try {
-            tlb.prefetch(ep.context, buffer, NativeMemory.address(buffer) + offset, length);
+            long start = NativeMemory.address(buffer) + offset;
+            long page = NativeMemory.pageSize();
+            long limit = (start & -page) + prefetchPages * page; // the first prefetchPages pages of the range
+            tlb.prefetch(ep.context, buffer, start, Math.min(length, limit - start));
         } finally {
             unlock();
         }
@@ -365,6 +413,7 @@ public final class Engine {
                 ep.segment.close();
             }
             endpoints = Arrays.stream(endpoints).filter(e -> e != ep).toArray(EndpointState[]::new);
+            sharePrefetch();
             ep.released = true;
         } finally {
             unlock();
