@@ -32,17 +32,12 @@ import org.unetmm.tlb.TlbConfig;
  * ({@link SendLoop}); the timers and acknowledgements of the channels that have them; the wire's
  * receive side ({@link Transport#poll}, into {@link Receiver}); the reassembly clock. Sends go
  * first, so a reply queued since the last round leaves without waiting for the wire's poll.
- * Then the round's safe point: the upcalls its receives caused run (still under the outermost
- * hold, as at every release), and if a handler queued a send — an RPC server's reply, a client's
- * next call — the send and timer steps run once more and the wire's poll hands it over, so it
- * leaves in the round its cause arrived in, not one round later. The second poll's own arrivals
- * wait for the release as always: one repeat a round, never a loop.
+ * Then the round's safe point: the upcalls its receives caused run (under the outermost hold, as
+ * at every release), and if a handler queued a send (an RPC reply) the send steps and the wire's
+ * poll run once more ({@link RoundSteps}), so it leaves in the round its cause arrived in. The
+ * second poll's arrivals wait for the release as always: one repeat a round, never a loop.
  *
- * <p>Posting a receive buffer prefetches its translations, but at most the pages that let every
- * free queue's buffers be translated at once in half the TLB ({@link #prefetchPages}): a server posting more bytes
- * than the TLB reaches would otherwise evict, with each post, the translations of the buffers
- * posted before it, which arrive first, and trap once per page for bytes a small message never
- * touches. Pages past the limit are translated when a message reaches them.
+ * <p>Posting a receive buffer prefetches its first pages, up to a share of the TLB ({@link ReceivePrefetch}).
  */
 public final class Engine {
     /** Open engines of this JVM, so a free can tell whether its thread holds some engine's lock. */
@@ -70,8 +65,7 @@ public final class Engine {
     private ChannelState[] timed = new ChannelState[0];
     private volatile boolean closed;
     private EngineThread thread;
-    /** Pages a posted receive buffer prefetches: half the TLB's entries (the other half is the sends'), shared by every free queue's slots; at least 1. */
-    private long prefetchPages;
+    private final ReceivePrefetch prefetch;
 
     public Engine(NicConfig config, SafePoint safePoint, ChannelProtocol.Factory reliableFactory) {
         this.config = config;
@@ -103,6 +97,7 @@ public final class Engine {
             throw e;
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
+        this.prefetch = new ReceivePrefetch(config.tlbSets() * config.tlbWays());
         PageWalk pages = new PageWalk(tlb, budget.isUnlimited());
         this.completions = new Completions(traffic);
         this.sends = new SendLoop(transport, mtu, pages, completions, traffic, new HeldFragments(), pinCache);
@@ -200,13 +195,13 @@ public final class Engine {
             if (closed) {
                 return 0;
             }
-            int work = sendAndTimers();
+            int work = RoundSteps.sendAndTimers(sends, endpoints, timed);
             work += transport.poll();
             work += reassembly.expire();
             if (lock.getHoldCount() == 1 && !safePoint.isEmpty()) {
                 safePoint.deliver(); // the safe point unlock() would reach, a step earlier
-                if (!closed && sendsQueued()) {
-                    work += sendAndTimers(); // what the handlers queued leaves in this round
+                if (!closed && RoundSteps.sendsQueued(endpoints)) { // what the handlers queued leaves in this round
+                    work += RoundSteps.sendAndTimers(sends, endpoints, timed);
                     work += transport.poll();
                 }
             }
@@ -214,31 +209,6 @@ public final class Engine {
         } finally {
             unlock();
         }
-    }
-
-    /** The round's send steps: each endpoint's queued sends to their protocols, then the channels' timers. */
-    private int sendAndTimers() {
-        int work = 0;
-        for (EndpointState ep : endpoints) {
-            work += sends.processSends(ep);
-        }
-        ChannelState[] withTimers = timed;
-        if (withTimers.length > 0) {
-            long now = EngineClock.tick();
-            for (ChannelState channel : withTimers) {
-                work += channel.protocol.progress(now);
-            }
-        }
-        return work;
-    }
-
-    private boolean sendsQueued() {
-        for (EndpointState ep : endpoints) {
-            if (!ep.closed && ep.sendQueue.peek() != null) {
-                return true;
-            }
-        }
-        return false;
     }
 
     void reportFault(Throwable t) {
@@ -276,20 +246,11 @@ public final class Engine {
             EndpointState[] grown = Arrays.copyOf(endpoints, endpoints.length + 1);
             grown[grown.length - 1] = endpoint;
             endpoints = grown;
-            sharePrefetch();
+            prefetch.share(endpoints);
             return endpoint;
         } finally {
             unlock();
         }
-    }
-
-    /** Divides half the TLB's entries among the slots of every open free queue: {@link #prefetchPages}. */
-    private void sharePrefetch() {
-        long slots = 0;
-        for (EndpointState endpoint : endpoints) {
-            slots += endpoint.freeQueue.capacity();
-        }
-        prefetchPages = Math.max(1, (long) config.tlbSets() * config.tlbWays() / (2 * Math.max(1, slots)));
     }
 
     private void invalidateTranslations() {
@@ -377,10 +338,7 @@ public final class Engine {
     public void prefetch(EndpointState ep, ByteBuffer buffer, int offset, int length) {
         lock();
         try {
-            long start = NativeMemory.address(buffer) + offset;
-            long page = NativeMemory.pageSize();
-            long limit = (start & -page) + prefetchPages * page; // the first prefetchPages pages of the range
-            tlb.prefetch(ep.context, buffer, start, Math.min(length, limit - start));
+            prefetch.prefetch(tlb, ep, buffer, offset, length);
         } finally {
             unlock();
         }
@@ -413,7 +371,7 @@ public final class Engine {
                 ep.segment.close();
             }
             endpoints = Arrays.stream(endpoints).filter(e -> e != ep).toArray(EndpointState[]::new);
-            sharePrefetch();
+            prefetch.share(endpoints);
             ep.released = true;
         } finally {
             unlock();
