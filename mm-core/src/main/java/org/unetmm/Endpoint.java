@@ -286,8 +286,9 @@ public final class Endpoint implements AutoCloseable {
 
     /**
      * Puts {@code length} bytes of a direct buffer from absolute {@code offset} on the free queue; the
-     * NIC prefetches their translations in its next progress round, so an arriving message does not
-     * miss in the TLB, and the post itself takes no lock. The buffer is
+     * NIC prefetches the translations of its first pages (up to the buffer's share of the TLB) in
+     * its next progress round, so an arriving message does not miss in the TLB, and the post itself
+     * takes no lock. The buffer is
      * the NIC's until its receive completion. {@link PostStatus#FREE_QUEUE_FULL} when the free queue is full.
      *
      * @param buffer a direct, writable buffer

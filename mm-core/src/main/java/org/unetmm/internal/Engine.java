@@ -28,11 +28,15 @@ import org.unetmm.tlb.TlbConfig;
  * ({@link SafePoint}). The application's data calls (send, post, poll) take no lock: they meet the
  * engine on the endpoint's rings.
  *
- * <p>A progress round, in order: the translations of newly posted receive buffers (a TLB
- * prefetch); each endpoint's queued sends to their protocols
+ * <p>A progress round, in order: the translations of newly posted receive buffers (a bounded
+ * TLB prefetch, {@link ReceivePrefetch}); each endpoint's queued sends to their protocols
  * ({@link SendLoop}); the timers and acknowledgements of the channels that have them; the wire's
  * receive side ({@link Transport#poll}, into {@link Receiver}); the reassembly clock. Sends go
  * first, so a reply queued since the last round leaves without waiting for the wire's poll.
+ * Then the round's safe point: the upcalls its receives caused run (under the outermost hold, as
+ * at every release), and if a handler queued a send (an RPC reply) the send steps and the wire's
+ * poll run once more ({@link RoundSteps}), so it leaves in the round its cause arrived in. The
+ * second poll's arrivals wait for the release as always: one repeat a round, never a loop.
  */
 public final class Engine {
     /** Open engines of this JVM, so a free can tell whether its thread holds some engine's lock. */
@@ -51,7 +55,6 @@ public final class Engine {
     private final ChannelTable table = new ChannelTable(drops);
     private final Reassembly reassembly;
     private final SendLoop sends;
-    private final PageWalk pages;
     private final ChannelServices services;
     private final Completions completions;
     private final ChannelProtocol.Factory reliableFactory;
@@ -61,6 +64,7 @@ public final class Engine {
     private ChannelState[] timed = new ChannelState[0];
     private volatile boolean closed;
     private EngineThread thread;
+    private final ReceivePrefetch prefetch;
 
     public Engine(NicConfig config, SafePoint safePoint, ChannelProtocol.Factory reliableFactory) {
         this.config = config;
@@ -92,7 +96,8 @@ public final class Engine {
             throw e;
         }
         this.mtu = config.mtu() > 0 ? config.mtu() : transport.mtu();
-        this.pages = new PageWalk(tlb, budget.isUnlimited());
+        this.prefetch = new ReceivePrefetch(tlb, config.tlbSets() * config.tlbWays());
+        PageWalk pages = new PageWalk(tlb, budget.isUnlimited());
         this.completions = new Completions(traffic);
         this.sends = new SendLoop(transport, mtu, pages, completions, traffic, new HeldFragments(), pinCache);
         this.reassembly = new Reassembly(config.reassemblyTimeout().toNanos());
@@ -189,22 +194,16 @@ public final class Engine {
             if (closed) {
                 return 0;
             }
-            int work = 0;
-            for (EndpointState ep : endpoints) {
-                pages.prefetchPosted(ep);
-            }
-            for (EndpointState ep : endpoints) {
-                work += sends.processSends(ep);
-            }
-            ChannelState[] withTimers = timed;
-            if (withTimers.length > 0) {
-                long now = EngineClock.tick();
-                for (ChannelState channel : withTimers) {
-                    work += channel.protocol.progress(now);
-                }
-            }
+            int work = RoundSteps.sendAndTimers(prefetch, sends, endpoints, timed);
             work += transport.poll();
             work += reassembly.expire();
+            if (!safePoint.isEmpty() && lock.getHoldCount() == 1) {
+                safePoint.deliver(); // the safe point unlock() would reach, a step earlier
+                if (!closed && RoundSteps.sendsQueued(endpoints)) { // what the handlers queued leaves in this round
+                    work += RoundSteps.sendAndTimers(prefetch, sends, endpoints, timed);
+                    work += transport.poll();
+                }
+            }
             return work;
         } finally {
             unlock();
@@ -246,6 +245,7 @@ public final class Engine {
             EndpointState[] grown = Arrays.copyOf(endpoints, endpoints.length + 1);
             grown[grown.length - 1] = endpoint;
             endpoints = grown;
+            prefetch.share(endpoints);
             return endpoint;
         } finally {
             unlock();
@@ -362,6 +362,7 @@ public final class Engine {
                 ep.segment.close();
             }
             endpoints = Arrays.stream(endpoints).filter(e -> e != ep).toArray(EndpointState[]::new);
+            prefetch.share(endpoints);
             ep.released = true;
         } finally {
             unlock();

@@ -9,8 +9,7 @@ import org.unetmm.tlb.Tlb;
  * The one loop that translates a range of user memory page by page through the NIC's TLB (a
  * miss traps to the pin cache, which pins the page), and the copy that moves bytes a run of
  * translated pages at a time. Every read of a sender's pages and every write into a posted
- * buffer goes through here, so a page is never touched untranslated. Here too the engine
- * translates newly posted receive buffers ahead of their messages ({@link #prefetchPosted}).
+ * buffer goes through here, so a page is never touched untranslated.
  *
  * <p>Copy runs: with an unbounded pin budget nothing the TLB releases is unpinned behind the
  * NIC's back, so up to 16 pages are translated and then moved at once; under a bounded budget a
@@ -80,27 +79,4 @@ public final class PageWalk {
         }
     }
 
-    /**
-     * Translates the buffers posted since the last round ahead of their messages, as U-Net/MM's NIC
-     * does when it reads the free queue: the application's post takes no lock, and an arrival finds
-     * its pages in the TLB. Before the round's sends, so a loopback message sent in this round
-     * finds them too. A prefetch is a hint: one that cannot pin (the budget is spent) is left to
-     * the arrival, which pins on demand and reports a failure in its completion.
-     */
-    void prefetchPosted(EndpointState ep) {
-        SpscRing<ReceiveDescriptor> free = ep.freeQueue;
-        long head = free.consumed();
-        if (ep.prefetchedUpTo < head) {
-            ep.prefetchedUpTo = head; // taken by arrivals before their turn came
-        }
-        ReceiveDescriptor r;
-        while ((r = free.peekAt((int) (ep.prefetchedUpTo - head))) != null) {
-            ep.prefetchedUpTo++;
-            try {
-                tlb.prefetch(ep.context, r.buffer, r.address + r.offset, r.length);
-            } catch (RuntimeException e) {
-                return; // the budget is spent: later posts would fail the same way; their arrivals pin or report it
-            }
-        }
-    }
 }

@@ -20,6 +20,7 @@ import org.unetmm.Nic;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
+import org.unetmm.rpc.internal.BufferSlab;
 import org.unetmm.rpc.internal.RpcWire;
 import org.unetmm.rpc.internal.SendWindow;
 
@@ -115,10 +116,7 @@ public final class RpcClient implements AutoCloseable {
         int buffers = slots + 4;
         this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(slots + 16).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
-        this.pool = new ByteBuffer[buffers];
-        for (int i = 0; i < buffers; i++) {
-            pool[i] = ByteBuffer.allocateDirect(RpcWire.HEADER_LENGTH + Math.max(config.maxResponse(), RpcWire.HANDSHAKE_CAPACITY));
-        }
+        this.pool = BufferSlab.carve(buffers, RpcWire.HEADER_LENGTH + Math.max(config.maxResponse(), RpcWire.HANDSHAKE_CAPACITY));
         this.calls = new Call[slots];
         this.free = new int[slots];
         for (int i = 0; i < slots; i++) {

@@ -19,6 +19,7 @@ import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
 import org.unetmm.internal.Counters;
+import org.unetmm.rpc.internal.BufferSlab;
 import org.unetmm.rpc.internal.RpcWire;
 import org.unetmm.rpc.internal.SendWindow;
 
@@ -74,8 +75,8 @@ public final class RpcServer implements AutoCloseable {
         final ByteBuffer header = ByteBuffer.allocateDirect(RpcWire.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer lent;
 
-        Reply(int capacity) {
-            request = ByteBuffer.allocateDirect(capacity);
+        Reply(ByteBuffer request) {
+            this.request = request;
         }
     }
 
@@ -100,8 +101,11 @@ public final class RpcServer implements AutoCloseable {
         this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(buffers + 64).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
         this.replies = new Reply[buffers];
+        // one slab, laid out so the buffers' translations do not evict each other in the NIC's TLB
+        ByteBuffer[] requests = BufferSlab.carve(buffers, RpcWire.HEADER_LENGTH
+                + Math.max(config.maxRequest(), RpcWire.HANDSHAKE_CAPACITY));
         for (int i = 0; i < buffers; i++) {
-            replies[i] = new Reply(RpcWire.HEADER_LENGTH + Math.max(config.maxRequest(), RpcWire.HANDSHAKE_CAPACITY));
+            replies[i] = new Reply(requests[i]);
         }
         endpoint.onCompletion(this::onCompletion);
         this.listening = endpoint.openChannel();
