@@ -166,6 +166,15 @@ public final class Engine {
     }
 
     /**
+     * Whether the calling thread holds the engine already: a wire that hands in a frame from inside
+     * this engine's own round (its poll, or loopback from a send of this NIC) needs no hold of its
+     * own, and so skips the two fences of a reentrant lock and unlock.
+     */
+    boolean isHeldByCurrentThread() {
+        return lock.isHeldByCurrentThread();
+    }
+
+    /**
      * Releases the hold a wire took to hand in a frame. A wire may call from another NIC's engine
      * (the loopback sender's), which is not a safe point for this NIC's handlers: this NIC's own
      * progress delivers them, woken here.

@@ -11,7 +11,8 @@ import org.unetmm.spi.Placement;
  * through the {@link ChannelTable}'s one check, then to its channel's protocol, which decides
  * where the payload goes and completes the receive. A wire may call from another thread (the
  * loopback sender's NIC): the engine lock is only tried, and a busy NIC makes the wire keep the
- * frame and offer it again.
+ * frame and offer it again. From inside the engine's own round (the thread holds it already) no
+ * hold is taken.
  */
 final class Receiver implements Inbound {
     private final Engine engine;
@@ -19,6 +20,8 @@ final class Receiver implements Inbound {
     private final DropCounters drops;
     /** The channel of the fragment claimed now: the engine lock stays held from claim to commit or abort. */
     private ChannelState claimed;
+    /** Whether that claim found the engine already held by its thread (then it took no hold to release). */
+    private boolean claimedNested;
 
     Receiver(Engine engine, ChannelTable table, DropCounters drops) {
         this.engine = engine;
@@ -28,7 +31,8 @@ final class Receiver implements Inbound {
 
     @Override
     public boolean onFragment(FrameHeader h, PayloadSource payload) {
-        if (!engine.tryLockFromWire()) {
+        boolean nested = engine.isHeldByCurrentThread();
+        if (!nested && !engine.tryLockFromWire()) {
             return false;
         }
         try {
@@ -40,14 +44,17 @@ final class Receiver implements Inbound {
             }
             return true;
         } finally {
-            engine.unlockFromWire();
+            if (!nested) {
+                engine.unlockFromWire();
+            }
         }
     }
 
     @Override
     public boolean claim(FrameHeader h, Placement placement) {
         placement.clear();
-        if (!engine.tryLockFromWire()) {
+        boolean nested = engine.isHeldByCurrentThread();
+        if (!nested && !engine.tryLockFromWire()) {
             return false;
         }
         boolean keep = false;
@@ -60,10 +67,11 @@ final class Receiver implements Inbound {
                 return false;
             }
             claimed = channel;
+            claimedNested = nested;
             keep = true;
             return true;
         } finally {
-            if (!keep) {
+            if (!keep && !nested) {
                 engine.unlockFromWire();
             }
         }
@@ -79,7 +87,7 @@ final class Receiver implements Inbound {
         try {
             channel.protocol.commit(h, EngineClock.now());
         } finally {
-            engine.unlockFromWire();
+            releaseClaim();
         }
     }
 
@@ -90,6 +98,12 @@ final class Receiver implements Inbound {
         }
         claimed = null;
         drops.drop(DropReason.MALFORMED);
-        engine.unlockFromWire();
+        releaseClaim();
+    }
+
+    private void releaseClaim() {
+        if (!claimedNested) {
+            engine.unlockFromWire();
+        }
     }
 }
