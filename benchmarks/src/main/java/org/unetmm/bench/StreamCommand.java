@@ -24,17 +24,22 @@ import org.unetmm.nic.udp.UdpStats;
 import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.tlb.ReplacementPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code unetmm stream --to URI --size N --duration S}: a one-way stream of unreliable messages to
- * {@code unetmm sink} ({@link StreamProtocol}), as fast as the NIC takes them, with at most
- * {@code --inflight} sends outstanding. Each message carries its sequence number; the sink
- * reports what arrived every second and at the end, so the stream prints what it sent and what
- * was delivered (msgs/s, MB/s) and how many messages were lost. Exit status 0 when the sink's
- * final report arrived, 1 when the sink never answered or went silent.
+ * {@code unetmm sink} ({@link StreamProtocol}), as fast as the NIC takes them and the sink can
+ * hold: at most {@code --inflight} sends outstanding at the NIC, and at most the window the sink
+ * allows beyond the highest message it has reported (its posted buffers and half its receive
+ * buffer, as its answer to HELLO says), so the stream measures the wire, not a socket buffer
+ * overflowing. Each message carries its sequence number; the sink reports what arrived, so the
+ * stream prints what it sent and what was delivered whole (msgs/s, MB/s) and how many messages
+ * were lost. Exit status 0 when the sink's final report arrived, 1 when the sink never answered
+ * or went silent, 2 on bad usage and when the sink's buffers are smaller than {@code --size}
+ * (the error names {@code --max-message}).
  *
  * <p>{@code --repeats N} runs N streams per path back to back; with {@code --path both} the paths
  * alternate (pinned fixed pinned fixed …), so drift of the machine falls on both alike, and the
@@ -59,6 +64,9 @@ public final class StreamCommand implements Callable<Integer> {
     /** Source memory (pinned path) at most: sends cycle through this many bytes of buffers. */
     private static final long SOURCE_BYTES = 4 << 20;
     private static final long ANSWER_NANOS = 3_000_000_000L;
+    /** TLB ways of the stream's and the sink's NICs; the sets grow with the memory they touch ({@link #tlbSets}). */
+    static final int TLB_WAYS = 4;
+    private static final long PAGE = 4096;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -87,7 +95,7 @@ public final class StreamCommand implements Callable<Integer> {
             + " alternating: pinned fixed pinned fixed …); the median, min and max are reported (default ${DEFAULT-VALUE})")
     int repeats;
 
-    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at most (default ${DEFAULT-VALUE})")
+    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at the NIC at most; the sink's window (what it said it holds) bounds the messages beyond its last report (default ${DEFAULT-VALUE})")
     int inflight;
 
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
@@ -98,7 +106,7 @@ public final class StreamCommand implements Callable<Integer> {
      * whether that was its final report.
      */
     record Result(String path, int repeat, Instant startedAt, double seconds, long sent, long delivered, boolean reported,
-                  Map<String, Object> wire) {
+                  Map<String, Object> wire, Map<String, Object> flow) {
         long lost() {
             return sent - delivered;
         }
@@ -140,7 +148,14 @@ public final class StreamCommand implements Callable<Integer> {
         boolean allReported = true;
         for (int r = 0; r < repeats; r++) {
             for (SendPath p : paths) {
-                Result result = stream(p, r, out);
+                Result result;
+                try {
+                    result = stream(p, r, out);
+                } catch (SinkRefused e) {
+                    System.err.println("stream: " + e.getMessage());
+                    record.finish(Map.of("notes", List.of(e.getMessage())));
+                    return 2;
+                }
                 if (result == null) {
                     record.finish(Map.of("notes", List.of("no sink answered at " + to)));
                     return 1;
@@ -266,6 +281,7 @@ public final class StreamCommand implements Callable<Integer> {
             CompareJson.number(m, "deliveredMBPerSecond", r.deliveredPerSecond() * size / 1e6, "no time measured");
             m.put("reported", r.reported());
             m.put("wire", r.wire());
+            m.put("flow", r.flow());
             samples.add(m);
         }
         doc.put("samples", samples);
@@ -311,7 +327,8 @@ public final class StreamCommand implements Callable<Integer> {
         // the NIC closes first (last opened), so no posted buffer or send still uses the memory when it is freed
         try (NativeBuffer sources = NativeMemory.allocate(slots * size);
              NativeBuffer reports = NativeMemory.allocate(REPORT_BUFFERS * StreamProtocol.REPORT_BYTES);
-             Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER).build())) {
+             Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER)
+                     .tlb(tlbSets((long) slots * size + segment + PAGE), TLB_WAYS, ReplacementPolicy.LRU).build())) {
             Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(Math.max(16, inflight))
                     .freeQueue(REPORT_BUFFERS).completionQueue(2 * inflight + 64).segmentBytes(segment).build());
             Channel data = endpoint.connect(new ChannelAddress(to.contains("?") ? to.substring(0, to.indexOf('?')) : to,
@@ -323,13 +340,21 @@ public final class StreamCommand implements Callable<Integer> {
             Stream stream = new Stream(nic, endpoint, data, sources, reports, slots, sendPath);
             ByteBuffer control = ByteBuffer.allocateDirect(StreamProtocol.CONTROL_BYTES);
             int helloLength = StreamProtocol.hello(control, size, replies.address().toString());
-            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds
-                    + " s, path " + pathName + ", " + inflight + " in flight, from " + nic.transportAddress());
             if (!stream.handshake(control, helloLength, false)) {
                 out.println("stream: FAILED: no sink answered at " + to + " within 3 s (start one with 'unetmm sink --listen "
                         + to + "')");
                 return null;
             }
+            StreamProtocol.Capacity sink = stream.capacity;
+            if (sink.bufferBytes() < size || sink.window() < 1) {
+                throw new SinkRefused("the sink at " + to + " takes messages of at most " + sink.bufferBytes() + " B, not "
+                        + size + " B: start it with --max-message " + size + " (or stream a smaller --size)");
+            }
+            stream.window = UdpPeer.Window.of(sink.window(), size);
+            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds
+                    + " s, path " + pathName + ", window " + sink.window() + " messages (" + (long) sink.window() * size
+                    + " B: the sink holds " + sink.buffers() + " buffers of " + sink.bufferBytes() + " B, SO_RCVBUF "
+                    + sink.rcvbufReported() + " B), at most " + slots + " sends at the NIC, from " + nic.transportAddress());
             Instant startedAt = Instant.now();
             long start = System.nanoTime();
             long end = start + (long) (durationSeconds * 1e9);
@@ -366,18 +391,51 @@ public final class StreamCommand implements Callable<Integer> {
                             + " lost %,d (%.3f%%)%s%n", sent, size, seconds, sent / seconds, sent * (double) size / seconds / 1e6,
                     delivered / seconds, delivered * (double) size / seconds / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
                     reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
+            out.printf("stream: flow  window %,d messages, most outstanding %,d, %,d stalls reopened, %,d truncated at the sink"
+                    + " (counted lost)%n", stream.window.messages(), stream.mostOutstanding, stream.window.stalls, stream.truncated);
+            Map<String, Object> flow = new LinkedHashMap<>();
+            flow.put("windowMessages", stream.window.messages());
+            flow.put("mostOutstanding", stream.mostOutstanding);
+            flow.put("stalls", stream.window.stalls);
+            flow.put("truncatedAtSink", stream.truncated);
+            flow.put("sinkBuffers", sink.buffers());
+            flow.put("sinkBufferBytes", sink.bufferBytes());
+            flow.put("sinkRcvbufReported", sink.rcvbufReported());
             Map<String, Object> wire = new LinkedHashMap<>();
             if (nic.transportAddress().startsWith("udp:")) {
                 UdpStats w = UdpTransport.of(nic).stats();
-                out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d back-pressured%n",
-                        w.datagramsSent(), w.framesSent(), w.sendCalls(), w.sendBackPressured());
+                out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d GSO super-datagrams, %,d"
+                        + " back-pressured, %s%n", w.datagramsSent(), w.framesSent(), w.sendCalls(), w.gsoSends(),
+                        w.sendBackPressured(), UdpTransport.of(nic).features());
+                wire.put("gsoSends", w.gsoSends());
                 wire.put("datagramsSent", w.datagramsSent());
                 wire.put("framesSent", w.framesSent());
                 wire.put("sendmmsgCalls", w.sendCalls());
                 wire.put("sendBackPressured", w.sendBackPressured());
             }
             out.flush();
-            return new Result(pathName, repeat, startedAt, seconds, sent, delivered, reported, wire);
+            return new Result(pathName, repeat, startedAt, seconds, sent, delivered, reported, wire, flow);
+        }
+    }
+
+    /**
+     * TLB sets (of {@link #TLB_WAYS} ways) that cover {@code bytes} of memory twice over, at least the
+     * default 256: a stream or sink whose buffers outnumber the TLB re-translates every page of every
+     * message through the pin cache, and measures that instead of the wire.
+     */
+    static int tlbSets(long bytes) {
+        long pages = (bytes + PAGE - 1) / PAGE + 16;
+        int sets = 256;
+        while ((long) sets * TLB_WAYS < 2 * pages && sets < (1 << 22)) {
+            sets <<= 1;
+        }
+        return sets;
+    }
+
+    /** The sink's buffers cannot take this stream's messages whole: the fix is the sink's --max-message. */
+    private static final class SinkRefused extends RuntimeException {
+        SinkRefused(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -400,8 +458,15 @@ public final class StreamCommand implements Callable<Integer> {
         long sent;
         long delivered;
         long lost;
+        long truncated;
         boolean ended;
         private long reportsSeen;
+        /** What the sink's latest report says it holds. */
+        StreamProtocol.Capacity capacity;
+        /** Set once the sink answered HELLO; until then nothing is pushed. */
+        UdpPeer.Window window;
+        /** The most data messages ever outstanding beyond the sink's acknowledged count. */
+        long mostOutstanding;
 
         Stream(Nic nic, Endpoint endpoint, Channel data, NativeBuffer sources, NativeBuffer reports, int slots, SendPath path) {
             this.nic = nic;
@@ -421,7 +486,7 @@ public final class StreamCommand implements Callable<Integer> {
         /** Sends as many messages as there are free slots and queue room. */
         void push() {
             ByteBuffer memory = sources.buffer();
-            while (freeCount > 0) {
+            while (freeCount > 0 && window.mayPush()) {
                 int slot = free[freeCount - 1];
                 StreamProtocol.le(memory.duplicate()).putLong(slot * size, sent);
                 if (!endpoint.send(data, memory, slot * size, size, path, slot).isAccepted()) {
@@ -429,6 +494,8 @@ public final class StreamCommand implements Callable<Integer> {
                 }
                 freeCount--;
                 sent++;
+                window.pushed();
+                mostOutstanding = Math.max(mostOutstanding, window.outstanding());
                 if (path == SendPath.FIXED_SEGMENT) {
                     free[freeCount++] = slot; // copied into the segment: the buffer is free at once (its completion still comes)
                 }
@@ -449,6 +516,12 @@ public final class StreamCommand implements Callable<Integer> {
                     delivered = r.getLong(at);
                     lost = r.getLong(at + 16);
                     ended = r.getLong(at + 32) == 1;
+                    truncated = r.getLong(at + StreamProtocol.TRUNCATED_OFFSET);
+                    if (window != null) {
+                        window.acknowledged(r.getLong(at + 24)); // the highest sequence number seen + 1
+                    } else {
+                        capacity = StreamProtocol.Capacity.read(r, at); // the answer to HELLO: what the sink holds
+                    }
                     reportsSeen++;
                 }
                 endpoint.postReceive(reports.buffer(), (int) c.cookie() * StreamProtocol.REPORT_BYTES,

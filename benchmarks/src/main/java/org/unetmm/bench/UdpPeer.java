@@ -145,8 +145,21 @@ interface UdpPeer extends AutoCloseable {
 
         /** As {@link #forSize(int)}, at most {@code atMost} messages (the receive buffers the peer could post). */
         static Window forSize(int size, int atMost) {
-            int messages = (int) Math.max(1, Math.min(Math.min(MESSAGES, atMost), BYTES / Math.max(1L, size)));
-            return new Window(messages, Math.max(1, messages / (MESSAGES / ACK_EVERY)), Math.max(STALL_NANOS, 25L * size));
+            return of((int) Math.max(1, Math.min(Math.min(MESSAGES, atMost), BYTES / Math.max(1L, size))), size);
+        }
+
+        /**
+         * A window of exactly {@code messages} (at least one) {@code size}-byte messages, acknowledged every
+         * quarter window: what a receiver that said what it holds allows ({@code unetmm stream}).
+         */
+        static Window of(int messages, int size) {
+            int m = Math.max(1, messages);
+            return new Window(m, Math.max(1, m / (MESSAGES / ACK_EVERY)), Math.max(STALL_NANOS, 25L * size));
+        }
+
+        /** Messages pushed and neither acknowledged nor forgiven after a stall: never above {@link #messages()}. */
+        long outstanding() {
+            return sent - Math.max(acked, forgiven);
         }
 
         int messages() {
@@ -163,7 +176,7 @@ interface UdpPeer extends AutoCloseable {
         }
 
         boolean mayPush() {
-            if (sent - Math.max(acked, forgiven) < messages) {
+            if (outstanding() < messages) {
                 return true;
             }
             if (System.nanoTime() - lastProgress > stallNanos) {
