@@ -12,8 +12,10 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.IdleStrategy;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
+import org.unetmm.NicStats;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
+import org.unetmm.nic.udp.UdpConfig;
 import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
@@ -50,7 +52,7 @@ public final class SinkCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, description = "transport URI to bind, e.g. udp://127.0.0.1:7100")
     String listen;
 
-    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted (default ${DEFAULT-VALUE})")
+    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted; SO_RCVBUF is asked to hold them all unless --listen names rcvbuf= (default ${DEFAULT-VALUE})")
     int buffers;
 
     @Option(names = "--max-message", defaultValue = "4096", converter = ByteSize.class, description = "size of each"
@@ -78,7 +80,7 @@ public final class SinkCommand implements Callable<Integer> {
         StopSignal stop = new StopSignal("unetmm-sink-stop");
         // the NIC closes first (last opened), so no posted buffer still uses the memory when it is freed
         try (NativeBuffer memory = NativeMemory.allocate(buffers * maxMessage);
-             Nic nic = Nic.open(NicConfig.builder().transport(listen).progressMode(ProgressMode.CALLER)
+             Nic nic = Nic.open(NicConfig.builder().transport(withReceiveBuffer(listen)).progressMode(ProgressMode.CALLER)
                      .tlb(StreamCommand.tlbSets((long) buffers * maxMessage + SEGMENT_BYTES), StreamCommand.TLB_WAYS,
                              ReplacementPolicy.LRU).build())) {
             Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().freeQueue(buffers).sendQueue(64)
@@ -107,12 +109,32 @@ public final class SinkCommand implements Callable<Integer> {
                     nextLine += 1_000_000_000L;
                 }
             }
-            out.println("sink: stopped; " + sink.total());
+            out.println("sink: stopped; " + sink.total() + "; frames the NIC dropped: " + dropped(nic.stats()));
             out.flush();
         } finally {
             stop.close();
         }
         return 0;
+    }
+
+    /** The NIC's drop counts that are not zero, e.g. {@code NO_BUFFER=12}, or {@code none}. */
+    private static String dropped(NicStats stats) {
+        String drops = stats.drops().entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        return drops.isEmpty() ? "none" : drops;
+    }
+
+    /**
+     * {@code uri} with an SO_RCVBUF that holds every posted buffer's worth ({@code rcvbuf=}, at least the
+     * wire's default), unless the user gave one: the window a stream gets is the smaller of the buffers and
+     * half the receive buffer, so a receive buffer smaller than the buffers would leave buffers unused.
+     */
+    private String withReceiveBuffer(String uri) {
+        if (!uri.startsWith("udp:") || uri.contains("rcvbuf=")) {
+            return uri;
+        }
+        long bytes = Math.min(1L << 30, Math.max(UdpConfig.DEFAULT_BUFFER_BYTES, (long) buffers * maxMessage));
+        return uri + (uri.contains("?") ? "&" : "?") + "rcvbuf=" + bytes;
     }
 
     /** One sink's state: the current stream's tally and where its reports go. */

@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 2 --path both --repeats 5 --format json"
                         + "   (fixed and pinned alternating)",
-                "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --inflight 16"
+                "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --warmup 3"
                         + "   (sink with --max-message 256KiB)",
                 "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
 public final class StreamCommand implements Callable<Integer> {
@@ -86,6 +86,11 @@ public final class StreamCommand implements Callable<Integer> {
 
     @Option(names = "--duration", defaultValue = "5", description = "seconds to stream (default ${DEFAULT-VALUE})")
     double durationSeconds;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "seconds streamed on each path before the measured"
+            + " streams, not counted (the JIT compiles the send path meanwhile: on a loaded machine its first seconds"
+            + " run at a fraction of the rate) (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
 
     @Option(names = "--path", defaultValue = "pinned", description = "send path: pinned (zero-copy from the sender's"
             + " buffers), fixed (copied into the fixed segment), or both, alternating (default ${DEFAULT-VALUE})")
@@ -139,6 +144,10 @@ public final class StreamCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--inflight must be in 1..4096, got " + inflight);
         }
         ByteSize.checkCount(spec.commandLine(), "--repeats", repeats, 1, 1000);
+        if (!(warmupSeconds >= 0) || warmupSeconds > 3600) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be in [0, 3600] seconds, got "
+                    + warmupSeconds);
+        }
         double spreadFlag = spread.threshold(spec.commandLine());
         Path dir = RunRecord.newRunDirectory(output.results);
         RunRecord record = RunRecord.open(dir, "stream", configuration(paths, spreadFlag));
@@ -146,11 +155,11 @@ public final class StreamCommand implements Callable<Integer> {
         PrintStream out = output.json() || output.csv() ? System.err : System.out; // the streams' own lines
         List<Result> results = new ArrayList<>();
         boolean allReported = true;
-        for (int r = 0; r < repeats; r++) {
+        for (int r = warmupSeconds > 0 ? -1 : 0; r < repeats; r++) {
             for (SendPath p : paths) {
                 Result result;
                 try {
-                    result = stream(p, r, out);
+                    result = stream(p, r, r < 0 ? warmupSeconds : durationSeconds, out);
                 } catch (SinkRefused e) {
                     System.err.println("stream: " + e.getMessage());
                     record.finish(Map.of("notes", List.of(e.getMessage())));
@@ -160,8 +169,10 @@ public final class StreamCommand implements Callable<Integer> {
                     record.finish(Map.of("notes", List.of("no sink answered at " + to)));
                     return 1;
                 }
-                results.add(result);
-                allReported &= result.reported();
+                if (r >= 0) { // repeat -1 is the warm-up
+                    results.add(result);
+                    allReported &= result.reported();
+                }
             }
         }
         Map<String, Object> end = new LinkedHashMap<>();
@@ -307,6 +318,7 @@ public final class StreamCommand implements Callable<Integer> {
         c.put("bind", bind != null ? bind : EchoProtocol.localBindFor(to));
         c.put("sizeBytes", size);
         c.put("durationSeconds", durationSeconds);
+        c.put("warmupSecondsPerPath", warmupSeconds);
         c.put("paths", paths.stream().map(StreamCommand::name).toList());
         c.put("repeats", repeats);
         c.put("repeatOrder", paths.size() > 1 ? "alternating: pinned, fixed, pinned, fixed, … each a stream of its own"
@@ -316,8 +328,8 @@ public final class StreamCommand implements Callable<Integer> {
         return c;
     }
 
-    /** One stream on {@code sendPath}, its lines to {@code out}; null when no sink answered. */
-    private Result stream(SendPath sendPath, int repeat, PrintStream out) {
+    /** One stream of {@code seconds} on {@code sendPath} (repeat -1: the warm-up), its lines to {@code out}; null when no sink answered. */
+    private Result stream(SendPath sendPath, int repeat, double seconds, PrintStream out) {
         int slots = (int) Math.max(1, Math.min(inflight, SOURCE_BYTES / size));
         int segment = sendPath == SendPath.FIXED_SEGMENT
                 ? (int) Math.min(64L << 20, Math.max(64 * 1024, roundToPage((long) size * Math.min(inflight, 64))))
@@ -351,13 +363,13 @@ public final class StreamCommand implements Callable<Integer> {
                         + size + " B: start it with --max-message " + size + " (or stream a smaller --size)");
             }
             stream.window = UdpPeer.Window.of(sink.window(), size);
-            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds
-                    + " s, path " + pathName + ", window " + sink.window() + " messages (" + (long) sink.window() * size
+            out.println("stream: " + (repeat < 0 ? "warm-up, not counted: " : "") + size + " B messages to " + to + "/"
+                    + StreamProtocol.SINK_TAG + " for " + seconds + " s, path " + pathName + ", window " + sink.window() + " messages (" + (long) sink.window() * size
                     + " B: the sink holds " + sink.buffers() + " buffers of " + sink.bufferBytes() + " B, SO_RCVBUF "
                     + sink.rcvbufReported() + " B), at most " + slots + " sends at the NIC, from " + nic.transportAddress());
             Instant startedAt = Instant.now();
             long start = System.nanoTime();
-            long end = start + (long) (durationSeconds * 1e9);
+            long end = start + (long) (seconds * 1e9);
             long nextLine = start + 1_000_000_000L;
             long lineSent = 0;
             long lineDelivered = 0;
@@ -380,7 +392,7 @@ public final class StreamCommand implements Callable<Integer> {
                     nextLine += 1_000_000_000L;
                 }
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double elapsed = (System.nanoTime() - start) / 1e9;
             long sent = stream.sent;
             stream.finishSends();
             StreamProtocol.le(control).putLong(0, StreamProtocol.END).putLong(8, sent);
@@ -388,8 +400,8 @@ public final class StreamCommand implements Callable<Integer> {
             long delivered = stream.delivered;
             long lost = sent - delivered;
             out.printf("stream: summary  %,d msgs of %d B in %.2f s: sent %,.0f msgs/s %.1f MB/s, delivered %,.0f msgs/s %.1f MB/s,"
-                            + " lost %,d (%.3f%%)%s%n", sent, size, seconds, sent / seconds, sent * (double) size / seconds / 1e6,
-                    delivered / seconds, delivered * (double) size / seconds / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
+                            + " lost %,d (%.3f%%)%s%n", sent, size, elapsed, sent / elapsed, sent * (double) size / elapsed / 1e6,
+                    delivered / elapsed, delivered * (double) size / elapsed / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
                     reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
             out.printf("stream: flow  window %,d messages, most outstanding %,d, %,d stalls reopened, %,d truncated at the sink"
                     + " (counted lost)%n", stream.window.messages(), stream.mostOutstanding, stream.window.stalls, stream.truncated);
@@ -414,7 +426,7 @@ public final class StreamCommand implements Callable<Integer> {
                 wire.put("sendBackPressured", w.sendBackPressured());
             }
             out.flush();
-            return new Result(pathName, repeat, startedAt, seconds, sent, delivered, reported, wire, flow);
+            return new Result(pathName, repeat, startedAt, elapsed, sent, delivered, reported, wire, flow);
         }
     }
 
