@@ -3,6 +3,7 @@ package org.unetmm.bench;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
@@ -52,7 +53,8 @@ public final class SinkCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, description = "transport URI to bind, e.g. udp://127.0.0.1:7100")
     String listen;
 
-    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted; SO_RCVBUF is asked to hold them all unless --listen names rcvbuf= (default ${DEFAULT-VALUE})")
+    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted; SO_RCVBUF is asked"
+            + " to hold them all unless --listen names rcvbuf= (default ${DEFAULT-VALUE})")
     int buffers;
 
     @Option(names = "--max-message", defaultValue = "4096", converter = ByteSize.class, description = "size of each"
@@ -120,7 +122,7 @@ public final class SinkCommand implements Callable<Integer> {
     /** The NIC's drop counts that are not zero, e.g. {@code NO_BUFFER=12}, or {@code none}. */
     private static String dropped(NicStats stats) {
         String drops = stats.drops().entrySet().stream().filter(e -> e.getValue() > 0)
-                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
         return drops.isEmpty() ? "none" : drops;
     }
 

@@ -100,7 +100,8 @@ public final class StreamCommand implements Callable<Integer> {
             + " alternating: pinned fixed pinned fixed …); the median, min and max are reported (default ${DEFAULT-VALUE})")
     int repeats;
 
-    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at the NIC at most; the sink's window (what it said it holds) bounds the messages beyond its last report (default ${DEFAULT-VALUE})")
+    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at the NIC at most; the sink's"
+            + " window (what it said it holds) bounds the messages beyond its last report (default ${DEFAULT-VALUE})")
     int inflight;
 
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
@@ -328,7 +329,10 @@ public final class StreamCommand implements Callable<Integer> {
         return c;
     }
 
-    /** One stream of {@code seconds} on {@code sendPath} (repeat -1: the warm-up), its lines to {@code out}; null when no sink answered. */
+    /**
+     * One stream of {@code seconds} on {@code sendPath} (repeat -1: the warm-up), its lines to {@code out};
+     * null when no sink answered.
+     */
     private Result stream(SendPath sendPath, int repeat, double seconds, PrintStream out) {
         int slots = (int) Math.max(1, Math.min(inflight, SOURCE_BYTES / size));
         int segment = sendPath == SendPath.FIXED_SEGMENT
@@ -364,7 +368,8 @@ public final class StreamCommand implements Callable<Integer> {
             }
             stream.window = UdpPeer.Window.of(sink.window(), size);
             out.println("stream: " + (repeat < 0 ? "warm-up, not counted: " : "") + size + " B messages to " + to + "/"
-                    + StreamProtocol.SINK_TAG + " for " + seconds + " s, path " + pathName + ", window " + sink.window() + " messages (" + (long) sink.window() * size
+                    + StreamProtocol.SINK_TAG + " for " + seconds + " s, path " + pathName + ", window " + sink.window()
+                    + " messages (" + (long) sink.window() * size
                     + " B: the sink holds " + sink.buffers() + " buffers of " + sink.bufferBytes() + " B, SO_RCVBUF "
                     + sink.rcvbufReported() + " B), at most " + slots + " sends at the NIC, from " + nic.transportAddress());
             Instant startedAt = Instant.now();
