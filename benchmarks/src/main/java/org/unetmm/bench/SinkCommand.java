@@ -3,6 +3,7 @@ package org.unetmm.bench;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
@@ -12,10 +13,14 @@ import org.unetmm.EndpointConfig;
 import org.unetmm.IdleStrategy;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
+import org.unetmm.NicStats;
 import org.unetmm.ProgressMode;
 import org.unetmm.SendPath;
+import org.unetmm.nic.udp.UdpConfig;
+import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.tlb.ReplacementPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,8 +29,13 @@ import picocli.CommandLine.Option;
  * {@code unetmm sink --listen URI}: the receiving end of {@code unetmm stream} ({@link StreamProtocol}).
  * Posts {@code --buffers} buffers of {@code --max-message} bytes on listening tag 1, counts every
  * data message and the gaps in their sequence numbers, reposts each buffer at once, and reports
- * its counts to the stream every second and when the stream ends. A line each second; runs until
- * interrupted or {@code --duration}.
+ * its counts to the stream in answer to its HELLO, every quarter window, every second and when the
+ * stream ends. Every report says what the sink can hold (its buffers and the receive buffer the
+ * kernel granted), from which the stream's window is bounded ({@link StreamProtocol}). A stream of
+ * messages larger than {@code --max-message} is refused: its HELLO is answered with the buffer size,
+ * and the stream stops with the fix; a message that arrives truncated anyway is counted as such,
+ * never as received. The TLB is sized to cover every posted page twice over, so the sink measures
+ * the wire and not TLB misses. A line each second; runs until interrupted or {@code --duration}.
  */
 @Command(name = "sink", mixinStandardHelpOptions = true,
         description = "Receive a one-way stream from 'unetmm stream' and count it: messages/s, MB/s, lost; a line each second.",
@@ -35,6 +45,7 @@ import picocli.CommandLine.Option;
                 "  unetmm sink --listen udp://198.18.0.2:7100 --max-message 256KiB --buffers 24 --duration 60"})
 public final class SinkCommand implements Callable<Integer> {
     private static final long REPORT_COOKIE = -7;
+    private static final int SEGMENT_BYTES = 64 * 1024;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -42,7 +53,8 @@ public final class SinkCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, description = "transport URI to bind, e.g. udp://127.0.0.1:7100")
     String listen;
 
-    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted (default ${DEFAULT-VALUE})")
+    @Option(names = "--buffers", defaultValue = "256", description = "receive buffers kept posted; SO_RCVBUF is asked"
+            + " to hold them all unless --listen names rcvbuf= (default ${DEFAULT-VALUE})")
     int buffers;
 
     @Option(names = "--max-message", defaultValue = "4096", converter = ByteSize.class, description = "size of each"
@@ -70,9 +82,11 @@ public final class SinkCommand implements Callable<Integer> {
         StopSignal stop = new StopSignal("unetmm-sink-stop");
         // the NIC closes first (last opened), so no posted buffer still uses the memory when it is freed
         try (NativeBuffer memory = NativeMemory.allocate(buffers * maxMessage);
-             Nic nic = Nic.open(NicConfig.builder().transport(listen).progressMode(ProgressMode.CALLER).build())) {
+             Nic nic = Nic.open(NicConfig.builder().transport(withReceiveBuffer(listen)).progressMode(ProgressMode.CALLER)
+                     .tlb(StreamCommand.tlbSets((long) buffers * maxMessage + SEGMENT_BYTES), StreamCommand.TLB_WAYS,
+                             ReplacementPolicy.LRU).build())) {
             Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().freeQueue(buffers).sendQueue(64)
-                    .completionQueue(2 * buffers + 128).segmentBytes(64 * 1024).build());
+                    .completionQueue(2 * buffers + 128).segmentBytes(SEGMENT_BYTES).build());
             Channel listening = endpoint.openChannel();
             if (listening.tag() != StreamProtocol.SINK_TAG) {
                 throw new IllegalStateException("the sink's channel got tag " + listening.tag() + ", not " + StreamProtocol.SINK_TAG);
@@ -80,10 +94,11 @@ public final class SinkCommand implements Callable<Integer> {
             for (int i = 0; i < buffers; i++) {
                 endpoint.postReceive(memory.buffer(), i * maxMessage, maxMessage, i);
             }
+            int rcvbuf = nic.transportAddress().startsWith("udp:") ? UdpTransport.of(nic).stats().receiveBufferBytes() : 0;
             out.println("sink: listening on " + nic.transportAddress() + "/" + StreamProtocol.SINK_TAG + ", " + buffers
-                    + " buffers of " + maxMessage + " B, MTU " + nic.mtu());
+                    + " buffers of " + maxMessage + " B, MTU " + nic.mtu() + (rcvbuf > 0 ? ", SO_RCVBUF " + rcvbuf + " B" : ""));
             out.flush();
-            Sink sink = new Sink(endpoint, memory, out);
+            Sink sink = new Sink(endpoint, memory, out, rcvbuf);
             long start = System.nanoTime();
             long end = durationSeconds == null ? Long.MAX_VALUE : start + durationSeconds * 1_000_000_000L;
             long nextLine = start + 1_000_000_000L;
@@ -96,12 +111,32 @@ public final class SinkCommand implements Callable<Integer> {
                     nextLine += 1_000_000_000L;
                 }
             }
-            out.println("sink: stopped; " + sink.total());
+            out.println("sink: stopped; " + sink.total() + "; frames the NIC dropped: " + dropped(nic.stats()));
             out.flush();
         } finally {
             stop.close();
         }
         return 0;
+    }
+
+    /** The NIC's drop counts that are not zero, e.g. {@code NO_BUFFER=12}, or {@code none}. */
+    private static String dropped(NicStats stats) {
+        String drops = stats.drops().entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+        return drops.isEmpty() ? "none" : drops;
+    }
+
+    /**
+     * {@code uri} with an SO_RCVBUF that holds every posted buffer's worth ({@code rcvbuf=}, at least the
+     * wire's default), unless the user gave one: the window a stream gets is the smaller of the buffers and
+     * half the receive buffer, so a receive buffer smaller than the buffers would leave buffers unused.
+     */
+    private String withReceiveBuffer(String uri) {
+        if (!uri.startsWith("udp:") || uri.contains("rcvbuf=")) {
+            return uri;
+        }
+        long bytes = Math.min(1L << 30, Math.max(UdpConfig.DEFAULT_BUFFER_BYTES, (long) buffers * maxMessage));
+        return uri + (uri.contains("?") ? "&" : "?") + "rcvbuf=" + bytes;
     }
 
     /** One sink's state: the current stream's tally and where its reports go. */
@@ -111,16 +146,23 @@ public final class SinkCommand implements Callable<Integer> {
         private final PrintStream out;
         private final ByteBuffer report = ByteBuffer.allocateDirect(StreamProtocol.REPORT_BYTES);
         private final StreamProtocol.Tally tally = new StreamProtocol.Tally();
+        private final int rcvbuf;
         private Channel reply;
         private boolean ended;
+        /** What the current stream is told it may have outstanding; 0 for a refused stream. */
+        private StreamProtocol.Capacity capacity;
+        private int ackEvery = Integer.MAX_VALUE;
+        private long reportedNext;
         private long lineReceived;
         private long lineBytes;
         private long lineLost;
 
-        Sink(Endpoint endpoint, NativeBuffer memory, PrintStream out) {
+        Sink(Endpoint endpoint, NativeBuffer memory, PrintStream out, int rcvbuf) {
             this.endpoint = endpoint;
             this.memory = memory;
             this.out = out;
+            this.rcvbuf = rcvbuf;
+            this.capacity = new StreamProtocol.Capacity(buffers, maxMessage, rcvbuf, 0);
         }
 
         int drain() {
@@ -129,8 +171,10 @@ public final class SinkCommand implements Callable<Integer> {
                 if (c.kind() != Completion.Kind.RECEIVE) {
                     continue; // a report went out
                 }
-                if (c.status() == CompletionStatus.OK || c.status() == CompletionStatus.TRUNCATED) {
+                if (c.status() == CompletionStatus.OK) {
                     onMessage(c.offset(), c.length());
+                } else if (c.status() == CompletionStatus.TRUNCATED) {
+                    tally.truncated(); // its bytes past the buffer are gone: neither delivered nor a sequence number to trust
                 }
                 long index = c.cookie();
                 endpoint.postReceive(memory.buffer(), (int) index * maxMessage, maxMessage, index);
@@ -145,6 +189,9 @@ public final class SinkCommand implements Callable<Integer> {
             long seq = StreamProtocol.le(memory.buffer().duplicate()).getLong(offset);
             if (seq >= 0) {
                 tally.arrived(seq, length);
+                if (tally.next - reportedNext >= ackEvery) {
+                    sendReport(); // a quarter window: the stream's window reopens before the sink runs dry
+                }
             } else if (seq == StreamProtocol.HELLO) {
                 String address = StreamProtocol.helloAddress(memory.buffer(), offset, length);
                 if (address == null) {
@@ -159,7 +206,20 @@ public final class SinkCommand implements Callable<Integer> {
                 lineReceived = 0;
                 lineBytes = 0;
                 lineLost = 0;
-                out.println("sink: stream from " + address);
+                reportedNext = 0;
+                int size = StreamProtocol.helloSize(memory.buffer(), offset);
+                if (size > maxMessage) {
+                    capacity = new StreamProtocol.Capacity(buffers, maxMessage, rcvbuf, 0);
+                    ackEvery = Integer.MAX_VALUE;
+                    out.println("sink: refused stream from " + address + ": its " + size + " B messages do not fit the "
+                            + maxMessage + " B buffers; restart the sink with --max-message " + size);
+                } else {
+                    int window = StreamProtocol.window(size, buffers, rcvbuf);
+                    capacity = new StreamProtocol.Capacity(buffers, maxMessage, rcvbuf, window);
+                    ackEvery = StreamProtocol.ackEvery(window);
+                    out.println("sink: stream from " + address + ", " + size + " B messages, window " + window
+                            + " messages, a report every " + ackEvery);
+                }
                 sendReport(); // the stream waits for this before it starts
             } else if (seq == StreamProtocol.END) {
                 ended = true;
@@ -169,7 +229,8 @@ public final class SinkCommand implements Callable<Integer> {
 
         private void sendReport() {
             if (reply != null) {
-                tally.report(report, 0, ended);
+                tally.report(report, 0, ended, capacity);
+                reportedNext = tally.next;
                 endpoint.send(reply, report, 0, StreamProtocol.REPORT_BYTES, SendPath.FIXED_SEGMENT, REPORT_COOKIE);
             }
         }
@@ -181,14 +242,15 @@ public final class SinkCommand implements Callable<Integer> {
             lineReceived = tally.received;
             lineBytes = tally.bytes;
             lineLost = tally.lost;
-            out.printf("sink: %4d s  %,12d msgs/s  %10.1f MB/s  lost %,d  (total %,d msgs, %,d lost, %,d late)%n",
-                    at, received, bytes / 1e6, lost, tally.received, tally.lost, tally.late);
+            out.printf("sink: %4d s  %,12d msgs/s  %10.1f MB/s  lost %,d  (total %,d msgs, %,d lost, %,d late, %,d truncated)%n",
+                    at, received, bytes / 1e6, lost, tally.received, tally.lost, tally.late, tally.truncated);
             out.flush();
             sendReport();
         }
 
         String total() {
-            return String.format("%,d msgs, %,d bytes, %,d lost, %,d late", tally.received, tally.bytes, tally.lost, tally.late);
+            return String.format("%,d msgs, %,d bytes, %,d lost, %,d late, %,d truncated", tally.received, tally.bytes,
+                    tally.lost, tally.late, tally.truncated);
         }
     }
 }

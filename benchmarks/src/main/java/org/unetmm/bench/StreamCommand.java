@@ -24,17 +24,22 @@ import org.unetmm.nic.udp.UdpStats;
 import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
+import org.unetmm.tlb.ReplacementPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code unetmm stream --to URI --size N --duration S}: a one-way stream of unreliable messages to
- * {@code unetmm sink} ({@link StreamProtocol}), as fast as the NIC takes them, with at most
- * {@code --inflight} sends outstanding. Each message carries its sequence number; the sink
- * reports what arrived every second and at the end, so the stream prints what it sent and what
- * was delivered (msgs/s, MB/s) and how many messages were lost. Exit status 0 when the sink's
- * final report arrived, 1 when the sink never answered or went silent.
+ * {@code unetmm sink} ({@link StreamProtocol}), as fast as the NIC takes them and the sink can
+ * hold: at most {@code --inflight} sends outstanding at the NIC, and at most the window the sink
+ * allows beyond the highest message it has reported (its posted buffers and half its receive
+ * buffer, as its answer to HELLO says), so the stream measures the wire, not a socket buffer
+ * overflowing. Each message carries its sequence number; the sink reports what arrived, so the
+ * stream prints what it sent and what was delivered whole (msgs/s, MB/s) and how many messages
+ * were lost. Exit status 0 when the sink's final report arrived, 1 when the sink never answered
+ * or went silent, 2 on bad usage and when the sink's buffers are smaller than {@code --size}
+ * (the error names {@code --max-message}).
  *
  * <p>{@code --repeats N} runs N streams per path back to back; with {@code --path both} the paths
  * alternate (pinned fixed pinned fixed …), so drift of the machine falls on both alike, and the
@@ -50,7 +55,7 @@ import picocli.CommandLine.Option;
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 64 --duration 5",
                 "  unetmm stream --to udp://127.0.0.1:7100 --size 4KiB --duration 2 --path both --repeats 5 --format json"
                         + "   (fixed and pinned alternating)",
-                "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --inflight 16"
+                "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --warmup 3"
                         + "   (sink with --max-message 256KiB)",
                 "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
 public final class StreamCommand implements Callable<Integer> {
@@ -59,6 +64,9 @@ public final class StreamCommand implements Callable<Integer> {
     /** Source memory (pinned path) at most: sends cycle through this many bytes of buffers. */
     private static final long SOURCE_BYTES = 4 << 20;
     private static final long ANSWER_NANOS = 3_000_000_000L;
+    /** TLB ways of the stream's and the sink's NICs; the sets grow with the memory they touch ({@link #tlbSets}). */
+    static final int TLB_WAYS = 4;
+    private static final long PAGE = 4096;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -79,6 +87,11 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "5", description = "seconds to stream (default ${DEFAULT-VALUE})")
     double durationSeconds;
 
+    @Option(names = "--warmup", defaultValue = "0", description = "seconds streamed on each path before the measured"
+            + " streams, not counted (the JIT compiles the send path meanwhile: on a loaded machine its first seconds"
+            + " run at a fraction of the rate) (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
+
     @Option(names = "--path", defaultValue = "pinned", description = "send path: pinned (zero-copy from the sender's"
             + " buffers), fixed (copied into the fixed segment), or both, alternating (default ${DEFAULT-VALUE})")
     String path;
@@ -87,7 +100,8 @@ public final class StreamCommand implements Callable<Integer> {
             + " alternating: pinned fixed pinned fixed …); the median, min and max are reported (default ${DEFAULT-VALUE})")
     int repeats;
 
-    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at most (default ${DEFAULT-VALUE})")
+    @Option(names = "--inflight", defaultValue = "256", description = "sends outstanding at the NIC at most; the sink's"
+            + " window (what it said it holds) bounds the messages beyond its last report (default ${DEFAULT-VALUE})")
     int inflight;
 
     @Option(names = "--bind", description = "local transport URI (default: the local address that routes to --to, port 0)")
@@ -98,7 +112,7 @@ public final class StreamCommand implements Callable<Integer> {
      * whether that was its final report.
      */
     record Result(String path, int repeat, Instant startedAt, double seconds, long sent, long delivered, boolean reported,
-                  Map<String, Object> wire) {
+                  Map<String, Object> wire, Map<String, Object> flow) {
         long lost() {
             return sent - delivered;
         }
@@ -131,6 +145,10 @@ public final class StreamCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--inflight must be in 1..4096, got " + inflight);
         }
         ByteSize.checkCount(spec.commandLine(), "--repeats", repeats, 1, 1000);
+        if (!(warmupSeconds >= 0) || warmupSeconds > 3600) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be in [0, 3600] seconds, got "
+                    + warmupSeconds);
+        }
         double spreadFlag = spread.threshold(spec.commandLine());
         Path dir = RunRecord.newRunDirectory(output.results);
         RunRecord record = RunRecord.open(dir, "stream", configuration(paths, spreadFlag));
@@ -138,15 +156,24 @@ public final class StreamCommand implements Callable<Integer> {
         PrintStream out = output.json() || output.csv() ? System.err : System.out; // the streams' own lines
         List<Result> results = new ArrayList<>();
         boolean allReported = true;
-        for (int r = 0; r < repeats; r++) {
+        for (int r = warmupSeconds > 0 ? -1 : 0; r < repeats; r++) {
             for (SendPath p : paths) {
-                Result result = stream(p, r, out);
+                Result result;
+                try {
+                    result = stream(p, r, r < 0 ? warmupSeconds : durationSeconds, out);
+                } catch (SinkRefused e) {
+                    System.err.println("stream: " + e.getMessage());
+                    record.finish(Map.of("notes", List.of(e.getMessage())));
+                    return 2;
+                }
                 if (result == null) {
                     record.finish(Map.of("notes", List.of("no sink answered at " + to)));
                     return 1;
                 }
-                results.add(result);
-                allReported &= result.reported();
+                if (r >= 0) { // repeat -1 is the warm-up
+                    results.add(result);
+                    allReported &= result.reported();
+                }
             }
         }
         Map<String, Object> end = new LinkedHashMap<>();
@@ -266,6 +293,7 @@ public final class StreamCommand implements Callable<Integer> {
             CompareJson.number(m, "deliveredMBPerSecond", r.deliveredPerSecond() * size / 1e6, "no time measured");
             m.put("reported", r.reported());
             m.put("wire", r.wire());
+            m.put("flow", r.flow());
             samples.add(m);
         }
         doc.put("samples", samples);
@@ -291,6 +319,7 @@ public final class StreamCommand implements Callable<Integer> {
         c.put("bind", bind != null ? bind : EchoProtocol.localBindFor(to));
         c.put("sizeBytes", size);
         c.put("durationSeconds", durationSeconds);
+        c.put("warmupSecondsPerPath", warmupSeconds);
         c.put("paths", paths.stream().map(StreamCommand::name).toList());
         c.put("repeats", repeats);
         c.put("repeatOrder", paths.size() > 1 ? "alternating: pinned, fixed, pinned, fixed, … each a stream of its own"
@@ -300,8 +329,11 @@ public final class StreamCommand implements Callable<Integer> {
         return c;
     }
 
-    /** One stream on {@code sendPath}, its lines to {@code out}; null when no sink answered. */
-    private Result stream(SendPath sendPath, int repeat, PrintStream out) {
+    /**
+     * One stream of {@code seconds} on {@code sendPath} (repeat -1: the warm-up), its lines to {@code out};
+     * null when no sink answered.
+     */
+    private Result stream(SendPath sendPath, int repeat, double seconds, PrintStream out) {
         int slots = (int) Math.max(1, Math.min(inflight, SOURCE_BYTES / size));
         int segment = sendPath == SendPath.FIXED_SEGMENT
                 ? (int) Math.min(64L << 20, Math.max(64 * 1024, roundToPage((long) size * Math.min(inflight, 64))))
@@ -311,7 +343,8 @@ public final class StreamCommand implements Callable<Integer> {
         // the NIC closes first (last opened), so no posted buffer or send still uses the memory when it is freed
         try (NativeBuffer sources = NativeMemory.allocate(slots * size);
              NativeBuffer reports = NativeMemory.allocate(REPORT_BUFFERS * StreamProtocol.REPORT_BYTES);
-             Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER).build())) {
+             Nic nic = Nic.open(NicConfig.builder().transport(local).progressMode(ProgressMode.CALLER)
+                     .tlb(tlbSets((long) slots * size + segment + PAGE), TLB_WAYS, ReplacementPolicy.LRU).build())) {
             Endpoint endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(Math.max(16, inflight))
                     .freeQueue(REPORT_BUFFERS).completionQueue(2 * inflight + 64).segmentBytes(segment).build());
             Channel data = endpoint.connect(new ChannelAddress(to.contains("?") ? to.substring(0, to.indexOf('?')) : to,
@@ -323,16 +356,25 @@ public final class StreamCommand implements Callable<Integer> {
             Stream stream = new Stream(nic, endpoint, data, sources, reports, slots, sendPath);
             ByteBuffer control = ByteBuffer.allocateDirect(StreamProtocol.CONTROL_BYTES);
             int helloLength = StreamProtocol.hello(control, size, replies.address().toString());
-            out.println("stream: " + size + " B messages to " + to + "/" + StreamProtocol.SINK_TAG + " for " + durationSeconds
-                    + " s, path " + pathName + ", " + inflight + " in flight, from " + nic.transportAddress());
             if (!stream.handshake(control, helloLength, false)) {
                 out.println("stream: FAILED: no sink answered at " + to + " within 3 s (start one with 'unetmm sink --listen "
                         + to + "')");
                 return null;
             }
+            StreamProtocol.Capacity sink = stream.capacity;
+            if (sink.bufferBytes() < size || sink.window() < 1) {
+                throw new SinkRefused("the sink at " + to + " takes messages of at most " + sink.bufferBytes() + " B, not "
+                        + size + " B: start it with --max-message " + size + " (or stream a smaller --size)");
+            }
+            stream.window = UdpPeer.Window.of(sink.window(), size);
+            out.println("stream: " + (repeat < 0 ? "warm-up, not counted: " : "") + size + " B messages to " + to + "/"
+                    + StreamProtocol.SINK_TAG + " for " + seconds + " s, path " + pathName + ", window " + sink.window()
+                    + " messages (" + (long) sink.window() * size
+                    + " B: the sink holds " + sink.buffers() + " buffers of " + sink.bufferBytes() + " B, SO_RCVBUF "
+                    + sink.rcvbufReported() + " B), at most " + slots + " sends at the NIC, from " + nic.transportAddress());
             Instant startedAt = Instant.now();
             long start = System.nanoTime();
-            long end = start + (long) (durationSeconds * 1e9);
+            long end = start + (long) (seconds * 1e9);
             long nextLine = start + 1_000_000_000L;
             long lineSent = 0;
             long lineDelivered = 0;
@@ -355,7 +397,7 @@ public final class StreamCommand implements Callable<Integer> {
                     nextLine += 1_000_000_000L;
                 }
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double elapsed = (System.nanoTime() - start) / 1e9;
             long sent = stream.sent;
             stream.finishSends();
             StreamProtocol.le(control).putLong(0, StreamProtocol.END).putLong(8, sent);
@@ -363,21 +405,54 @@ public final class StreamCommand implements Callable<Integer> {
             long delivered = stream.delivered;
             long lost = sent - delivered;
             out.printf("stream: summary  %,d msgs of %d B in %.2f s: sent %,.0f msgs/s %.1f MB/s, delivered %,.0f msgs/s %.1f MB/s,"
-                            + " lost %,d (%.3f%%)%s%n", sent, size, seconds, sent / seconds, sent * (double) size / seconds / 1e6,
-                    delivered / seconds, delivered * (double) size / seconds / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
+                            + " lost %,d (%.3f%%)%s%n", sent, size, elapsed, sent / elapsed, sent * (double) size / elapsed / 1e6,
+                    delivered / elapsed, delivered * (double) size / elapsed / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
                     reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
+            out.printf("stream: flow  window %,d messages, most outstanding %,d, %,d stalls reopened, %,d truncated at the sink"
+                    + " (counted lost)%n", stream.window.messages(), stream.mostOutstanding, stream.window.stalls, stream.truncated);
+            Map<String, Object> flow = new LinkedHashMap<>();
+            flow.put("windowMessages", stream.window.messages());
+            flow.put("mostOutstanding", stream.mostOutstanding);
+            flow.put("stalls", stream.window.stalls);
+            flow.put("truncatedAtSink", stream.truncated);
+            flow.put("sinkBuffers", sink.buffers());
+            flow.put("sinkBufferBytes", sink.bufferBytes());
+            flow.put("sinkRcvbufReported", sink.rcvbufReported());
             Map<String, Object> wire = new LinkedHashMap<>();
             if (nic.transportAddress().startsWith("udp:")) {
                 UdpStats w = UdpTransport.of(nic).stats();
-                out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d back-pressured%n",
-                        w.datagramsSent(), w.framesSent(), w.sendCalls(), w.sendBackPressured());
+                out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d GSO super-datagrams, %,d"
+                        + " back-pressured, %s%n", w.datagramsSent(), w.framesSent(), w.sendCalls(), w.gsoSends(),
+                        w.sendBackPressured(), UdpTransport.of(nic).features());
+                wire.put("gsoSends", w.gsoSends());
                 wire.put("datagramsSent", w.datagramsSent());
                 wire.put("framesSent", w.framesSent());
                 wire.put("sendmmsgCalls", w.sendCalls());
                 wire.put("sendBackPressured", w.sendBackPressured());
             }
             out.flush();
-            return new Result(pathName, repeat, startedAt, seconds, sent, delivered, reported, wire);
+            return new Result(pathName, repeat, startedAt, elapsed, sent, delivered, reported, wire, flow);
+        }
+    }
+
+    /**
+     * TLB sets (of {@link #TLB_WAYS} ways) that cover {@code bytes} of memory twice over, at least the
+     * default 256: a stream or sink whose buffers outnumber the TLB re-translates every page of every
+     * message through the pin cache, and measures that instead of the wire.
+     */
+    static int tlbSets(long bytes) {
+        long pages = (bytes + PAGE - 1) / PAGE + 16;
+        int sets = 256;
+        while ((long) sets * TLB_WAYS < 2 * pages && sets < (1 << 22)) {
+            sets <<= 1;
+        }
+        return sets;
+    }
+
+    /** The sink's buffers cannot take this stream's messages whole: the fix is the sink's --max-message. */
+    private static final class SinkRefused extends RuntimeException {
+        SinkRefused(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -400,8 +475,15 @@ public final class StreamCommand implements Callable<Integer> {
         long sent;
         long delivered;
         long lost;
+        long truncated;
         boolean ended;
         private long reportsSeen;
+        /** What the sink's latest report says it holds. */
+        StreamProtocol.Capacity capacity;
+        /** Set once the sink answered HELLO; until then nothing is pushed. */
+        UdpPeer.Window window;
+        /** The most data messages ever outstanding beyond the sink's acknowledged count. */
+        long mostOutstanding;
 
         Stream(Nic nic, Endpoint endpoint, Channel data, NativeBuffer sources, NativeBuffer reports, int slots, SendPath path) {
             this.nic = nic;
@@ -421,7 +503,7 @@ public final class StreamCommand implements Callable<Integer> {
         /** Sends as many messages as there are free slots and queue room. */
         void push() {
             ByteBuffer memory = sources.buffer();
-            while (freeCount > 0) {
+            while (freeCount > 0 && window.mayPush()) {
                 int slot = free[freeCount - 1];
                 StreamProtocol.le(memory.duplicate()).putLong(slot * size, sent);
                 if (!endpoint.send(data, memory, slot * size, size, path, slot).isAccepted()) {
@@ -429,6 +511,8 @@ public final class StreamCommand implements Callable<Integer> {
                 }
                 freeCount--;
                 sent++;
+                window.pushed();
+                mostOutstanding = Math.max(mostOutstanding, window.outstanding());
                 if (path == SendPath.FIXED_SEGMENT) {
                     free[freeCount++] = slot; // copied into the segment: the buffer is free at once (its completion still comes)
                 }
@@ -449,6 +533,12 @@ public final class StreamCommand implements Callable<Integer> {
                     delivered = r.getLong(at);
                     lost = r.getLong(at + 16);
                     ended = r.getLong(at + 32) == 1;
+                    truncated = r.getLong(at + StreamProtocol.TRUNCATED_OFFSET);
+                    if (window != null) {
+                        window.acknowledged(r.getLong(at + 24)); // the highest sequence number seen + 1
+                    } else {
+                        capacity = StreamProtocol.Capacity.read(r, at); // the answer to HELLO: what the sink holds
+                    }
                     reportsSeen++;
                 }
                 endpoint.postReceive(reports.buffer(), (int) c.cookie() * StreamProtocol.REPORT_BYTES,

@@ -148,9 +148,19 @@ interface UdpPeer extends AutoCloseable {
             return of((int) Math.max(1, Math.min(Math.min(MESSAGES, atMost), BYTES / Math.max(1L, size))), size);
         }
 
-        /** A window of {@code messages} planned elsewhere ({@link ShmStreamPlan}), acknowledged every quarter of it. */
+        /**
+         * A window of exactly {@code messages} (at least one) {@code size}-byte messages, acknowledged every
+         * quarter window: planned elsewhere ({@link ShmStreamPlan}), or what a receiver that said what it
+         * holds allows ({@code unetmm stream}).
+         */
         static Window of(int messages, int size) {
-            return new Window(messages, Math.max(1, messages / (MESSAGES / ACK_EVERY)), Math.max(STALL_NANOS, 25L * size));
+            int m = Math.max(1, messages);
+            return new Window(m, Math.max(1, m / (MESSAGES / ACK_EVERY)), Math.max(STALL_NANOS, 25L * size));
+        }
+
+        /** Messages pushed and neither acknowledged nor forgiven after a stall: never above {@link #messages()}. */
+        long outstanding() {
+            return sent - Math.max(acked, forgiven);
         }
 
         int messages() {
@@ -167,7 +177,7 @@ interface UdpPeer extends AutoCloseable {
         }
 
         boolean mayPush() {
-            if (sent - Math.max(acked, forgiven) < messages) {
+            if (outstanding() < messages) {
                 return true;
             }
             if (System.nanoTime() - lastProgress > stallNanos) {
