@@ -219,8 +219,10 @@ class EchoPingPongCommandTest {
                     "--to", address, "--count", "4", "--warmup", "0", "--size", Integer.toString(4 * MIB),
                     "--timeout-ms", "10000")) {
                 large.lineStartingWith("pingpong: ");
-                assertThat(echo.lockedBytes()).as("echo's VmLck with a 4 MiB session: one 4 MiB buffer posted, not 16")
-                        .isBetween(4L * MIB, 6L * MIB);
+                // posting translates (pins) only each buffer's share of the TLB ahead; the rest is pinned as a
+                // message arrives: never 16 posted 4 MiB buffers' worth
+                assertThat(echo.lockedBytes()).as("echo's VmLck with a 4 MiB session: at most one 4 MiB buffer's pages")
+                        .isLessThanOrEqualTo(6L * MIB);
                 large.exitCode(100);
                 Matcher done = Pattern.compile("\\((\\d+) round trips, (\\d+) lost\\)").matcher(large.output());
                 assertThat(done.find()).as(large.output()).isTrue();
