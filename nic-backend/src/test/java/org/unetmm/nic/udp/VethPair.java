@@ -169,6 +169,29 @@ final class VethPair implements AutoCloseable {
             }
             run("ip", "netns", "del", name);
         }
+        sweepLossTables();
+    }
+
+    /**
+     * Removes this end's loss tables whose veth is gone: a test JVM killed before its close leaves
+     * its table in this namespace when its namespace (and with it the veth) is swept.
+     */
+    private static void sweepLossTables() throws IOException {
+        Result tables;
+        try {
+            tables = run("nft", "list", "tables");
+        } catch (IOException e) {
+            return; // nftables not installed: nothing can have been left
+        }
+        for (String line : tables.output.split("\n")) {
+            String[] words = line.trim().split(" ");
+            if (words.length == 3 && words[0].equals("table") && words[2].startsWith("unetmm_loss_um")) {
+                String link = words[2].substring("unetmm_loss_".length());
+                if (run("ip", "link", "show", link).exit != 0) {
+                    run("nft", "delete", "table", words[1], words[2]);
+                }
+            }
+        }
     }
 
     @Override
