@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,15 +11,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.ChannelConfig;
@@ -66,7 +62,6 @@ import picocli.CommandLine.Option;
                 "  unetmm reliable-stream --total 8MiB --message 16KiB --repeats 7 --format csv",
                 "", "Exit status: 0 when every stream arrived intact, 1 when a side failed or is not root, 2 on bad usage."})
 public final class ReliableStreamCommand implements Callable<Integer> {
-    private static final String TABLE = "unetmm_loss";
     private double spreadFlag;
 
     @CommandLine.Spec
@@ -281,191 +276,11 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         }
     }
 
-    // =============================================================================================
-    // the coordinator: namespaces, veth, nftables, children, table
-    // =============================================================================================
-
-    /** One child JVM in a namespace, spoken to by lines. */
-    private static final class Child implements AutoCloseable {
-        final Process process;
-        final BufferedReader out;
-        final PrintWriter in;
-        final String name;
-
-        Child(String name, List<String> command) throws IOException {
-            this.name = name;
-            this.process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-            this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.US_ASCII);
-        }
-
-        /** The next line starting with {@code word}, its remainder; fails on FAILED or the child's end. */
-        String expect(String word) throws IOException {
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith(word)) {
-                    return line.substring(word.length()).trim();
-                }
-                if (line.startsWith("FAILED")) {
-                    throw new IllegalStateException(name + ": " + line);
-                }
-                System.err.println(name + ": " + line);
-            }
-            throw new IllegalStateException(name + " exited (" + exitCode() + ") before saying " + word);
-        }
-
-        private String exitCode() {
-            try {
-                return process.waitFor(2, TimeUnit.SECONDS) ? String.valueOf(process.exitValue()) : "still running";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "interrupted";
-            }
-        }
-
-        void say(String line) {
-            in.println(line);
-        }
-
-        @Override
-        public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
-        }
-    }
-
-    /** Two namespaces and the veth pair between them; closing deletes both (and the nftables tables in them). */
-    private static final class Link implements AutoCloseable {
-        final String sendNs;
-        final String sinkNs;
-        final String sendAddress;
-        final String sinkAddress;
-        private boolean open;
-
-        Link() throws IOException {
-            long pid = ProcessHandle.current().pid();
-            Random random = new Random();
-            String tag = Long.toHexString(pid & 0xFFFFF) + Integer.toHexString(random.nextInt(1 << 12) | (1 << 12)).substring(1);
-            sendNs = "unetmm-rs-" + tag + "-a";
-            sinkNs = "unetmm-rs-" + tag + "-b";
-            String subnet = freeSubnet(random);
-            sendAddress = subnet + ".1";
-            sinkAddress = subnet + ".2";
-            String a = "urs" + tag + "a";
-            String b = "urs" + tag + "b";
-            open = true;
-            try {
-                shell("ip", "netns", "add", sendNs);
-                shell("ip", "netns", "add", sinkNs);
-                shell("ip", "link", "add", a, "mtu", "1500", "netns", sendNs, "type", "veth", "peer", "name", b, "mtu", "1500",
-                        "netns", sinkNs);
-                shell("ip", "-n", sendNs, "addr", "add", sendAddress + "/24", "dev", a);
-                shell("ip", "-n", sinkNs, "addr", "add", sinkAddress + "/24", "dev", b);
-                for (String ns : List.of(sendNs, sinkNs)) {
-                    shell("ip", "-n", ns, "link", "set", "lo", "up");
-                }
-                shell("ip", "-n", sendNs, "link", "set", a, "up");
-                shell("ip", "-n", sinkNs, "link", "set", b, "up");
-            } catch (IOException | RuntimeException e) {
-                close();
-                throw e;
-            }
-        }
-
-        private static String freeSubnet(Random random) throws IOException {
-            String used = shell("ip", "-4", "-o", "addr", "show");
-            for (int attempt = 0; attempt < 64; attempt++) {
-                int third = random.nextInt(512);
-                String subnet = third < 256 ? "198.18." + third : "198.19." + (third - 256);
-                if (!used.contains(" " + subnet + ".")) {
-                    return subnet;
-                }
-            }
-            throw new IllegalStateException("no free /24 in 198.18.0.0/15");
-        }
-
-        /** Drops {@code percent} % of UDP datagrams to {@code port} arriving in {@code ns} (0 = the rule removed). */
-        void loss(String ns, int port, int percent) throws IOException {
-            if (percent == 0) {
-                quiet("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", TABLE);
-                return;
-            }
-            shell("ip", "netns", "exec", ns, "nft", "add", "table", "inet", TABLE);
-            shell("ip", "netns", "exec", ns, "nft", "add", "chain", "inet", TABLE, "input",
-                    "{ type filter hook input priority 0; }");
-            shell("ip", "netns", "exec", ns, "nft", "add", "rule", "inet", TABLE, "input", "udp", "dport",
-                    String.valueOf(port), "numgen", "random", "mod", "100", "<", String.valueOf(percent), "drop");
-        }
-
-        List<String> exec(String ns) {
-            return List.of("ip", "netns", "exec", ns);
-        }
-
-        @Override
-        public void close() {
-            if (!open) {
-                return;
-            }
-            open = false;
-            quiet("ip", "netns", "del", sendNs); // takes its veth end, the pair, and its nftables tables along
-            quiet("ip", "netns", "del", sinkNs);
-        }
-    }
-
-    private static String shell(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + output.trim());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        return output;
-    }
-
-    private static void quiet(String... command) {
-        try {
-            shell(command);
-        } catch (IOException e) {
-            // cleaning up: what is already gone stays gone
-        }
-    }
+    // the coordinator: namespaces, veth and nftables in NamespaceLink, then the table
 
     private static int port(String channelAddress) {
         String transport = ChannelAddress.parse(channelAddress).transportAddress();
         return Integer.parseInt(transport.substring(transport.lastIndexOf(':') + 1));
-    }
-
-    /** One measured stream, as the sender reported it: its bytes, time and reliable-channel counters. */
-    record Stream(boolean lossy, int repeat, Instant startedAt, long bytes, long nanos, long fragments, long retransmissions,
-                  long timeouts, long samples, long srtt) {
-        double mbPerSecond() {
-            return bytes / (nanos / 1e9) / 1e6;
-        }
-
-        /** Retransmissions ÷ first transmissions (the fragments sent, less the retransmissions among them). */
-        double retransmissionsPerFragment() {
-            return (double) retransmissions / Math.max(1, fragments - retransmissions);
-        }
-
-        String kind() {
-            return lossy ? "lossy" : "lossless";
-        }
-    }
-
-    private static Stream parse(boolean lossy, int repeat, Instant startedAt, String line) {
-        long[] v = Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
-        return new Stream(lossy, repeat, startedAt, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
     }
 
     private int coordinate() throws IOException {
@@ -477,7 +292,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         RunRecord record = RunRecord.open(dir, "reliable-stream", configuration(spreadFlag));
         record.put("kernelFeatures", RunRecord.kernelFeatures("udp:"));
         PrintStream out = output.json() || output.csv() ? System.err : System.out; // the stream lines
-        List<Stream> streams = new ArrayList<>();
+        List<ReliableStreamResults.Stream> streams = new ArrayList<>();
         String problem;
         try {
             problem = measure(streams, out);
@@ -487,18 +302,19 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         }
         Map<String, Object> end = new LinkedHashMap<>();
         end.put("repeatsMeasured", streams.size());
-        end.put("repeatDurations", streams.stream().map(ReliableStreamCommand::duration).toList());
+        end.put("repeatDurations", streams.stream().map(ReliableStreamResults::duration).toList());
         end.put("notes", problem == null ? List.of() : List.of(problem));
         if (problem != null) {
             record.finish(end);
             System.err.println("unetmm reliable-stream: " + problem);
             return 1;
         }
+        ReliableStreamResults results = new ReliableStreamResults(message, total, window, loss, bothWays, repeats);
         if (!output.json() && !output.csv()) {
-            report(streams, spreadFlag, out);
+            results.report(streams, spreadFlag, out);
         }
-        output.finish(record, dir, "reliable-stream.json", end, run -> document(run, streams, spreadFlag),
-                () -> csv(streams, spreadFlag));
+        output.finish(record, dir, "reliable-stream.json", end, run -> results.document(run, streams, spreadFlag),
+                () -> results.csv(streams, spreadFlag));
         return 0;
     }
 
@@ -506,12 +322,12 @@ public final class ReliableStreamCommand implements Callable<Integer> {
      * Sets up the link and the two sides, runs the warm-up stream and the lossless/lossy pairs into
      * {@code streams}; returns what the sink found wrong, or null.
      */
-    private String measure(List<Stream> streams, PrintStream out) throws IOException {
+    private String measure(List<ReliableStreamResults.Stream> streams, PrintStream out) throws IOException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), UnetmmCommand.class.getName(), "reliable-stream",
                 "--total", String.valueOf(total), "--message", String.valueOf(message), "--window", String.valueOf(window),
                 "--stream-timeout", String.valueOf(streamTimeout)));
-        try (Link link = new Link()) {
+        try (NamespaceLink link = new NamespaceLink()) {
             Thread cleanup = new Thread(link::close, "unetmm-reliable-stream-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             List<String> sinkCommand = new ArrayList<>(link.exec(link.sinkNs));
@@ -520,7 +336,8 @@ public final class ReliableStreamCommand implements Callable<Integer> {
             List<String> senderCommand = new ArrayList<>(link.exec(link.sendNs));
             senderCommand.addAll(java);
             senderCommand.addAll(List.of("--role", "sender", "--bind", link.sendAddress));
-            try (Child sink = new Child("sink", sinkCommand); Child sender = new Child("sender", senderCommand)) {
+            try (NamespaceLink.Child sink = new NamespaceLink.Child("sink", sinkCommand);
+                 NamespaceLink.Child sender = new NamespaceLink.Child("sender", senderCommand)) {
                 String sinkAddress = sink.expect("READY");
                 sender.say(sinkAddress);
                 String senderAddress = sender.expect("READY");
@@ -540,12 +357,12 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                         }
                         Instant at = Instant.now();
                         sender.say("STREAM");
-                        Stream s = parse(lossy, r, at, sender.expect("STREAM"));
+                        ReliableStreamResults.Stream s = ReliableStreamResults.Stream.parse(lossy, r, at, sender.expect("STREAM"));
                         streams.add(s);
                         out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
                                         + "  timeouts %d  rtt samples %d  srtt %.0f us%n", lossy ? "loss" : "lossless",
-                                s.mbPerSecond(), s.nanos / 1e9, s.retransmissionsPerFragment(), s.timeouts, s.samples,
-                                s.srtt / 1e3);
+                                s.mbPerSecond(), s.nanos() / 1e9, s.retransmissionsPerFragment(), s.timeouts(), s.samples(),
+                                s.srtt() / 1e3);
                         out.flush();
                     }
                 }
@@ -564,121 +381,6 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             }
         }
-    }
-
-    private static List<Stream> of(List<Stream> streams, boolean lossy) {
-        return streams.stream().filter(s -> s.lossy() == lossy).toList();
-    }
-
-    private static double[] values(List<Stream> streams, ToDoubleFunction<Stream> value) {
-        return streams.stream().mapToDouble(value).toArray();
-    }
-
-    /** Lossy ÷ lossless MB/s of each repeat pair (the two streams of one repeat), summarised. */
-    private static ComparePoint.Spread ratio(List<Stream> streams) {
-        return RepeatSummary.ratios(values(of(streams, true), Stream::mbPerSecond), values(of(streams, false),
-                Stream::mbPerSecond));
-    }
-
-    private static List<String> flags(List<Stream> of, double spreadFlag) {
-        return RepeatSummary.spreadAbove(values(of, Stream::mbPerSecond), spreadFlag) ? List.of(ComparePoint.SPREAD)
-                : List.of();
-    }
-
-    private String label(boolean lossy) {
-        return lossy ? loss + " % loss" : "lossless";
-    }
-
-    private void report(List<Stream> streams, double spreadFlag, PrintStream out) {
-        out.println();
-        out.printf(Locale.ROOT, "%-28s %10s %10s %10s  %s%n", "", "median", "min", "max", "flags");
-        for (boolean lossy : new boolean[] {false, true}) {
-            List<Stream> of = of(streams, lossy);
-            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
-            List<String> flags = flags(of, spreadFlag);
-            out.printf(Locale.ROOT, "%-28s %10.1f %10.1f %10.1f  %s%n", label(lossy) + " MB/s", mb.median(), mb.min(),
-                    mb.max(), flags.isEmpty() ? "-" : String.join(",", flags));
-        }
-        ComparePoint.Spread perFragment = ComparePoint.Spread.of(values(of(streams, true), Stream::retransmissionsPerFragment));
-        out.printf(Locale.ROOT, "%-28s %10.3f %10.3f %10.3f%n", label(true) + " retransmits/fragment", perFragment.median(),
-                perFragment.min(), perFragment.max());
-        ComparePoint.Spread ratio = ratio(streams);
-        out.printf(Locale.ROOT, "%-28s %10.3f %10.3f %10.3f  (lossy ÷ lossless MB/s per repeat pair; %d pairs, interleaved)%n",
-                "ratio", ratio.median(), ratio.min(), ratio.max(), repeats);
-    }
-
-    /** A row per kind: MB/s and retransmissions per fragment as median, min, max; the ratio to lossless; spread, flags. */
-    private List<String> csv(List<Stream> streams, double spreadFlag) {
-        List<String> csv = new ArrayList<>();
-        csv.add("kind,loss_percent,message_bytes,total_bytes,window,repeats," + RepeatSummary.csvHeader("mb_per_s") + ","
-                + RepeatSummary.csvHeader("retransmissions_per_fragment") + ",timeouts,"
-                + RepeatSummary.csvHeader("vs_lossless") + ",spread,flags");
-        for (boolean lossy : new boolean[] {false, true}) {
-            List<Stream> of = of(streams, lossy);
-            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
-            csv.add(String.join(",", lossy ? "lossy" : "lossless", Integer.toString(lossy ? loss : 0),
-                    Integer.toString(message), Long.toString(total), Integer.toString(window), Integer.toString(of.size()),
-                    RepeatSummary.csv(mb, "%.2f"),
-                    RepeatSummary.csv(ComparePoint.Spread.of(values(of, Stream::retransmissionsPerFragment)), "%.4f"),
-                    Long.toString(of.stream().mapToLong(Stream::timeouts).sum()),
-                    RepeatSummary.csv(lossy ? ratio(streams) : new ComparePoint.Spread(1, 1, 1), "%.3f"),
-                    ComparePoint.finite("%.3f", mb.relative()), String.join(";", flags(of, spreadFlag))));
-        }
-        return csv;
-    }
-
-    /** reliable-stream.json: the run record, each kind's summary, the per-pair ratio, every stream in the order it ran. */
-    private Map<String, Object> document(Map<String, Object> run, List<Stream> streams, double spreadFlag) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("run", run);
-        doc.put("messageBytes", message);
-        doc.put("totalBytes", total);
-        doc.put("window", window);
-        doc.put("lossPercent", loss);
-        doc.put("lossBothWays", bothWays);
-        doc.put("repeats", repeats);
-        List<Object> kinds = new ArrayList<>();
-        for (boolean lossy : new boolean[] {false, true}) {
-            List<Stream> of = of(streams, lossy);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", lossy ? "lossy" : "lossless");
-            m.put("lossPercent", lossy ? loss : 0);
-            m.put("repeats", of.size());
-            ComparePoint.Spread mb = ComparePoint.Spread.of(values(of, Stream::mbPerSecond));
-            CompareJson.spread(m, "mbPerSecond", mb, "no time measured");
-            CompareJson.spread(m, "retransmissionsPerFragment",
-                    ComparePoint.Spread.of(values(of, Stream::retransmissionsPerFragment)), "no stream measured");
-            m.put("timeouts", of.stream().mapToLong(Stream::timeouts).sum());
-            CompareJson.number(m, "spread", mb.relative(), "the median throughput is 0");
-            m.put("flags", flags(of, spreadFlag));
-            kinds.add(m);
-        }
-        doc.put("kinds", kinds);
-        CompareJson.spread(doc, "lossyToLossless", ratio(streams), "a lossless stream measured no time");
-        List<Object> samples = new ArrayList<>();
-        for (Stream s : streams) {
-            Map<String, Object> m = duration(s);
-            m.put("bytes", s.bytes());
-            CompareJson.number(m, "mbPerSecond", s.mbPerSecond(), "no time measured");
-            m.put("fragments", s.fragments());
-            m.put("retransmissions", s.retransmissions());
-            CompareJson.number(m, "retransmissionsPerFragment", s.retransmissionsPerFragment(), "no fragment sent");
-            m.put("timeouts", s.timeouts());
-            m.put("rttSamples", s.samples());
-            m.put("srttMicros", s.srtt() / 1e3);
-            samples.add(m);
-        }
-        doc.put("samples", samples);
-        return doc;
-    }
-
-    private static Map<String, Object> duration(Stream s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", s.kind());
-        m.put("repeat", s.repeat());
-        m.put("startedAt", s.startedAt().toString());
-        m.put("seconds", s.nanos() / 1e9);
-        return m;
     }
 
     private Map<String, Object> configuration(double spreadFlag) {
