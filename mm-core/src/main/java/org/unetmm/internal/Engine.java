@@ -34,9 +34,10 @@ import org.unetmm.tlb.TlbConfig;
  * receive side ({@link Transport#poll}, into {@link Receiver}); the reassembly clock. Sends go
  * first, so a reply queued since the last round leaves without waiting for the wire's poll.
  * Then the round's safe point: the upcalls its receives caused run (under the outermost hold, as
- * at every release), and if a handler queued a send (an RPC reply) the send steps and the wire's
- * poll run once more ({@link RoundSteps}), so it leaves in the round its cause arrived in. The
- * second poll's arrivals wait for the release as always: one repeat a round, never a loop.
+ * at every release), and if a handler queued a send (an RPC reply) the send steps run once more
+ * ({@link RoundSteps}) and the wire hands what they queued to the medium without receiving
+ * ({@link Transport#sendQueued}), so the reply leaves in the round its cause arrived in and no
+ * receive call is spent on a socket just drained: one repeat a round, never a loop.
  */
 public final class Engine {
     /** Open engines of this JVM, so a free can tell whether its thread holds some engine's lock. */
@@ -210,7 +211,7 @@ public final class Engine {
                 safePoint.deliver(); // the safe point unlock() would reach, a step earlier
                 if (!closed && RoundSteps.sendsQueued(endpoints)) { // what the handlers queued leaves in this round
                     work += RoundSteps.sendAndTimers(prefetch, sends, endpoints, timed);
-                    work += transport.poll();
+                    work += transport.sendQueued(); // what arrived meanwhile waits for the next round's poll
                 }
             }
             return work;

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Timeout;
 import org.unetmm.Nic;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
+import org.unetmm.nic.udp.UdpTransport;
 import org.unetmm.tlb.ReplacementPolicy;
 import org.unetmm.tlb.TlbStats;
 
@@ -64,6 +65,44 @@ class RpcServerRoundTest {
                     clientNic.progress();
                 }
                 assertThat(answer).as("call %d answered without another server round", call).isDone();
+                assertThat(answer.join()).isEqualTo(8);
+                assertThat(response.getLong(0)).isEqualTo(call);
+            }
+            closeBoth(client, server, serverNic);
+        }
+    }
+
+    @Test
+    void theRoundThatRunsAHandlerAndSendsItsReplyMakesOneReceiveCall() throws Exception {
+        try (Nic serverNic = udpNic(NicConfig.builder()); Nic clientNic = udpNic(NicConfig.builder())) {
+            RpcServer server = RpcServer.open(serverNic, RpcServerConfig.builder().requestBuffers(8).build());
+            int[] handled = {0};
+            server.register(ECHO, (request, response) -> {
+                handled[0]++;
+                response.send(request.buffer(), request.offset(), request.length());
+            });
+            RpcClient client = connect(clientNic, serverNic, server, 4);
+            UdpTransport serverWire = UdpTransport.of(serverNic);
+            for (int call = 0; call < 5; call++) {
+                ByteBuffer request = ByteBuffer.allocateDirect(8).putLong(0, call);
+                ByteBuffer response = ByteBuffer.allocateDirect(8);
+                CompletableFuture<Integer> answer = client.call(ECHO, request, 0, 8, response, 0, 8);
+                clientNic.progress();
+                int before = handled[0];
+                long callsBefore = 0;
+                long deadline = System.nanoTime() + PHASE_NANOS;
+                while (handled[0] == before && System.nanoTime() - deadline < 0) {
+                    callsBefore = serverWire.stats().receiveCalls();
+                    serverNic.progress();
+                }
+                long callsInRound = serverWire.stats().receiveCalls() - callsBefore;
+                assertThat(handled[0]).as("the server handled call %d", call).isEqualTo(before + 1);
+                // the request's recvmmsg, then the reply's sendmmsg: no second receive on the socket just drained
+                assertThat(callsInRound).as("receive calls in the round that ran call %d's handler", call).isEqualTo(1);
+                deadline = System.nanoTime() + PHASE_NANOS;
+                while (!answer.isDone() && System.nanoTime() - deadline < 0) {
+                    clientNic.progress();
+                }
                 assertThat(answer.join()).isEqualTo(8);
                 assertThat(response.getLong(0)).isEqualTo(call);
             }

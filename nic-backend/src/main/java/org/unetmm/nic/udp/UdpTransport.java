@@ -366,18 +366,28 @@ public final class UdpTransport implements Transport {
         if (closed) {
             return 0;
         }
+        int done = sendQueued();
+        done += receiver.poll();
+        if (done == 0 && config.waitMicros() > 0 && !receiver.holding()) {
+            receiver.idle(); // nothing to do: wait for the socket, unless a frame waits for the NIC
+        }
+        return done;
+    }
+
+    /** The end of a round's sends: one sendmmsg for what the round queued, and the zero-copy notices due; no receive. */
+    @Override
+    public int sendQueued() {
+        if (closed) {
+            return 0;
+        }
         int done = 0;
         if (batch.pending() > 0) {
             int before = batch.pending();
-            batch.send(); // the end of the round's sends: one sendmmsg for what it queued
+            batch.send();
             done += before - batch.pending();
         }
         if (zeroCopy != null && zeroCopy.outstanding() > 0) {
             done += zeroCopy.drain(); // the kernel's notices complete the zero-copy sends they cover
-        }
-        done += receiver.poll();
-        if (done == 0 && config.waitMicros() > 0 && !receiver.holding()) {
-            receiver.idle(); // nothing to do: wait for the socket, unless a frame waits for the NIC
         }
         return done;
     }
