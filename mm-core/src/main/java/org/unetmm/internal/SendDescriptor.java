@@ -39,6 +39,11 @@ public final class SendDescriptor {
     public String outcomeDetail;
     /** Unreliable send in the queue: its stable copy in {@link HeldFragments} once a wire retained a fragment. */
     public SendDescriptor heldCopy;
+    /**
+     * The pin its held fragments share while a wire holds any ({@link HeldFragments}); null when
+     * none is held. Not copied, and forgotten on clear: the pin belongs to the held fragments.
+     */
+    public HeldFragments.SendPin pin;
     /** A stable copy whose outcome is decided and that waits only for its held fragments to be released. */
     public boolean counted;
 
@@ -75,6 +80,7 @@ public final class SendDescriptor {
         outcome = null;
         outcomeDetail = null;
         heldCopy = null;
+        pin = null;
         counted = false;
     }
 
@@ -89,6 +95,7 @@ public final class SendDescriptor {
         outcome = null;
         outcomeDetail = null;
         heldCopy = null;
+        pin = null;
         counted = false;
     }
 

@@ -132,9 +132,19 @@ public final class SendLoop {
     public int transmit(ChannelState channel, FrameHeader h, EndpointState ep, SendDescriptor d, SendDescriptor owner,
                         int offset, int length) {
         source.start(ep, d, owner, offset, length);
-        boolean taken = transport.transmit(channel.route, h, source);
+        boolean taken;
+        RuntimeException thrown = null;
+        try {
+            taken = transport.transmit(channel.route, h, source);
+        } catch (RuntimeException e) { // a gathering wire lets the payload's translation failure through
+            thrown = e;
+            taken = false;
+        }
         boolean retained = source.retained();
         RuntimeException failure = source.finish();
+        if (thrown != null && thrown != failure) {
+            throw thrown; // the wire's own fault, not the send's memory
+        }
         if (failure != null) {
             transmitFailure = failure.getMessage();
             return -1;

@@ -5,6 +5,7 @@ import org.unetmm.SendPath;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
+import org.unetmm.pinning.PinningException;
 import org.unetmm.spi.PayloadSource;
 
 /**
@@ -12,7 +13,8 @@ import org.unetmm.spi.PayloadSource;
  * segment (base U-Net), or from the user's buffers with every page translated through the TLB as
  * it is read (U-Net/MM, {@link PageWalk}). A translation failure is kept and reported on the send.
  * A wire that keeps the fragment after {@code transmit} {@link #retain()}s it: the send is held
- * ({@link HeldFragments}) until the wire releases it. Reused for every fragment; engine only.
+ * ({@link HeldFragments}) until the wire releases it, its pages pinned once for all its held
+ * fragments ({@link HeldFragments.SendPin}). Reused for every fragment; engine only.
  */
 final class SendSource implements PayloadSource {
     private final PageWalk pages;
@@ -72,19 +74,41 @@ final class SendSource implements PayloadSource {
         if (descriptor == null || retained) {
             throw new IllegalStateException("retain() outside a transmit call, or twice for one fragment");
         }
-        PinHandle[] handles = descriptor.path == SendPath.PINNED ? pinPieces() : null;
+        HeldFragments.SendPin shared = null;
+        PinHandle[] own = null;
+        if (descriptor.path == SendPath.PINNED) {
+            shared = owner == null ? null : owner.pin;
+            boolean fresh = shared == null;
+            if (fresh) {
+                shared = held.newSendPin(descriptor.count);
+            }
+            try {
+                own = pinPieces(shared);
+            } catch (RuntimeException e) {
+                if (fresh) {
+                    held.discard(shared);
+                }
+                failure = e;
+                throw e;
+            }
+        }
         retained = true;
         if (owner == null) { // an unreliable send: its queue slot is reused once it is transmitted, so keep a copy
             owner = held.stableCopy(descriptor);
             descriptor.heldCopy = owner;
         }
-        return held.hold(owner, handles);
+        return held.hold(owner, shared, own);
     }
 
-    /** A pin of the wire's own on every piece of the fragment, for as long as the wire holds it. */
-    private PinHandle[] pinPieces() {
+    /**
+     * Makes sure every page of the fragment is pinned for as long as the wire holds it: each buffer
+     * entry it touches is pinned whole once for the send ({@code shared}); an entry too large for
+     * the pin budget whole is pinned piece by piece for this fragment alone, returned (else null).
+     * On failure nothing this call pinned for the fragment alone stays pinned.
+     */
+    private PinHandle[] pinPieces(HeldFragments.SendPin shared) {
         SendDescriptor d = descriptor;
-        PinHandle[] handles = new PinHandle[d.count];
+        PinHandle[] own = null;
         int end = base + length;
         int entryStart = 0;
         try {
@@ -92,19 +116,32 @@ final class SendSource implements PayloadSource {
                 int entryEnd = entryStart + d.lengths[entry];
                 int from = Math.max(base, entryStart);
                 int to = Math.min(end, entryEnd);
-                if (to > from) {
-                    handles[entry] = pinCache.acquire(d.buffers[entry], d.offsets[entry] + from - entryStart, to - from);
+                if (to > from && !shared.covers(entry)) {
+                    if (!shared.perFragment) {
+                        try {
+                            shared.cover(entry, pinCache.acquire(d.buffers[entry], d.offsets[entry], d.lengths[entry]));
+                        } catch (PinningException tooLarge) {
+                            shared.perFragment = true; // the budget is short: pin only what is held, from now on
+                        }
+                    }
+                    if (!shared.covers(entry)) {
+                        if (own == null) {
+                            own = new PinHandle[d.count];
+                        }
+                        own[entry] = pinCache.acquire(d.buffers[entry], d.offsets[entry] + from - entryStart, to - from);
+                    }
                 }
                 entryStart = entryEnd;
             }
-            return handles;
+            return own;
         } catch (RuntimeException e) {
-            for (PinHandle handle : handles) {
-                if (handle != null) {
-                    handle.release();
+            if (own != null) {
+                for (PinHandle handle : own) {
+                    if (handle != null) {
+                        handle.release();
+                    }
                 }
             }
-            failure = e;
             throw e;
         }
     }
