@@ -23,11 +23,15 @@ final class ReliableCounters {
     long corrupted;
     long probesSent;
     long rttSamples;
+    /** DATA frames the receive path left to the wire until the acknowledgement owed had gone out (AckDebt). */
+    long heldForAck;
+    /** Time sends waited for a slot of the full window, finished waits only (ReliableSender adds the one under way). */
+    long windowFullNanos;
 
-    ReliableStats stats(RttEstimator rtt, int inFlight) {
+    ReliableStats stats(RttEstimator rtt, int inFlight, long windowFull) {
         return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, fragmentsLost, acksSent,
                 acksReceived, notReadySent, notReadyReceived, duplicates, outOfOrder, corrupted, probesSent,
                 rttSamples, Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),
-                inFlight);
+                inFlight, heldForAck, Duration.ofNanos(windowFull));
     }
 }

@@ -5,6 +5,7 @@ import org.unetmm.CompletionStatus;
 import org.unetmm.internal.ChannelServices;
 import org.unetmm.internal.ChannelState;
 import org.unetmm.internal.EndpointState;
+import org.unetmm.internal.EngineClock;
 import org.unetmm.internal.FreeGuard;
 import org.unetmm.internal.RttEstimator;
 import org.unetmm.internal.SendDescriptor;
@@ -49,6 +50,9 @@ final class ReliableSender {
     private long pausedUntil;
     private long notReadyDelay;
     private int pinFailures;
+    /** A send waits for a slot of the full window, since {@link #windowFullSince}. */
+    private boolean windowFull;
+    private long windowFullSince;
 
     ReliableSender(ReliableProtocol p) {
         this.p = p;
@@ -94,6 +98,11 @@ final class ReliableSender {
         return base >= next;
     }
 
+    /** Time sends have waited for a slot of the full window, the wait under way at {@code now} included. */
+    long windowFullNanos(long now) {
+        return counters.windowFullNanos + (windowFull ? Math.max(0, now - windowFullSince) : 0);
+    }
+
     /** Sends in the window. */
     int inFlight() {
         return (int) (next - base);
@@ -131,7 +140,15 @@ final class ReliableSender {
      */
     boolean send(SendDescriptor d) {
         if (next - base >= options.window()) {
+            if (!windowFull) {
+                windowFull = true;
+                windowFullSince = EngineClock.now();
+            }
             return false;
+        }
+        if (windowFull) {
+            windowFull = false;
+            counters.windowFullNanos += EngineClock.now() - windowFullSince;
         }
         if (d.modifiedSinceSend(services.reuseCheck)) {
             services.completions.completeQueuedSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED,
