@@ -280,7 +280,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                         after.fragmentsSent() - before.fragmentsSent(), after.retransmissions() - before.retransmissions(),
                         after.timeouts() - before.timeouts(), after.rttSamples() - before.rttSamples(),
                         after.srtt().toNanos(), after.acksReceived() - before.acksReceived(),
-                        after.windowFull().minus(before.windowFull()).toNanos());
+                        after.ackWait().minus(before.ackWait()).toNanos());
                 out.flush();
             }
             return 1;
@@ -371,9 +371,9 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                         ReliableStreamResults.Stream s = ReliableStreamResults.Stream.parse(lossy, r, at, sender.expect("STREAM"));
                         streams.add(s);
                         out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
-                                        + "  timeouts %d  rtt samples %d  srtt %.0f us  acks/64KiB %.1f  window full %.0f %%%n",
+                                        + "  timeouts %d  rtt samples %d  srtt %.0f us  acks/64KiB %.1f  waiting on acks %.0f %%%n",
                                 lossy ? "loss" : "lossless", s.mbPerSecond(), s.nanos() / 1e9, s.retransmissionsPerFragment(),
-                                s.timeouts(), s.samples(), s.srtt() / 1e3, s.acksPer64KiB(), 100 * s.windowFullShare());
+                                s.timeouts(), s.samples(), s.srtt() / 1e3, s.acksPer64KiB(), 100 * s.ackWaitShare());
                         out.flush();
                     }
                 }

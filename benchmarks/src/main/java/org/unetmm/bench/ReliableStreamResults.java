@@ -34,7 +34,7 @@ final class ReliableStreamResults {
 
     /** One measured stream, as the sender reported it: its bytes, time and reliable-channel counters. */
     record Stream(boolean lossy, int repeat, Instant startedAt, long bytes, long nanos, long fragments, long retransmissions,
-                  long timeouts, long samples, long srtt, long acks, long windowFullNanos) {
+                  long timeouts, long samples, long srtt, long acks, long ackWaitNanos) {
         double mbPerSecond() {
             return bytes / (nanos / 1e9) / 1e6;
         }
@@ -53,14 +53,14 @@ final class ReliableStreamResults {
             return acks / Math.max(1e-9, bytes / 65536.0);
         }
 
-        /** Share of the stream's time a send waited for a slot of the full window. */
-        double windowFullShare() {
-            return windowFullNanos / (double) Math.max(1, nanos);
+        /** Share of the stream's time the sender could do nothing but wait for acknowledgements (its window full and sent). */
+        double ackWaitShare() {
+            return ackWaitNanos / (double) Math.max(1, nanos);
         }
 
         /**
          * The sender's STREAM line: bytes, nanos, fragments, retransmissions, timeouts, RTT samples, srtt,
-         * acknowledgements heard, nanoseconds the window stood full.
+         * acknowledgements heard, nanoseconds spent waiting on acknowledgements only.
          */
         static Stream parse(boolean lossy, int repeat, Instant startedAt, String line) {
             long[] v = Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
@@ -170,7 +170,7 @@ final class ReliableStreamResults {
             m.put("srttMicros", s.srtt() / 1e3);
             m.put("acksReceived", s.acks());
             CompareJson.number(m, "acksPer64KiB", s.acksPer64KiB(), "no bytes sent");
-            CompareJson.number(m, "windowFullShare", s.windowFullShare(), "no time measured");
+            CompareJson.number(m, "ackWaitShare", s.ackWaitShare(), "no time measured");
             samples.add(m);
         }
         doc.put("samples", samples);

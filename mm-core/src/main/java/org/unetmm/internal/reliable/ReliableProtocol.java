@@ -10,7 +10,6 @@ import org.unetmm.internal.ChannelProtocol;
 import org.unetmm.internal.ChannelServices;
 import org.unetmm.internal.ChannelState;
 import org.unetmm.internal.EndpointState;
-import org.unetmm.internal.EngineClock;
 import org.unetmm.internal.FrameChecksum;
 import org.unetmm.internal.RttEstimator;
 import org.unetmm.internal.SendDescriptor;
@@ -67,12 +66,9 @@ import org.unetmm.spi.Placement;
  * <h2>Acknowledgements and the sender</h2>
  * An accepted fragment makes an acknowledgement due within {@link ChannelConfig#ackDelay()}, so a
  * reply sent meanwhile carries it instead (an RPC's response acknowledges its request); every
- * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once, which
- * is at the channel's next progress. So that "at once" holds while one poll of the wire brings a
- * whole window, the debt is bounded: the copy-in path takes no DATA past
- * {@code AckDebt.MAX_UNACKNOWLEDGED} fragments owed an acknowledgement until progress has sent it
- * (the wire keeps the frame, as for a busy NIC), so the sender hears of its window while it is
- * still being read. The
+ * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once (at the
+ * next progress; the copy-in path takes no DATA past 16 fragments owed one until it has gone,
+ * {@code AckDebt}, so a poll that brings a whole window is acknowledged as it is read). The
  * sender keeps up to {@link ChannelConfig#window()} messages in flight: a send leaves the
  * endpoint's send queue for a window slot (a copy of its descriptor; the buffer stays where it
  * is) and completes only when the peer's cumulative acknowledgement passes it. Until then its
@@ -134,9 +130,7 @@ import org.unetmm.spi.Placement;
  *   <li>Nothing is allocated per frame: window slots, scoreboards and the workspace are made up
  *       front (they grow only for a message with more fragments than any before it).</li>
  *   <li>Every method runs under the NIC's engine lock (NIC thread or the caller's progress), and
- *       nothing transmits from the receive path: acknowledgements due are sent by {@link #progress}.
- *       The copy-in path accepts at most {@code AckDebt.MAX_UNACKNOWLEDGED} fragments between two
- *       acknowledgements.</li>
+ *       nothing transmits from the receive path: acknowledgements due are sent by {@link #progress}.</li>
  *   <li>The channel's {@code Arrival} describes a receive-window slot only while the NIC copies
  *       into it or completes it; otherwise the slot holds what it describes.</li>
  * </ol>
@@ -276,6 +270,7 @@ public final class ReliableProtocol implements ChannelProtocol {
         }
         if (state != DONE) {
             work += liveness.keepAlive(now);
+            sender.accountAckWait(now);
         }
         return work;
     }
@@ -301,11 +296,7 @@ public final class ReliableProtocol implements ChannelProtocol {
     // frames in
     // =============================================================================================
 
-    /**
-     * A frame for this channel from the copy-in path (loopback, udp's GRO runs and coalesced
-     * datagrams): the NIC pulls the payload itself. False, for DATA while the ack debt is full:
-     * the wire offers it again after this round's progress has sent the acknowledgement.
-     */
+    /** A frame from the copy-in path (the NIC pulls the payload); false, for DATA while the ack debt is full: offer it again. */
     @Override
     public boolean deliver(FrameHeader h, PayloadSource payload, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
@@ -499,6 +490,6 @@ public final class ReliableProtocol implements ChannelProtocol {
 
     @Override
     public ReliableStats stats() {
-        return counters.stats(rtt, sender.inFlight(), sender.windowFullNanos(EngineClock.now()));
+        return counters.stats(rtt, sender.inFlight(), System.nanoTime()); // not the engine's clock: it stops while idle
     }
 }

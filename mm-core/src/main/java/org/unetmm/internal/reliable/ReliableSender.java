@@ -5,7 +5,6 @@ import org.unetmm.CompletionStatus;
 import org.unetmm.internal.ChannelServices;
 import org.unetmm.internal.ChannelState;
 import org.unetmm.internal.EndpointState;
-import org.unetmm.internal.EngineClock;
 import org.unetmm.internal.FreeGuard;
 import org.unetmm.internal.RttEstimator;
 import org.unetmm.internal.SendDescriptor;
@@ -50,9 +49,7 @@ final class ReliableSender {
     private long pausedUntil;
     private long notReadyDelay;
     private int pinFailures;
-    /** A send waits for a slot of the full window, since {@link #windowFullSince}. */
-    private boolean windowFull;
-    private long windowFullSince;
+    private boolean windowFull; // a send waits for a slot of the full window
 
     ReliableSender(ReliableProtocol p) {
         this.p = p;
@@ -98,9 +95,9 @@ final class ReliableSender {
         return base >= next;
     }
 
-    /** Time sends have waited for a slot of the full window, the wait under way at {@code now} included. */
-    long windowFullNanos(long now) {
-        return counters.windowFullNanos + (windowFull ? Math.max(0, now - windowFullSince) : 0);
+    /** End of a round: whether the sender can only wait for acks (a send waits, the window all sent, none to resend). */
+    void accountAckWait(long now) {
+        counters.ackWait(windowFull && fresh >= next && lostPending == 0 && !paused && peerAck < next, now);
     }
 
     /** Sends in the window. */
@@ -139,16 +136,9 @@ final class ReliableSender {
      * queue slot. Returns false, leaving it queued, when the window is full.
      */
     boolean send(SendDescriptor d) {
-        if (next - base >= options.window()) {
-            if (!windowFull) {
-                windowFull = true;
-                windowFullSince = EngineClock.now();
-            }
-            return false;
-        }
+        windowFull = next - base >= options.window();
         if (windowFull) {
-            windowFull = false;
-            counters.windowFullNanos += EngineClock.now() - windowFullSince;
+            return false;
         }
         if (d.modifiedSinceSend(services.reuseCheck)) {
             services.completions.completeQueuedSend(endpoint, d, CompletionStatus.BUFFER_MODIFIED,
@@ -477,7 +467,6 @@ final class ReliableSender {
         }
         arm(now, notReadyDelay + rtt.rto());
     }
-
 
     /**
      * The channel is closing for good: sends the peer acknowledged complete OK, every other send
