@@ -140,4 +140,58 @@ class ReliableAckPacingTest {
         assertThat(ends.sender.heldForAck()).as("the sender received no data").isZero();
         assertThat(ends.receiver.ackWait()).as("the receiver sent nothing, so never waited on acknowledgements").isZero();
     }
+
+    /**
+     * The receiver holds the 17th fragment of a message back (its ack debt is full) and pays the
+     * debt: every fragment the sender has sent is then acknowledged, the rest wait on the sender's
+     * side. Nothing is outstanding, so a retransmission timer that runs out meanwhile is no
+     * timeout: it used to count one, double the timeout and probe, 82 times in one stream above.
+     */
+    @Test
+    void senderWhoseEveryFragmentSentIsAcknowledgedDoesNotTimeOutWhileTheRestIsHeldBack() {
+        Nic sending = nics.open("loopback:", MTU);
+        Nic receiving = nics.open("loopback:", MTU);
+        Endpoint a = sending.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        Endpoint b = receiving.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+        ChannelConfig options = ChannelConfig.reliable();
+        Channel ab = a.openChannel(options);
+        Channel ba = b.openChannel(options);
+        ab.connect(ba.address());
+        ba.connect(ab.address());
+        ByteBuffer message = ByteBuffer.allocateDirect(MESSAGE);
+        for (int i = 0; i < MESSAGE; i++) {
+            message.put(i, expected(0, i));
+        }
+        assertThat(b.postReceive(ByteBuffer.allocateDirect(MESSAGE), 0).isPosted()).isTrue();
+        assertThat(a.send(ab, message, 0, MESSAGE, SendPath.PINNED, 0)).isEqualTo(SendStatus.ACCEPTED);
+        sending.progress(); // fragments until the receiver's debt is full: it holds the next one back
+        receiving.progress(); // its acknowledgement (SACK of all of them) reaches the sender at once
+        ReliableStats before = ab.reliableStats();
+        assertThat(before.fragmentsSent()).as("the receiver held fragments back").isLessThan(FRAGMENTS_PER_MESSAGE);
+        long expiry = System.nanoTime() + 2 * before.rto().toNanos() + 1_000_000;
+        while (System.nanoTime() - expiry < 0) {
+            Thread.onSpinWait(); // the condition under test is the timer's deadline passing
+        }
+        sending.progress();
+        ReliableStats after = ab.reliableStats();
+        assertThat(after.timeouts()).as("timer expiries counted as timeouts with nothing outstanding").isZero();
+        assertThat(after.rto()).as("the timeout was not backed off").isEqualTo(before.rto());
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Completion sent = null;
+        Completion got = null;
+        while ((sent == null || got == null) && System.nanoTime() - deadline < 0) {
+            sending.progress();
+            receiving.progress();
+            sent = sent != null ? sent : a.poll();
+            got = got != null ? got : b.poll();
+        }
+        assertThat(sent).as("send completed").isNotNull();
+        assertThat(sent.status()).isEqualTo(CompletionStatus.OK);
+        assertThat(got).as("message delivered").isNotNull();
+        assertThat(got.status()).isEqualTo(CompletionStatus.OK);
+        for (int i = 0; i < MESSAGE; i++) {
+            assertThat(got.buffer().get(got.offset() + i)).as("byte %d", i).isEqualTo(expected(0, i));
+        }
+        assertThat(ab.reliableStats().retransmissions()).as("nothing resent").isZero();
+    }
 }
