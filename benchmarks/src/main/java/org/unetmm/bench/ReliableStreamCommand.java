@@ -30,6 +30,7 @@ import org.unetmm.ProgressMode;
 import org.unetmm.ReliableStats;
 import org.unetmm.SendPath;
 import org.unetmm.SendStatus;
+import org.unetmm.tlb.ReplacementPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -94,6 +95,11 @@ public final class ReliableStreamCommand implements Callable<Integer> {
     @Option(names = "--window", defaultValue = "32", description = "reliable window, messages (default ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--tlb-sets", defaultValue = "256", description = "TLB sets of each side's NIC, 4 ways each"
+            + " (default ${DEFAULT-VALUE}: 1,024 entries, fewer than the sink's 2 x window + 8 posted buffers of 16 pages"
+            + " at the defaults, so its pages miss; 512 holds them)")
+    int tlbSets;
+
     @Option(names = "--stream-timeout", defaultValue = "300", description = "seconds one stream may take (default ${DEFAULT-VALUE})")
     int streamTimeout;
 
@@ -109,6 +115,9 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         output.validate(cl, true);
         ByteSize.checkCount(cl, "--repeats", repeats, 1, 1000);
         spreadFlag = spread.threshold(cl);
+        if (tlbSets < 1 || Integer.bitCount(tlbSets) != 1) {
+            throw new CommandLine.ParameterException(cl, "--tlb-sets must be a power of two (256, 512, …), got " + tlbSets);
+        }
         if (message <= 0 || total < message || loss < 0 || loss > 100) {
             throw new CommandLine.ParameterException(cl, "need --message > 0, --total >= --message and 0 <= --loss <= 100");
         }
@@ -134,7 +143,8 @@ public final class ReliableStreamCommand implements Callable<Integer> {
     }
 
     private Nic openNic() {
-        return Nic.open(NicConfig.builder().transport("udp://" + bind + ":0").progressMode(ProgressMode.CALLER).build());
+        return Nic.open(NicConfig.builder().transport("udp://" + bind + ":0").tlb(tlbSets, 4, ReplacementPolicy.LRU)
+                .progressMode(ProgressMode.CALLER).build());
     }
 
     private static byte expected(long seq, int i) {
@@ -266,10 +276,11 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                 long nanos = System.nanoTime() - start;
                 seq += messages;
                 ReliableStats after = channel.reliableStats();
-                out.printf(Locale.ROOT, "STREAM %d %d %d %d %d %d %d%n", messages * message, nanos,
+                out.printf(Locale.ROOT, "STREAM %d %d %d %d %d %d %d %d %d%n", messages * message, nanos,
                         after.fragmentsSent() - before.fragmentsSent(), after.retransmissions() - before.retransmissions(),
                         after.timeouts() - before.timeouts(), after.rttSamples() - before.rttSamples(),
-                        after.srtt().toNanos());
+                        after.srtt().toNanos(), after.acksReceived() - before.acksReceived(),
+                        after.ackWait().minus(before.ackWait()).toNanos());
                 out.flush();
             }
             return 1;
@@ -326,7 +337,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), UnetmmCommand.class.getName(), "reliable-stream",
                 "--total", String.valueOf(total), "--message", String.valueOf(message), "--window", String.valueOf(window),
-                "--stream-timeout", String.valueOf(streamTimeout)));
+                "--stream-timeout", String.valueOf(streamTimeout), "--tlb-sets", String.valueOf(tlbSets)));
         try (NamespaceLink link = new NamespaceLink()) {
             Thread cleanup = new Thread(link::close, "unetmm-reliable-stream-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
@@ -360,9 +371,9 @@ public final class ReliableStreamCommand implements Callable<Integer> {
                         ReliableStreamResults.Stream s = ReliableStreamResults.Stream.parse(lossy, r, at, sender.expect("STREAM"));
                         streams.add(s);
                         out.printf(Locale.ROOT, "  %-8s %8.1f MB/s  %6.2f s  retransmissions/fragment %.3f"
-                                        + "  timeouts %d  rtt samples %d  srtt %.0f us%n", lossy ? "loss" : "lossless",
-                                s.mbPerSecond(), s.nanos() / 1e9, s.retransmissionsPerFragment(), s.timeouts(), s.samples(),
-                                s.srtt() / 1e3);
+                                        + "  timeouts %d  rtt samples %d  srtt %.0f us  acks/64KiB %.1f  waiting on acks %.0f %%%n",
+                                lossy ? "loss" : "lossless", s.mbPerSecond(), s.nanos() / 1e9, s.retransmissionsPerFragment(),
+                                s.timeouts(), s.samples(), s.srtt() / 1e3, s.acksPer64KiB(), 100 * s.ackWaitShare());
                         out.flush();
                     }
                 }
@@ -395,6 +406,7 @@ public final class ReliableStreamCommand implements Callable<Integer> {
         c.put("repeatOrder", "one lossless warm-up stream (not counted), then alternating: lossless, lossy, lossless, lossy, …");
         c.put("ratios", "per repeat pair: the lossy stream's MB/s ÷ the lossless stream's of the same repeat; then median, min, max");
         c.put("streamTimeoutSeconds", streamTimeout);
+        c.put("tlbEntriesPerNic", 4L * tlbSets);
         c.put("spreadFlag", spreadFlag);
         return c;
     }

@@ -34,7 +34,7 @@ final class ReliableStreamResults {
 
     /** One measured stream, as the sender reported it: its bytes, time and reliable-channel counters. */
     record Stream(boolean lossy, int repeat, Instant startedAt, long bytes, long nanos, long fragments, long retransmissions,
-                  long timeouts, long samples, long srtt) {
+                  long timeouts, long samples, long srtt, long acks, long ackWaitNanos) {
         double mbPerSecond() {
             return bytes / (nanos / 1e9) / 1e6;
         }
@@ -48,10 +48,23 @@ final class ReliableStreamResults {
             return lossy ? "lossy" : "lossless";
         }
 
-        /** The sender's STREAM line: bytes, nanos, fragments, retransmissions, timeouts, RTT samples, srtt. */
+        /** Acknowledgement frames the sender heard per 64 KiB of first transmissions (what paces its window). */
+        double acksPer64KiB() {
+            return acks / Math.max(1e-9, bytes / 65536.0);
+        }
+
+        /** Share of the stream's time the sender could do nothing but wait for acknowledgements (its window full and sent). */
+        double ackWaitShare() {
+            return ackWaitNanos / (double) Math.max(1, nanos);
+        }
+
+        /**
+         * The sender's STREAM line: bytes, nanos, fragments, retransmissions, timeouts, RTT samples, srtt,
+         * acknowledgements heard, nanoseconds spent waiting on acknowledgements only.
+         */
         static Stream parse(boolean lossy, int repeat, Instant startedAt, String line) {
             long[] v = Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
-            return new Stream(lossy, repeat, startedAt, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+            return new Stream(lossy, repeat, startedAt, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
         }
     }
 
@@ -155,6 +168,9 @@ final class ReliableStreamResults {
             m.put("timeouts", s.timeouts());
             m.put("rttSamples", s.samples());
             m.put("srttMicros", s.srtt() / 1e3);
+            m.put("acksReceived", s.acks());
+            CompareJson.number(m, "acksPer64KiB", s.acksPer64KiB(), "no bytes sent");
+            CompareJson.number(m, "ackWaitShare", s.ackWaitShare(), "no time measured");
             samples.add(m);
         }
         doc.put("samples", samples);

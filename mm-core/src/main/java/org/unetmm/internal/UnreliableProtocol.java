@@ -60,17 +60,18 @@ public final class UnreliableProtocol implements ChannelProtocol {
     }
 
     @Override
-    public void deliver(FrameHeader h, PayloadSource payload, long now) {
+    public boolean deliver(FrameHeader h, PayloadSource payload, long now) {
         if (!accept(h)) {
-            return;
+            return true;
         }
         try {
             services.pages.copyIn(endpoint.context, arrival, payload, h.fragmentOffset, writable(h));
         } catch (RuntimeException e) {
             completeReceive(CompletionStatus.PIN_FAILED, e.getMessage());
-            return;
+            return true;
         }
         placed(h);
+        return true;
     }
 
     @Override

@@ -23,11 +23,30 @@ final class ReliableCounters {
     long corrupted;
     long probesSent;
     long rttSamples;
+    /** DATA frames the receive path left to the wire until the acknowledgement owed had gone out (AckDebt). */
+    long heldForAck;
+    /** Time the sender could only wait for acknowledgements, finished waits; and whether it does now, since when. */
+    private long ackWaitNanos;
+    private boolean ackWaiting;
+    private long ackWaitSince;
 
-    ReliableStats stats(RttEstimator rtt, int inFlight) {
+    /** Whether, at {@code now}, the sender can do nothing but wait for acknowledgements (its window full and sent). */
+    void ackWait(boolean waiting, long now) {
+        if (waiting != ackWaiting) {
+            ackWaiting = waiting;
+            if (waiting) {
+                ackWaitSince = now;
+            } else {
+                ackWaitNanos += Math.max(0, now - ackWaitSince);
+            }
+        }
+    }
+
+    ReliableStats stats(RttEstimator rtt, int inFlight, long now) {
+        long ackWait = ackWaitNanos + (ackWaiting ? Math.max(0, now - ackWaitSince) : 0);
         return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, fragmentsLost, acksSent,
                 acksReceived, notReadySent, notReadyReceived, duplicates, outOfOrder, corrupted, probesSent,
                 rttSamples, Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),
-                inFlight);
+                inFlight, heldForAck, Duration.ofNanos(ackWait));
     }
 }

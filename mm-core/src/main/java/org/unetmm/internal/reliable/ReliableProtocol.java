@@ -66,7 +66,9 @@ import org.unetmm.spi.Placement;
  * <h2>Acknowledgements and the sender</h2>
  * An accepted fragment makes an acknowledgement due within {@link ChannelConfig#ackDelay()}, so a
  * reply sent meanwhile carries it instead (an RPC's response acknowledges its request); every
- * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once. The
+ * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once (at the
+ * next progress; the copy-in path takes no DATA past 16 fragments owed one until it has gone,
+ * {@code AckDebt}, so a poll that brings a whole window is acknowledged as it is read). The
  * sender keeps up to {@link ChannelConfig#window()} messages in flight: a send leaves the
  * endpoint's send queue for a window slot (a copy of its descriptor; the buffer stays where it
  * is) and completes only when the peer's cumulative acknowledgement passes it. Until then its
@@ -86,7 +88,7 @@ import org.unetmm.spi.Placement;
  * the resend then declares everything sent in between lost, and the retransmissions cascade.
  *
  * <h2>Timers (driven by {@code Nic.progress()})</h2>
- * One retransmission timer per channel, armed while anything is unacknowledged, restarted by
+ * One retransmission timer per channel, armed while a fragment sent is unacknowledged, restarted by
  * every acknowledged progress, with the timeout of {@link RttEstimator} (RFC 6298). Every
  * acknowledgement that newly covers a fragment sent exactly once yields a round-trip sample from
  * the most recently sent such fragment; a fragment sent again never does (Karn's rule). On expiry
@@ -268,6 +270,7 @@ public final class ReliableProtocol implements ChannelProtocol {
         }
         if (state != DONE) {
             work += liveness.keepAlive(now);
+            sender.accountAckWait(now);
         }
         return work;
     }
@@ -293,21 +296,26 @@ public final class ReliableProtocol implements ChannelProtocol {
     // frames in
     // =============================================================================================
 
-    /** A frame for this channel from the copy-in path (loopback): the NIC pulls the payload itself. */
+    /** A frame from the copy-in path (the NIC pulls the payload); false, for DATA while the ack debt is full: offer it again. */
     @Override
-    public void deliver(FrameHeader h, PayloadSource payload, long now) {
+    public boolean deliver(FrameHeader h, PayloadSource payload, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
             if (!ControlFrames.sackLengthValid(h.fragmentLength)) {
                 malformed();
-                return;
+                return true;
             }
             if (h.fragmentLength > 0) {
                 payload.copyTo(0, ws.ackIn.buffer(), 0, h.fragmentLength);
             }
             onControl(h, now);
-            return;
+            return true;
+        }
+        if (debt.full() && state != DONE) {
+            counters.heldForAck++;
+            return false;
         }
         receiver.deliver(h, payload, now);
+        return true;
     }
 
     /** The placement path (udp): where the payload goes, or false to discard it (dropped, or a control frame handled). */
@@ -482,6 +490,6 @@ public final class ReliableProtocol implements ChannelProtocol {
 
     @Override
     public ReliableStats stats() {
-        return counters.stats(rtt, sender.inFlight());
+        return counters.stats(rtt, sender.inFlight(), System.nanoTime()); // not the engine's clock: it stops while idle
     }
 }

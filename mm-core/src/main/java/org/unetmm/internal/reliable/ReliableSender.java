@@ -49,6 +49,7 @@ final class ReliableSender {
     private long pausedUntil;
     private long notReadyDelay;
     private int pinFailures;
+    private boolean windowFull; // a send waits for a slot of the full window
 
     ReliableSender(ReliableProtocol p) {
         this.p = p;
@@ -94,6 +95,11 @@ final class ReliableSender {
         return base >= next;
     }
 
+    /** End of a round: whether the sender can only wait for acks (a send waits, the window all sent, none to resend). */
+    void accountAckWait(long now) {
+        counters.ackWait(windowFull && fresh >= next && lostPending == 0 && !paused && peerAck < next, now);
+    }
+
     /** Sends in the window. */
     int inFlight() {
         return (int) (next - base);
@@ -125,12 +131,10 @@ final class ReliableSender {
         return paused;
     }
 
-    /**
-     * Takes the send at the head of the endpoint's send queue into the window and releases its
-     * queue slot. Returns false, leaving it queued, when the window is full.
-     */
+    /** Takes the send at the head of the send queue into the window (its queue slot released); false = the window is full. */
     boolean send(SendDescriptor d) {
-        if (next - base >= options.window()) {
+        windowFull = next - base >= options.window();
+        if (windowFull) {
             return false;
         }
         if (d.modifiedSinceSend(services.reuseCheck)) {
@@ -274,9 +278,13 @@ final class ReliableSender {
         }
     }
 
-    /** The retransmission timer expired with data unacknowledged: back off, and resend the oldest as a probe. */
+    /**
+     * The timer expired with data unacknowledged: back off, resend the oldest as a probe; but with
+     * every fragment sent acknowledged and the rest held back here (the wire, the peer's ack debt)
+     * nothing is outstanding: the timer stops (RFC 6298 §5.2) until the next fragment is sent.
+     */
     void onTimeout(long now) {
-        if (peerAck >= next) {
+        if (peerAck >= next || !outstanding()) {
             return;
         }
         counters.timeouts++;
@@ -285,13 +293,19 @@ final class ReliableSender {
         arm(now, rtt.rto());
     }
 
+    /** Whether a fragment sent is unacknowledged, or the oldest message is wholly sent (its SACKs may be reneged). */
+    private boolean outstanding() {
+        long id = peerAck;
+        while (id < next && slot(id).acked.count() == slot(id).sentHigh) {
+            id++;
+        }
+        return id < next || slot(peerAck).sentHigh == slot(peerAck).fragments;
+    }
+
     /**
      * The timer expired: resend what the peer has not acknowledged of the oldest message that has
-     * any such fragment (RFC 6675 §5.1: after a timeout the SACK information is not trusted to
-     * have reported everything). If the oldest message is wholly selectively acknowledged and still
-     * not cumulatively (the peer reneged: its posted buffer failed), forget its SACK state and
-     * resend it whole. The acknowledgement of what is resent, being the newest transmission, then
-     * marks older losses of later messages.
+     * any (RFC 6675 §5.1: SACKs are not trusted to have said everything). A wholly selectively but
+     * not cumulatively acknowledged oldest message (the peer reneged: its buffer failed) is resent whole.
      */
     private void probeOldest() {
         for (long id = peerAck; id < next; id++) {
@@ -340,10 +354,7 @@ final class ReliableSender {
         }
     }
 
-    /**
-     * Fragment {@code f} of {@code o} is acknowledged now; returns whether that is news. Feeds
-     * the loss detector's newest acknowledged transmission and the candidate round-trip sample.
-     */
+    /** Fragment {@code f} of {@code o} is acknowledged now: whether that is news (fed to the loss detector). */
     private boolean acknowledge(Outgoing o, int f, long now) {
         if (f >= o.sentHigh || !o.acked.add(f)) {
             return false; // never sent (a stale or confused peer) or already known
@@ -355,10 +366,7 @@ final class ReliableSender {
         return true;
     }
 
-    /**
-     * A verified cumulative acknowledgement from the peer (on any frame). Returns whether it
-     * moved; the messages it passes are wholly acknowledged.
-     */
+    /** A verified cumulative acknowledgement from the peer (on any frame): whether it moved; what it passes is acknowledged. */
     private boolean onAck(long ack, long now) {
         if (ack <= peerAck) {
             return false;
@@ -461,11 +469,7 @@ final class ReliableSender {
         arm(now, notReadyDelay + rtt.rto());
     }
 
-
-    /**
-     * The channel is closing for good: sends the peer acknowledged complete OK, every other send
-     * in the window with {@code status}.
-     */
+    /** The channel is closing for good: sends the peer acknowledged complete OK, every other send with {@code status}. */
     void abandon(CompletionStatus status, String detail) {
         timerArmed = false;
         while (base < next) {
