@@ -24,6 +24,11 @@ final class ShmPeer implements Transport.Route {
      * buffer (the inline path's second copy). Bounds were checked when the record was read.
      */
     final BufferPayload inline;
+    /**
+     * The peer's fixed segments ({@link ShmSegment}) mapped read-only here, as payloads the NIC
+     * copies out of, indexed by segment number; mapped when a frame first names one.
+     */
+    private BufferPayload[] segments = new BufferPayload[0];
     private final long[] seqs = new long[MAX_OUTSTANDING];
     private final long[] tokens = new long[MAX_OUTSTANDING];
     private long nextSeq = 1;
@@ -62,6 +67,30 @@ final class ShmPeer implements Transport.Route {
             pid = region.peerPid();
         }
         return pid;
+    }
+
+    /**
+     * The peer's segment {@code number}, mapped on first use; null when the peer shared none of
+     * that number (the frame that named it is dropped).
+     */
+    BufferPayload segment(int number) {
+        if (number > 0 && number < segments.length && segments[number] != null) {
+            return segments[number];
+        }
+        java.nio.ByteBuffer mapped = ShmSegment.mapPeer(name, number, region.peerIdentity());
+        if (mapped == null) {
+            return null;
+        }
+        if (number >= segments.length) {
+            segments = java.util.Arrays.copyOf(segments, Math.max(number + 1, 2 * segments.length));
+        }
+        return segments[number] = new BufferPayload(mapped);
+    }
+
+    /** Drops the peer's segments (it is gone); their files go if their process is gone too. */
+    void forgetSegments() {
+        segments = new BufferPayload[0];
+        ShmSegment.removeDead(name);
     }
 
     /** Whether both sides may use rendezvous: each announced that cross-memory attach works for it. */
