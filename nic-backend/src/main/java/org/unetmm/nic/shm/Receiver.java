@@ -56,6 +56,8 @@ final class Receiver {
     volatile long rendezvousRead;
     volatile long bytesRead;
     volatile long segmentReceived;
+    volatile long segmentCompleted;
+    volatile long segmentFailed;
     private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
 
     Receiver() {
@@ -85,10 +87,10 @@ final class Receiver {
             int status = (int) completion[1];
             done++;
             if (status == 0) {
-                rendezvousCompleted++;
+                countReleased(peer, true);
                 transmitted.released(token, null);
             } else {
-                rendezvousFailed++;
+                countReleased(peer, false);
                 transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: " + Errno.name(status)
                         + " (its process_vm_readv failed, or it refused the frame)");
             }
@@ -232,8 +234,23 @@ final class Receiver {
     /** Fails every token the peer still holds (it is gone, or the endpoint closes). */
     void failHeld(ShmPeer peer, String failure) {
         for (long token; (token = peer.takeAny()) >= 0; ) {
-            rendezvousFailed++;
+            countReleased(peer, false);
             transmitted.released(token, failure);
+        }
+    }
+
+    /** Counts the token {@link ShmPeer#take} just gave back, by its frame's kind. */
+    private void countReleased(ShmPeer peer, boolean ok) {
+        if (peer.tookSegmentFrame) {
+            if (ok) {
+                segmentCompleted++;
+            } else {
+                segmentFailed++;
+            }
+        } else if (ok) {
+            rendezvousCompleted++;
+        } else {
+            rendezvousFailed++;
         }
     }
 

@@ -31,6 +31,9 @@ final class ShmPeer implements Transport.Route {
     private BufferPayload[] segments = new BufferPayload[0];
     private final long[] seqs = new long[MAX_OUTSTANDING];
     private final long[] tokens = new long[MAX_OUTSTANDING];
+    private final boolean[] segmentFrames = new boolean[MAX_OUTSTANDING];
+    /** Whether the token {@link #take} last returned was a segment frame's (else a rendezvous's). */
+    boolean tookSegmentFrame;
     private long nextSeq = 1;
     private int outstanding;
     private final long[] owedSeqs = new long[MAX_OUTSTANDING];
@@ -102,12 +105,16 @@ final class ShmPeer implements Transport.Route {
         return seqs[(int) (nextSeq & (MAX_OUTSTANDING - 1))] == NONE;
     }
 
-    /** Keeps {@code token} until the peer's completion; returns the sequence number the frame carries. */
-    long hold(long token) {
+    /**
+     * Keeps {@code token} of a rendezvous or (with {@code segmentFrame}) a segment frame until the
+     * peer's completion; returns the sequence number the frame carries.
+     */
+    long hold(long token, boolean segmentFrame) {
         long seq = nextSeq++;
         int slot = (int) (seq & (MAX_OUTSTANDING - 1));
         seqs[slot] = seq;
         tokens[slot] = token;
+        segmentFrames[slot] = segmentFrame;
         outstanding++;
         return seq;
     }
@@ -119,6 +126,7 @@ final class ShmPeer implements Transport.Route {
             return -1;
         }
         seqs[slot] = NONE;
+        tookSegmentFrame = segmentFrames[slot];
         outstanding--;
         return tokens[slot];
     }

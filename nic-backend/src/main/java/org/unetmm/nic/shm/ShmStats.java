@@ -13,9 +13,8 @@ import java.util.Map;
  * @param peers               regions attached now
  * @param inlineSent          fragments copied into a ring
  * @param rendezvousSent      fragments posted by rendezvous
- * @param rendezvousCompleted rendezvous and segment frames the peer read and completed
- * @param rendezvousFailed    rendezvous and segment frames released failed: the peer's read failed or it refused
- *                            the frame, it died, or the NIC closed first
+ * @param rendezvousCompleted rendezvous the peer read and completed
+ * @param rendezvousFailed    rendezvous released failed: the peer's read failed, it died, or the NIC closed first
  * @param sendBackPressured   transmits refused for a full ring (the NIC retries)
  * @param sendsLost           fragments for a dead or closed peer
  * @param inlineReceived      inline records offered to the NIC
@@ -25,11 +24,14 @@ import java.util.Map;
  * @param drops               records dropped and reads failed, per reason
  * @param segmentSent         fixed-path fragments posted as (segment, offset, length) in a shared segment
  * @param segmentReceived     segment frames of peers copied out of their shared segment by the NIC
+ * @param segmentCompleted    segment frames the peer copied out and completed
+ * @param segmentFailed       segment frames released failed: the peer refused the frame, it died, or the NIC closed first
  */
 public record ShmStats(String address, int mtu, int eagerBytes, boolean rendezvous, int peers, long inlineSent,
                        long rendezvousSent, long rendezvousCompleted, long rendezvousFailed, long sendBackPressured,
                        long sendsLost, long inlineReceived, long rendezvousRead, long bytesRead, long peersLost,
-                       Map<ShmDropReason, Long> drops, long segmentSent, long segmentReceived) {
+                       Map<ShmDropReason, Long> drops, long segmentSent, long segmentReceived,
+                       long segmentCompleted, long segmentFailed) {
 
     /**
      * Sums {@link #drops()} over every reason.

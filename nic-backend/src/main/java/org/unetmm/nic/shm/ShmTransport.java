@@ -341,7 +341,7 @@ public final class ShmTransport implements Transport {
                     if (token != PayloadSource.NOT_RETAINABLE) {
                         ByteBuffer m = out.memory();
                         ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, recordLength, header);
-                        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token));
+                        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, false));
                         m.putInt(at + ShmFrame.PID_OFFSET, pid);
                         m.putInt(at + ShmFrame.PIECES_OFFSET, pieces);
                         for (int i = 0, p = at + ShmFrame.PIECE_LIST_OFFSET; i < pieces; i++, p += ShmFrame.PIECE_LENGTH) {
@@ -401,7 +401,7 @@ public final class ShmTransport implements Transport {
         }
         ByteBuffer m = out.memory();
         ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, ShmFrame.SEGMENT_RECORD_LENGTH, header);
-        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token));
+        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, true));
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET, segment.number);
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET + 4, 0);
         m.putLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET, offset);
@@ -567,7 +567,8 @@ public final class ShmTransport implements Transport {
         Receiver r = receiver;
         return new ShmStats(address, mtu, config.eagerBytes(), rendezvous, peers.length, inlineSent, rendezvousSent,
                 r.rendezvousCompleted, r.rendezvousFailed, sendBackPressured, sendsLost, r.inlineReceived, r.rendezvousRead,
-                r.bytesRead, peersLost, ShmStats.dropMap(r.drops()), segmentSent, r.segmentReceived);
+                r.bytesRead, peersLost, ShmStats.dropMap(r.drops()), segmentSent, r.segmentReceived,
+                r.segmentCompleted, r.segmentFailed);
     }
 
     @Override

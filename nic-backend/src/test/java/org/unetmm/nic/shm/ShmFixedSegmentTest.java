@@ -88,7 +88,8 @@ class ShmFixedSegmentTest {
                 assertThat(wire.segmentReceived()).as("every echo was copied out of the peer's segment").isEqualTo(fragments);
                 assertThat(wire.rendezvousSent()).as("no fixed fragment by process_vm_readv").isZero();
                 assertThat(wire.inlineSent()).as("only the empty message through the ring").isEqualTo(empty);
-                assertThat(wire.rendezvousCompleted()).as("each segment frame completed once by the peer").isEqualTo(fragments);
+                assertThat(wire.segmentCompleted()).as("each segment frame completed once by the peer").isEqualTo(fragments);
+                assertThat(wire.segmentFailed()).isZero();
                 assertThat(exchange.retries).as("nothing is lost on shm (seed " + seed + ")").isZero();
             }
             endpoint.close();
