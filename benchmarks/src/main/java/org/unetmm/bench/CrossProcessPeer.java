@@ -110,7 +110,7 @@ final class CrossProcessPeer implements UdpPeer {
                 }
                 targets = plan.receiveBuffers();
                 sourceCount = plan.messages();
-                segment = ShmStreamPlan.segmentBytes(path, size);
+                segment = plan.senderSegment();
             }
             nic = Nic.open(NicConfig.builder().transport(wire).tlb(tlb.sets(), tlb.ways(), tlb.policy()).seed(tlb.seed())
                     .progressMode(ProgressMode.CALLER).build());

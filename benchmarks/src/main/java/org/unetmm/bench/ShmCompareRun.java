@@ -24,7 +24,10 @@ import org.unetmm.tlb.TlbConfig;
  *       here and the receiver its client ({@link CrossProcessAeronPeer}); two copies;</li>
  *   <li>{@code UDP_PINNED}: unetmm's pinned path over the udp wire on 127.0.0.1 between the same
  *       two processes, the kernel's two copies: the reference the shm wire is to beat;</li>
- *   <li>{@code MEMCPY}: one copy of the same bytes in this process, the limit.</li>
+ *   <li>{@code MEMCPY}: one copy of the same bytes in this process, the limit (the issue's target
+ *       is against it), and {@code WORKING_SET_MEMCPY} ({@link WorkingSetMemcpyPeer}): one copy
+ *       cycling through the pinned stream's own sources and posted buffers, the limit a single
+ *       copy out of cache sets; PINNED and FIXED_SEGMENT ÷ it, per repeat, go into the notes.</li>
  * </ul>
  *
  * The sweep, its interleaved repeats and its summary are {@link CompareUdpRun}'s: per repeat a
@@ -90,6 +93,8 @@ final class ShmCompareRun {
             CrossProcessPeer fixed = new CrossProcessPeer("shm fixed", SendPath.FIXED_SEGMENT, sender, receiver, tlb, child);
             List<CompareUdpRun.Row> rows = new ArrayList<>(List.of(new CompareUdpRun.Row(SendPath.PINNED.name(), pinned),
                     new CompareUdpRun.Row(SendPath.FIXED_SEGMENT.name(), fixed)));
+            WorkingSetMemcpyPeer workingSet = new WorkingSetMemcpyPeer(pinned);
+            rows.add(new CompareUdpRun.Row(WorkingSetMemcpyPeer.ROW, workingSet));
             if (settings.aeron()) {
                 rows.add(new CompareUdpRun.Row("AERON_IPC", new CrossProcessAeronPeer(child)));
             }
@@ -100,6 +105,14 @@ final class ShmCompareRun {
             notes.add("shm stream window: up to " + (ShmStreamPlan.WANTED_BYTES >> 20) + " MiB (at most "
                     + UdpPeer.Window.MESSAGES + " messages) in flight, planned against both processes' pin budgets;"
                     + " the receiver posts two buffers per message in flight");
+            for (int size : settings.sizes()) {
+                ShmStreamPlan plan = workingSet.plan(size);
+                notes.add(WorkingSetMemcpyPeer.ROW + " at " + ByteSize.human(size) + ": one copy cycling through "
+                        + plan.messages() + " sources and " + plan.receiveBuffers() + " destinations ("
+                        + ByteSize.human((long) (plan.messages() + plan.receiveBuffers()) * Math.max(1, size))
+                        + "), the pinned stream's working set; " + ratioNote(SendPath.PINNED.name(), size) + ", "
+                        + ratioNote(SendPath.FIXED_SEGMENT.name(), size));
+            }
             pinned.planNotes().forEach(n -> notes.add("shm pinned " + n));
             fixed.planNotes().forEach(n -> notes.add("shm fixed " + n));
             return points;
@@ -109,6 +122,26 @@ final class ShmCompareRun {
                 removeStale();
             }
         }
+    }
+
+    /**
+     * {@code path} ÷ {@code WORKING_SET_MEMCPY} at {@code size}, taken per repeat (the two rows of one
+     * repeat index are measured a few seconds apart, interleaved as every row is): median [min–max].
+     */
+    String ratioNote(String path, int size) {
+        List<Double> ratios = new ArrayList<>();
+        for (ComparePoint.Repeat r : samples) {
+            if (r.path().equals(path) && r.size() == size) {
+                for (ComparePoint.Repeat w : samples) {
+                    if (w.path().equals(WorkingSetMemcpyPeer.ROW) && w.size() == size && w.index() == r.index()) {
+                        ratios.add(r.gigabytesPerSecond() / w.gigabytesPerSecond());
+                    }
+                }
+            }
+        }
+        ComparePoint.Spread s = ComparePoint.Spread.of(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+        return String.format(java.util.Locale.ROOT, "%s ÷ it %.3f [%.3f–%.3f] over %d repeats", path, s.median(), s.min(), s.max(),
+                ratios.size());
     }
 
     /**

@@ -20,14 +20,21 @@ import org.unetmm.SendPath;
  * {@link UdpPeer.Window#MESSAGES} messages, at least one) and shrinks it until both sides fit:
  *
  * <pre>
- *  sender pins   = messages × size (PINNED sources) or its segment (FIXED_SEGMENT, 2 × size, ≥ 256 KiB)
+ *  sender pins   = messages × size (PINNED sources) or its segment (FIXED_SEGMENT, (messages + 1) × size, ≥ 256 KiB)
  *                  + size (the ping-pong's reply buffer) + a page (the acknowledgement buffer)
  *  receiver pins = buffers × size (posted, two per message in flight)
  *                  + its segment (FIXED_SEGMENT only) + a page (its acknowledgement segment)
  *  each ≤ its process's budget less {@link #MARGIN}
  * </pre>
  *
- * Under an ordinary user's 8 MiB RLIMIT_MEMLOCK a 1 MiB pinned stream gets 3 messages in flight,
+ * The fixed path's sending segment holds the same window the pinned path's sources do, one
+ * message more for the segment's first-in first-out allocator to skip to its start: its send
+ * completes only once the peer copied it out of the shared segment, so a segment of two messages
+ * kept the fixed stream at two in flight while the pinned one had eight, and pinned ÷ fixed
+ * measured the windows, not one copy against two. The receiver's segment (its echoes) stays
+ * {@link #segmentBytes}.
+ *
+ * <p>Under an ordinary user's 8 MiB RLIMIT_MEMLOCK a 1 MiB pinned stream gets 3 messages in flight,
  * and the plan says it shrank ({@link #note}). A message too large for even one in flight is
  * planned with one and reported as not fitting: the pinning library then pins it piece by piece.
  *
@@ -36,12 +43,13 @@ import org.unetmm.SendPath;
  * @param receiveBuffers  buffers the receiver posts
  * @param senderPins      bytes the sender will pin
  * @param receiverPins    bytes the receiver will pin
+ * @param senderSegment   the sending endpoint's fixed segment (0 on the pinned path)
  * @param budget          the smaller of the two processes' budgets, bytes ({@link Long#MAX_VALUE}: unbounded)
  * @param shrunk          whether the budget made the window smaller than wanted
  * @param fits            whether both sides' pins fit their budgets
  */
-record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins, long receiverPins, long budget,
-                     boolean shrunk, boolean fits) {
+record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins, long receiverPins, int senderSegment,
+                     long budget, boolean shrunk, boolean fits) {
     /**
      * Bytes in flight the plan asks for: 8 MiB, four times the udp window, eight 1 MiB messages
      * (32 rendezvous of the wire's 256 KiB fragments) for the receiver's reads to work through
@@ -64,10 +72,16 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
             messages--;
         }
         return new ShmStreamPlan(size, messages, BUFFERS_PER_MESSAGE * messages, senderPins(path, size, messages), receiverPins(path, size, messages),
-                Math.min(senderBudget, receiverBudget), messages < wanted, fits(path, size, messages, senderBudget, receiverBudget));
+                senderSegmentBytes(path, size, messages), Math.min(senderBudget, receiverBudget), messages < wanted, fits(path, size, messages, senderBudget, receiverBudget));
     }
 
-    /** The fixed segment each side's measured endpoint has on {@code path} (0 on the pinned path). */
+    /** The sending endpoint's fixed segment for {@code messages} in flight on {@code path} (0 on the pinned path). */
+    static int senderSegmentBytes(SendPath path, int size, int messages) {
+        return path == SendPath.FIXED_SEGMENT
+                ? (int) Math.min(Integer.MAX_VALUE & -PAGE, Math.max(MIN_SEGMENT, (messages + 1L) * size)) : 0;
+    }
+
+    /** The fixed segment the receiving endpoint has on {@code path}, for its echoes (0 on the pinned path). */
     static int segmentBytes(SendPath path, int size) {
         return path == SendPath.FIXED_SEGMENT ? (int) Math.max(MIN_SEGMENT, 2L * size) : 0;
     }
@@ -81,7 +95,7 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
     }
 
     private static long senderPins(SendPath path, int size, int messages) {
-        long sources = path == SendPath.PINNED ? (long) messages * size : segmentBytes(path, size);
+        long sources = path == SendPath.PINNED ? (long) messages * size : senderSegmentBytes(path, size, messages);
         return sources + size + PAGE;
     }
 

@@ -65,7 +65,8 @@ class ShmCompareCommandTest {
         List<String> header = List.of(csv.get(0).split(","));
         Map<String, List<String[]>> byPath = csv.subList(1, csv.size()).stream().map(r -> r.split(",", -1))
                 .collect(Collectors.groupingBy(cells -> cells[header.indexOf("path")]));
-        assertThat(byPath).as(run.out()).containsOnlyKeys("MEMCPY", "PINNED", "FIXED_SEGMENT", "AERON_IPC", "UDP_PINNED");
+        assertThat(byPath).as(run.out()).containsOnlyKeys("MEMCPY", "PINNED", "FIXED_SEGMENT", "WORKING_SET_MEMCPY",
+                "AERON_IPC", "UDP_PINNED");
         for (Map.Entry<String, List<String[]>> path : byPath.entrySet()) {
             assertThat(path.getValue()).as("one row per size for " + path.getKey()).hasSize(2);
             for (String[] cells : path.getValue()) {
@@ -78,6 +79,16 @@ class ShmCompareCommandTest {
                     assertThat(Long.parseLong(cells[header.indexOf("p50_ns")])).as("half a round trip in " + row).isPositive();
                 }
             }
+        }
+        for (String[] cells : byPath.get("WORKING_SET_MEMCPY")) {
+            assertThat(Double.parseDouble(cells[header.indexOf("ratio_to_memcpy")])).as("the working-set copy ÷ MEMCPY, "
+                    + String.join(",", cells)).isPositive().isNotEqualTo(1.0);
+        }
+        for (String size : List.of("64 B", "64 KiB")) {
+            assertThat(run.err().lines().filter(l -> l.startsWith("note: WORKING_SET_MEMCPY at " + size + ":")))
+                    .as("the working-set note at " + size + " in\n" + run.err()).singleElement().asString()
+                    .containsPattern("PINNED ÷ it \\d+\\.\\d{3} \\[\\d+\\.\\d{3}–\\d+\\.\\d{3}\\] over 1 repeats")
+                    .contains("FIXED_SEGMENT ÷ it");
         }
         assertThat(receivers()).as("the receiving JVM is gone after the run").isEmpty();
         assertThat(filesNaming(name)).as("/dev/shm after the run").isEmpty();

@@ -61,9 +61,22 @@ class ShmStreamPlanTest {
     void theFixedSegmentPathCountsItsSegmentsNotItsSources() {
         ShmStreamPlan plan = ShmStreamPlan.plan(SendPath.FIXED_SEGMENT, (int) MIB, 8 * MIB, 8 * MIB);
 
-        assertThat(plan.senderPins()).isEqualTo(ShmStreamPlan.segmentBytes(SendPath.FIXED_SEGMENT, (int) MIB) + MIB + 4096);
+        assertThat(plan.senderPins()).isEqualTo(plan.senderSegment() + MIB + 4096);
+        assertThat(plan.senderSegment()).as("the sending segment holds the window, and one message to wrap")
+                .isEqualTo((plan.messages() + 1) * MIB);
         assertThat(plan.receiverPins()).isEqualTo(2 * plan.messages() * MIB + 2 * MIB + 4096);
         assertThat(ShmStreamPlan.segmentBytes(SendPath.PINNED, (int) MIB)).isZero();
+    }
+
+    @Test
+    void theFixedStreamHasAsManyMessagesInFlightAsThePinnedOne() {
+        for (int size : new int[] {64, 65_536, 1 << 20}) {
+            ShmStreamPlan pinned = ShmStreamPlan.plan(SendPath.PINNED, size, UNBOUNDED, UNBOUNDED);
+            ShmStreamPlan fixed = ShmStreamPlan.plan(SendPath.FIXED_SEGMENT, size, UNBOUNDED, UNBOUNDED);
+            assertThat(fixed.messages()).as(size + " B").isEqualTo(pinned.messages());
+            assertThat((long) fixed.senderSegment()).as("the segment holds every message in flight at " + size + " B")
+                    .isGreaterThanOrEqualTo(fixed.bytesInFlight() + size);
+        }
     }
 
     @Test

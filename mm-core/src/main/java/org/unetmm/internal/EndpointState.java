@@ -5,10 +5,10 @@ import java.util.List;
 import org.unetmm.EndpointConfig;
 import org.unetmm.SegmentPinException;
 import org.unetmm.pinning.NativeBuffer;
-import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PinBudgetExceededException;
 import org.unetmm.pinning.PinCache;
 import org.unetmm.pinning.PinHandle;
+import org.unetmm.spi.Transport;
 
 /**
  * What the engine knows of one endpoint: its three descriptor rings (the engine is the consumer
@@ -49,14 +49,15 @@ public final class EndpointState {
 
     /**
      * The state of a new endpoint in TLB {@code context}; its fixed segment, if it has one, is
-     * allocated and pinned now ({@link SegmentPinException} naming the fix when the budget has no room).
+     * allocated from {@code wire} ({@link Transport#segmentMemory}) and pinned now
+     * ({@link SegmentPinException} naming the fix when the budget has no room).
      */
-    public static EndpointState open(EndpointConfig config, int context, CompletionSink sink, PinCache pinCache) {
+    public static EndpointState open(EndpointConfig config, int context, CompletionSink sink, PinCache pinCache, Transport wire) {
         int bytes = config.segmentBytes();
         if (bytes == 0) {
             return new EndpointState(config, context, null, null, sink);
         }
-        NativeBuffer memory = NativeMemory.allocate(bytes);
+        NativeBuffer memory = wire.segmentMemory(bytes);
         try {
             return new EndpointState(config, context, memory, pinCache.acquire(memory, 0, bytes), sink);
         } catch (PinBudgetExceededException e) {

@@ -239,11 +239,11 @@ public final class Engine {
             int context = tlb.openContext();
             EndpointState endpoint;
             try {
-                endpoint = EndpointState.open(endpointConfig, context, sink, pinCache);
+                endpoint = EndpointState.open(endpointConfig, context, sink, pinCache, transport);
             } catch (SegmentPinException e) {
                 invalidateTranslations(); // the segment must be pinned now; the TLB's translations hold pins to give up
                 try {
-                    endpoint = EndpointState.open(endpointConfig, context, sink, pinCache);
+                    endpoint = EndpointState.open(endpointConfig, context, sink, pinCache, transport);
                 } catch (RuntimeException again) {
                     tlb.closeContext(context);
                     throw again;

@@ -1,5 +1,8 @@
 package org.unetmm.spi;
 
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+
 /**
  * A wire behind the NIC (SPI, implemented in nic-backend): loopback in one JVM, udp across
  * processes and hosts, shm across processes of a host. The NIC drives it from its progress loop;
@@ -29,6 +32,20 @@ public interface Transport extends AutoCloseable {
      * @return the resolved peer
      */
     Route route(String remoteAddress);
+
+    /**
+     * Memory for the fixed segment of an endpoint this NIC opens: {@code bytes} long, page-aligned,
+     * zero-filled. The NIC pins it for the endpoint's life and closes it when the endpoint closes
+     * (a wire that must know listens with {@link NativeMemory#addFreeListener}). A wire whose peers
+     * read the segment themselves provides it (shm: a file its peers map, so the fixed path is copy
+     * in, copy out, as base U-Net); the default is private memory of this process.
+     *
+     * @param bytes the segment's size, positive
+     * @return the memory, owned by the NIC from now on
+     */
+    default NativeBuffer segmentMemory(int bytes) {
+        return NativeMemory.allocate(bytes);
+    }
 
     /**
      * Hands one fragment to the wire. Returns true when the wire took it: it has read the payload

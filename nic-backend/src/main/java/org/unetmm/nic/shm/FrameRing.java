@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  * <pre>
  *  record (8-byte aligned)
  *    0  int  length        bytes of the record, header included, before alignment
- *    4  int  kind          1 padding, 2 inline, 3 rendezvous
+ *    4  int  kind          1 padding, 2 inline, 3 rendezvous, 4 segment
  *    8  int  type          FrameHeader fields from here
  *   12  int  flags
  *   16  int  sourceTag
@@ -31,8 +31,9 @@ import java.nio.ByteOrder;
  *   64  long ack
  *   72  inline:     payload [fragmentLength]
  *   72  rendezvous: long seq, int pid, int pieces, then pieces x (long address, long length)
+ *   72  segment:    long seq, int segment number, int 0, long offset in the segment ({@link ShmSegment})
  *
- *  completion slot: 0 long seq (of the rendezvous), 8 int status (0 read, else the errno), 12 int 0
+ *  completion slot: 0 long seq (of the rendezvous or segment frame), 8 int status (0 read, else the errno), 12 int 0
  * </pre>
  *
  * <p><b>Hostile writers.</b> The other process of the pair, or any process of the same user, may
@@ -49,6 +50,7 @@ final class FrameRing {
     static final int KIND_PADDING = 1;
     static final int KIND_INLINE = 2;
     static final int KIND_RENDEZVOUS = 3;
+    static final int KIND_SEGMENT = 4;
     /** {@link #next()}: nothing to read. */
     static final int EMPTY = -1;
     /** {@link #next()}: the ring's indices or the record at the head are impossible; see {@link #corruption()}. */

@@ -3,6 +3,7 @@ package org.unetmm.nic.shm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.unetmm.internal.BufferPayload;
 import org.unetmm.pinning.NativeBuffer;
 import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.internal.Errno;
@@ -15,7 +16,8 @@ import org.unetmm.spi.TransmitListener;
 /**
  * The shm wire's receive side, for every peer of one {@link ShmTransport}: takes the records the
  * peer wrote into its ring, checks each ({@link FrameRing}, {@link ShmFrame}) before a byte reaches
- * user memory, hands inline payloads to the NIC ({@link Inbound#onFragment}) and reads rendezvous
+ * user memory, hands inline payloads and segment frames' bytes in the peer's shared segment
+ * ({@link ShmSegment}) to the NIC ({@link Inbound#onFragment}) and reads rendezvous
  * payloads with {@code process_vm_readv(2)} straight into the placement the NIC claimed, then posts
  * the completion the peer waits for. It also takes the peer's completions of this side's own
  * rendezvous and releases their tokens ({@link TransmitListener#released}), and fails the tokens of a
@@ -53,6 +55,9 @@ final class Receiver {
     volatile long inlineReceived;
     volatile long rendezvousRead;
     volatile long bytesRead;
+    volatile long segmentReceived;
+    volatile long segmentCompleted;
+    volatile long segmentFailed;
     private final AtomicLongArray drops = new AtomicLongArray(ShmDropReason.values().length);
 
     Receiver() {
@@ -82,12 +87,12 @@ final class Receiver {
             int status = (int) completion[1];
             done++;
             if (status == 0) {
-                rendezvousCompleted++;
+                countReleased(peer, true);
                 transmitted.released(token, null);
             } else {
-                rendezvousFailed++;
-                transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: process_vm_readv "
-                        + Errno.name(status));
+                countReleased(peer, false);
+                transmitted.released(token, "the peer shm:" + peer.name + " could not read the fragment: " + Errno.name(status)
+                        + " (its process_vm_readv failed, or it refused the frame)");
             }
         }
         return done;
@@ -124,6 +129,10 @@ final class Receiver {
                     break; // the NIC is busy: the record stays at the head for the next round
                 }
                 inlineReceived++;
+            } else if (kind == FrameRing.KIND_SEGMENT) {
+                if (!peer.oweRoom() || !fromSegment(peer, m, at)) {
+                    break; // the peer is not taking completions, or the NIC is busy: the record stays for the next round
+                }
             } else {
                 if (!peer.oweRoom()) {
                     break; // the peer is not taking completions: take no more rendezvous until it does
@@ -168,6 +177,38 @@ final class Receiver {
         }
     }
 
+    /**
+     * A segment frame: the peer's NIC copied the fragment into its fixed segment, shared with this
+     * process; the NIC copies it out into the posted buffer (base U-Net's second copy), then the
+     * peer is told, so its segment space is reused only after that. The segment and the (offset,
+     * length) are checked first: a frame naming a segment the peer did not share, or bytes outside
+     * it, is dropped and counted and its completion carries EFAULT. False when the NIC is busy
+     * (nothing done, the record stays).
+     */
+    private boolean fromSegment(ShmPeer peer, ByteBuffer m, int at) {
+        long seq = m.getLong(at + ShmFrame.SEQ_OFFSET);
+        BufferPayload segment = peer.segment(m.getInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET));
+        long offset = m.getLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET);
+        int status = 0;
+        if (segment == null) {
+            count(ShmDropReason.UNKNOWN_SEGMENT);
+            status = Errno.EFAULT;
+        } else if (offset < 0 || offset > segment.capacity() - (long) frame.fragmentLength) {
+            count(ShmDropReason.OUTSIDE_SEGMENT);
+            status = Errno.EFAULT;
+        } else {
+            Inbound nic = inbound;
+            if (nic == null || !nic.onFragment(frame, segment.window((int) offset, frame.fragmentLength))) {
+                return false;
+            }
+            segmentReceived++;
+        }
+        if (!peer.region.out.complete(seq, status)) {
+            peer.owe(seq, status); // room was checked before the record was taken
+        }
+        return true;
+    }
+
     /** Reads {@code wanted} bytes from the peer's pieces into [address, address+wanted); 0 or the errno. */
     private int readv(int peerPid, long address, int wanted, int pieces) {
         iov.putLong(LOCAL_IOV_OFFSET, address);
@@ -193,8 +234,23 @@ final class Receiver {
     /** Fails every token the peer still holds (it is gone, or the endpoint closes). */
     void failHeld(ShmPeer peer, String failure) {
         for (long token; (token = peer.takeAny()) >= 0; ) {
-            rendezvousFailed++;
+            countReleased(peer, false);
             transmitted.released(token, failure);
+        }
+    }
+
+    /** Counts the token {@link ShmPeer#take} just gave back, by its frame's kind. */
+    private void countReleased(ShmPeer peer, boolean ok) {
+        if (peer.tookSegmentFrame) {
+            if (ok) {
+                segmentCompleted++;
+            } else {
+                segmentFailed++;
+            }
+        } else if (ok) {
+            rendezvousCompleted++;
+        } else {
+            rendezvousFailed++;
         }
     }
 

@@ -26,6 +26,8 @@ import java.util.List;
  *       region for it bumps, so a listener that has never routed to its clients learns of them
  *       with one read per progress round (it lists the directory only when the counter moved).</li>
  *   <li>{@code unetmm-<a>+<b>.pair}, the region of NICs {@code a < b} ({@link ShmRegion}).</li>
+ *   <li>{@code unetmm-<name>@<number>.seg}, a fixed segment of NIC {@code name}'s endpoints, which
+ *       its peers map ({@link ShmSegment}).</li>
  * </ul>
  *
  * <pre>
@@ -34,7 +36,8 @@ import java.util.List;
  * </pre>
  *
  * A file whose process is gone (killed before it could remove it) is stale: {@link #removeStale}
- * deletes such homes and every pair region one of whose sides is gone, when a NIC opens. A
+ * deletes such homes, every pair region one of whose sides is gone and every segment whose owner
+ * is gone, when a NIC opens. A
  * process is named by pid and start time ({@link ProcessIdentity}), so a pid the kernel reused
  * for another process does not keep a dead NIC's files. Every file is checked to be this user's
  * and mode 0600 before it is read or removed ({@link ShmRegion#checkOwnership}): NICs of two
@@ -182,6 +185,8 @@ final class ShmDirectory {
                     if (holder.pid() > 0 && !holder.alive()) {
                         removed += delete(p);
                     }
+                } else if (f.endsWith(ShmSegment.SUFFIX)) {
+                    removed += ShmSegment.removeIfDead(p);
                 } else if (f.endsWith(".pair")) {
                     ProcessIdentity[] sides = ShmRegion.sides(p);
                     if (sides != null && (gone(sides[0]) || gone(sides[1]))) {

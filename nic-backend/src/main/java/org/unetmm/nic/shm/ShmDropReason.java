@@ -30,5 +30,12 @@ public enum ShmDropReason {
     /** process_vm_readv: EPERM, the kernel refuses cross-memory attach to the peer (Yama, another user, seccomp). */
     READ_PERMISSION,
     /** process_vm_readv failed with another errno (EINVAL, ENOMEM, ENOSYS). */
-    READ_OTHER
+    READ_OTHER,
+    /**
+     * A segment frame naming a segment the peer has not shared: no such file, not this user's
+     * 0600 file, or one whose header names another process than the peer's.
+     */
+    UNKNOWN_SEGMENT,
+    /** A segment frame whose (offset, length) does not lie inside the segment it names. */
+    OUTSIDE_SEGMENT
 }

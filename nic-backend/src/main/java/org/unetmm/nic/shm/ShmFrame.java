@@ -27,6 +27,9 @@ final class ShmFrame {
     static final int PIECES_OFFSET = 84;
     static final int PIECE_LIST_OFFSET = 88;
     static final int PIECE_LENGTH = 16;
+    static final int SEGMENT_NUMBER_OFFSET = 80;
+    static final int SEGMENT_PAYLOAD_OFFSET = 88;
+    static final int SEGMENT_RECORD_LENGTH = 96;
     /** IOV_MAX: the most remote iovecs one process_vm_readv takes. */
     static final int MAX_PIECES = 1024;
     /** The top of x86-64 and aarch64 user space (47/48-bit); no peer address lies above it. */
@@ -62,7 +65,7 @@ final class ShmFrame {
      * else why not. The record's size must be exactly what its kind and fragment length need.
      */
     static ShmDropReason decode(ByteBuffer m, int at, int kind, int length, FrameHeader h) {
-        if (kind != FrameRing.KIND_INLINE && kind != FrameRing.KIND_RENDEZVOUS) {
+        if (kind != FrameRing.KIND_INLINE && kind != FrameRing.KIND_RENDEZVOUS && kind != FrameRing.KIND_SEGMENT) {
             return ShmDropReason.BAD_KIND;
         }
         if (length < HEADER_LENGTH) {
@@ -89,6 +92,9 @@ final class ShmFrame {
         }
         if (kind == FrameRing.KIND_INLINE) {
             return length == HEADER_LENGTH + h.fragmentLength ? null : ShmDropReason.BAD_LENGTHS;
+        }
+        if (kind == FrameRing.KIND_SEGMENT) {
+            return length == SEGMENT_RECORD_LENGTH && h.fragmentLength > 0 ? null : ShmDropReason.BAD_LENGTHS;
         }
         return length >= PIECE_LIST_OFFSET && h.fragmentLength > 0 ? null : ShmDropReason.BAD_LENGTHS;
     }

@@ -24,8 +24,16 @@ final class ShmPeer implements Transport.Route {
      * buffer (the inline path's second copy). Bounds were checked when the record was read.
      */
     final BufferPayload inline;
+    /**
+     * The peer's fixed segments ({@link ShmSegment}) mapped read-only here, as payloads the NIC
+     * copies out of, indexed by segment number; mapped when a frame first names one.
+     */
+    private BufferPayload[] segments = new BufferPayload[0];
     private final long[] seqs = new long[MAX_OUTSTANDING];
     private final long[] tokens = new long[MAX_OUTSTANDING];
+    private final boolean[] segmentFrames = new boolean[MAX_OUTSTANDING];
+    /** Whether the token {@link #take} last returned was a segment frame's (else a rendezvous's). */
+    boolean tookSegmentFrame;
     private long nextSeq = 1;
     private int outstanding;
     private final long[] owedSeqs = new long[MAX_OUTSTANDING];
@@ -64,6 +72,30 @@ final class ShmPeer implements Transport.Route {
         return pid;
     }
 
+    /**
+     * The peer's segment {@code number}, mapped on first use; null when the peer shared none of
+     * that number (the frame that named it is dropped).
+     */
+    BufferPayload segment(int number) {
+        if (number > 0 && number < segments.length && segments[number] != null) {
+            return segments[number];
+        }
+        java.nio.ByteBuffer mapped = ShmSegment.mapPeer(name, number, region.peerIdentity());
+        if (mapped == null) {
+            return null;
+        }
+        if (number >= segments.length) {
+            segments = java.util.Arrays.copyOf(segments, Math.max(number + 1, 2 * segments.length));
+        }
+        return segments[number] = new BufferPayload(mapped);
+    }
+
+    /** Drops the peer's segments (it is gone); their files go if their process is gone too. */
+    void forgetSegments() {
+        segments = new BufferPayload[0];
+        ShmSegment.removeDead(name);
+    }
+
     /** Whether both sides may use rendezvous: each announced that cross-memory attach works for it. */
     boolean rendezvousWith(boolean mine) {
         return mine && (region.peerFlags() & ShmRegion.FLAG_RENDEZVOUS) != 0;
@@ -73,12 +105,16 @@ final class ShmPeer implements Transport.Route {
         return seqs[(int) (nextSeq & (MAX_OUTSTANDING - 1))] == NONE;
     }
 
-    /** Keeps {@code token} until the peer's completion; returns the sequence number the frame carries. */
-    long hold(long token) {
+    /**
+     * Keeps {@code token} of a rendezvous or (with {@code segmentFrame}) a segment frame until the
+     * peer's completion; returns the sequence number the frame carries.
+     */
+    long hold(long token, boolean segmentFrame) {
         long seq = nextSeq++;
         int slot = (int) (seq & (MAX_OUTSTANDING - 1));
         seqs[slot] = seq;
         tokens[slot] = token;
+        segmentFrames[slot] = segmentFrame;
         outstanding++;
         return seq;
     }
@@ -90,6 +126,7 @@ final class ShmPeer implements Transport.Route {
             return -1;
         }
         seqs[slot] = NONE;
+        tookSegmentFrame = segmentFrames[slot];
         outstanding--;
         return tokens[slot];
     }

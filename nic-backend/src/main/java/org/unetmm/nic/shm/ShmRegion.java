@@ -244,6 +244,13 @@ final class ShmRegion implements AutoCloseable {
         return (int) INTS.getAcquire(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_PID_OFFSET);
     }
 
+    /** The peer's process as it announced it; {@link ProcessIdentity#NONE} before it did. */
+    ProcessIdentity peerIdentity() {
+        int at = SIDE_OFFSET + (1 - side) * SIDE_LENGTH;
+        int pid = (int) INTS.getAcquire(memory, at + SIDE_PID_OFFSET);
+        return pid == 0 ? ProcessIdentity.NONE : new ProcessIdentity(pid, memory.getLong(at + SIDE_START_TIME_OFFSET));
+    }
+
     int peerFlags() {
         return (int) INTS.getAcquire(memory, SIDE_OFFSET + (1 - side) * SIDE_LENGTH + SIDE_FLAGS_OFFSET);
     }

@@ -22,11 +22,16 @@ import java.util.Map;
  * @param bytesRead           their bytes
  * @param peersLost           peers taken for dead (heartbeat silent, or closed)
  * @param drops               records dropped and reads failed, per reason
+ * @param segmentSent         fixed-path fragments posted as (segment, offset, length) in a shared segment
+ * @param segmentReceived     segment frames of peers copied out of their shared segment by the NIC
+ * @param segmentCompleted    segment frames the peer copied out and completed
+ * @param segmentFailed       segment frames released failed: the peer refused the frame, it died, or the NIC closed first
  */
 public record ShmStats(String address, int mtu, int eagerBytes, boolean rendezvous, int peers, long inlineSent,
                        long rendezvousSent, long rendezvousCompleted, long rendezvousFailed, long sendBackPressured,
                        long sendsLost, long inlineReceived, long rendezvousRead, long bytesRead, long peersLost,
-                       Map<ShmDropReason, Long> drops) {
+                       Map<ShmDropReason, Long> drops, long segmentSent, long segmentReceived,
+                       long segmentCompleted, long segmentFailed) {
 
     /**
      * Sums {@link #drops()} over every reason.

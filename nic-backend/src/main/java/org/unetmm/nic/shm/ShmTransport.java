@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.unetmm.Nic;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
 import org.unetmm.spi.FrameHeader;
 import org.unetmm.spi.Inbound;
 import org.unetmm.spi.PayloadSource;
@@ -36,6 +38,15 @@ import org.unetmm.spi.Transport;
  * and MPICH's CMA rendezvous. Rendezvous needs both sides able to use cross-memory attach
  * ({@link CrossMemoryAttach}, announced in the region); otherwise everything travels inline, and
  * the NIC says so once in its log.
+ *
+ * <p><b>The fixed segment</b> lives in shared memory, as base U-Net's communication segment: this
+ * wire {@linkplain #segmentMemory provides} each endpoint's segment as a file its peers map
+ * ({@link ShmSegment}). A fixed-path fragment, already copied into the segment when it was sent,
+ * travels as a <em>segment frame</em> naming (segment, offset, length); the peer's NIC copies it
+ * out of its mapping into the posted buffer and posts a completion as for a rendezvous, and only
+ * then is the fragment released, the send completed and its segment space reused: two copies,
+ * whatever the size, and no cross-memory attach needed. The peer checks the segment and every
+ * (offset, length) against its bounds before the copy.
  *
  * <p><b>Failure.</b> Read errors (EFAULT, ESRCH, EPERM) are counted by reason and fail that send
  * (its completion reports the errno). A peer whose heartbeat stays silent for
@@ -72,6 +83,8 @@ public final class ShmTransport implements Transport {
     private static final ConcurrentHashMap<String, ShmTransport> OPEN = new ConcurrentHashMap<>();
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static final AtomicLong NUMBERS = new AtomicLong();
+    /** Segment numbers, unique in this process, so a peer never takes a new segment for an old one's mapping. */
+    private static final AtomicInteger SEGMENT_NUMBERS = new AtomicInteger();
     private static final long BEAT_NANOS = 1_000_000;
     /** How long an open waits for a region another process is filling. */
     private static final long OPEN_WAIT_NANOS = 2_000_000_000L;
@@ -92,11 +105,16 @@ public final class ShmTransport implements Transport {
     private final long[] gatherAddresses = new long[ShmFrame.MAX_PIECES];
     private final int[] gatherLengths = new int[ShmFrame.MAX_PIECES];
     private final Receiver receiver = new Receiver();
+    /** This NIC's shared segments, copy-on-write: the NIC thread reads it, a free listener may write it. */
+    private volatile ShmSegment[] segments = new ShmSegment[0];
+    private final Object segmentLock = new Object();
+    private final NativeMemory.FreeListener segmentFreed = this::segmentFreed;
     private long lastBeatAt;
     private long beats;
     // counters (single writer)
     private volatile long inlineSent;
     private volatile long rendezvousSent;
+    private volatile long segmentSent;
     private volatile long sendBackPressured;
     private volatile long sendsLost;
     private volatile long peersLost;
@@ -125,6 +143,7 @@ public final class ShmTransport implements Transport {
         }
         this.home = ShmDirectory.createHome(config.name(), self);
         this.lastBeatAt = System.nanoTime();
+        NativeMemory.addFreeListener(segmentFreed);
         OPEN.put(address, this);
     }
 
@@ -248,6 +267,41 @@ public final class ShmTransport implements Transport {
         return peer;
     }
 
+    // ---- the fixed segment -----------------------------------------------------------------------
+
+    /**
+     * An endpoint's fixed segment as a file under /dev/shm that peers map ({@link ShmSegment}),
+     * so its fixed-path fragments travel as segment frames; private memory once the process has
+     * numbered {@value ShmSegment#MAX_NUMBER} segments.
+     */
+    @Override
+    public NativeBuffer segmentMemory(int bytes) {
+        int number = SEGMENT_NUMBERS.incrementAndGet();
+        if (closed || number > ShmSegment.MAX_NUMBER) {
+            return NativeMemory.allocate(bytes);
+        }
+        ShmSegment segment = ShmSegment.create(config.name(), number, bytes, self);
+        synchronized (segmentLock) {
+            ShmSegment[] grown = java.util.Arrays.copyOf(segments, segments.length + 1);
+            grown[segments.length] = segment;
+            segments = grown;
+        }
+        return segment.memory;
+    }
+
+    /** A segment's memory is freed (its endpoint closed): its file goes, peers keep their mapping until they drop it. */
+    private void segmentFreed(long freedAddress, long length) {
+        synchronized (segmentLock) {
+            for (ShmSegment segment : segments) {
+                if (segment.address == freedAddress) {
+                    segment.remove();
+                    segments = java.util.Arrays.stream(segments).filter(s -> s != segment).toArray(ShmSegment[]::new);
+                    return;
+                }
+            }
+        }
+    }
+
     // ---- send ----------------------------------------------------------------------------------
 
     @Override
@@ -260,9 +314,19 @@ public final class ShmTransport implements Transport {
         FrameRing out = peer.region.out;
         int length = header.fragmentLength;
         try {
-            if (length > config.eagerBytes() && peer.rendezvousWith(rendezvous)) {
-                int pieces = payload.gather(gatherAddresses, gatherLengths, ShmFrame.MAX_PIECES);
-                if (pieces > 0) {
+            boolean large = length > config.eagerBytes() && peer.rendezvousWith(rendezvous);
+            ShmSegment[] shared = segments;
+            if (length > 0 && (large || shared.length > 0)) {
+                // a NIC with shared segments looks where even a small fragment lies: one TLB hit for a pinned one
+                int pieces = payload.gather(gatherAddresses, gatherLengths, large ? ShmFrame.MAX_PIECES : 1);
+                ShmSegment segment = pieces == 1 ? ShmSegment.holding(shared, gatherAddresses[0], gatherLengths[0]) : null;
+                if (segment != null) {
+                    int sent = fromSegment(peer, out, header, payload, segment, gatherAddresses[0] - segment.address);
+                    if (sent != SEGMENT_NOT_RETAINED) {
+                        return sent == 1;
+                    }
+                }
+                if (large && pieces > 0) {
                     if (!peer.canHold()) {
                         sendBackPressured++;
                         return false;
@@ -277,7 +341,7 @@ public final class ShmTransport implements Transport {
                     if (token != PayloadSource.NOT_RETAINABLE) {
                         ByteBuffer m = out.memory();
                         ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, recordLength, header);
-                        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token));
+                        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, false));
                         m.putInt(at + ShmFrame.PID_OFFSET, pid);
                         m.putInt(at + ShmFrame.PIECES_OFFSET, pieces);
                         for (int i = 0, p = at + ShmFrame.PIECE_LIST_OFFSET; i < pieces; i++, p += ShmFrame.PIECE_LENGTH) {
@@ -311,6 +375,39 @@ public final class ShmTransport implements Transport {
         } catch (RuntimeException e) {
             return true; // the NIC kept the failure (a page it could not translate) and fails the send with it
         }
+    }
+
+    private static final int SEGMENT_NOT_RETAINED = -1;
+
+    /**
+     * Posts a segment frame for a fragment at {@code offset} in {@code segment}: 1 posted (the
+     * fragment is retained until the peer completes it), 0 back-pressured, or
+     * {@link #SEGMENT_NOT_RETAINED} when the payload cannot be kept (send it inline instead).
+     */
+    private int fromSegment(ShmPeer peer, FrameRing out, FrameHeader header, PayloadSource payload, ShmSegment segment,
+                            long offset) {
+        if (!peer.canHold()) {
+            sendBackPressured++;
+            return 0;
+        }
+        int at = out.claim(ShmFrame.SEGMENT_RECORD_LENGTH);
+        if (at < 0) {
+            sendBackPressured++;
+            return 0;
+        }
+        long token = payload.retain();
+        if (token == PayloadSource.NOT_RETAINABLE) {
+            return SEGMENT_NOT_RETAINED; // the claim stays unpublished
+        }
+        ByteBuffer m = out.memory();
+        ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, ShmFrame.SEGMENT_RECORD_LENGTH, header);
+        m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, true));
+        m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET, segment.number);
+        m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET + 4, 0);
+        m.putLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET, offset);
+        out.publish(ShmFrame.SEGMENT_RECORD_LENGTH);
+        segmentSent++;
+        return 1;
     }
 
     // ---- receive -------------------------------------------------------------------------------
@@ -386,6 +483,7 @@ public final class ShmTransport implements Transport {
         peersLost++;
         receiver.failHeld(peer, "PEER_UNREACHABLE: " + why);
         peer.region.close();
+        peer.forgetSegments();
         byName.remove(peer.name, peer);
         ShmPeer[] kept = new ShmPeer[peers.length - 1];
         int k = 0;
@@ -439,6 +537,13 @@ public final class ShmTransport implements Transport {
         peers = new ShmPeer[0];
         byName.clear();
         ShmDirectory.delete(ShmDirectory.home(config.name()));
+        NativeMemory.removeFreeListener(segmentFreed);
+        synchronized (segmentLock) {
+            for (ShmSegment segment : segments) {
+                segment.remove(); // the engine frees its pages; peers see no new frames from a closed NIC
+            }
+            segments = new ShmSegment[0];
+        }
         receiver.close();
         OPEN.remove(address, this);
     }
@@ -462,7 +567,8 @@ public final class ShmTransport implements Transport {
         Receiver r = receiver;
         return new ShmStats(address, mtu, config.eagerBytes(), rendezvous, peers.length, inlineSent, rendezvousSent,
                 r.rendezvousCompleted, r.rendezvousFailed, sendBackPressured, sendsLost, r.inlineReceived, r.rendezvousRead,
-                r.bytesRead, peersLost, ShmStats.dropMap(r.drops()));
+                r.bytesRead, peersLost, ShmStats.dropMap(r.drops()), segmentSent, r.segmentReceived,
+                r.segmentCompleted, r.segmentFailed);
     }
 
     @Override

@@ -35,19 +35,10 @@ public final class HostileShmWriter {
         ChannelAddress victim = ChannelAddress.parse(args[0]);
         long seed = Long.parseLong(args[1]);
         PeerProcess.haltWhenParentGoes();
-        String victimName = victim.transportAddress().substring("shm:".length());
-        String name = "hostile-" + ProcessHandle.current().pid();
         int pid = (int) ProcessHandle.current().pid();
-        ShmRegion region = ShmRegion.openOrCreate(ShmDirectory.pair(name, victimName), ShmDirectory.side(name, victimName),
-                ShmConfig.DEFAULT_RING, ShmConfig.COMPLETION_SLOTS, 2_000_000_000L);
-        region.announce(ProcessIdentity.self(), true);
-        ShmDirectory.announceTo(victimName);
+        ShmRegion region = pairWith(victim, "hostile-" + pid);
         long beat = 0;
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (region.peerPid() == 0 && System.nanoTime() - deadline < 0) {
-            region.beat(++beat);
-            Thread.onSpinWait();
-        }
+        long deadline;
         FrameRing out = region.out;
         ByteBuffer m = out.memory();
         SplittableRandom random = new SplittableRandom(seed);
@@ -126,6 +117,22 @@ public final class HostileShmWriter {
         }
     }
 
+    /** Makes the pair region of NIC {@code name} with the victim's NIC, as a peer would, and waits until the victim attached. */
+    static ShmRegion pairWith(ChannelAddress victim, String name) {
+        String victimName = victim.transportAddress().substring("shm:".length());
+        ShmRegion region = ShmRegion.openOrCreate(ShmDirectory.pair(name, victimName), ShmDirectory.side(name, victimName),
+                ShmConfig.DEFAULT_RING, ShmConfig.COMPLETION_SLOTS, 2_000_000_000L);
+        region.announce(ProcessIdentity.self(), true);
+        ShmDirectory.announceTo(victimName);
+        long beat = 0;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (region.peerPid() == 0 && System.nanoTime() - deadline < 0) {
+            region.beat(++beat);
+            Thread.onSpinWait();
+        }
+        return region;
+    }
+
     private static long inline(ShmRegion region, FrameHeader h, int length, long beat) {
         h.messageLength = h.fragmentLength = length;
         int at = region.out.claim(ShmFrame.HEADER_LENGTH + length);
@@ -147,7 +154,7 @@ public final class HostileShmWriter {
         return publishAndWait(region, region.out, record, beat);
     }
 
-    private static long publishAndWait(ShmRegion region, FrameRing out, int length, long beat) {
+    static long publishAndWait(ShmRegion region, FrameRing out, int length, long beat) {
         out.publish(length);
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (!out.drained() && System.nanoTime() - deadline < 0) {

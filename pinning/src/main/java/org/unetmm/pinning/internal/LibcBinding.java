@@ -50,6 +50,9 @@ public interface LibcBinding {
 
     @SaveError int getpid();
 
+    /** open(2) without a mode (no O_CREAT): the shm wire maps a segment file it created over its segment's pages. */
+    @SaveError int open(String path, int flags);
+
     /** prctl(2) with its four unsigned long arguments (the shm wire's PR_SET_PTRACER). */
     @SaveError int prctl(int option, @size_t long arg2, @size_t long arg3, @size_t long arg4, @size_t long arg5);
 
