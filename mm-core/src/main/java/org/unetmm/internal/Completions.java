@@ -62,6 +62,9 @@ public final class Completions {
         EndpointState ep = channel.endpoint;
         int length = a.lengthInBuffer(status == CompletionStatus.OK || status == CompletionStatus.TRUNCATED);
         ByteBuffer buffer = a.buffer;
+        if (status == CompletionStatus.OK || status == CompletionStatus.TRUNCATED) {
+            ep.arrivalDepth.arrived(a.address + a.offset, length);
+        }
         a.end();
         ep.sink.complete(false, status, a.cookie, channel, buffer, a.offset, length, detail);
         if (status == CompletionStatus.OK) {

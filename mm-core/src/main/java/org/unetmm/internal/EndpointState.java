@@ -23,6 +23,8 @@ public final class EndpointState {
     public final SpscRing<ReceiveDescriptor> freeQueue;
     /** Free-queue position (in descriptors ever taken) up to which the engine has prefetched posted buffers. Engine only. */
     public long prefetchedUpTo;
+    /** How deep into their buffers this endpoint's messages reach ({@link ReceivePrefetch}). Engine only. */
+    final ArrivalDepth arrivalDepth = new ArrivalDepth();
     public final List<ChannelState> channels = new ArrayList<>();
     /** The fixed segment (null when the endpoint has none), pinned for the endpoint's life. */
     public final NativeBuffer segment;

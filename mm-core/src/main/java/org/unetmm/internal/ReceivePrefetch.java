@@ -14,7 +14,14 @@ import org.unetmm.tlb.Tlb;
  * than the TLB reaches would otherwise evict, with each post, the translations of the buffers
  * posted before it, which arrive first, and trap once per page for bytes a small message never
  * touches (17 traps a call for an RPC server's 64 KiB request buffers). Pages past the share are
- * translated when a message reaches them. Engine lock held.
+ * translated when a message reaches them.
+ *
+ * <p>And no deeper than this endpoint's recent messages reached ({@link ArrivalDepth}): a share
+ * is a bound, not a target. A server posting 64 buffers of 17 pages for 64-byte requests would
+ * otherwise translate 8 pages of each, 512 pages of which a call uses 64, and in a set-associative
+ * TLB the surplus overflows some sets: under LRU a set cycled through by one page more than its
+ * ways misses on every use, so such a server trapped on 1.2 prefetched pages a call, each a
+ * {@code pagemap} read (some 8 µs) on a call that otherwise costs as much. Engine lock held.
  */
 final class ReceivePrefetch {
     private static final long PAGE = NativeMemory.pageSize();
@@ -52,7 +59,7 @@ final class ReceivePrefetch {
         while ((r = free.peekAt((int) (ep.prefetchedUpTo - head))) != null) {
             ep.prefetchedUpTo++;
             long start = r.address + r.offset;
-            long limit = (start & -PAGE) + pages * PAGE;
+            long limit = (start & -PAGE) + ep.arrivalDepth.pages(pages) * PAGE;
             try {
                 tlb.prefetch(ep.context, r.buffer, start, Math.min(r.length, limit - start));
             } catch (RuntimeException e) {
