@@ -88,7 +88,7 @@ import org.unetmm.spi.Placement;
  * the resend then declares everything sent in between lost, and the retransmissions cascade.
  *
  * <h2>Timers (driven by {@code Nic.progress()})</h2>
- * One retransmission timer per channel, armed while a fragment sent is unacknowledged, restarted by
+ * One retransmission timer per channel, armed while anything is unacknowledged, restarted by
  * every acknowledged progress, with the timeout of {@link RttEstimator} (RFC 6298). Every
  * acknowledgement that newly covers a fragment sent exactly once yields a round-trip sample from
  * the most recently sent such fragment; a fragment sent again never does (Karn's rule). On expiry

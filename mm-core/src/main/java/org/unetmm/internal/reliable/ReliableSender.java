@@ -131,7 +131,10 @@ final class ReliableSender {
         return paused;
     }
 
-    /** Takes the send at the head of the send queue into the window (its queue slot released); false = the window is full. */
+    /**
+     * Takes the send at the head of the endpoint's send queue into the window and releases its
+     * queue slot. Returns false, leaving it queued, when the window is full.
+     */
     boolean send(SendDescriptor d) {
         windowFull = next - base >= options.window();
         if (windowFull) {
@@ -278,13 +281,9 @@ final class ReliableSender {
         }
     }
 
-    /**
-     * The timer expired with data unacknowledged: back off, resend the oldest as a probe; but with
-     * every fragment sent acknowledged and the rest held back here (the wire, the peer's ack debt)
-     * nothing is outstanding: the timer stops (RFC 6298 §5.2) until the next fragment is sent.
-     */
+    /** The retransmission timer expired with data unacknowledged: back off, and resend the oldest as a probe. */
     void onTimeout(long now) {
-        if (peerAck >= next || !outstanding()) {
+        if (peerAck >= next) {
             return;
         }
         counters.timeouts++;
@@ -293,19 +292,13 @@ final class ReliableSender {
         arm(now, rtt.rto());
     }
 
-    /** Whether a fragment sent is unacknowledged, or the oldest message is wholly sent (its SACKs may be reneged). */
-    private boolean outstanding() {
-        long id = peerAck;
-        while (id < next && slot(id).acked.count() == slot(id).sentHigh) {
-            id++;
-        }
-        return id < next || slot(peerAck).sentHigh == slot(peerAck).fragments;
-    }
-
     /**
      * The timer expired: resend what the peer has not acknowledged of the oldest message that has
-     * any (RFC 6675 §5.1: SACKs are not trusted to have said everything). A wholly selectively but
-     * not cumulatively acknowledged oldest message (the peer reneged: its buffer failed) is resent whole.
+     * any such fragment (RFC 6675 §5.1: after a timeout the SACK information is not trusted to
+     * have reported everything). If the oldest message is wholly selectively acknowledged and still
+     * not cumulatively (the peer reneged: its posted buffer failed), forget its SACK state and
+     * resend it whole. The acknowledgement of what is resent, being the newest transmission, then
+     * marks older losses of later messages.
      */
     private void probeOldest() {
         for (long id = peerAck; id < next; id++) {
@@ -354,7 +347,10 @@ final class ReliableSender {
         }
     }
 
-    /** Fragment {@code f} of {@code o} is acknowledged now: whether that is news (fed to the loss detector). */
+    /**
+     * Fragment {@code f} of {@code o} is acknowledged now; returns whether that is news. Feeds
+     * the loss detector's newest acknowledged transmission and the candidate round-trip sample.
+     */
     private boolean acknowledge(Outgoing o, int f, long now) {
         if (f >= o.sentHigh || !o.acked.add(f)) {
             return false; // never sent (a stale or confused peer) or already known
@@ -366,7 +362,10 @@ final class ReliableSender {
         return true;
     }
 
-    /** A verified cumulative acknowledgement from the peer (on any frame): whether it moved; what it passes is acknowledged. */
+    /**
+     * A verified cumulative acknowledgement from the peer (on any frame). Returns whether it
+     * moved; the messages it passes are wholly acknowledged.
+     */
     private boolean onAck(long ack, long now) {
         if (ack <= peerAck) {
             return false;
@@ -469,7 +468,10 @@ final class ReliableSender {
         arm(now, notReadyDelay + rtt.rto());
     }
 
-    /** The channel is closing for good: sends the peer acknowledged complete OK, every other send with {@code status}. */
+    /**
+     * The channel is closing for good: sends the peer acknowledged complete OK, every other send
+     * in the window with {@code status}.
+     */
     void abandon(CompletionStatus status, String detail) {
         timerArmed = false;
         while (base < next) {
