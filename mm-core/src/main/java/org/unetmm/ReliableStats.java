@@ -24,13 +24,11 @@ import java.time.Duration;
  * @param rttvar               round-trip variation
  * @param rto                  the current retransmission timeout
  * @param inFlight             messages in the send window now
- * @param heldForAck           data frames this receiver left with the wire for a later round because it owed an
- *                             acknowledgement for 16 fragments and sent it first
  * @param ackWait              how long, in all, the sender could do nothing but wait for acknowledgements: a send
  *                             waited for the full window, all of it had been sent and nothing was to be resent
  */
 public record ReliableStats(long messagesAcknowledged, long fragmentsSent, long retransmissions, long timeouts,
                             long fragmentsLost, long acksSent, long acksReceived, long notReadySent, long notReadyReceived,
                             long duplicates, long outOfOrder, long corrupted, long probes, long rttSamples, Duration srtt,
-                            Duration rttvar, Duration rto, int inFlight, long heldForAck, Duration ackWait) {
+                            Duration rttvar, Duration rto, int inFlight, Duration ackWait) {
 }

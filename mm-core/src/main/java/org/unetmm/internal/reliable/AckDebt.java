@@ -9,24 +9,8 @@ import org.unetmm.spi.FrameHeader;
  * out-of-order frame or a probe), a receiver-not-ready NACK, and after the peer's CLOSE its
  * acknowledgement. Nothing transmits from the receive path: {@link #flush} sends what is due from
  * the channel's progress, and a DATA frame's piggybacked ack pays the debt when it says all.
- *
- * <p>The debt is bounded: once {@value #MAX_UNACKNOWLEDGED} accepted fragments are owed an
- * acknowledgement, the receive path takes no more DATA ({@link #full}) until progress has sent it;
- * the wire keeps the frame and offers it again in the next round (the SPI's busy NIC). "At once"
- * would otherwise mean "when the wire's poll ends", and a poll can take a whole window: a
- * {@code recvmmsg} of GRO runs on udp, or on loopback the sender's round that delivers every
- * fragment of its window straight into this NIC. The peer then heard one acknowledgement per
- * window, its window stood full until this end had taken all of it, and sending and receiving
- * took turns instead of overlapping (measured between namespaces: 45 ACKs for 24,000 fragments,
- * srtt 144 ms on a veth whose round trip is tens of microseconds). As TCP's receiver acknowledges
- * at least every second full-sized segment (RFC 5681 §4.2) and Linux's at least every GRO
- * batch, this one acknowledges at least every {@value #MAX_UNACKNOWLEDGED} fragments, about
- * 22 KB at an Ethernet MTU: the sender's window keeps moving while the receiver still reads it.
  */
 final class AckDebt {
-    /** Fragments accepted without an acknowledgement after which the receive path waits for one to go out. */
-    static final int MAX_UNACKNOWLEDGED = 16;
-
     private final ReliableProtocol p;
     private final ReliableCounters counters;
     private final long ackDelay;
@@ -72,14 +56,6 @@ final class AckDebt {
         } else if (unacknowledged == 1) {
             ackDue = now + ackDelay;
         }
-    }
-
-    /**
-     * Whether the receive path must take no more DATA until {@link #flush} has sent the
-     * acknowledgement owed for {@value #MAX_UNACKNOWLEDGED} accepted fragments (see the class comment).
-     */
-    boolean full() {
-        return unacknowledged >= MAX_UNACKNOWLEDGED;
     }
 
     /** Message {@code id} could not be taken (no posted buffer, no completion room): a receiver-not-ready NACK is due. */

@@ -23,8 +23,6 @@ final class ReliableCounters {
     long corrupted;
     long probesSent;
     long rttSamples;
-    /** DATA frames the receive path left to the wire until the acknowledgement owed had gone out (AckDebt). */
-    long heldForAck;
     /** Time the sender could only wait for acknowledgements, finished waits; and whether it does now, since when. */
     private long ackWaitNanos;
     private boolean ackWaiting;
@@ -47,6 +45,6 @@ final class ReliableCounters {
         return new ReliableStats(messagesAcknowledged, fragmentsSent, retransmissions, timeouts, fragmentsLost, acksSent,
                 acksReceived, notReadySent, notReadyReceived, duplicates, outOfOrder, corrupted, probesSent,
                 rttSamples, Duration.ofNanos(rtt.srtt()), Duration.ofNanos(rtt.rttvar()), Duration.ofNanos(rtt.rto()),
-                inFlight, heldForAck, Duration.ofNanos(ackWait));
+                inFlight, Duration.ofNanos(ackWait));
     }
 }

@@ -67,8 +67,7 @@ import org.unetmm.spi.Placement;
  * An accepted fragment makes an acknowledgement due within {@link ChannelConfig#ackDelay()}, so a
  * reply sent meanwhile carries it instead (an RPC's response acknowledges its request); every
  * second fragment, a duplicate, an out-of-order frame or a probe is acknowledged at once (at the
- * next progress; the copy-in path takes no DATA past 16 fragments owed one until it has gone,
- * {@code AckDebt}, so a poll that brings a whole window is acknowledged as it is read). The
+ * channel's next progress: a poll that brings a whole window is acknowledged when it ends). The
  * sender keeps up to {@link ChannelConfig#window()} messages in flight: a send leaves the
  * endpoint's send queue for a window slot (a copy of its descriptor; the buffer stays where it
  * is) and completes only when the peer's cumulative acknowledgement passes it. Until then its
@@ -309,10 +308,6 @@ public final class ReliableProtocol implements ChannelProtocol {
             }
             onControl(h, now);
             return true;
-        }
-        if (debt.full() && state != DONE) {
-            counters.heldForAck++;
-            return false;
         }
         receiver.deliver(h, payload, now);
         return true;
