@@ -6,6 +6,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,22 @@ class SpscRingTest {
     @Test
     void everyElementArrivesOnceInOrderAcrossTwoThreads() throws Exception {
         for (int capacity : new int[] {1, 3, 5, 64}) {
-            transferAcrossThreads(capacity, SEED + capacity, 200_000);
+            // a small ring hands over on nearly every element: 50,000 of them are thousands of laps
+            transferAcrossThreads(capacity, SEED + capacity, capacity < 64 ? 50_000 : 200_000);
+        }
+    }
+
+    /**
+     * A side that finds the ring full or empty: yields a few times, then sleeps a little. A yield
+     * alone hands the core to whatever else runs there (other processes' busy threads on a shared
+     * machine) for a whole time slice, every element of a capacity-1 ring; a sleeping side leaves
+     * the core to its peer.
+     */
+    private static void backOff(int waits) {
+        if (waits < 16) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(10_000);
         }
     }
 
@@ -36,8 +52,9 @@ class SpscRingTest {
      * in seeded bursts (the producer sometimes claims, scribbles and aborts first; the consumer looks
      * ahead with peekAt), while a third thread watches {@code size()}. Small capacities make both
      * sides hit full and empty, where the cached indexes are re-read, many times a lap. A side that
-     * finds the ring full or empty yields rather than spins: on a loaded two-core machine a spinning
-     * side would hold the core its peer needs for a whole time slice per slot.
+     * finds the ring full or empty backs off rather than spins ({@link #backOff}): on a loaded
+     * two-core machine a spinning side would hold the core its peer needs for a whole time slice per
+     * slot. The watcher samples every 20 µs rather than spinning, for the same reason.
      */
     private static void transferAcrossThreads(int capacity, long seed, int count) throws Exception {
         SpscRing<Cell> ring = new SpscRing<>(capacity, Cell::new);
@@ -52,11 +69,11 @@ class SpscRingTest {
                     int burst = 1 + random.nextInt(2 * capacity + 1);
                     for (int b = 0; b < burst && next < count; b++) {
                         Cell c;
-                        while ((c = ring.claim()) == null) {
+                        for (int waits = 0; (c = ring.claim()) == null; waits++) {
                             if (System.nanoTime() - deadline > 0 || failure.get() != null) {
                                 throw new AssertionError("producer stuck at " + next + ", " + where);
                             }
-                            Thread.yield(); // the machine may have fewer free cores than this test has threads
+                            backOff(waits); // the machine may have fewer free cores than this test has threads
                         }
                         if (random.nextInt(8) == 0) {
                             c.sequence = -1;
@@ -72,7 +89,7 @@ class SpscRingTest {
                         next++;
                     }
                     if (random.nextInt(4) == 0) {
-                        Thread.yield(); // let the consumer catch up now and then, so the ring also runs empty
+                        LockSupport.parkNanos(10_000); // let the consumer catch up now and then, so the ring also runs empty
                     }
                 }
             } catch (Throwable t) {
@@ -84,15 +101,17 @@ class SpscRingTest {
         Thread consumer = new Thread(() -> {
             SplittableRandom random = new SplittableRandom(~seed);
             try {
+                int waits = 0;
                 for (long expected = 0; expected < count; ) {
                     Cell c = ring.peek();
                     if (c == null) {
                         if (System.nanoTime() - deadline > 0 || failure.get() != null) {
                             throw new AssertionError("consumer stuck at " + expected + ", " + where);
                         }
-                        Thread.yield();
+                        backOff(waits++);
                         continue;
                     }
+                    waits = 0;
                     expect(c, expected, "in order, once, fully written before it was visible", where);
                     int ahead = random.nextInt(capacity + 1);
                     Cell later = ring.peekAt(ahead);
@@ -119,7 +138,9 @@ class SpscRingTest {
                     if (size < 0 || size > capacity) {
                         throw new AssertionError("size() from a third thread was " + size + ", " + where);
                     }
-                    Thread.yield();
+                    // sample, do not spin: a third runnable thread on two loaded cores left the producer and
+                    // the consumer one core between them, and a capacity-1 ring hands over on every element
+                    LockSupport.parkNanos(20_000);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
