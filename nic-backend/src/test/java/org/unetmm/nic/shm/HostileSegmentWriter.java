@@ -23,6 +23,23 @@ import org.unetmm.spi.FrameHeader;
  * <p>{@code HostileSegmentWriter <victim channel address> <seed>}
  */
 public final class HostileSegmentWriter {
+    private static final java.util.regex.Pattern FILE = java.util.regex.Pattern.compile("unetmm-hostseg-(\\d+)@\\d+\\.seg");
+
+    /**
+     * Removes the files a hostile writer that is no longer running left under /dev/shm: the 0644
+     * one no NIC sweeps (it is not a unetmm file of this user's), and any other a failed test left.
+     */
+    static void removeLeftovers() throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(java.nio.file.Path.of("/dev/shm"))) {
+            for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
+                java.util.regex.Matcher m = FILE.matcher(f.getFileName().toString());
+                if (m.matches() && !ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
     static final int SEGMENT = 65_536;
     static final int VALID = 5000;
     static final int VALID_AT = 128;
