@@ -32,12 +32,8 @@ public interface ChannelProtocol {
     /** Periodic work (timers, acknowledgements); returns the work done. */
     int progress(long now);
 
-    /**
-     * A frame whose payload the engine pulls in (the wire's {@code onFragment}). Returns false to
-     * take it later: the wire keeps the frame, ends its poll and offers it again in a later round
-     * (the reliable receiver does so while it owes an acknowledgement it must send first).
-     */
-    boolean deliver(FrameHeader h, PayloadSource payload, long now);
+    /** A frame whose payload the engine pulls in (the wire's {@code onFragment}). */
+    void deliver(FrameHeader h, PayloadSource payload, long now);
 
     /** Where a frame's payload goes, or false to discard it (the wire's {@code claim}). */
     boolean claim(FrameHeader h, Placement placement, long now);

@@ -39,7 +39,7 @@ final class Receiver implements Inbound {
             if (!engine.isClosed()) {
                 ChannelState channel = table.target(h);
                 if (channel != null) {
-                    return channel.protocol.deliver(h, payload, EngineClock.now()); // false: not now, offer it again
+                    channel.protocol.deliver(h, payload, EngineClock.now());
                 }
             }
             return true;

@@ -60,18 +60,17 @@ public final class UnreliableProtocol implements ChannelProtocol {
     }
 
     @Override
-    public boolean deliver(FrameHeader h, PayloadSource payload, long now) {
+    public void deliver(FrameHeader h, PayloadSource payload, long now) {
         if (!accept(h)) {
-            return true;
+            return;
         }
         try {
             services.pages.copyIn(endpoint.context, arrival, payload, h.fragmentOffset, writable(h));
         } catch (RuntimeException e) {
             completeReceive(CompletionStatus.PIN_FAILED, e.getMessage());
-            return true;
+            return;
         }
         placed(h);
-        return true;
     }
 
     @Override

@@ -295,22 +295,21 @@ public final class ReliableProtocol implements ChannelProtocol {
     // frames in
     // =============================================================================================
 
-    /** A frame from the copy-in path (the NIC pulls the payload); false, for DATA while the ack debt is full: offer it again. */
+    /** A frame for this channel from the copy-in path (loopback): the NIC pulls the payload itself. */
     @Override
-    public boolean deliver(FrameHeader h, PayloadSource payload, long now) {
+    public void deliver(FrameHeader h, PayloadSource payload, long now) {
         if (h.type != FrameHeader.TYPE_DATA) {
             if (!ControlFrames.sackLengthValid(h.fragmentLength)) {
                 malformed();
-                return true;
+                return;
             }
             if (h.fragmentLength > 0) {
                 payload.copyTo(0, ws.ackIn.buffer(), 0, h.fragmentLength);
             }
             onControl(h, now);
-            return true;
+            return;
         }
         receiver.deliver(h, payload, now);
-        return true;
     }
 
     /** The placement path (udp): where the payload goes, or false to discard it (dropped, or a control frame handled). */
