@@ -14,7 +14,7 @@ import org.unetmm.pinning.NativeMemory;
 final class ArrivalDepth {
     /** Messages after which the depth falls back to the deepest of them. */
     static final int WINDOW = 64;
-    private static final long PAGE = NativeMemory.pageSize();
+    private static final int PAGE_SHIFT = Long.numberOfTrailingZeros(NativeMemory.pageSize());
 
     /** Pages the recent messages reached; 0 until the first message. */
     private long depth;
@@ -23,7 +23,7 @@ final class ArrivalDepth {
 
     /** A message of {@code length} bytes arrived at {@code address} (its first byte in the buffer). */
     void arrived(long address, int length) {
-        long pages = length == 0 ? 1 : ((address + length - 1) >>> pageShift()) - (address >>> pageShift()) + 1;
+        long pages = length == 0 ? 1 : ((address + length - 1) >>> PAGE_SHIFT) - (address >>> PAGE_SHIFT) + 1;
         if (pages > depth) {
             depth = pages;
         }
@@ -40,9 +40,5 @@ final class ArrivalDepth {
     /** The pages of a posted buffer worth translating ahead, at most {@code share}, at least one. */
     long pages(long share) {
         return depth == 0 ? share : Math.max(1, Math.min(share, depth));
-    }
-
-    private static int pageShift() {
-        return Long.numberOfTrailingZeros(PAGE);
     }
 }

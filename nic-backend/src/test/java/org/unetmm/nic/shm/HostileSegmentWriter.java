@@ -64,12 +64,7 @@ public final class HostileSegmentWriter {
         try (FileChannel file = FileChannel.open(forged.path, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, pid + 1), ShmSegment.PID_OFFSET);
         }
-        FrameHeader h = new FrameHeader();
-        h.type = FrameHeader.TYPE_DATA;
-        h.sourceTag = 1;
-        h.destinationTag = victim.tag();
-        h.sourceConnection = 0x600D_F00DL;
-        h.destinationConnection = victim.connection();
+        FrameHeader h = HostileShmWriter.dataHeaderTo(victim);
         h.messageLength = h.fragmentLength = VALID;
         h.messageId = 100;
         long beat = 0;

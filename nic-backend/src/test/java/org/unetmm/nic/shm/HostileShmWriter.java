@@ -42,12 +42,7 @@ public final class HostileShmWriter {
         FrameRing out = region.out;
         ByteBuffer m = out.memory();
         SplittableRandom random = new SplittableRandom(seed);
-        FrameHeader h = new FrameHeader();
-        h.type = FrameHeader.TYPE_DATA;
-        h.sourceTag = 1;
-        h.destinationTag = victim.tag();
-        h.sourceConnection = 0x600D_F00DL;
-        h.destinationConnection = victim.connection();
+        FrameHeader h = dataHeaderTo(victim);
         // random records
         for (int i = 0; i < 200; i++) {
             int length = 8 + random.nextInt(4096);
@@ -118,6 +113,17 @@ public final class HostileShmWriter {
     }
 
     /** Makes the pair region of NIC {@code name} with the victim's NIC, as a peer would, and waits until the victim attached. */
+    /** A DATA header from tag 1 of a made-up connection to {@code victim}'s channel: what a hostile writer fills in. */
+    static FrameHeader dataHeaderTo(ChannelAddress victim) {
+        FrameHeader h = new FrameHeader();
+        h.type = FrameHeader.TYPE_DATA;
+        h.sourceTag = 1;
+        h.destinationTag = victim.tag();
+        h.sourceConnection = 0x600D_F00DL;
+        h.destinationConnection = victim.connection();
+        return h;
+    }
+
     static ShmRegion pairWith(ChannelAddress victim, String name) {
         String victimName = victim.transportAddress().substring("shm:".length());
         ShmRegion region = ShmRegion.openOrCreate(ShmDirectory.pair(name, victimName), ShmDirectory.side(name, victimName),
