@@ -141,6 +141,15 @@ final class SendBatch {
     /** Where the last frame's header was written (the batch's memory or the zero-copy ring), for FLAG_MORE. */
     private ByteBuffer lastHeaderMemory;
     private int lastHeaderAt;
+    /**
+     * Whether the last frame's header carries its checksum yet: each header is checksummed once, when
+     * the frame after it has decided its FLAG_MORE, or when the batch goes to the kernel.
+     */
+    private boolean lastSealed = true;
+    /** Where the last iovec of the datagram queued last ends, when that was a staged frame (else 0). */
+    private long lastIovecEnd;
+    /** The staging index of the header of the frame {@link #stage} staged last. */
+    private int stagedHeaderAt;
     private boolean gso;
     private TransmitListener listener;
     private int datagrams;
@@ -208,19 +217,21 @@ final class SendBatch {
         int length = header.fragmentLength;
         int pieces;
         long token = PayloadSource.NOT_RETAINABLE;
-        if (length == 0) {
-            pieces = 0;
-        } else if (length <= sendCopy) {
-            pieces = copy(payload, length);
+        boolean staged;
+        if (length <= sendCopy) {
+            staged = true;
+            pieces = stage(payload, length);
         } else {
             pieces = payload.gather(gatherAddresses, gatherLengths, MAX_GATHER);
-            if (pieces < 0) {
+            staged = pieces < 0;
+            if (staged) {
                 counters.increment(GATHER_COPIES);
-                pieces = copy(payload, length);
+                pieces = stage(payload, length);
             } else {
                 token = payload.retain();
                 if (token == PayloadSource.NOT_RETAINABLE) {
-                    pieces = copy(payload, length); // the NIC's own reused memory: keep a copy
+                    staged = true;
+                    pieces = stage(payload, length); // the NIC's own reused memory: keep a copy
                 }
             }
         }
@@ -236,7 +247,7 @@ final class SendBatch {
         }
         boolean zc = pages > 0 && zeroCopy.canClaim(pages <= MAX_SKB_FRAGS);
         ByteBuffer headerMemory = memory;
-        int at = HEADER_OFFSET + frames * WireFrame.HEADER_LENGTH;
+        int at = staged ? stagedHeaderAt : HEADER_OFFSET + frames * WireFrame.HEADER_LENGTH;
         long headerAddress = base + at;
         if (zc) { // the kernel reads the header until its notice too: it lives in the zero-copy ring
             headerMemory = zeroCopy.memory();
@@ -244,12 +255,13 @@ final class SendBatch {
             headerAddress = zeroCopy.address() + at;
             token = PayloadSource.NOT_RETAINABLE; // released by the notifications, not by this batch
         }
-        WireFrame.encode(header, headerMemory, at, crc);
+        WireFrame.encodeUnsealed(header, headerMemory, at);
         boolean same = d >= sent && destinations[d] == destination && zeroCopied[d] == zc
                 && (!zc || zeroCopyPages[d] + pages <= MAX_SKB_FRAGS);
-        if (whole && same && joinable[d]
-                && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
-            WireFrame.markFollowed(lastHeaderMemory, lastHeaderAt, crc); // the frame before is this one's neighbour
+        boolean joins = whole && same && joinable[d]
+                && datagramBytes[d] + bytes <= datagramLimit && datagramIovecs[d] + 1 + pieces <= MAX_IOV;
+        if (joins) {
+            WireFrame.setFollowed(lastHeaderMemory, lastHeaderAt); // the frame before is this one's neighbour
         } else if (gso && same && segmentable[d]
                 && bytes <= (segments[d] == 1 ? datagramBytes[d] : segmentLength[d])
                 && datagramBytes[d] + bytes <= WireFrame.MAX_DATAGRAM && datagramIovecs[d] + 1 + pieces <= MAX_IOV) {
@@ -281,16 +293,36 @@ final class SendBatch {
             SocketStructs.msghdr(memory, MMSGHDR_OFFSET + d * MMSGHDR_LENGTH, base + name, SOCKADDR_LENGTH,
                     base + IOVEC_OFFSET + (long) iovecs * IOVEC_LENGTH, 0);
         }
-        iovec(headerAddress, WireFrame.HEADER_LENGTH);
+        if (lastHeaderMemory != null && (!lastSealed || joins)) {
+            WireFrame.seal(lastHeaderMemory, lastHeaderAt, crc); // no change to it follows: checksum it once
+        }
         lastHeaderMemory = headerMemory;
         lastHeaderAt = at;
-        for (int i = 0; i < pieces; i++) {
-            iovec(gatherAddresses[i], gatherLengths[i]);
+        lastSealed = false;
+        int added;
+        if (staged) { // header and payload side by side: one iovec, or the last one grown when this frame follows it
+            long end = headerAddress + bytes;
+            if (datagramIovecs[d] > 0 && lastIovecEnd == headerAddress) {
+                int last = IOVEC_OFFSET + (iovecs - 1) * IOVEC_LENGTH + IOV_LEN;
+                memory.putLong(last, memory.getLong(last) + bytes);
+                added = 0;
+            } else {
+                iovec(headerAddress, bytes);
+                added = 1;
+            }
+            lastIovecEnd = end;
+        } else {
+            iovec(headerAddress, WireFrame.HEADER_LENGTH);
+            for (int i = 0; i < pieces; i++) {
+                iovec(gatherAddresses[i], gatherLengths[i]);
+            }
+            added = 1 + pieces;
+            lastIovecEnd = 0;
         }
         tokens[frames++] = token;
         zeroCopyPages[d] += zc ? pages : 0;
         datagramBytes[d] += bytes;
-        datagramIovecs[d] += 1 + pieces;
+        datagramIovecs[d] += added;
         memory.putLong(MMSGHDR_OFFSET + d * MMSGHDR_LENGTH + MSG_IOVLEN, datagramIovecs[d]);
     }
 
@@ -298,13 +330,18 @@ final class SendBatch {
         SocketStructs.iovec(memory, IOVEC_OFFSET + iovecs++ * IOVEC_LENGTH, address, length);
     }
 
-    /** Copies the payload into staging; its one piece goes to the gather arrays. */
-    private int copy(PayloadSource payload, int length) {
-        payload.copyTo(0, memory, STAGING_OFFSET + stagingUsed, length);
-        gatherAddresses[0] = base + STAGING_OFFSET + stagingUsed;
-        gatherLengths[0] = length;
-        stagingUsed += (length + 7) & ~7;
-        return 1;
+    /**
+     * Copies the payload into staging behind room for its header ({@link #stagedHeaderAt}), right
+     * after the frame staged before it, so a datagram of staged frames is one run of bytes; returns
+     * the pieces the header iovec is followed by (none: the payload is in the same run).
+     */
+    private int stage(PayloadSource payload, int length) {
+        stagedHeaderAt = STAGING_OFFSET + stagingUsed;
+        if (length > 0) {
+            payload.copyTo(0, memory, stagedHeaderAt + WireFrame.HEADER_LENGTH, length);
+        }
+        stagingUsed += WireFrame.HEADER_LENGTH + length;
+        return 0;
     }
 
     /**
@@ -314,6 +351,10 @@ final class SendBatch {
      * (unreachable, too long, a firewall) is lost, as UDP loses, counted, and its sends complete.
      */
     boolean send() {
+        if (lastHeaderMemory != null && !lastSealed) {
+            WireFrame.seal(lastHeaderMemory, lastHeaderAt, crc);
+            lastSealed = true;
+        }
         while (sent < datagrams) {
             boolean zc = zeroCopied[sent];
             int run = 1;
@@ -408,6 +449,8 @@ final class SendBatch {
         if (zeroCopy != null && listener != null) {
             zeroCopy.abandonQueued(why);
         }
+        lastHeaderMemory = null; // its frame is gone: nothing to checksum
+        lastSealed = true;
         datagrams = 0;
         sent = 0;
         frames = 0;

@@ -156,6 +156,15 @@ public final class WireFrame {
     /** Writes {@code header} as a wire header at index {@code at} of {@code frame}, checksum included. */
     static void encode(FrameHeader header, ByteBuffer frame, int at, CRC32C crc) {
         ByteBuffer b = frame.order() == ByteOrder.LITTLE_ENDIAN ? frame : frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        encodeUnsealed(header, b, at);
+        seal(b, at, crc);
+    }
+
+    /**
+     * Writes {@code header} at index {@code at} of the little-endian {@code frame} without its checksum:
+     * a sender that may still set {@link #FLAG_MORE} {@linkplain #seal seals} it once that is decided.
+     */
+    static void encodeUnsealed(FrameHeader header, ByteBuffer b, int at) {
         b.putInt(at + MAGIC_OFFSET, MAGIC);
         b.put(at + VERSION_OFFSET, (byte) VERSION);
         b.put(at + TYPE_OFFSET, (byte) header.type);
@@ -171,7 +180,11 @@ public final class WireFrame {
         b.putLong(at + SOURCE_CONNECTION_OFFSET, header.sourceConnection);
         b.putLong(at + DESTINATION_CONNECTION_OFFSET, header.destinationConnection);
         b.putInt(at + RESERVED_OFFSET, 0);
-        b.putInt(at + CHECKSUM_OFFSET, checksum(b, at, crc));
+    }
+
+    /** Writes the checksum of the header at index {@code at} of the little-endian {@code frame}. */
+    static void seal(ByteBuffer frame, int at, CRC32C crc) {
+        frame.putInt(at + CHECKSUM_OFFSET, checksum(frame, at, crc));
     }
 
     /**
@@ -273,7 +286,12 @@ public final class WireFrame {
 
     /** Marks the encoded header at {@code at} as followed by another frame: sets {@link #FLAG_MORE}, checksum again. */
     static void markFollowed(ByteBuffer frame, int at, CRC32C crc) {
+        setFollowed(frame, at);
+        seal(frame, at, crc);
+    }
+
+    /** Sets {@link #FLAG_MORE} in the header at {@code at}, leaving its checksum to {@link #seal}. */
+    static void setFollowed(ByteBuffer frame, int at) {
         frame.putShort(at + FLAGS_OFFSET, (short) (frame.getShort(at + FLAGS_OFFSET) | FLAG_MORE));
-        frame.putInt(at + CHECKSUM_OFFSET, checksum(frame, at, crc));
     }
 }

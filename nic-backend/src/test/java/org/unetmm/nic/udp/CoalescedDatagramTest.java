@@ -64,8 +64,9 @@ class CoalescedDatagramTest {
         assertThat(ProcessStatus.vmLckBytes()).as("VmLck after the NICs closed").isEqualTo(baseline);
     }
 
+    /** sendcopy 0: every payload retained; 100: copied and retained frames side by side in one datagram; default: all copied. */
     @ParameterizedTest(name = "sendcopy={0}")
-    @ValueSource(ints = {0, UdpConfig.DEFAULT_SEND_COPY})
+    @ValueSource(ints = {0, 100, UdpConfig.DEFAULT_SEND_COPY})
     void smallMessagesToSeveralChannelsOfOnePeerShareDatagramsAndCompleteExactlyOnce(int sendCopy) {
         long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
         String why = "seed " + seed + " (rerun with -Dunetmm.test.seed=" + seed + "), sendcopy=" + sendCopy;
