@@ -54,6 +54,8 @@ public final class CrossProcessChild {
     static final int AERON_TO_CHILD = 1101;
     static final int AERON_TO_PARENT = 1102;
     private static final String EXIT = "exit";
+    /** The lifetime is checked once in this many steps (a power of two): a clock read costs more than a small message's step. */
+    private static final int CLOCK_STEPS = 1024;
 
     /** The far end of one peer, run by the main thread between requests. */
     private interface Far extends AutoCloseable {
@@ -89,7 +91,7 @@ public final class CrossProcessChild {
         reader.start();
         Far far = null;
         try {
-            while (System.nanoTime() - deadline < 0) {
+            for (int step = 0; (far != null && (step & (CLOCK_STEPS - 1)) != 0) || System.nanoTime() - deadline < 0; step++) {
                 String request = far == null ? requests.poll(100, TimeUnit.MILLISECONDS) : requests.poll();
                 if (request != null) {
                     if (request.equals(EXIT)) {
@@ -171,7 +173,8 @@ public final class CrossProcessChild {
         final Channel acker;
         private final SendPath path;
         private final int size;
-        private final NativeBuffer[] targets;
+        private final NativeBuffer targets;
+        private final int stride;
         private final boolean[] posted;
         private final NativeBuffer ackOut = NativeMemory.allocate(8);
         private boolean streaming;
@@ -195,10 +198,10 @@ public final class CrossProcessChild {
                 ackerEndpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes((int) NativeMemory.pageSize()).build());
                 server = serverEndpoint.connect(ChannelAddress.parse(client));
                 acker = ackerEndpoint.connect(ChannelAddress.parse(acks));
-                targets = new NativeBuffer[buffers];
+                stride = stride(size);
+                targets = NativeMemory.allocate((int) Math.min(Integer.MAX_VALUE, (long) buffers * stride));
                 posted = new boolean[buffers];
                 for (int i = 0; i < buffers; i++) {
-                    targets[i] = NativeMemory.allocate(Math.max(1, size));
                     repost(i);
                 }
             } catch (RuntimeException e) {
@@ -207,9 +210,21 @@ public final class CrossProcessChild {
             }
         }
 
+        /**
+         * The receive buffers are slices of one allocation, as a receive pool is: a small message's
+         * buffer takes a cache line or a few, not a page of its own (512 separate pages for 64-byte
+         * messages made every arrival a TLB walk and a cache miss that no real receiver pays), a
+         * buffer of a page or more starts on a page.
+         */
+        static int stride(int size) {
+            long page = NativeMemory.pageSize();
+            long bytes = Math.max(1, size);
+            return (int) (bytes < page ? (bytes + 63) & -64L : (bytes + page - 1) & -page);
+        }
+
         private void repost(int i) {
-            if (!serverEndpoint.postReceive(targets[i].buffer(), 0, size, i).isPosted()) {
-                throw new IllegalStateException("the free queue is full: " + targets.length + " buffers were posted");
+            if (!serverEndpoint.postReceive(targets.buffer(), i * stride, size, i).isPosted()) {
+                throw new IllegalStateException("the free queue is full: " + posted.length + " buffers were posted");
             }
             posted[i] = true;
         }
@@ -269,9 +284,7 @@ public final class CrossProcessChild {
         @Override
         public void close() {
             nic.close(); // completes what is still posted: the buffers are free after
-            for (NativeBuffer b : targets) {
-                b.close();
-            }
+            targets.close();
             ackOut.close();
         }
     }

@@ -69,6 +69,8 @@ final class FrameRing {
     private final int slots;
     // producer side
     private long tail;
+    /** The consumer's head as this producer last read it: at or behind the real one, so room it shows is there. */
+    private long knownHead;
     private long completionTail;
     // consumer side
     private long head;
@@ -112,23 +114,27 @@ final class FrameRing {
      */
     int claim(int length) {
         int aligned = align(length);
-        long consumed = (long) LONGS.getAcquire(memory, headAt);
-        long used = tail - consumed;
-        if (used < 0 || used > capacity) {
-            return -1; // a head no consumer wrote: stay full rather than overwrite what may be unread
-        }
         int index = (int) (tail & mask);
         int toEnd = capacity - index;
-        if (aligned > toEnd) {
-            if (used + toEnd + aligned > capacity) {
+        long needed = aligned > toEnd ? (long) toEnd + aligned : aligned; // a record that would wrap pads to the end first
+        if (tail - knownHead + needed > capacity) {
+            // the head last read leaves too little room: read the consumer's line again, only now (Agrona's
+            // cached head), so records that fit do not pull that line across on every claim
+            long consumed = (long) LONGS.getAcquire(memory, headAt);
+            long used = tail - consumed;
+            if (used < 0 || used > capacity) {
+                return -1; // a head no consumer wrote: stay full rather than overwrite what may be unread
+            }
+            knownHead = consumed;
+            if (used + needed > capacity) {
                 return -1;
             }
+        }
+        if (aligned > toEnd) {
             memory.putInt(base + index + LENGTH_OFFSET, toEnd);
             memory.putInt(base + index + KIND_OFFSET, KIND_PADDING);
             tail += toEnd;
             index = 0;
-        } else if (used + aligned > capacity) {
-            return -1;
         }
         return base + index;
     }
