@@ -146,8 +146,9 @@ final class CrossProcessAeronPeer implements UdpPeer {
         while (!offered(out.offer(views[0], 0, size))) {
             child.check();
         }
+        IdleTurns idle = new IdleTurns();
         while (!answered) {
-            in.poll(onFragment, 16);
+            idle.after(in.poll(onFragment, 16));
             child.check();
             if (System.nanoTime() - start > UdpPeer.lossTimeoutNanos(size)) {
                 return -1;
@@ -167,15 +168,18 @@ final class CrossProcessAeronPeer implements UdpPeer {
         long startedAt = start;
         int next = 0;
         long now;
+        IdleTurns idle = new IdleTurns();
         while ((now = System.nanoTime()) - end < 0) {
             if (atStart < 0 && now - start >= 0) {
                 atStart = acked;
                 startedAt = System.nanoTime();
             }
+            int work = 0;
             if (offered(out.offer(views[next], 0, size))) {
                 next = next + 1 == views.length ? 0 : next + 1;
+                work++;
             }
-            in.poll(onFragment, 16);
+            idle.after(work + in.poll(onFragment, 16));
             child.check();
         }
         long delivered = atStart < 0 ? 0 : acked - atStart;

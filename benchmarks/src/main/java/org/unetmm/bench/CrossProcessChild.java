@@ -63,8 +63,8 @@ public final class CrossProcessChild {
 
         void sink(int every);
 
-        /** One turn of work. */
-        void step();
+        /** One turn of work; returns how much it did (0: nothing, an idle turn). */
+        int step();
 
         @Override
         void close();
@@ -90,6 +90,7 @@ public final class CrossProcessChild {
         reader.setDaemon(true);
         reader.start();
         Far far = null;
+        IdleTurns idle = new IdleTurns();
         try {
             for (int step = 0; (far != null && (step & (CLOCK_STEPS - 1)) != 0) || System.nanoTime() - deadline < 0; step++) {
                 String request = far == null ? requests.poll(100, TimeUnit.MILLISECONDS) : requests.poll();
@@ -104,7 +105,7 @@ public final class CrossProcessChild {
                     }
                 }
                 if (far != null) {
-                    far.step();
+                    idle.after(far.step());
                 }
             }
         } finally {
@@ -242,13 +243,14 @@ public final class CrossProcessChild {
         }
 
         @Override
-        public void step() {
-            nic.progress();
-            serverEndpoint.poll(onServer, 64);
-            ackerEndpoint.poll(ignore, 64);
+        public int step() {
+            int work = nic.progress();
+            work += serverEndpoint.poll(onServer, 64);
+            work += ackerEndpoint.poll(ignore, 64);
             if (ackDue >= 0) {
                 ack(ackDue);
             }
+            return work;
         }
 
         private void ack(long count) {
@@ -363,16 +365,20 @@ public final class CrossProcessChild {
         }
 
         @Override
-        public void step() {
+        public int step() {
+            int work = 0;
             if (echoDue) {
                 echoDue = !offered(out.offer(target, 0, size));
+                work += echoDue ? 0 : 1;
             } else if (ackDue >= 0) {
                 count.putLong(0, ackDue);
                 ackDue = offered(out.offer(count, 0, 8)) ? -1 : ackDue;
+                work += ackDue < 0 ? 1 : 0;
             }
             if (!echoDue) {
-                in.poll(onFragment, 64); // one echo at a time: the next waits until this one is out
+                work += in.poll(onFragment, 64); // one echo at a time: the next waits until this one is out
             }
+            return work;
         }
 
         private static boolean offered(long result) {

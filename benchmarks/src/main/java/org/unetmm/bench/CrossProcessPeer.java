@@ -195,11 +195,12 @@ final class CrossProcessPeer implements UdpPeer {
     }
 
     /** One turn of this side: progress, completions of both endpoints, a look at the receiving JVM. */
-    private void turn() {
-        nic.progress();
-        client.poll(clientSide, 64);
-        acks.poll(ackSide, 64);
+    private int turn() {
+        int work = nic.progress();
+        work += client.poll(clientSide, 64);
+        work += acks.poll(ackSide, 64);
         child.check();
+        return work;
     }
 
     @Override
@@ -225,8 +226,9 @@ final class CrossProcessPeer implements UdpPeer {
         if (!status.isAccepted()) {
             throw new IllegalStateException(label + ": a ping was not accepted with nothing else in flight: " + status);
         }
+        IdleTurns idle = new IdleTurns();
         while (answeredAt == 0 || !pingSent) {
-            turn();
+            idle.after(turn());
             if (answeredAt == 0 && System.nanoTime() - start > UdpPeer.lossTimeoutNanos(size)) {
                 awaitSends(() -> pingSent);
                 return -1;
@@ -261,6 +263,7 @@ final class CrossProcessPeer implements UdpPeer {
             TlbStats tlbBefore = null;
             PinStats pinsBefore = null;
             long now;
+            IdleTurns idle = new IdleTurns();
             while ((now = System.nanoTime()) - end < 0) {
                 if (atStart < 0 && now - start >= 0) {
                     tlbBefore = nic.stats().tlb();
@@ -268,16 +271,18 @@ final class CrossProcessPeer implements UdpPeer {
                     atStart = acked;
                     startedAt = System.nanoTime();
                 }
+                int work = 0;
                 while (freeCount > 0 && window.mayPush()) { // what the window allows, then one progress round
                     int buffer = freeSources[--freeCount];
                     if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
+                        work++;
                     } else {
                         freeSources[freeCount++] = buffer; // the segment or the send queue is full: try again
                         break;
                     }
                 }
-                turn();
+                idle.after(work + turn());
             }
             long delivered = atStart < 0 ? 0 : acked - atStart;
             double seconds = (System.nanoTime() - startedAt) / 1e9;
