@@ -396,7 +396,7 @@ public final class CompareRun {
         return messages;
     }
 
-    private static void fill(ByteBuffer buffer, int size, int seed) {
+    static void fill(ByteBuffer buffer, int size, int seed) {
         for (int i = 0; i < size; i++) {
             buffer.put(i, (byte) (i * 31 + seed));
         }

@@ -16,7 +16,6 @@ import java.time.Duration;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
-import org.unetmm.pinning.NativeBuffer;
 
 /**
  * Aeron IPC between two processes, as an Aeron user runs it: one embedded media driver in this JVM
@@ -41,7 +40,7 @@ final class CrossProcessAeronPeer implements UdpPeer {
     private Aeron aeron;
     private ExclusivePublication out;
     private Subscription in;
-    private NativeBuffer[] sources = new NativeBuffer[0];
+    private BufferPool sources;
     private UnsafeBuffer[] views = new UnsafeBuffer[0];
     private UnsafeBuffer reply;
     private int filled;
@@ -96,10 +95,10 @@ final class CrossProcessAeronPeer implements UdpPeer {
             out = aeron.addExclusivePublication(channel, CrossProcessChild.AERON_TO_CHILD);
             in = aeron.addSubscription("aeron:ipc", CrossProcessChild.AERON_TO_PARENT);
             int sourceCount = (int) Math.max(1, Math.min(MAX_SOURCES, SOURCE_BYTES / Math.max(1L, size)));
-            sources = CompareRun.sendBuffers(size, sourceCount);
+            sources = BufferPool.filled(size, sourceCount);
             views = new UnsafeBuffer[sourceCount];
             for (int i = 0; i < sourceCount; i++) {
-                views[i] = new UnsafeBuffer(sources[i].buffer(), 0, Math.max(1, size));
+                views[i] = new UnsafeBuffer(sources.get(i), 0, Math.max(1, size));
             }
             reply = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(Math.max(1, size)));
             child.request("aeron " + driver.aeronDirectoryName() + " " + size + " " + term, "ready", ANSWER);
@@ -201,10 +200,10 @@ final class CrossProcessAeronPeer implements UdpPeer {
             }
             aeron = null;
             driver = null;
-            for (NativeBuffer b : sources) {
-                b.close();
+            if (sources != null) {
+                sources.close();
             }
-            sources = new NativeBuffer[0];
+            sources = null;
         }
     }
 }

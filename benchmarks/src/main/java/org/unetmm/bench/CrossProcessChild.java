@@ -174,8 +174,8 @@ public final class CrossProcessChild {
         final Channel acker;
         private final SendPath path;
         private final int size;
-        private final NativeBuffer targets;
-        private final int stride;
+        /** The receive buffers, slices of one allocation as a receive pool's are ({@link BufferPool}). */
+        private final BufferPool targets;
         private final boolean[] posted;
         private final NativeBuffer ackOut = NativeMemory.allocate(8);
         private boolean streaming;
@@ -199,8 +199,7 @@ public final class CrossProcessChild {
                 ackerEndpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes((int) NativeMemory.pageSize()).build());
                 server = serverEndpoint.connect(ChannelAddress.parse(client));
                 acker = ackerEndpoint.connect(ChannelAddress.parse(acks));
-                stride = stride(size);
-                targets = NativeMemory.allocate((int) Math.min(Integer.MAX_VALUE, (long) buffers * stride));
+                targets = new BufferPool(size, buffers);
                 posted = new boolean[buffers];
                 for (int i = 0; i < buffers; i++) {
                     repost(i);
@@ -211,20 +210,8 @@ public final class CrossProcessChild {
             }
         }
 
-        /**
-         * The receive buffers are slices of one allocation, as a receive pool is: a small message's
-         * buffer takes a cache line or a few, not a page of its own (512 separate pages for 64-byte
-         * messages made every arrival a TLB walk and a cache miss that no real receiver pays), a
-         * buffer of a page or more starts on a page.
-         */
-        static int stride(int size) {
-            long page = NativeMemory.pageSize();
-            long bytes = Math.max(1, size);
-            return (int) (bytes < page ? (bytes + 63) & -64L : (bytes + page - 1) & -page);
-        }
-
         private void repost(int i) {
-            if (!serverEndpoint.postReceive(targets.buffer(), i * stride, size, i).isPosted()) {
+            if (!serverEndpoint.postReceive(targets.get(i), 0, size, i).isPosted()) {
                 throw new IllegalStateException("the free queue is full: " + posted.length + " buffers were posted");
             }
             posted[i] = true;

@@ -61,7 +61,7 @@ final class CrossProcessPeer implements UdpPeer {
     private Endpoint client;
     private Endpoint acks;
     private Channel clientOut;
-    private NativeBuffer[] sources = new NativeBuffer[0];
+    private BufferPool sources;
     private int[] freeSources = new int[0];
     private int freeCount;
     private NativeBuffer reply;
@@ -118,7 +118,7 @@ final class CrossProcessPeer implements UdpPeer {
             acks = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             clientOut = client.openChannel();
             Channel ackChannel = acks.openChannel();
-            sources = CompareRun.sendBuffers(size, sourceCount);
+            sources = BufferPool.filled(size, sourceCount);
             freeSources = new int[sourceCount];
             for (int i = 0; i < sourceCount; i++) {
                 freeSources[i] = i;
@@ -211,7 +211,7 @@ final class CrossProcessPeer implements UdpPeer {
 
     private long roundTrip() {
         long ping = ++sequence;
-        ByteBuffer out = sources[0].buffer();
+        ByteBuffer out = sources.get(0);
         if (size >= 8) {
             out.putLong(0, ping);
         }
@@ -274,7 +274,7 @@ final class CrossProcessPeer implements UdpPeer {
                 int work = 0;
                 while (freeCount > 0 && window.mayPush()) { // what the window allows, then one progress round
                     int buffer = freeSources[--freeCount];
-                    if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
+                    if (client.send(clientOut, sources.get(buffer), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
                         work++;
                     } else {
@@ -293,7 +293,7 @@ final class CrossProcessPeer implements UdpPeer {
             long hits = tlbAfter.hits() - tlbBefore.hits();
             long lookups = hits + tlbAfter.misses() - tlbBefore.misses();
             long pins = nic.stats().pins().lockCalls() - pinsBefore.lockCalls();
-            awaitSends(() -> freeCount == sources.length);
+            awaitSends(() -> freeCount == sources.count());
             return new StreamResult(delivered, seconds, window.stalls, lookups == 0 ? 1.0 : (double) hits / lookups,
                     (double) pins / Math.max(1, delivered));
         } finally {
@@ -312,14 +312,17 @@ final class CrossProcessPeer implements UdpPeer {
                 nic.close();
             }
             nic = null;
-            for (NativeBuffer[] group : new NativeBuffer[][] {sources, {reply, ackIn}}) {
+            if (sources != null) {
+                sources.close();
+            }
+            for (NativeBuffer[] group : new NativeBuffer[][] {{reply, ackIn}}) {
                 for (NativeBuffer b : group) {
                     if (b != null) {
                         b.close();
                     }
                 }
             }
-            sources = new NativeBuffer[0];
+            sources = null;
             reply = null;
             ackIn = null;
         }

@@ -3,8 +3,6 @@ package org.unetmm.bench;
 import java.nio.ByteBuffer;
 import org.HdrHistogram.Histogram;
 import org.unetmm.SendPath;
-import org.unetmm.pinning.NativeBuffer;
-import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.PinBudget;
 
 /**
@@ -28,8 +26,8 @@ final class WorkingSetMemcpyPeer implements UdpPeer {
 
     private final CrossProcessPeer pinned;
     private int size;
-    private NativeBuffer[] sources = new NativeBuffer[0];
-    private NativeBuffer[] destinations = new NativeBuffer[0];
+    private BufferPool sources;
+    private BufferPool destinations;
     private int nextSource;
     private int nextDestination;
 
@@ -58,11 +56,8 @@ final class WorkingSetMemcpyPeer implements UdpPeer {
         size = messageSize;
         ShmStreamPlan plan = plan(messageSize);
         try {
-            sources = CompareRun.sendBuffers(size, plan.messages());
-            destinations = new NativeBuffer[plan.receiveBuffers()];
-            for (int i = 0; i < destinations.length; i++) {
-                destinations[i] = NativeMemory.allocate(Math.max(1, size));
-            }
+            sources = BufferPool.filled(size, plan.messages());
+            destinations = new BufferPool(size, plan.receiveBuffers());
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -73,14 +68,14 @@ final class WorkingSetMemcpyPeer implements UdpPeer {
 
     /** Bytes this row cycles through: its sources and destinations together. */
     long workingSetBytes() {
-        return (long) (sources.length + destinations.length) * Math.max(1, size);
+        return (long) (sources.count() + destinations.count()) * Math.max(1, size);
     }
 
     private void copyOne() {
-        ByteBuffer from = sources[nextSource].buffer();
-        ByteBuffer to = destinations[nextDestination].buffer();
-        nextSource = nextSource + 1 == sources.length ? 0 : nextSource + 1;
-        nextDestination = nextDestination + 1 == destinations.length ? 0 : nextDestination + 1;
+        ByteBuffer from = sources.get(nextSource);
+        ByteBuffer to = destinations.get(nextDestination);
+        nextSource = nextSource + 1 == sources.count() ? 0 : nextSource + 1;
+        nextDestination = nextDestination + 1 == destinations.count() ? 0 : nextDestination + 1;
         to.put(0, from, 0, size);
     }
 
@@ -130,15 +125,13 @@ final class WorkingSetMemcpyPeer implements UdpPeer {
 
     @Override
     public void close() {
-        for (NativeBuffer b : sources) {
-            b.close();
+        if (sources != null) {
+            sources.close();
         }
-        for (NativeBuffer b : destinations) {
-            if (b != null) {
-                b.close();
-            }
+        if (destinations != null) {
+            destinations.close();
         }
-        sources = new NativeBuffer[0];
-        destinations = new NativeBuffer[0];
+        sources = null;
+        destinations = null;
     }
 }

@@ -1,0 +1,58 @@
+package org.unetmm.bench;
+
+import java.nio.ByteBuffer;
+import org.unetmm.pinning.NativeBuffer;
+import org.unetmm.pinning.NativeMemory;
+
+/**
+ * A cross-process stream's buffers, as an application keeps a pool: {@code count} buffers of
+ * {@code size} bytes carved from one allocation, a small one on cache lines of its own (64 B
+ * apart), one of a page or more starting on a page. One page per 64-byte buffer (512 of them
+ * for the receiver, 256 sources) had made every small message a TLB walk and a cache miss on
+ * each side that no real pool pays.
+ */
+final class BufferPool implements AutoCloseable {
+    private static final int LINE = 64;
+    private final NativeBuffer memory;
+    private final ByteBuffer[] slices;
+    private final int size;
+
+    /** {@code count} buffers of {@code size} bytes (at least one each), zero-filled. */
+    BufferPool(int size, int count) {
+        this.size = Math.max(1, size);
+        long page = NativeMemory.pageSize();
+        long stride = this.size < page ? (this.size + LINE - 1) & -LINE : (this.size + page - 1) & -page;
+        long bytes = stride * Math.max(1, count);
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(count + " buffers of " + size + " B do not fit one allocation (2 GiB)");
+        }
+        this.memory = NativeMemory.allocate((int) bytes);
+        this.slices = new ByteBuffer[count];
+        for (int i = 0; i < count; i++) {
+            slices[i] = memory.buffer().slice((int) (i * stride), this.size).order(memory.buffer().order()); // slice() resets the order
+        }
+    }
+
+    /** {@code count} buffers of {@code size} bytes, each filled with its own pattern (as {@link CompareRun#sendBuffers}). */
+    static BufferPool filled(int size, int count) {
+        BufferPool pool = new BufferPool(size, count);
+        for (int i = 0; i < count; i++) {
+            CompareRun.fill(pool.slices[i], size, i);
+        }
+        return pool;
+    }
+
+    /** Buffer {@code i}: a direct slice of {@code size} bytes, position 0. */
+    ByteBuffer get(int i) {
+        return slices[i];
+    }
+
+    int count() {
+        return slices.length;
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+    }
+}
