@@ -1,13 +1,10 @@
 package org.unetmm.bench;
 
 /**
- * How the loops of a measurement between two sides wait (threads of this JVM over udp, or two
- * processes): the same for every peer. unetmm and NIO wait with this everywhere, Aeron with this
- * across processes; in this JVM Aeron's loops and its driver yield with Agrona's
- * {@code YieldingIdleStrategy}, to the same effect. A turn that did nothing is followed by the
- * next at once for {@value #SPINS} turns (a reply that comes within some microseconds is met by a
- * spinning loop), then by a {@link Thread#yield()}, which hands the core to a runnable thread, if
- * there is one, and costs a system call otherwise.
+ * How the loops of a cross-process measurement wait, the same for every peer (unetmm, Aeron): a
+ * turn that did nothing is followed by the next at once for {@value #SPINS} turns (a reply that
+ * comes within some microseconds is met by a spinning loop), then by a {@link Thread#yield()},
+ * which hands the core to a runnable thread, if there is one, and costs a system call otherwise.
  *
  * <p>On two cores shared with other work, a side that spins while it waits (a sender waiting for
  * its peer to read the pages it posted) takes half of the time the working side needed: a

@@ -72,17 +72,14 @@ final class NioUdpPeer implements UdpPeer {
         ByteBuffer echo = buffer(largest);
         ByteBuffer out = buffer(Math.max(1, size));
         ByteBuffer in = buffer(largest);
-        IdleTurns echoIdle = new IdleTurns();
         try (Side side = new Side("nio-echo", () -> {
             echo.clear();
-            int got = b.read(echo);
-            if (got > 0) {
+            if (b.read(echo) > 0) {
                 echo.flip();
                 while (b.write(echo) == 0) {
                     Thread.onSpinWait();
                 }
             }
-            echoIdle.after(got);
         })) {
             return UdpPeer.roundTrips(warmup, measure, rtt, () -> {
                 long sequence = ++this.sequence;
@@ -94,14 +91,11 @@ final class NioUdpPeer implements UdpPeer {
                 while (a.write(out) == 0) {
                     Thread.onSpinWait();
                 }
-                IdleTurns idle = new IdleTurns();
                 while (true) {
                     in.clear();
-                    int got = a.read(in);
-                    if (got > 0 && (size < 8 || in.getLong(0) == sequence)) {
+                    if (a.read(in) > 0 && (size < 8 || in.getLong(0) == sequence)) {
                         return System.nanoTime() - start; // an earlier, late answer is read and passed over
                     }
-                    idle.after(got);
                     if (System.nanoTime() - start > UdpPeer.lossTimeoutNanos(size)) {
                         return -1;
                     }
@@ -118,12 +112,9 @@ final class NioUdpPeer implements UdpPeer {
         AtomicLong received = new AtomicLong();
         Window window = Window.forSize(size);
         int ackEvery = window.ackEvery();
-        IdleTurns receiverIdle = new IdleTurns();
         try (Side side = new Side("nio-receiver", () -> {
             target.clear();
-            int got = b.read(target);
-            receiverIdle.after(got);
-            if (got > 0) {
+            if (b.read(target) > 0) {
                 long count = received.get() + 1;
                 received.lazySet(count);
                 if (count % ackEvery == 0) {
@@ -140,26 +131,21 @@ final class NioUdpPeer implements UdpPeer {
             long atStart = -1;
             long startedAt = 0;
             long now;
-            IdleTurns idle = new IdleTurns();
             while ((now = System.nanoTime()) - end < 0) {
                 if (atStart < 0 && now - start >= 0) {
                     atStart = received.get();
                     startedAt = now;
                 }
-                int work = 0;
                 if (window.mayPush()) {
                     source.clear();
                     if (a.write(source) > 0) {
                         window.pushed();
-                        work++;
                     }
                 }
                 acks.clear();
                 if (a.read(acks) == 8) {
                     window.acknowledged(acks.getLong(0));
-                    work++;
                 }
-                idle.after(work);
                 side.check();
             }
             if (atStart < 0) { // the measured phase was never reached (a pause longer than it)

@@ -314,8 +314,11 @@ final class UnetmmUdpPeer implements UdpPeer {
     private static final CompletionHandler IGNORE = c -> { };
 
     private UdpPeer.Side startServer(String name) {
-        IdleTurns idle = new IdleTurns();
-        return new Side(name, () -> idle.after(right.progress() + server.poll(serverSide, 64) + acker.poll(IGNORE, 64)));
+        return new Side(name, () -> {
+            right.progress();
+            server.poll(serverSide, 64);
+            acker.poll(IGNORE, 64);
+        });
     }
 
     /** The left NIC's completions on the client endpoint: send buffers coming back, echoes arriving. */
@@ -386,13 +389,13 @@ final class UnetmmUdpPeer implements UdpPeer {
             postReply();
         }
         long start = System.nanoTime();
-        IdleTurns idle = new IdleTurns();
         SendStatus status = client.send(clientOut, out, 0, size, path, PING);
         if (!status.isAccepted()) {
             throw new IllegalStateException("a ping was not accepted with nothing else in flight: " + status);
         }
         while (answeredAt == 0 || !pingSent) {
-            idle.after(left.progress() + client.poll(clientSide, 16));
+            left.progress();
+            client.poll(clientSide, 16);
             side.check();
             long waited = System.nanoTime() - start;
             if (answeredAt == 0 && waited > UdpPeer.lossTimeoutNanos(size)) {
@@ -433,7 +436,6 @@ final class UnetmmUdpPeer implements UdpPeer {
             long startedAt = start;
             TlbStats[] tlbBefore = null;
             PinStats[] pinsBefore = null;
-            IdleTurns idle = new IdleTurns();
             long now;
             while ((now = System.nanoTime()) - end < 0) {
                 if (atStart < 0 && now - start >= 0) {
@@ -444,18 +446,18 @@ final class UnetmmUdpPeer implements UdpPeer {
                 }
                 // queue what the window allows, then one progress round: the wire packs them into
                 // datagrams and sends them with one sendmmsg, as an application streaming would
-                int work = 0;
                 while (freeCount > 0 && window.mayPush()) {
                     int buffer = freeSources[--freeCount];
                     if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
-                        work++;
                     } else {
                         freeSources[freeCount++] = buffer; // the segment or the send queue is full: try again
                         break;
                     }
                 }
-                idle.after(work + left.progress() + client.poll(clientSide, 64) + acks.poll(ackSide, 64));
+                left.progress();
+                client.poll(clientSide, 64);
+                acks.poll(ackSide, 64);
                 side.check();
             }
             long delivered = atStart < 0 ? 0 : received.get() - atStart;
