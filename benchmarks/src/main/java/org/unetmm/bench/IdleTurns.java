@@ -1,7 +1,8 @@
 package org.unetmm.bench;
 
 /**
- * How the loops of a cross-process measurement wait, the same for every peer (unetmm, Aeron): a
+ * How the loops of a cross-process measurement wait, in both processes, the same for every peer
+ * (unetmm, Aeron; the in-JVM udp compare keeps its own waiting). A
  * turn that did nothing is followed by the next at once for {@value #SPINS} turns (a reply that
  * comes within some microseconds is met by a spinning loop), then by a {@link Thread#yield()},
  * which hands the core to a runnable thread, if there is one, and costs a system call otherwise.
