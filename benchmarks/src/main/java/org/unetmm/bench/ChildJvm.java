@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * by SIGKILL: the kernel closes the pipe), when its lifetime argument runs out, or when {@link #close}
  * asks it to; {@link #close} then destroys it, and a shutdown hook does the same when this JVM exits
  * before {@link #close} (Ctrl-C). A child that dies is noticed by {@link #check} within
- * {@link #CHECK_NANOS} (or {@link #CHECK_CALLS} calls, whichever is later), and every wait for it says which child, its exit status and its last words.
+ * {@link #CHECK_NANOS} or {@link #CHECK_CALLS} calls, whichever is later, and every wait for it
+ * says which child, its exit status and its last words.
  */
 final class ChildJvm implements AutoCloseable {
     /** How often the measuring loops look whether the child is still there. */
@@ -128,7 +129,7 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Fails when the child has exited; looks at most every {@link #CHECK_NANOS}, so a hot loop may call it each turn. */
+    /** Fails when the child has exited; looks at most every {@link #CHECK_NANOS} and {@link #CHECK_CALLS} calls, so a hot loop may call it each turn. */
     void check() {
         if ((++checks & (CHECK_CALLS - 1)) != 0) {
             return; // a clock read costs 30-70 ns on these machines: more than a measured step of a small message

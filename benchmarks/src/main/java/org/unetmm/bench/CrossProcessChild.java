@@ -92,7 +92,11 @@ public final class CrossProcessChild {
         Far far = null;
         IdleTurns idle = new IdleTurns();
         try {
-            for (int step = 0; (far != null && (step & (CLOCK_STEPS - 1)) != 0) || System.nanoTime() - deadline < 0; step++) {
+            for (int step = 0; ; step++) {
+                boolean lookAtClock = far == null || (step & (CLOCK_STEPS - 1)) == 0; // idle: every wait of 100 ms
+                if (lookAtClock && System.nanoTime() - deadline >= 0) {
+                    break;
+                }
                 String request = far == null ? requests.poll(100, TimeUnit.MILLISECONDS) : requests.poll();
                 if (request != null) {
                     if (request.equals(EXIT)) {

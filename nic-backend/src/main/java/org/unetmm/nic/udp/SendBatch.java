@@ -215,25 +215,22 @@ final class SendBatch {
      */
     void add(long destination, FrameHeader header, PayloadSource payload) {
         int length = header.fragmentLength;
-        int pieces;
+        int pieces = 0;
         long token = PayloadSource.NOT_RETAINABLE;
-        boolean staged;
-        if (length <= sendCopy) {
-            staged = true;
-            pieces = stage(payload, length);
-        } else {
+        boolean staged = length <= sendCopy;
+        if (!staged) {
             pieces = payload.gather(gatherAddresses, gatherLengths, MAX_GATHER);
-            staged = pieces < 0;
-            if (staged) {
+            if (pieces < 0) {
                 counters.increment(GATHER_COPIES);
-                pieces = stage(payload, length);
+                staged = true;
             } else {
                 token = payload.retain();
-                if (token == PayloadSource.NOT_RETAINABLE) {
-                    staged = true;
-                    pieces = stage(payload, length); // the NIC's own reused memory: keep a copy
-                }
+                staged = token == PayloadSource.NOT_RETAINABLE; // the NIC's own reused memory: keep a copy
             }
+        }
+        if (staged) {
+            stage(payload, length);
+            pieces = 0; // the payload follows its header in the same run of bytes
         }
         boolean whole = header.fragmentOffset == 0 && length == header.messageLength;
         int bytes = WireFrame.HEADER_LENGTH + length;
@@ -332,16 +329,14 @@ final class SendBatch {
 
     /**
      * Copies the payload into staging behind room for its header ({@link #stagedHeaderAt}), right
-     * after the frame staged before it, so a datagram of staged frames is one run of bytes; returns
-     * the pieces the header iovec is followed by (none: the payload is in the same run).
+     * after the frame staged before it, so a datagram of staged frames is one run of bytes.
      */
-    private int stage(PayloadSource payload, int length) {
+    private void stage(PayloadSource payload, int length) {
         stagedHeaderAt = STAGING_OFFSET + stagingUsed;
         if (length > 0) {
             payload.copyTo(0, memory, stagedHeaderAt + WireFrame.HEADER_LENGTH, length);
         }
         stagingUsed += WireFrame.HEADER_LENGTH + length;
-        return 0;
     }
 
     /**
