@@ -123,6 +123,15 @@ final class Receiver {
     /** Receiving by copy (one recv) rather than by direct placement (a peek, then recvmsg). */
     private boolean copying;
     private int smallStreak;
+    /**
+     * Slots the next {@code recvmmsg} asks for: 1 after a call that found the socket empty, what the
+     * last call took when it took less than it asked, twice the last ask (up to the vector) after one
+     * that filled it. A datagram that arrives alone (a ping-pong, sparse traffic) is then taken by a
+     * call that stops at it, not by one that goes on to find the socket empty (a second attempt in
+     * the kernel, on every round trip); a stream's backlog grows the ask to the whole vector within
+     * a few calls.
+     */
+    private int ask = 1;
     /** Datagrams the last recvmmsg took, and the next of them to open. */
     private int received;
     private int nextSlot;
@@ -233,7 +242,7 @@ final class Receiver {
         while (taken < limit) {
             endsMessage = false;
             if (copying) {
-                int want = Math.min(vector, limit - taken);
+                int want = Math.min(ask, limit - taken);
                 for (int i = 0; i < want; i++) {
                     int msghdr = vectorMsghdrs + i * MMSGHDR_LENGTH;
                     memory.putInt(msghdr + MSG_NAMELEN, SOURCE_LENGTH);
@@ -243,6 +252,7 @@ final class Receiver {
                 }
                 int n = Libc.recvmmsg(fd, blockAddress + vectorMsghdrs, want, Libc.MSG_DONTWAIT);
                 counters.increment(RECEIVE_CALLS);
+                ask = n <= 0 ? 1 : n < want ? n : Math.min(vector, 2 * want);
                 if (n <= 0) {
                     if (n == -Errno.EAGAIN) {
                         break;
