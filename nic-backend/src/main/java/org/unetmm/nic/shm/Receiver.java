@@ -187,11 +187,11 @@ final class Receiver {
      */
     private boolean fromSegment(ShmPeer peer, ByteBuffer m, int at) {
         long seq = m.getLong(at + ShmFrame.SEQ_OFFSET);
-        BufferPayload segment = peer.segment(m.getInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET));
+        BufferPayload segment = peer.segment(m.getInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET), why);
         long offset = m.getLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET);
         int status = 0;
         if (segment == null) {
-            count(ShmDropReason.UNKNOWN_SEGMENT);
+            count(why[0]);
             status = Errno.EFAULT;
         } else if (offset < 0 || offset > segment.capacity() - (long) frame.fragmentLength) {
             count(ShmDropReason.OUTSIDE_SEGMENT);

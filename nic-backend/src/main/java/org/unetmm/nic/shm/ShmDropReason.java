@@ -36,6 +36,13 @@ public enum ShmDropReason {
      * 0600 file, or one whose header names another process than the peer's.
      */
     UNKNOWN_SEGMENT,
+    /**
+     * A segment frame naming a segment the peer shared whose memory this process cannot open as
+     * {@code /proc/<pid>/fd/<fd>} (a {@code hidepid} mount of /proc, another pid namespace, a peer
+     * that is not dumpable) or that is not sealed against shrinking: run both processes as one
+     * user in one pid namespace, or use the pinned path.
+     */
+    SEGMENT_UNREACHABLE,
     /** A segment frame whose (offset, length) does not lie inside the segment it names. */
     OUTSIDE_SEGMENT
 }

@@ -74,13 +74,14 @@ final class ShmPeer implements Transport.Route {
 
     /**
      * The peer's segment {@code number}, mapped on first use; null when the peer shared none of
-     * that number (the frame that named it is dropped).
+     * that number or it cannot be mapped ({@code why[0]} says which: the frame that named it is
+     * dropped).
      */
-    BufferPayload segment(int number) {
+    BufferPayload segment(int number, ShmDropReason[] why) {
         if (number > 0 && number < segments.length && segments[number] != null) {
             return segments[number];
         }
-        java.nio.ByteBuffer mapped = ShmSegment.mapPeer(name, number, region.peerIdentity());
+        java.nio.ByteBuffer mapped = ShmSegment.mapPeer(name, number, region.peerIdentity(), why);
         if (mapped == null) {
             return null;
         }

@@ -1,7 +1,6 @@
 package org.unetmm.nic.shm;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -15,46 +14,68 @@ import org.unetmm.pinning.NativeMemory;
 import org.unetmm.pinning.internal.Libc;
 
 /**
- * An endpoint's fixed segment in shared memory, as base U-Net's communication segment: a file
- * under {@code /dev/shm} (mode 0600, owned by the user), {@code unetmm-<name>@<number>.seg}
- * after the NIC's name and a number it draws per segment ({@code @} is not allowed in a name, so
- * no NIC's files pass for another's). The NIC that owns the endpoint maps the file read-write over
- * the segment's own pages ({@link ShmTransport#segmentMemory}: the engine pins and frees them as
- * any segment); a peer maps it read-only when a frame first names it. A fixed-path send copies the
- * user's bytes into the segment; its frame names (number, offset, length) and the peer's NIC copies
- * them out of its mapping into the posted buffer: two copies, as base U-Net, and no third through
- * the ring.
+ * An endpoint's fixed segment in shared memory, as base U-Net's communication segment. Its bytes
+ * live in a {@code memfd} of the owning process, sealed so that nobody, the owner included, can
+ * shrink or grow it ({@code F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL}, memfd_create(2)): a mapping
+ * of it can never fault. A file of a size others may change could: a process of the same user
+ * that truncates a mapped file makes every later access to the lost pages a SIGBUS, which the JVM
+ * turns into an {@code InternalError} raised some time after the copy that faulted, when the
+ * message had already been delivered as complete.
+ *
+ * <p>Peers find the segment through a small file under {@code /dev/shm} (mode 0600, owned by the
+ * user), {@code unetmm-<name>@<number>.seg} after the NIC's name and a number it draws per segment
+ * ({@code @} is not allowed in a name, so no NIC's files pass for another's), which names the
+ * owner's process and the memfd's descriptor there. A peer opens the memfd as
+ * {@code /proc/<pid>/fd/<fd>} (a read of the owner's descriptor table: the same user, or
+ * CAP_SYS_PTRACE; Yama restricts only attaching, not this), checks that it is sealed against
+ * shrinking and that its own header repeats the file's, and maps it read-only. The owner maps the
+ * memfd read-write over the segment's own pages ({@link ShmTransport#segmentMemory}: the engine
+ * pins and frees them as any segment). A fixed-path send copies the user's bytes into the
+ * segment; its frame names (number, offset, length) and the peer's NIC copies them out of its
+ * mapping into the posted buffer: two copies, as base U-Net, and no third through the ring.
  *
  * <pre>
- *  offset  field (little-endian)                            written by
- *       0  long magic 'UNMMSEG1' (last)                     the owner
+ *  offset  field (little-endian), in the file and again in the memfd   written by
+ *       0  long magic 'UNMMSEG2' (last)                                the owner
  *       8  int  pid of the owner's process
  *      12  int  segment bytes
  *      16  long the owner's process start time
- *    4096  the segment [bytes, rounded up to a page]        the owner's sends
+ *      24  int  the memfd's descriptor in the owner's process
+ *      28  int  the segment's number
+ *    4096  the segment [bytes, rounded up to a page]  (memfd only)     the owner's sends
  * </pre>
  *
- * The owner removes the file when the segment is freed (its endpoint closed) or its NIC closes; a
- * peer that finds the owner dead removes it, and {@link ShmDirectory#removeStale} removes one whose
- * owner is gone when a NIC opens. Nothing a peer reads here is trusted: the header is checked
- * against the peer it names, and every (offset, length) of a frame against the segment's bytes
- * before the NIC copies ({@link Receiver}).
+ * The owner removes the file and closes the memfd when the segment is freed (its endpoint closed)
+ * or its NIC closes (peers keep their mappings until they drop them); a peer that finds the owner
+ * dead removes the file, and {@link ShmDirectory#removeStale} removes one whose owner is gone when
+ * a NIC opens (the memfd went with its process). Nothing a peer reads here is trusted: the header
+ * is checked against the peer it names, and every (offset, length) of a frame against the
+ * segment's bytes before the NIC copies ({@link Receiver}).
  */
 final class ShmSegment {
-    static final long MAGIC = 0x3147_4553_4D4D_4E55L; // "UNMMSEG1" little-endian
+    static final long MAGIC = 0x3247_4553_4D4D_4E55L; // "UNMMSEG2" little-endian
     static final int MAGIC_OFFSET = 0;
     static final int PID_OFFSET = 8;
     static final int BYTES_OFFSET = 12;
     static final int START_TIME_OFFSET = 16;
-    static final int HEADER_LENGTH = 24;
-    /** Where the segment's bytes start in the file: a page, so they map page-aligned. */
+    static final int FD_OFFSET = 24;
+    static final int NUMBER_OFFSET = 28;
+    static final int HEADER_LENGTH = 32;
+    /** Where the segment's bytes start in the memfd: a page, so they map page-aligned. */
     static final int DATA_OFFSET = 4096;
     static final String SUFFIX = ".seg";
     /** The most segments a NIC numbers; a frame naming a number above it is dropped before any lookup. */
     static final int MAX_NUMBER = 1 << 16;
-    private static final int O_RDWR = 2;
+    private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 0x80000;
     private static final int MAP_FIXED = 0x10;
+    private static final int MFD_CLOEXEC = 1;
+    private static final int MFD_ALLOW_SEALING = 2;
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+    private static final int F_SEAL_SEAL = 1;
+    private static final int F_SEAL_SHRINK = 2;
+    private static final int F_SEAL_GROW = 4;
 
     final Path path;
     final int number;
@@ -62,63 +83,81 @@ final class ShmSegment {
     final NativeBuffer memory;
     final long address;
     final int bytes;
+    /** The memfd, open while the segment is shared; -1 once {@link #remove}d. */
+    private int fd;
 
-    private ShmSegment(Path path, int number, NativeBuffer memory) {
+    private ShmSegment(Path path, int number, NativeBuffer memory, int fd) {
         this.path = path;
         this.number = number;
         this.memory = memory;
         this.address = memory.address();
         this.bytes = memory.capacity();
+        this.fd = fd;
     }
 
     static Path path(String name, int number) {
         return ShmDirectory.ROOT.resolve(ShmDirectory.PREFIX + name + "@" + number + SUFFIX);
     }
 
+    private static ByteBuffer header(ProcessIdentity owner, int bytes, int fd, int number) {
+        return ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN).putLong(MAGIC_OFFSET, MAGIC)
+                .putInt(PID_OFFSET, owner.pid()).putInt(BYTES_OFFSET, bytes).putLong(START_TIME_OFFSET, owner.startTime())
+                .putInt(FD_OFFSET, fd).putInt(NUMBER_OFFSET, number);
+    }
+
     /**
-     * Creates segment {@code number} of NIC {@code name}: a file of this process, mapped shared over
-     * fresh page-aligned memory of {@code bytes}, which the caller owns as any {@link NativeBuffer}
-     * (closing it unmaps the file's pages; the file itself goes with {@link #remove}).
+     * Creates segment {@code number} of NIC {@code name}: a sealed memfd of this process, mapped
+     * shared over fresh page-aligned memory of {@code bytes}, which the caller owns as any
+     * {@link NativeBuffer} (closing it unmaps the memfd's pages), and the file that names it (it
+     * goes, and the memfd is closed, with {@link #remove}).
      */
     static ShmSegment create(String name, int number, int bytes, ProcessIdentity self) {
         Path path = path(name, number);
         long mapped = NativeMemory.roundUpToPage(bytes);
         NativeBuffer memory = NativeMemory.allocate(bytes);
+        int fd = Libc.binding().memfd_create("unetmm-" + name + "@" + number, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         try {
+            if (fd < 0) {
+                throw new ShmException("cannot create the memory of shm segment " + path + ": memfd_create failed, errno "
+                        + Libc.lastErrno() + " (it needs Linux 3.17 or later)");
+            }
+            if (Libc.binding().ftruncate(fd, DATA_OFFSET + mapped) != 0
+                    || Libc.binding().fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+                throw new ShmException("cannot size and seal the memory of shm segment " + path + " (" + mapped
+                        + " bytes): errno " + Libc.lastErrno() + "; is memory short?");
+            }
+            ByteBuffer head = header(self, bytes, fd, number);
+            try (FileChannel file = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
+                file.write(head.duplicate(), 0);
+            }
+            long at = Libc.binding().mmap(memory.address(), mapped, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_SHARED | MAP_FIXED, fd, DATA_OFFSET);
+            if (at != memory.address()) {
+                throw new ShmException("cannot map the shm segment " + path + " (" + mapped + " bytes): errno "
+                        + Libc.lastErrno() + "; is memory short?");
+            }
             Files.deleteIfExists(path); // a stale one of a dead process that held this name
             Files.createFile(path, PosixFilePermissions.asFileAttribute(ShmRegion.OWNER_ONLY));
-            try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
-                file.setLength(DATA_OFFSET + mapped);
-                ByteBuffer head = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(MAGIC_OFFSET, MAGIC).putInt(PID_OFFSET, self.pid()).putInt(BYTES_OFFSET, bytes)
-                        .putLong(START_TIME_OFFSET, self.startTime());
-                file.getChannel().write(head, 0);
+            try (FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                file.write(head, 0);
             }
-            int fd = Libc.binding().open(path.toString(), O_RDWR | O_CLOEXEC);
-            if (fd < 0) {
-                throw new ShmException("cannot open the shm segment " + path + " to map it: errno " + Libc.lastErrno()
-                        + "; is /dev/shm a writable tmpfs?");
-            }
-            try {
-                long at = Libc.binding().mmap(memory.address(), mapped, Libc.PROT_READ | Libc.PROT_WRITE,
-                        Libc.MAP_SHARED | MAP_FIXED, fd, DATA_OFFSET);
-                if (at != memory.address()) {
-                    throw new ShmException("cannot map the shm segment " + path + " (" + mapped + " bytes): errno "
-                            + Libc.lastErrno() + "; is /dev/shm full? (df /dev/shm)");
-                }
-            } finally {
-                Libc.binding().close(fd);
-            }
-            return new ShmSegment(path, number, memory);
+            return new ShmSegment(path, number, memory, fd);
         } catch (IOException e) {
             memory.close();
+            closeFd(fd);
             ShmDirectory.delete(path);
-            throw new ShmException("cannot create the shm segment " + path + ": " + e + "; is /dev/shm a writable tmpfs"
-                    + " with room for " + mapped + " bytes?");
+            throw new ShmException("cannot create the shm segment " + path + ": " + e + "; is /dev/shm a writable tmpfs?");
         } catch (RuntimeException e) {
             memory.close();
+            closeFd(fd);
             ShmDirectory.delete(path);
             throw e;
+        }
+    }
+
+    private static void closeFd(int fd) {
+        if (fd >= 0) {
+            Libc.binding().close(fd);
         }
     }
 
@@ -137,36 +176,66 @@ final class ShmSegment {
         return null;
     }
 
-    /** Removes the file; the mappings stay valid until each process drops its own. */
-    void remove() {
+    /** Removes the file and closes the memfd; the mappings stay valid until each process drops its own. */
+    synchronized void remove() {
         ShmDirectory.delete(path);
+        closeFd(fd);
+        fd = -1;
     }
 
     /**
      * Peer {@code peerName}'s segment {@code number}, mapped read-only here; null if there is none
-     * that peer's process {@code peer} shared: no such file, not this user's or not mode 0600, a
-     * header that is not a segment's, or one another process wrote.
+     * that peer's process {@code peer} shared ({@code why[0]} then says which): no such file, not
+     * this user's or not mode 0600, a header that is not a segment's or one another process wrote
+     * ({@link ShmDropReason#UNKNOWN_SEGMENT}); or a memfd this process cannot open, not sealed
+     * against shrinking, or whose header is not the file's ({@link ShmDropReason#SEGMENT_UNREACHABLE}).
      */
-    static ByteBuffer mapPeer(String peerName, int number, ProcessIdentity peer) {
+    static ByteBuffer mapPeer(String peerName, int number, ProcessIdentity peer, ShmDropReason[] why) {
+        why[0] = ShmDropReason.UNKNOWN_SEGMENT;
         if (number <= 0 || number > MAX_NUMBER || peer.pid() <= 0) {
             return null;
         }
         Path path = path(peerName, number);
+        ByteBuffer named = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         try {
             ShmRegion.checkOwnership(path);
             try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-                ByteBuffer head = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-                file.read(head, 0);
-                int bytes = head.getInt(BYTES_OFFSET);
-                if (head.position() != HEADER_LENGTH || head.getLong(MAGIC_OFFSET) != MAGIC
-                        || head.getInt(PID_OFFSET) != peer.pid() || head.getLong(START_TIME_OFFSET) != peer.startTime()
-                        || bytes <= 0 || file.size() < DATA_OFFSET + (long) bytes) {
-                    return null;
-                }
-                return file.map(FileChannel.MapMode.READ_ONLY, DATA_OFFSET, bytes).order(ByteOrder.LITTLE_ENDIAN);
+                file.read(named, 0);
             }
         } catch (IOException | ShmException e) {
             return null; // gone (NoSuchFileException), unreadable, or not this user's 0600 file
+        }
+        int bytes = named.getInt(BYTES_OFFSET);
+        int ownerFd = named.getInt(FD_OFFSET);
+        if (named.position() != HEADER_LENGTH || named.getLong(MAGIC_OFFSET) != MAGIC || named.getInt(PID_OFFSET) != peer.pid()
+                || named.getLong(START_TIME_OFFSET) != peer.startTime() || named.getInt(NUMBER_OFFSET) != number
+                || bytes <= 0 || ownerFd < 0) {
+            return null;
+        }
+        why[0] = ShmDropReason.SEGMENT_UNREACHABLE;
+        int fd = Libc.binding().open("/proc/" + peer.pid() + "/fd/" + ownerFd, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return null; // hidepid, another pid namespace, a peer that is not dumpable, or the descriptor is gone
+        }
+        try {
+            int seals = Libc.binding().fcntl(fd, F_GET_SEALS, 0);
+            if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
+                return null; // not a sealed memfd: its size could change under the mapping
+            }
+            try (FileChannel file = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ)) {
+                ByteBuffer inside = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+                file.read(inside, 0);
+                if (inside.position() != HEADER_LENGTH || !inside.flip().equals(named.flip())
+                        || file.size() < DATA_OFFSET + (long) bytes) {
+                    return null; // the descriptor is not (any longer) this segment's memfd
+                }
+                why[0] = null;
+                return file.map(FileChannel.MapMode.READ_ONLY, DATA_OFFSET, bytes).order(ByteOrder.LITTLE_ENDIAN);
+            }
+        } catch (IOException e) {
+            return null;
+        } finally {
+            Libc.binding().close(fd);
         }
     }
 

@@ -40,8 +40,8 @@ import org.unetmm.spi.Transport;
  * the NIC says so once in its log.
  *
  * <p><b>The fixed segment</b> lives in shared memory, as base U-Net's communication segment: this
- * wire {@linkplain #segmentMemory provides} each endpoint's segment as a file its peers map
- * ({@link ShmSegment}). A fixed-path fragment, already copied into the segment when it was sent,
+ * wire {@linkplain #segmentMemory provides} each endpoint's segment as a sealed memfd its peers
+ * map, found through a file under /dev/shm ({@link ShmSegment}). A fixed-path fragment, already copied into the segment when it was sent,
  * travels as a <em>segment frame</em> naming (segment, offset, length); the peer's NIC copies it
  * out of its mapping into the posted buffer and posts a completion as for a rendezvous, and only
  * then is the fragment released, the send completed and its segment space reused: two copies,
@@ -279,9 +279,9 @@ public final class ShmTransport implements Transport {
     // ---- the fixed segment -----------------------------------------------------------------------
 
     /**
-     * An endpoint's fixed segment as a file under /dev/shm that peers map ({@link ShmSegment}),
-     * so its fixed-path fragments travel as segment frames; private memory once the process has
-     * numbered {@value ShmSegment#MAX_NUMBER} segments.
+     * An endpoint's fixed segment as a sealed memfd that peers map, named by a file under
+     * /dev/shm ({@link ShmSegment}), so its fixed-path fragments travel as segment frames; private
+     * memory once the process has numbered {@value ShmSegment#MAX_NUMBER} segments.
      */
     @Override
     public NativeBuffer segmentMemory(int bytes) {
@@ -298,7 +298,7 @@ public final class ShmTransport implements Transport {
         return segment.memory;
     }
 
-    /** A segment's memory is freed (its endpoint closed): its file goes, peers keep their mapping until they drop it. */
+    /** A segment's memory is freed (its endpoint closed): its file and memfd go, peers keep their mapping until they drop it. */
     private void segmentFreed(long freedAddress, long length) {
         synchronized (segmentLock) {
             for (ShmSegment segment : segments) {

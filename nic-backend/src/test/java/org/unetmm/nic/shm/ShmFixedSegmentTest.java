@@ -113,10 +113,7 @@ class ShmFixedSegmentTest {
         Nic na = ShmTwoProcessTest.open("shm:");
         try (NativeBuffer first = NativeMemory.allocate(size); NativeBuffer second = NativeMemory.allocate(size);
              NativeBuffer into = NativeMemory.allocate(size)) {
-            for (int i = 0; i < size; i++) {
-                first.buffer().put(i, (byte) random.nextInt());
-                second.buffer().put(i, (byte) random.nextInt());
-            }
+            fill(random, first, second);
             Endpoint a = na.openEndpoint(EndpointConfig.builder().segmentBytes(size).build());
             Endpoint b = nb.openEndpoint();
             Channel ba = b.openChannel();
@@ -153,6 +150,73 @@ class ShmFixedSegmentTest {
             na.close();
             nb.close();
         }
+    }
+
+    /**
+     * A process of the same user (here {@code truncate(1)}) shrinks what it can reach of a segment
+     * the peer has mapped: the file that names it, and its memory through /proc. A mapped file that
+     * shrinks makes the peer's next copy out of it fault, and the JVM reports that fault some time
+     * after the copy, when the message has already been delivered as complete; the memory is a
+     * sealed memfd, so it cannot shrink, and the next message arrives byte-exact.
+     */
+    @Test
+    void aSegmentAnotherProcessTriesToTruncateStillDeliversTheNextMessageByteExact() throws Exception {
+        long baseline = ProcessStatus.vmLckBytes();
+        long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
+        SplittableRandom random = new SplittableRandom(seed);
+        int size = 65_536;
+        Nic nb = ShmTwoProcessTest.open("shm:" + ShmPairInOneJvmTest.fresh("trunc"));
+        Nic na = ShmTwoProcessTest.open("shm:");
+        try (NativeBuffer first = NativeMemory.allocate(size); NativeBuffer second = NativeMemory.allocate(size);
+             NativeBuffer into = NativeMemory.allocate(size)) {
+            fill(random, first, second);
+            Endpoint a = na.openEndpoint(EndpointConfig.builder().segmentBytes(2 * size).build());
+            Endpoint b = nb.openEndpoint();
+            Channel ba = b.openChannel();
+            Channel ab = a.connect(ba.address());
+            ba.connect(ab.address());
+            ShmPairInOneJvmTest.transfer(na, nb, a, b, ab, first.buffer(), into.buffer(), size, SendPath.FIXED_SEGMENT, 1);
+            assertThat(ShmTransport.of(nb).stats().segmentReceived()).as("the peer mapped the segment").isEqualTo(1);
+            List<Path> files = segmentFiles(nameOf(ab.address().toString()));
+            assertThat(files).hasSize(1);
+            int fd = ByteBuffer.wrap(Files.readAllBytes(files.get(0))).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .getInt(ShmSegment.FD_OFFSET);
+            Path memory = Path.of("/proc/" + ProcessHandle.current().pid() + "/fd/" + fd);
+            long memoryBytes = Files.size(memory);
+
+            assertThat(truncate(files.get(0))).as("the file that names the segment is the user's to truncate").isZero();
+            assertThat(truncate(memory)).as("the segment's memory is sealed: truncate fails").isNotZero();
+            assertThat(Files.size(memory)).as("and keeps its size").isEqualTo(memoryBytes);
+
+            Completion again = ShmPairInOneJvmTest.transfer(na, nb, a, b, ab, second.buffer(), into.buffer(), size,
+                    SendPath.FIXED_SEGMENT, 2);
+            assertThat(again.status()).as(again.detail()).isEqualTo(CompletionStatus.OK);
+            assertThat(again.length()).isEqualTo(size);
+            assertThat(into.buffer().slice(0, size)).as("the second message, seed " + seed)
+                    .isEqualTo(second.buffer().slice(0, size));
+            assertThat(ShmTransport.of(nb).stats().segmentReceived()).as("out of the mapping it already had").isEqualTo(2);
+            assertThat(ShmTransport.of(nb).stats().dropped()).isZero();
+        } finally {
+            na.close();
+            nb.close();
+        }
+        assertThat(ProcessStatus.vmLckBytes()).as("VmLck after close").isEqualTo(baseline);
+    }
+
+    private static void fill(SplittableRandom random, NativeBuffer... buffers) {
+        for (NativeBuffer b : buffers) {
+            for (int i = 0; i < b.capacity(); i++) {
+                b.buffer().put(i, (byte) random.nextInt());
+            }
+        }
+    }
+
+    /** {@code truncate -s 0 path} in a process of its own; its exit status. */
+    private static int truncate(Path path) throws Exception {
+        Process p = new ProcessBuilder("truncate", "-s", "0", path.toString()).redirectErrorStream(true).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("truncate ends").isTrue();
+        return p.exitValue();
     }
 
     @Test

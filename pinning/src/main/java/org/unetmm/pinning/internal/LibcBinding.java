@@ -53,6 +53,14 @@ public interface LibcBinding {
     /** open(2) without a mode (no O_CREAT): the shm wire maps a segment file it created over its segment's pages. */
     @SaveError int open(String path, int flags);
 
+    /** memfd_create(2): the shm wire's fixed segments, sealed against shrinking (MFD_ALLOW_SEALING). */
+    @SaveError int memfd_create(String name, int flags);
+
+    @SaveError int ftruncate(int fd, @size_t long length);
+
+    /** fcntl(2) with an int argument (the shm wire's F_ADD_SEALS and F_GET_SEALS). */
+    @SaveError int fcntl(int fd, int command, int argument);
+
     /** prctl(2) with its four unsigned long arguments (the shm wire's PR_SET_PTRACER). */
     @SaveError int prctl(int option, @size_t long arg2, @size_t long arg3, @size_t long arg4, @size_t long arg5);
 
