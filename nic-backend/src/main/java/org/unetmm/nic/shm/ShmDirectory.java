@@ -21,18 +21,21 @@ import java.util.List;
  * Where shm NICs find each other: files under {@code /dev/shm}, all mode 0600.
  *
  * <ul>
- *   <li>{@code unetmm-<name>.nic}, a NIC's home (one page), created when it opens, removed when it
- *       closes: who holds the name, and a generation counter that a NIC which created a pair's
- *       region for it bumps, so a listener that has never routed to its clients learns of them
- *       with one read per progress round (it lists the directory only when the counter moved).</li>
+ *   <li>{@code unetmm-<name>.nic}, a NIC's home, created when it opens, removed when it closes:
+ *       who holds the name, and where its page of shared memory is (a {@link SealedMemfd}, so no
+ *       truncation can make reading it fault), which holds a generation counter that a NIC which
+ *       created a pair's region for it bumps, so a listener that has never routed to its clients
+ *       learns of them with one read per progress round (it lists the directory only when the
+ *       counter moved).</li>
  *   <li>{@code unetmm-<a>+<b>.pair}, the region of NICs {@code a < b} ({@link ShmRegion}).</li>
  *   <li>{@code unetmm-<name>@<number>.seg}, a fixed segment of NIC {@code name}'s endpoints, which
  *       its peers map ({@link ShmSegment}).</li>
  * </ul>
  *
  * <pre>
- *  home: 0 long magic 'UNMMNIC2', 8 int pid, 16 long process start time,
- *        64 long generation (its own line, bumped atomically)
+ *  home file:   0 long magic 'UNMMNIC3' (last), 8 int pid, 16 long process start time,
+ *              24 int the memfd's descriptor in that process
+ *  its memfd:  64 long generation (its own line, bumped atomically), in one page
  * </pre>
  *
  * A file whose process is gone (killed before it could remove it) is stale: {@link #removeStale}
@@ -46,11 +49,12 @@ import java.util.List;
 final class ShmDirectory {
     static final Path ROOT = Path.of("/dev/shm");
     static final String PREFIX = "unetmm-";
-    static final long HOME_MAGIC = 0x3243_494E_4D4D_4E55L; // "UNMMNIC2"
+    static final long HOME_MAGIC = 0x3343_494E_4D4D_4E55L; // "UNMMNIC3"
     static final int HOME_MAGIC_OFFSET = 0;
     static final int HOME_PID_OFFSET = 8;
     static final int HOME_START_TIME_OFFSET = 16;
-    private static final int HOME_HEAD_LENGTH = 24;
+    static final int HOME_MEMFD_OFFSET = 24;
+    private static final int HOME_HEAD_LENGTH = 28;
     static final int HOME_GENERATION_OFFSET = 64;
     static final int HOME_LENGTH = 4096;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -71,19 +75,33 @@ final class ShmDirectory {
         return me.compareTo(peer) < 0 ? 0 : 1;
     }
 
+    /** A NIC's home: its page of shared memory (the generation) and the memfd that holds it, which the NIC closes. */
+    record Home(MappedByteBuffer memory, int memfd) {
+        void close() {
+            SealedMemfd.close(memfd);
+        }
+    }
+
     /** Creates {@code name}'s home for this process; a live holder of the name is refused, a dead one's replaced. */
-    static MappedByteBuffer createHome(String name, ProcessIdentity self) {
+    static Home createHome(String name, ProcessIdentity self) {
         Path path = home(name);
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 Files.createFile(path, PosixFilePermissions.asFileAttribute(ShmRegion.OWNER_ONLY));
-                try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    MappedByteBuffer home = file.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
+                int fd = SealedMemfd.create("unetmm-" + name + ".nic", HOME_LENGTH);
+                try (FileChannel memory = SealedMemfd.channel(fd, true);
+                     FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                    MappedByteBuffer home = memory.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
                     home.order(ByteOrder.LITTLE_ENDIAN);
-                    home.putInt(HOME_PID_OFFSET, self.pid());
-                    home.putLong(HOME_START_TIME_OFFSET, self.startTime());
-                    LONGS.setRelease(home, HOME_MAGIC_OFFSET, HOME_MAGIC);
-                    return home;
+                    file.write(ByteBuffer.allocate(HOME_HEAD_LENGTH).order(ByteOrder.LITTLE_ENDIAN)
+                            .putInt(HOME_PID_OFFSET, self.pid()).putLong(HOME_START_TIME_OFFSET, self.startTime())
+                            .putInt(HOME_MEMFD_OFFSET, fd), 0);
+                    file.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, HOME_MAGIC), HOME_MAGIC_OFFSET);
+                    return new Home(home, fd);
+                } catch (IOException | RuntimeException e) {
+                    SealedMemfd.close(fd);
+                    delete(path);
+                    throw e;
                 }
             } catch (FileAlreadyExistsException e) {
                 if (!ShmRegion.checkOwnershipIfPresent(path)) {
@@ -124,16 +142,25 @@ final class ShmDirectory {
         }
     }
 
-    /** Tells {@code name}'s NIC that a region for it appeared: bumps its home's generation. */
+    /** Tells {@code name}'s NIC that a region for it appeared: bumps the generation in its home's memory. */
     static void announceTo(String name) {
-        try (FileChannel file = FileChannel.open(home(name), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            if (file.size() < HOME_LENGTH) {
-                return;
+        ByteBuffer head = ByteBuffer.allocate(HOME_HEAD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel file = FileChannel.open(home(name), StandardOpenOption.READ)) {
+            file.read(head, 0);
+        } catch (IOException e) {
+            return; // the NIC closed meanwhile: its pair region is stale and goes with the next check
+        }
+        if (head.position() != HOME_HEAD_LENGTH || head.getLong(HOME_MAGIC_OFFSET) != HOME_MAGIC) {
+            return;
+        }
+        try (FileChannel memory = SealedMemfd.openPeer(head.getInt(HOME_PID_OFFSET), head.getInt(HOME_MEMFD_OFFSET), true)) {
+            if (memory == null || memory.size() < HOME_LENGTH) {
+                return; // gone, or not reachable from here: the listener finds the region when it routes to this NIC
             }
-            MappedByteBuffer home = file.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
+            MappedByteBuffer home = memory.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
             LONGS.getAndAdd(home.order(ByteOrder.LITTLE_ENDIAN), HOME_GENERATION_OFFSET, 1L);
         } catch (IOException e) {
-            // the NIC closed meanwhile: its pair region is stale and goes with the next check
+            // as above
         }
     }
 
@@ -189,7 +216,7 @@ final class ShmDirectory {
                     removed += ShmSegment.removeIfDead(p);
                 } else if (f.endsWith(".pair")) {
                     ProcessIdentity[] sides = ShmRegion.sides(p);
-                    if (sides != null && (gone(sides[0]) || gone(sides[1]))) {
+                    if (sides != null && (gone(sides[0]) || gone(sides[1]) || gone(sides[2]))) { // the creator holds the memory
                         removed += delete(p);
                     }
                 }

@@ -19,11 +19,16 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The shared-memory region of one pair of NICs: a file under {@code /dev/shm} (mode 0600, owned by
- * the user), memory-mapped by both processes. Named {@code unetmm-<a>+<b>.pair} after the two NIC
- * names in order, so either side finds it and side 0 is the smaller name. Either side may create
- * it (the first to {@link ShmTransport#route route} to the other); the creator fills the header,
- * writes {@link #MAGIC} last, and the opener waits for it.
+ * The shared-memory region of one pair of NICs, mapped by both processes. Named
+ * {@code unetmm-<a>+<b>.pair} after the two NIC names in order, so either side finds it and side 0
+ * is the smaller name. Either side may create it (the first to {@link ShmTransport#route route} to
+ * the other). Its memory is a {@link SealedMemfd} of the creator's process, which nobody can
+ * shrink, so no ring access of either side can fault; the file of that name under {@code /dev/shm}
+ * (mode 0600, owned by the user) holds the same first page, saying where the memory is (the
+ * creator's pid and the memfd's descriptor there) and, for the stale check of processes that do
+ * not map the region, each side's process. The creator fills the memory, then the file, and writes
+ * the file's {@link #MAGIC} last; the opener waits for it, opens the memory through the creator's
+ * descriptor table ({@link SealedMemfd#openPeer}) and checks that it says what the file says.
  *
  * <pre>
  *  offset  field (little-endian)                      written by
@@ -31,8 +36,11 @@ import java.util.Set;
  *       8  int  version                                creator
  *      12  int  data ring capacity (bytes, power of 2) creator
  *      16  int  completion ring slots (power of 2)     creator
- *     128  side 0: int pid, int flags, long heartbeat, side 0
- *               long process start time
+ *      24  int  the creator's pid        (file only)   creator
+ *      28  int  the memfd's descriptor   (file only)   creator
+ *      32  long the creator's start time (file only)   creator
+ *     128  side 0: int pid, int flags, long heartbeat, side 0       the file has the pid and the
+ *               long process start time                             start time, not the rest
  *     256  side 1: the same                            side 1
  *     384  data ring 0 tail (side 0 -> 1)              side 0       each index on a line of its own,
  *     512  data ring 0 head                            side 1       128 bytes apart (two 64-byte
@@ -42,7 +50,7 @@ import java.util.Set;
  *    1024  completion ring 0 head                      side 1
  *    1152  completion ring 1 tail (side 1 -> 0)        side 1
  *    1280  completion ring 1 head                      side 0
- *    4096  data ring 0        [capacity]               records of side 0 (see {@link FrameRing})
+ *    4096  data ring 0        [capacity]               records of side 0 (see {@link FrameRing}); memfd only
  *       +  data ring 1        [capacity]
  *       +  completion ring 0  [slots x 16]             (long seq, int status, int 0) per slot
  *       +  completion ring 1  [slots x 16]
@@ -58,11 +66,15 @@ import java.util.Set;
  */
 final class ShmRegion implements AutoCloseable {
     static final long MAGIC = 0x314D_4853_4D4D_4E55L; // "UNMMSHM1" little-endian
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 8;
     static final int CAPACITY_OFFSET = 12;
     static final int COMPLETION_SLOTS_OFFSET = 16;
+    static final int CREATOR_PID_OFFSET = 24;
+    static final int MEMFD_OFFSET = 28;
+    static final int CREATOR_START_TIME_OFFSET = 32;
+    static final int FILE_HEAD_LENGTH = 40;
     static final int SIDE_OFFSET = 128;
     static final int SIDE_LENGTH = 128;
     static final int SIDE_PID_OFFSET = 0;
@@ -87,9 +99,12 @@ final class ShmRegion implements AutoCloseable {
     final ByteBuffer memory;
     final FrameRing out;
     final FrameRing in;
+    /** The memfd, held by the creator while the region is open (a new opener reaches it through it); -1 in the opener. */
+    private int memfd;
 
-    private ShmRegion(Path path, int side, MappedByteBuffer mapped, int capacity, int completionSlots) {
+    private ShmRegion(Path path, int side, MappedByteBuffer mapped, int capacity, int completionSlots, int memfd) {
         this.path = path;
+        this.memfd = memfd;
         this.side = side;
         this.capacity = capacity;
         this.completionSlots = completionSlots;
@@ -145,29 +160,41 @@ final class ShmRegion implements AutoCloseable {
     }
 
     private static ShmRegion create(Path path, int side, int capacity, int completionSlots) throws IOException {
-        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            MappedByteBuffer mapped = file.map(FileChannel.MapMode.READ_WRITE, 0, length(capacity, completionSlots));
-            ShmRegion region = new ShmRegion(path, side, mapped, capacity, completionSlots);
+        int length = length(capacity, completionSlots);
+        int fd = SealedMemfd.create("unetmm-" + path.getFileName(), length);
+        try (FileChannel memory = SealedMemfd.channel(fd, true)) {
+            ShmRegion region = new ShmRegion(path, side, memory.map(FileChannel.MapMode.READ_WRITE, 0, length), capacity,
+                    completionSlots, fd);
             region.memory.putInt(VERSION_OFFSET, VERSION);
             region.memory.putInt(CAPACITY_OFFSET, capacity);
             region.memory.putInt(COMPLETION_SLOTS_OFFSET, completionSlots);
             LONGS.setRelease(region.memory, MAGIC_OFFSET, MAGIC);
+            ProcessIdentity self = ProcessIdentity.self();
+            ByteBuffer head = ByteBuffer.allocate(RINGS_OFFSET).order(ByteOrder.LITTLE_ENDIAN).putInt(VERSION_OFFSET, VERSION)
+                    .putInt(CAPACITY_OFFSET, capacity).putInt(COMPLETION_SLOTS_OFFSET, completionSlots)
+                    .putInt(CREATOR_PID_OFFSET, self.pid()).putInt(MEMFD_OFFSET, fd)
+                    .putLong(CREATOR_START_TIME_OFFSET, self.startTime());
+            try (FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                file.write(head, 0);
+                file.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, MAGIC), MAGIC_OFFSET);
+            }
             return region;
+        } catch (IOException | RuntimeException e) {
+            SealedMemfd.close(fd);
+            throw e;
         }
     }
 
     private static ShmRegion open(Path path, int side, long waitNanos) throws IOException {
         checkOwnership(path);
-        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        ByteBuffer head = ByteBuffer.allocate(FILE_HEAD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
             long deadline = System.nanoTime() + waitNanos;
-            MappedByteBuffer head = null;
             while (true) {
-                if (file.size() >= RINGS_OFFSET) {
-                    head = file.map(FileChannel.MapMode.READ_WRITE, 0, RINGS_OFFSET);
-                    head.order(ByteOrder.LITTLE_ENDIAN);
-                    if ((long) LONGS.getAcquire(head, MAGIC_OFFSET) == MAGIC) {
-                        break;
-                    }
+                head.clear();
+                file.read(head, 0);
+                if (head.position() == FILE_HEAD_LENGTH && head.getLong(MAGIC_OFFSET) == MAGIC) {
+                    break;
                 }
                 if (System.nanoTime() - deadline > 0) {
                     throw new ShmException("the shm region " + path + " was not initialised within "
@@ -175,17 +202,33 @@ final class ShmRegion implements AutoCloseable {
                 }
                 Thread.onSpinWait();
             }
-            int version = head.getInt(VERSION_OFFSET);
-            int capacity = head.getInt(CAPACITY_OFFSET);
-            int slots = head.getInt(COMPLETION_SLOTS_OFFSET);
-            if (version != VERSION || !ShmConfig.validRing(capacity) || !ShmConfig.validSlots(slots)
-                    || file.size() < length(capacity, slots)) {
-                throw new ShmException("the shm region " + path + " is not one this version reads (version "
-                        + version + ", ring " + capacity + ", completion slots " + slots + ", " + file.size()
-                        + " bytes): delete it, or let both ends run one unetmm version");
+        }
+        int version = head.getInt(VERSION_OFFSET);
+        int capacity = head.getInt(CAPACITY_OFFSET);
+        int slots = head.getInt(COMPLETION_SLOTS_OFFSET);
+        if (version != VERSION || !ShmConfig.validRing(capacity) || !ShmConfig.validSlots(slots)) {
+            throw new ShmException("the shm region " + path + " is not one this version reads (version " + version
+                    + ", ring " + capacity + ", completion slots " + slots + "): delete it, or let both ends run one unetmm"
+                    + " version");
+        }
+        int creator = head.getInt(CREATOR_PID_OFFSET);
+        int fd = head.getInt(MEMFD_OFFSET);
+        try (FileChannel memory = SealedMemfd.openPeer(creator, fd, true)) {
+            if (memory == null) {
+                throw new ShmException("cannot open the memory of the shm region " + path + " (/proc/" + creator + "/fd/" + fd
+                        + "): its creator is gone, or this process may not read that process's descriptors (a hidepid"
+                        + " mount of /proc, another pid namespace), or it is not a sealed memfd; run both NICs as one user"
+                        + " in one pid namespace, and delete the file if its creator is gone");
             }
-            return new ShmRegion(path, side, file.map(FileChannel.MapMode.READ_WRITE, 0, length(capacity, slots)),
-                    capacity, slots);
+            int length = length(capacity, slots);
+            MappedByteBuffer mapped = memory.size() < length ? null : memory.map(FileChannel.MapMode.READ_WRITE, 0, length);
+            ByteBuffer m = mapped == null ? null : mapped.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            if (m == null || (long) LONGS.getAcquire(m, MAGIC_OFFSET) != MAGIC || m.getInt(VERSION_OFFSET) != version
+                    || m.getInt(CAPACITY_OFFSET) != capacity || m.getInt(COMPLETION_SLOTS_OFFSET) != slots) {
+                throw new ShmException("the memory of the shm region " + path + " (/proc/" + creator + "/fd/" + fd
+                        + ") does not say what its file says: it is not this region's; delete the file");
+            }
+            return new ShmRegion(path, side, mapped, capacity, slots, -1);
         }
     }
 
@@ -229,6 +272,13 @@ final class ShmRegion implements AutoCloseable {
         memory.putLong(at + SIDE_START_TIME_OFFSET, self.startTime());
         INTS.setRelease(memory, at + SIDE_FLAGS_OFFSET, rendezvous ? FLAG_RENDEZVOUS : 0);
         INTS.setRelease(memory, at + SIDE_PID_OFFSET, self.pid());
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE)) { // for the stale check: start time first
+            file.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, self.startTime()),
+                    at + SIDE_START_TIME_OFFSET);
+            file.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, self.pid()), at + SIDE_PID_OFFSET);
+        } catch (IOException e) {
+            // the file went (the peer took this side for dead, or a sweep): the memory is what the peer reads
+        }
     }
 
     void markClosed() {
@@ -260,16 +310,20 @@ final class ShmRegion implements AutoCloseable {
     }
 
     /**
-     * Both sides' processes as written ({@link ProcessIdentity#NONE} for a side not filled yet),
-     * for the stale-region check of another process's file; null if it cannot be read.
+     * Both sides' processes as the file says ({@link ProcessIdentity#NONE} for a side not filled
+     * yet), then the creator's, for the stale-region check of another process's file; null if it
+     * cannot be read.
      */
     static ProcessIdentity[] sides(Path path) {
         try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-            if (file.size() < RINGS_OFFSET) {
-                return new ProcessIdentity[] {ProcessIdentity.NONE, ProcessIdentity.NONE};
+            ByteBuffer head = ByteBuffer.allocate(RINGS_OFFSET).order(ByteOrder.LITTLE_ENDIAN);
+            file.read(head, 0);
+            if (head.position() < SIDE_OFFSET + 2 * SIDE_LENGTH) {
+                return new ProcessIdentity[] {ProcessIdentity.NONE, ProcessIdentity.NONE, ProcessIdentity.NONE};
             }
-            ByteBuffer head = file.map(FileChannel.MapMode.READ_ONLY, 0, RINGS_OFFSET).order(ByteOrder.LITTLE_ENDIAN);
-            return new ProcessIdentity[] {side(head, 0), side(head, 1)};
+            int creator = head.getInt(CREATOR_PID_OFFSET);
+            return new ProcessIdentity[] {side(head, 0), side(head, 1), creator == 0 ? ProcessIdentity.NONE
+                    : new ProcessIdentity(creator, head.getLong(CREATOR_START_TIME_OFFSET))};
         } catch (IOException e) {
             return null;
         }
@@ -277,7 +331,7 @@ final class ShmRegion implements AutoCloseable {
 
     private static ProcessIdentity side(ByteBuffer head, int side) {
         int at = SIDE_OFFSET + side * SIDE_LENGTH;
-        int pid = (int) INTS.getAcquire(head, at + SIDE_PID_OFFSET);
+        int pid = head.getInt(at + SIDE_PID_OFFSET);
         return pid == 0 ? ProcessIdentity.NONE : new ProcessIdentity(pid, head.getLong(at + SIDE_START_TIME_OFFSET));
     }
 
@@ -294,5 +348,9 @@ final class ShmRegion implements AutoCloseable {
     public void close() {
         markClosed();
         remove();
+        synchronized (this) {
+            SealedMemfd.close(memfd);
+            memfd = -1;
+        }
     }
 }

@@ -15,22 +15,16 @@ import org.unetmm.pinning.internal.Libc;
 
 /**
  * An endpoint's fixed segment in shared memory, as base U-Net's communication segment. Its bytes
- * live in a {@code memfd} of the owning process, sealed so that nobody, the owner included, can
- * shrink or grow it ({@code F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL}, memfd_create(2)): a mapping
- * of it can never fault. A file of a size others may change could: a process of the same user
- * that truncates a mapped file makes every later access to the lost pages a SIGBUS, which the JVM
- * turns into an {@code InternalError} raised some time after the copy that faulted, when the
- * message had already been delivered as complete.
+ * live in a {@link SealedMemfd} of the owning process, which nobody can shrink, so a peer's copy out
+ * of its mapping never faults.
  *
  * <p>Peers find the segment through a small file under {@code /dev/shm} (mode 0600, owned by the
  * user), {@code unetmm-<name>@<number>.seg} after the NIC's name and a number it draws per segment
  * ({@code @} is not allowed in a name, so no NIC's files pass for another's), which names the
- * owner's process and the memfd's descriptor there. A peer opens the memfd as
- * {@code /proc/<pid>/fd/<fd>} (a read of the owner's descriptor table: the same user, or
- * CAP_SYS_PTRACE; Yama restricts only attaching, not this), checks that it is sealed against
- * shrinking and that its own header repeats the file's, and maps it read-only. The owner maps the
- * memfd read-write over the segment's own pages ({@link ShmTransport#segmentMemory}: the engine
- * pins and frees them as any segment). A fixed-path send copies the user's bytes into the
+ * owner's process and the memfd's descriptor there. A peer opens the memfd through the owner's
+ * descriptor table ({@link SealedMemfd#openPeer}), checks that its own header repeats the file's,
+ * and maps it read-only. The owner maps the memfd read-write over the segment's own pages
+ * ({@link ShmTransport#segmentMemory}: the engine pins and frees them as any segment). A fixed-path send copies the user's bytes into the
  * segment; its frame names (number, offset, length) and the peer's NIC copies them out of its
  * mapping into the posted buffer: two copies, as base U-Net, and no third through the ring.
  *
@@ -66,16 +60,7 @@ final class ShmSegment {
     static final String SUFFIX = ".seg";
     /** The most segments a NIC numbers; a frame naming a number above it is dropped before any lookup. */
     static final int MAX_NUMBER = 1 << 16;
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int MAP_FIXED = 0x10;
-    private static final int MFD_CLOEXEC = 1;
-    private static final int MFD_ALLOW_SEALING = 2;
-    private static final int F_ADD_SEALS = 1033;
-    private static final int F_GET_SEALS = 1034;
-    private static final int F_SEAL_SEAL = 1;
-    private static final int F_SEAL_SHRINK = 2;
-    private static final int F_SEAL_GROW = 4;
 
     final Path path;
     final int number;
@@ -115,19 +100,11 @@ final class ShmSegment {
         Path path = path(name, number);
         long mapped = NativeMemory.roundUpToPage(bytes);
         NativeBuffer memory = NativeMemory.allocate(bytes);
-        int fd = Libc.binding().memfd_create("unetmm-" + name + "@" + number, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int fd = -1;
         try {
-            if (fd < 0) {
-                throw new ShmException("cannot create the memory of shm segment " + path + ": memfd_create failed, errno "
-                        + Libc.lastErrno() + " (it needs Linux 3.17 or later)");
-            }
-            if (Libc.binding().ftruncate(fd, DATA_OFFSET + mapped) != 0
-                    || Libc.binding().fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-                throw new ShmException("cannot size and seal the memory of shm segment " + path + " (" + mapped
-                        + " bytes): errno " + Libc.lastErrno() + "; is memory short?");
-            }
+            fd = SealedMemfd.create("unetmm-" + name + "@" + number, DATA_OFFSET + mapped);
             ByteBuffer head = header(self, bytes, fd, number);
-            try (FileChannel file = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
+            try (FileChannel file = SealedMemfd.channel(fd, true)) {
                 file.write(head.duplicate(), 0);
             }
             long at = Libc.binding().mmap(memory.address(), mapped, Libc.PROT_READ | Libc.PROT_WRITE,
@@ -144,20 +121,14 @@ final class ShmSegment {
             return new ShmSegment(path, number, memory, fd);
         } catch (IOException e) {
             memory.close();
-            closeFd(fd);
+            SealedMemfd.close(fd);
             ShmDirectory.delete(path);
             throw new ShmException("cannot create the shm segment " + path + ": " + e + "; is /dev/shm a writable tmpfs?");
         } catch (RuntimeException e) {
             memory.close();
-            closeFd(fd);
+            SealedMemfd.close(fd);
             ShmDirectory.delete(path);
             throw e;
-        }
-    }
-
-    private static void closeFd(int fd) {
-        if (fd >= 0) {
-            Libc.binding().close(fd);
         }
     }
 
@@ -179,7 +150,7 @@ final class ShmSegment {
     /** Removes the file and closes the memfd; the mappings stay valid until each process drops its own. */
     synchronized void remove() {
         ShmDirectory.delete(path);
-        closeFd(fd);
+        SealedMemfd.close(fd);
         fd = -1;
     }
 
@@ -213,29 +184,20 @@ final class ShmSegment {
             return null;
         }
         why[0] = ShmDropReason.SEGMENT_UNREACHABLE;
-        int fd = Libc.binding().open("/proc/" + peer.pid() + "/fd/" + ownerFd, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            return null; // hidepid, another pid namespace, a peer that is not dumpable, or the descriptor is gone
-        }
-        try {
-            int seals = Libc.binding().fcntl(fd, F_GET_SEALS, 0);
-            if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
-                return null; // not a sealed memfd: its size could change under the mapping
+        try (FileChannel file = SealedMemfd.openPeer(peer.pid(), ownerFd, false)) {
+            if (file == null) {
+                return null;
             }
-            try (FileChannel file = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ)) {
-                ByteBuffer inside = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-                file.read(inside, 0);
-                if (inside.position() != HEADER_LENGTH || !inside.flip().equals(named.flip())
-                        || file.size() < DATA_OFFSET + (long) bytes) {
-                    return null; // the descriptor is not (any longer) this segment's memfd
-                }
-                why[0] = null;
-                return file.map(FileChannel.MapMode.READ_ONLY, DATA_OFFSET, bytes).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer inside = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+            file.read(inside, 0);
+            if (inside.position() != HEADER_LENGTH || !inside.flip().equals(named.flip())
+                    || file.size() < DATA_OFFSET + (long) bytes) {
+                return null; // the descriptor is not (any longer) this segment's memfd
             }
+            why[0] = null;
+            return file.map(FileChannel.MapMode.READ_ONLY, DATA_OFFSET, bytes).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             return null;
-        } finally {
-            Libc.binding().close(fd);
         }
     }
 

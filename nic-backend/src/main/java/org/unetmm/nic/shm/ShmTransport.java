@@ -1,7 +1,6 @@
 package org.unetmm.nic.shm;
 
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -103,7 +102,7 @@ public final class ShmTransport implements Transport {
     private final int mtu;
     private final CrossMemoryAttach cma;
     private final boolean rendezvous;
-    private final MappedByteBuffer home;
+    private final ShmDirectory.Home home;
     private long seenGeneration = -1;
     private final Map<String, ShmPeer> byName = new HashMap<>();
     private ShmPeer[] peers = new ShmPeer[0];
@@ -438,7 +437,7 @@ public final class ShmTransport implements Transport {
                 beats++;
             }
         }
-        long generation = ShmDirectory.generation(home);
+        long generation = ShmDirectory.generation(home.memory());
         if (generation != seenGeneration) {
             seenGeneration = generation;
             discover();
@@ -553,6 +552,7 @@ public final class ShmTransport implements Transport {
         peers = new ShmPeer[0];
         byName.clear();
         ShmDirectory.delete(ShmDirectory.home(config.name()));
+        home.close();
         NativeMemory.removeFreeListener(segmentFreed);
         synchronized (segmentLock) {
             for (ShmSegment segment : segments) {

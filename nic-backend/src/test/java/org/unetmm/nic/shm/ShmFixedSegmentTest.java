@@ -212,7 +212,7 @@ class ShmFixedSegmentTest {
     }
 
     /** {@code truncate -s 0 path} in a process of its own; its exit status. */
-    private static int truncate(Path path) throws Exception {
+    static int truncate(Path path) throws Exception {
         Process p = new ProcessBuilder("truncate", "-s", "0", path.toString()).redirectErrorStream(true).start();
         p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("truncate ends").isTrue();

@@ -63,6 +63,110 @@ class ShmPairInOneJvmTest {
         return received;
     }
 
+    /** A channel of {@code a} connected both ways with a new channel of {@code b}: {a's, b's}. */
+    static Channel[] connect(Endpoint a, Endpoint b) {
+        Channel ba = b.openChannel();
+        Channel ab = a.connect(ba.address());
+        ba.connect(ab.address());
+        return new Channel[] {ab, ba};
+    }
+
+    /** This process's descriptors that are the shm wire's memfds ({@code /memfd:unetmm-...}). */
+    static long memfds() throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> fds = Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("/memfd:unetmm-");
+                } catch (java.io.IOException e) {
+                    return false; // closed while listed (the listing's own descriptor)
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void nicsThatOpenPairSendOnBothPathsAndCloseLeaveNoMemfdOpen() throws Exception {
+        long before = memfds();
+        for (int round = 0; round < 10; round++) {
+            Nic nb = open("shm:" + fresh("fds"));
+            Nic na = open("shm:");
+            try (NativeBuffer from = NativeMemory.allocate(65_536); NativeBuffer into = NativeMemory.allocate(65_536)) {
+                Endpoint a = na.openEndpoint(EndpointConfig.builder().segmentBytes(1 << 17).build());
+                Endpoint b = nb.openEndpoint();
+                Channel ab = connect(a, b)[0];
+                for (SendPath path : SendPath.values()) {
+                    transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), 65_536, path, 1);
+                }
+                assertThat(memfds() - before).as("two homes, a region and each endpoint's segment while they are open")
+                        .isEqualTo(5);
+            } finally {
+                na.close();
+                nb.close();
+            }
+        }
+        assertThat(memfds()).as("every memfd closed with its NIC").isEqualTo(before);
+    }
+
+    /**
+     * A process of the same user ({@code truncate(1)}) shrinks what it can reach of a pair's
+     * region while both NICs have it mapped, and of a NIC's home: their files, and their memory
+     * through /proc. Had the mappings been of the files, the next ring access of either side (and
+     * the home's read in every round) would fault; the memory is sealed memfds, which cannot
+     * shrink, and messages go on arriving byte-exact both ways.
+     */
+    @Test
+    void aRegionAnotherProcessTriesToTruncateGoesOnCarryingMessagesByteExact() throws Exception {
+        long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
+        SplittableRandom random = new SplittableRandom(seed);
+        Nic nb = open("shm:" + fresh("trunc-srv"));
+        Nic na = open("shm:");
+        int size = 1 << 20;
+        try (NativeBuffer from = NativeMemory.allocate(size); NativeBuffer into = NativeMemory.allocate(size)) {
+            Endpoint a = na.openEndpoint();
+            Endpoint b = nb.openEndpoint();
+            Channel[] channels = connect(a, b);
+            Channel ab = channels[0];
+            Channel ba = channels[1];
+            transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), 100, SendPath.PINNED, 1);
+            java.nio.file.Path pair = ShmDirectory.pair(ab.address().transportAddress().substring("shm:".length()),
+                    ba.address().transportAddress().substring("shm:".length()));
+            ByteBuffer head = ByteBuffer.wrap(Files.readAllBytes(pair)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.file.Path memory = java.nio.file.Path.of("/proc/" + head.getInt(ShmRegion.CREATOR_PID_OFFSET) + "/fd/"
+                    + head.getInt(ShmRegion.MEMFD_OFFSET));
+            long memoryBytes = Files.size(memory);
+
+            assertThat(ShmFixedSegmentTest.truncate(pair)).as("the region's file is the user's to truncate").isZero();
+            assertThat(ShmFixedSegmentTest.truncate(memory)).as("the region's memory is sealed: truncate fails").isNotZero();
+            assertThat(Files.size(memory)).as("and keeps its size").isEqualTo(memoryBytes);
+            java.nio.file.Path home = ShmDirectory.home(ba.address().transportAddress().substring("shm:".length()));
+            ByteBuffer homeHead = ByteBuffer.wrap(Files.readAllBytes(home)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.file.Path homeMemory = java.nio.file.Path.of("/proc/" + homeHead.getInt(ShmDirectory.HOME_PID_OFFSET)
+                    + "/fd/" + homeHead.getInt(ShmDirectory.HOME_MEMFD_OFFSET));
+            assertThat(ShmFixedSegmentTest.truncate(home)).as("the home's file is the user's to truncate").isZero();
+            assertThat(ShmFixedSegmentTest.truncate(homeMemory)).as("the page the NIC reads each round is sealed")
+                    .isNotZero();
+
+            for (int n : new int[] {100, 4096, size}) {
+                for (Endpoint from2 : new Endpoint[] {a, b}) {
+                    for (int i = 0; i < n; i++) {
+                        from.buffer().put(i, (byte) random.nextInt());
+                    }
+                    boolean ba2 = from2 == b;
+                    Completion r = ba2 ? transfer(nb, na, b, a, ba, from.buffer(), into.buffer(), n, SendPath.PINNED, n)
+                            : transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), n, SendPath.PINNED, n);
+                    assertThat(r.status()).as(r.detail()).isEqualTo(CompletionStatus.OK);
+                    assertThat(into.buffer().slice(0, n)).as(n + " B " + (ba2 ? "b -> a" : "a -> b") + ", seed " + seed)
+                            .isEqualTo(from.buffer().slice(0, n));
+                }
+            }
+            assertThat(ShmTransport.of(na).stats().dropped()).isZero();
+            assertThat(ShmTransport.of(nb).stats().dropped()).isZero();
+        } finally {
+            na.close();
+            nb.close();
+        }
+    }
+
     @Test
     void inlineAndRendezvousMessagesArriveByteExactAndPinsReturnToBaseline() {
         long baseline = ProcessStatus.vmLckBytes();
@@ -75,9 +179,9 @@ class ShmPairInOneJvmTest {
         try (NativeBuffer from = NativeMemory.allocate(max); NativeBuffer into = NativeMemory.allocate(max)) {
             Endpoint a = na.openEndpoint(EndpointConfig.builder().segmentBytes(max + 4096).build());
             Endpoint b = nb.openEndpoint();
-            Channel ba = b.openChannel();
-            Channel ab = a.connect(ba.address());
-            ba.connect(ab.address());
+            Channel[] channels = connect(a, b);
+            Channel ab = channels[0];
+            Channel ba = channels[1];
             for (int size : new int[] {0, 1, 100, 4096, 16384, 16385, 100_000, 1 << 20, max}) {
                 for (SendPath path : SendPath.values()) {
                     for (int i = 0; i < size; i++) {
@@ -118,9 +222,9 @@ class ShmPairInOneJvmTest {
         try (NativeBuffer from = NativeMemory.allocate(size); NativeBuffer into = NativeMemory.allocate(size)) {
             Endpoint a = na.openEndpoint();
             Endpoint b = nb.openEndpoint();
-            Channel ba = b.openChannel();
-            Channel ab = a.connect(ba.address());
-            ba.connect(ab.address());
+            Channel[] channels = connect(a, b);
+            Channel ab = channels[0];
+            Channel ba = channels[1];
             for (int i = 0; i < size; i++) {
                 from.buffer().put(i, (byte) (i * 17 + 3));
             }
@@ -168,9 +272,9 @@ class ShmPairInOneJvmTest {
         try (NativeBuffer from = NativeMemory.allocate(size); NativeBuffer into = NativeMemory.allocate(size)) {
             Endpoint a = na.openEndpoint();
             Endpoint b = nb.openEndpoint();
-            Channel ba = b.openChannel();
-            Channel ab = a.connect(ba.address());
-            ba.connect(ab.address());
+            Channel[] channels = connect(a, b);
+            Channel ab = channels[0];
+            Channel ba = channels[1];
             for (int i = 0; i < size; i++) {
                 from.buffer().put(i, (byte) (i * 31 + 7));
             }
