@@ -35,7 +35,8 @@ import java.util.List;
  * <pre>
  *  home file:   0 long magic 'UNMMNIC3' (last), 8 int pid, 16 long process start time,
  *              24 int the memfd's descriptor in that process
- *  its memfd:  64 long generation (its own line, bumped atomically), in one page
+ *  its memfd:  0 to 24 as in the file (checked before a bump), 64 long generation (its own line,
+ *              bumped atomically), in one page
  * </pre>
  *
  * A file whose process is gone (killed before it could remove it) is stale: {@link #removeStale}
@@ -93,6 +94,8 @@ final class ShmDirectory {
                      FileChannel file = FileChannel.open(path, StandardOpenOption.WRITE)) {
                     MappedByteBuffer home = memory.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
                     home.order(ByteOrder.LITTLE_ENDIAN);
+                    home.putInt(HOME_PID_OFFSET, self.pid()).putLong(HOME_START_TIME_OFFSET, self.startTime());
+                    home.putLong(HOME_MAGIC_OFFSET, HOME_MAGIC);
                     file.write(ByteBuffer.allocate(HOME_HEAD_LENGTH).order(ByteOrder.LITTLE_ENDIAN)
                             .putInt(HOME_PID_OFFSET, self.pid()).putLong(HOME_START_TIME_OFFSET, self.startTime())
                             .putInt(HOME_MEMFD_OFFSET, fd), 0);
@@ -158,7 +161,12 @@ final class ShmDirectory {
                 return; // gone, or not reachable from here: the listener finds the region when it routes to this NIC
             }
             MappedByteBuffer home = memory.map(FileChannel.MapMode.READ_WRITE, 0, HOME_LENGTH);
-            LONGS.getAndAdd(home.order(ByteOrder.LITTLE_ENDIAN), HOME_GENERATION_OFFSET, 1L);
+            home.order(ByteOrder.LITTLE_ENDIAN);
+            if (home.getLong(HOME_MAGIC_OFFSET) != HOME_MAGIC || home.getInt(HOME_PID_OFFSET) != head.getInt(HOME_PID_OFFSET)
+                    || home.getLong(HOME_START_TIME_OFFSET) != head.getLong(HOME_START_TIME_OFFSET)) {
+                return; // not that NIC's home page: bump nothing in someone else's memory
+            }
+            LONGS.getAndAdd(home, HOME_GENERATION_OFFSET, 1L);
         } catch (IOException e) {
             // as above
         }
