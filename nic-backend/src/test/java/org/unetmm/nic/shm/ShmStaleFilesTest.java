@@ -65,6 +65,35 @@ class ShmStaleFilesTest {
     }
 
     @Test
+    void anAnnouncementBumpsARealHomesGenerationAndNothingInAForgedHomesMemory() throws IOException {
+        ShmDirectory.Home real = ShmDirectory.createHome(name, SELF);
+        int fd = SealedMemfd.create("not-a-home", ShmDirectory.HOME_LENGTH);
+        try (FileChannel notAHome = SealedMemfd.channel(fd, true)) {
+            ShmDirectory.announceTo(name);
+            assertThat(ShmDirectory.generation(real.memory())).as("the real home's generation").isEqualTo(1);
+
+            ByteBuffer pattern = ByteBuffer.allocate(ShmDirectory.HOME_LENGTH);
+            for (int i = 0; i < pattern.capacity(); i++) {
+                pattern.put(i, (byte) (i * 31 + 7));
+            }
+            notAHome.write(pattern.duplicate(), 0);
+            ByteBuffer forged = ByteBuffer.allocate(ShmDirectory.HOME_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+            forged.putLong(ShmDirectory.HOME_MAGIC_OFFSET, ShmDirectory.HOME_MAGIC);
+            forged.putInt(ShmDirectory.HOME_PID_OFFSET, SELF.pid());
+            forged.putLong(ShmDirectory.HOME_START_TIME_OFFSET, SELF.startTime());
+            forged.putInt(ShmDirectory.HOME_MEMFD_OFFSET, fd); // a sealed memfd of a live process, not a home
+            write(ShmDirectory.home(other), forged);
+            ShmDirectory.announceTo(other);
+            ByteBuffer after = ByteBuffer.allocate(ShmDirectory.HOME_LENGTH);
+            notAHome.read(after, 0);
+            assertThat(after.flip()).as("the memfd a forged home names is left as it was").isEqualTo(pattern);
+        } finally {
+            SealedMemfd.close(fd);
+            real.close();
+        }
+    }
+
+    @Test
     void thisProcessIsKnownByItsPidAndTheStartTimeInProcStat() {
         assertThat(SELF.pid()).isEqualTo((int) ProcessHandle.current().pid());
         assertThat(SELF.startTime()).as("field 22 of /proc/self/stat").isGreaterThan(1);
