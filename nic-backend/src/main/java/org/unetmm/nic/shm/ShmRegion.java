@@ -161,7 +161,7 @@ final class ShmRegion implements AutoCloseable {
 
     private static ShmRegion create(Path path, int side, int capacity, int completionSlots) throws IOException {
         int length = length(capacity, completionSlots);
-        int fd = SealedMemfd.create("unetmm-" + path.getFileName(), length);
+        int fd = SealedMemfd.create(path.getFileName().toString(), length);
         try (FileChannel memory = SealedMemfd.channel(fd, true)) {
             ShmRegion region = new ShmRegion(path, side, memory.map(FileChannel.MapMode.READ_WRITE, 0, length), capacity,
                     completionSlots, fd);
