@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
+import org.unetmm.CompletionHandler;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
@@ -157,36 +158,46 @@ public final class SinkCommand implements Callable<Integer> {
         private long lineBytes;
         private long lineLost;
 
+        /** The receive buffers, little-endian, for the sequence numbers. */
+        private final ByteBuffer messages;
+        private final CompletionHandler onCompletion = this::onCompletion;
+
         Sink(Endpoint endpoint, NativeBuffer memory, PrintStream out, int rcvbuf) {
             this.endpoint = endpoint;
             this.memory = memory;
+            this.messages = StreamProtocol.le(memory.buffer().duplicate());
             this.out = out;
             this.rcvbuf = rcvbuf;
             this.capacity = new StreamProtocol.Capacity(buffers, maxMessage, rcvbuf, 0);
         }
 
+        /** Takes the endpoint's completions through a handler (a reused view each): nothing is allocated per message. */
         int drain() {
             int work = 0;
-            for (Completion c; (c = endpoint.poll()) != null; work++) {
-                if (c.kind() != Completion.Kind.RECEIVE) {
-                    continue; // a report went out
-                }
-                if (c.status() == CompletionStatus.OK) {
-                    onMessage(c.offset(), c.length());
-                } else if (c.status() == CompletionStatus.TRUNCATED) {
-                    tally.truncated(); // its bytes past the buffer are gone: neither delivered nor a sequence number to trust
-                }
-                long index = c.cookie();
-                endpoint.postReceive(memory.buffer(), (int) index * maxMessage, maxMessage, index);
+            for (int n; (n = endpoint.poll(onCompletion, 64)) > 0; ) {
+                work += n;
             }
             return work;
+        }
+
+        private void onCompletion(Completion c) {
+            if (c.kind() != Completion.Kind.RECEIVE) {
+                return; // a report went out
+            }
+            if (c.status() == CompletionStatus.OK) {
+                onMessage(c.offset(), c.length());
+            } else if (c.status() == CompletionStatus.TRUNCATED) {
+                tally.truncated(); // its bytes past the buffer are gone: neither delivered nor a sequence number to trust
+            }
+            long index = c.cookie();
+            endpoint.postReceive(memory.buffer(), (int) index * maxMessage, maxMessage, index);
         }
 
         private void onMessage(int offset, int length) {
             if (length < StreamProtocol.MIN_SIZE) {
                 return;
             }
-            long seq = StreamProtocol.le(memory.buffer().duplicate()).getLong(offset);
+            long seq = messages.getLong(offset);
             if (seq >= 0) {
                 tally.arrived(seq, length);
                 if (tally.next - reportedNext >= ackEvery) {

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
+import org.unetmm.CompletionHandler;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
@@ -485,7 +486,14 @@ public final class StreamCommand implements Callable<Integer> {
         /** The most data messages ever outstanding beyond the sink's acknowledged count. */
         long mostOutstanding;
 
+        /** The sources and the report buffers, little-endian views made once. */
+        private final ByteBuffer sourcesLe;
+        private final ByteBuffer reportsLe;
+        private final CompletionHandler onCompletion = this::onCompletion;
+
         Stream(Nic nic, Endpoint endpoint, Channel data, NativeBuffer sources, NativeBuffer reports, int slots, SendPath path) {
+            this.sourcesLe = StreamProtocol.le(sources.buffer().duplicate());
+            this.reportsLe = StreamProtocol.le(reports.buffer().duplicate());
             this.nic = nic;
             this.endpoint = endpoint;
             this.data = data;
@@ -505,7 +513,7 @@ public final class StreamCommand implements Callable<Integer> {
             ByteBuffer memory = sources.buffer();
             while (freeCount > 0 && window.mayPush()) {
                 int slot = free[freeCount - 1];
-                StreamProtocol.le(memory.duplicate()).putLong(slot * size, sent);
+                sourcesLe.putLong(slot * size, sent);
                 if (!endpoint.send(data, memory, slot * size, size, path, slot).isAccepted()) {
                     return;
                 }
@@ -519,31 +527,36 @@ public final class StreamCommand implements Callable<Integer> {
             }
         }
 
+        /** Takes the endpoint's completions through a handler (a reused view each): nothing is allocated per message. */
         void drain() {
-            for (Completion c; (c = endpoint.poll()) != null; ) {
-                if (c.kind() == Completion.Kind.SEND) {
-                    if (c.cookie() >= 0 && path == SendPath.PINNED) {
-                        free[freeCount++] = (int) c.cookie();
-                    }
-                    continue;
-                }
-                if (c.isSuccess() && c.length() == StreamProtocol.REPORT_BYTES) {
-                    ByteBuffer r = StreamProtocol.le(reports.buffer().duplicate());
-                    int at = c.offset();
-                    delivered = r.getLong(at);
-                    lost = r.getLong(at + 16);
-                    ended = r.getLong(at + 32) == 1;
-                    truncated = r.getLong(at + StreamProtocol.TRUNCATED_OFFSET);
-                    if (window != null) {
-                        window.acknowledged(r.getLong(at + 24)); // the highest sequence number seen + 1
-                    } else {
-                        capacity = StreamProtocol.Capacity.read(r, at); // the answer to HELLO: what the sink holds
-                    }
-                    reportsSeen++;
-                }
-                endpoint.postReceive(reports.buffer(), (int) c.cookie() * StreamProtocol.REPORT_BYTES,
-                        StreamProtocol.REPORT_BYTES, c.cookie());
+            while (endpoint.poll(onCompletion, 64) > 0) {
+                // each completion handled in onCompletion
             }
+        }
+
+        private void onCompletion(Completion c) {
+            if (c.kind() == Completion.Kind.SEND) {
+                if (c.cookie() >= 0 && path == SendPath.PINNED) {
+                    free[freeCount++] = (int) c.cookie();
+                }
+                return;
+            }
+            if (c.isSuccess() && c.length() == StreamProtocol.REPORT_BYTES) {
+                ByteBuffer r = reportsLe;
+                int at = c.offset();
+                delivered = r.getLong(at);
+                lost = r.getLong(at + 16);
+                ended = r.getLong(at + 32) == 1;
+                truncated = r.getLong(at + StreamProtocol.TRUNCATED_OFFSET);
+                if (window != null) {
+                    window.acknowledged(r.getLong(at + 24)); // the highest sequence number seen + 1
+                } else {
+                    capacity = StreamProtocol.Capacity.read(r, at); // the answer to HELLO: what the sink holds
+                }
+                reportsSeen++;
+            }
+            endpoint.postReceive(reports.buffer(), (int) c.cookie() * StreamProtocol.REPORT_BYTES,
+                    StreamProtocol.REPORT_BYTES, c.cookie());
         }
 
         /** Drives the NIC until every data send completed (bounded: a second). */
