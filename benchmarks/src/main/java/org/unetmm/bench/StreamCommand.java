@@ -15,6 +15,7 @@ import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
 import org.unetmm.Completion;
 import org.unetmm.CompletionHandler;
+import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
 import org.unetmm.EndpointConfig;
 import org.unetmm.Nic;
@@ -384,6 +385,11 @@ public final class StreamCommand implements Callable<Integer> {
                 if (now - end >= 0) {
                     break;
                 }
+                if (stream.sinkGone != null) {
+                    out.printf("stream: the sink is gone after %.1f s (a send failed: %s); stopping%n", (now - start) / 1e9,
+                            stream.sinkGone);
+                    break;
+                }
                 stream.push();
                 nic.progress();
                 stream.drain();
@@ -485,6 +491,8 @@ public final class StreamCommand implements Callable<Integer> {
         UdpPeer.Window window;
         /** The most data messages ever outstanding beyond the sink's acknowledged count. */
         long mostOutstanding;
+        /** Why a send failed because the wire knows the sink is gone (its NIC closed or went silent); null while it is there. */
+        String sinkGone;
 
         /** The sources and the report buffers, little-endian views made once. */
         private final ByteBuffer sourcesLe;
@@ -538,6 +546,9 @@ public final class StreamCommand implements Callable<Integer> {
             if (c.kind() == Completion.Kind.SEND) {
                 if (c.cookie() >= 0 && path == SendPath.PINNED) {
                     free[freeCount++] = (int) c.cookie();
+                }
+                if (sinkGone == null && (c.status() == CompletionStatus.PEER_UNREACHABLE || c.status() == CompletionStatus.CLOSED)) {
+                    sinkGone = c.detail() == null ? c.status().toString() : c.detail();
                 }
                 return;
             }

@@ -102,6 +102,22 @@ class StreamSinkCommandTest {
     }
 
     @Test
+    void aStreamWhoseShmSinkStopsStopsTooAndFailsSayingSo() throws Exception {
+        String name = "gone-" + ProcessHandle.current().pid();
+        try (UnetmmProcess sink = UnetmmProcess.start("sink", "--listen", "shm:" + name, "--duration", "3")) {
+            assertThat(sink.nextLine()).startsWith("sink: listening on shm:" + name);
+            long started = System.nanoTime();
+            CommandRun run = CommandRun.of("stream", "--to", "shm:" + name, "--size", "64", "--duration", "40", "--warmup", "0",
+                    "--results", results.toString());
+            assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+            assertThat(run.out()).contains("stream: the sink is gone after").contains("shm:" + name + " closed")
+                    .contains("stream: summary");
+            assertThat(System.nanoTime() - started).as("it stopped when the sink did, not at the end of its 40 s")
+                    .isLessThan(30_000_000_000L);
+        }
+    }
+
+    @Test
     void aStreamWithNoSinkFailsSayingHowToStartOne() throws IOException {
         String address = "udp://127.0.0.1:" + UnetmmProcess.freePort();
         CommandRun run = CommandRun.of("stream", "--to", address, "--duration", "1", "--results", results.toString());

@@ -231,6 +231,11 @@ final class Receiver {
         return errno;
     }
 
+    /** Fails a fragment the wire took but cannot send (its peer is gone). */
+    void fail(long token, String failure) {
+        transmitted.released(token, failure);
+    }
+
     /** Fails every token the peer still holds (it is gone, or the endpoint closes). */
     void failHeld(ShmPeer peer, String failure) {
         for (long token; (token = peer.takeAny()) >= 0; ) {

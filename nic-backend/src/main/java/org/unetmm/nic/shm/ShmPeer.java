@@ -44,6 +44,8 @@ final class ShmPeer implements Transport.Route {
     long lastBeat = Long.MIN_VALUE;
     long lastBeatChange;
     boolean dead;
+    /** Why the peer was taken for gone, for the sends that still name it. */
+    String lostWhy;
 
     ShmPeer(String name, ShmRegion region, long number, long now) {
         this.address = "shm:" + name;

@@ -51,7 +51,8 @@ import org.unetmm.spi.Transport;
  * (its completion reports the errno). A peer whose heartbeat stays silent for
  * {@link ShmConfig#peerTimeoutMillis()}, or that marked its side closed, is dead: every rendezvous
  * it had not completed is released failed (the sends complete {@code PEER_UNREACHABLE}), its region
- * is removed, frames for it are lost and counted. Regions and homes left by killed processes are
+ * is removed, and a later send to it fails the same way on every path (counted lost), rather than
+ * completing as if it had left. Regions and homes left by killed processes are
  * removed when a NIC opens.
  *
  * <p><b>Hostile input.</b> Anything read from a region is checked before use ({@link FrameRing},
@@ -317,6 +318,10 @@ public final class ShmTransport implements Transport {
         ShmPeer peer = (ShmPeer) route;
         if (closed || peer.dead) {
             sendsLost++;
+            long token = closed ? PayloadSource.NOT_RETAINABLE : payload.retain();
+            if (token != PayloadSource.NOT_RETAINABLE) {
+                receiver.fail(token, "PEER_UNREACHABLE: " + peer.lostWhy); // the wire knows: the send fails, not completes
+            }
             return true;
         }
         FrameRing out = peer.region.out;
@@ -495,6 +500,7 @@ public final class ShmTransport implements Transport {
     /** The peer is gone: fail what it holds, remove its region, forget it. */
     private void lose(ShmPeer peer, String why) {
         peer.dead = true;
+        peer.lostWhy = why;
         peersLost++;
         receiver.failHeld(peer, "PEER_UNREACHABLE: " + why);
         peer.region.close();

@@ -63,6 +63,44 @@ class ShmPairInOneJvmTest {
         return received;
     }
 
+    @Test
+    void aSendToAPeerWhoseNicClosedFailsPeerUnreachableOnEveryPath() {
+        Nic nb = open("shm:" + fresh("gone"));
+        Nic na = open("shm:");
+        try (NativeBuffer from = NativeMemory.allocate(65_536); NativeBuffer into = NativeMemory.allocate(65_536)) {
+            Endpoint a = na.openEndpoint();
+            Endpoint b = nb.openEndpoint();
+            Channel ab = connect(a, b)[0];
+            transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), 100, SendPath.PINNED, 1);
+            nb.close();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (ShmTransport.of(na).stats().peersLost() == 0 && System.nanoTime() - deadline < 0) {
+                na.progress(); // sees the peer's closed flag
+            }
+            assertThat(ShmTransport.of(na).stats().peersLost()).as("the closed peer is taken for gone").isEqualTo(1);
+            int cookie = 10;
+            for (SendPath path : SendPath.values()) {
+                for (int size : new int[] {100, 65_536}) { // inline, and rendezvous or segment
+                    assertThat(a.send(ab, from.buffer(), 0, size, path, cookie).isAccepted()).isTrue();
+                    Completion c = null;
+                    long until = System.nanoTime() + 5_000_000_000L;
+                    while (c == null && System.nanoTime() - until < 0) {
+                        na.progress();
+                        c = a.poll();
+                    }
+                    assertThat(c).as("the send of %d B on %s completes", size, path).isNotNull();
+                    assertThat(c.cookie()).isEqualTo(cookie);
+                    assertThat(c.status()).as("%d B on %s to a closed peer: %s", size, path, c.detail())
+                            .isEqualTo(CompletionStatus.PEER_UNREACHABLE);
+                    cookie++;
+                }
+            }
+        } finally {
+            na.close();
+            nb.close();
+        }
+    }
+
     /** A channel of {@code a} connected both ways with a new channel of {@code b}: {a's, b's}. */
     static Channel[] connect(Endpoint a, Endpoint b) {
         Channel ba = b.openChannel();
