@@ -40,8 +40,9 @@ import org.unetmm.spi.Transport;
  *
  * <p><b>The fixed segment</b> lives in shared memory, as base U-Net's communication segment: this
  * wire {@linkplain #segmentMemory provides} each endpoint's segment as a sealed memfd its peers
- * map, found through a file under /dev/shm ({@link ShmSegment}). A fixed-path fragment, already copied into the segment when it was sent,
- * travels as a <em>segment frame</em> naming (segment, offset, length); the peer's NIC copies it
+ * map, found through a file under /dev/shm ({@link ShmSegment}). A fixed-path fragment, already
+ * copied into the segment when it was sent, travels as a <em>segment frame</em> naming (segment,
+ * offset, length); the peer's NIC copies it
  * out of its mapping into the posted buffer and posts a completion as for a rendezvous, and only
  * then is the fragment released, the send completed and its segment space reused: two copies,
  * whatever the size, and no cross-memory attach needed. The peer checks the segment and every
