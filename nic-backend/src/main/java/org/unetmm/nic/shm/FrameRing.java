@@ -10,8 +10,8 @@ import java.nio.ByteOrder;
  * frame records, and beside it a ring of fixed 16-byte completion slots going the same way. As
  * Agrona's {@code OneToOneRingBuffer}, positions only grow; a record never wraps: one that would
  * cross the end is preceded by a padding record to it. The producer publishes by a release store
- * of its tail after writing the record; the consumer reads records up to the tail it acquired and
- * publishes its head when done with them.
+ * of its tail after writing the records of a round; the consumer reads records up to the tail it
+ * acquired and publishes its head when done with a batch of them.
  *
  * <pre>
  *  record (8-byte aligned)
@@ -71,9 +71,12 @@ final class FrameRing {
     private long tail;
     /** The consumer's head as this producer last read it: at or behind the real one, so room it shows is there. */
     private long knownHead;
+    /** The tail as last stored into the region: records appended beyond it are not yet visible. */
+    private long publishedOut;
     private long completionTail;
     // consumer side
     private long head;
+    private long publishedHead;
     private long publishedTail;
     private long completionHead;
     private ShmDropReason corruption;
@@ -144,10 +147,30 @@ final class FrameRing {
         return (long) LONGS.getAcquire(memory, headAt) == tail;
     }
 
-    /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes. */
+    /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes, now. */
     void publish(int length) {
+        append(length);
+        publishAppended();
+    }
+
+    /**
+     * Adds the record last {@linkplain #claim claimed}, of {@code length} bytes, to what the next
+     * {@link #publishAppended()} publishes. The NIC appends what a round transmits and publishes it
+     * once when the round polls: one release store of the tail line per round instead of one per
+     * record, so a consumer that keeps up does not pull that line across for every record.
+     */
+    void append(int length) {
         tail += align(length);
+    }
+
+    /** Publishes every record appended since the last call; whether there were any. */
+    boolean publishAppended() {
+        if (tail == publishedOut) {
+            return false;
+        }
+        publishedOut = tail;
         LONGS.setRelease(memory, tailAt, tail);
+        return true;
     }
 
     /** Posts a completion for rendezvous {@code seq}; false when the completion ring is full. */
@@ -214,16 +237,32 @@ final class FrameRing {
         return corruption;
     }
 
-    /** Done with the record at the head, {@code length} bytes as read by {@link #next()}. */
+    /** Done with the record at the head, {@code length} bytes as read by {@link #next()}; its room is given back now. */
     void consume(int length) {
+        consumeQuietly(length);
+        publishHead();
+    }
+
+    /**
+     * Done with the record at the head, its room given back by the next {@link #publishHead()}
+     * (the receiver's, once per batch of records it read).
+     */
+    void consumeQuietly(int length) {
         head += align(length);
-        LONGS.setRelease(memory, headAt, head);
+    }
+
+    /** Stores the head into the region, giving the producer back the room of every record consumed. */
+    void publishHead() {
+        if (head != publishedHead) {
+            publishedHead = head;
+            LONGS.setRelease(memory, headAt, head);
+        }
     }
 
     /** Drops everything published so far: the records cannot be told apart any more. */
     private void skipPublished() {
         head = publishedTail;
-        LONGS.setRelease(memory, headAt, head);
+        publishHead();
     }
 
     /**

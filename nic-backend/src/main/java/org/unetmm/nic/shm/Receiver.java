@@ -118,7 +118,7 @@ final class Receiver {
             ShmDropReason bad = ShmFrame.decode(m, at, kind, length, frame);
             if (bad != null) {
                 count(bad);
-                in.consume(length);
+                in.consumeQuietly(length);
                 continue;
             }
             frame.source.copyFrom(peer.sourceKey);
@@ -139,9 +139,10 @@ final class Receiver {
                 }
                 read(peer, m, at, length);
             }
-            in.consume(length);
+            in.consumeQuietly(length);
             done++;
         }
+        in.publishHead(); // the room of the whole batch at once
         return done;
     }
 

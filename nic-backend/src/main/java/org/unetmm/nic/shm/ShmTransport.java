@@ -362,7 +362,7 @@ public final class ShmTransport implements Transport {
                             m.putLong(p, gatherAddresses[i]);
                             m.putLong(p + 8, gatherLengths[i]);
                         }
-                        out.publish(recordLength);
+                        out.append(recordLength);
                         rendezvousSent++;
                         return true;
                     }
@@ -383,7 +383,7 @@ public final class ShmTransport implements Transport {
             if (length > 0) {
                 payload.copyTo(0, out.memory(), at + ShmFrame.HEADER_LENGTH, length);
             }
-            out.publish(recordLength);
+            out.append(recordLength);
             inlineSent++;
             return true;
         } catch (RuntimeException e) {
@@ -419,7 +419,7 @@ public final class ShmTransport implements Transport {
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET, segment.number);
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET + 4, 0);
         m.putLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET, offset);
-        out.publish(ShmFrame.SEGMENT_RECORD_LENGTH);
+        out.append(ShmFrame.SEGMENT_RECORD_LENGTH);
         segmentSent++;
         return 1;
     }
@@ -448,7 +448,7 @@ public final class ShmTransport implements Transport {
             seenGeneration = generation;
             discover();
         }
-        int work = 0;
+        int work = publishAppended(); // what this round transmitted, before this side reads
         ShmPeer[] list = peers;
         for (ShmPeer peer : list) {
             if (beat) {
@@ -460,8 +460,24 @@ public final class ShmTransport implements Transport {
                 work += receiver.readRecords(peer);
             }
         }
+        publishAppended(); // what the records read made this NIC send (acknowledgements, replies)
         recordsSinceClock += work;
         return work;
+    }
+
+    /**
+     * Makes every record transmitted since the last call visible to its peer: transmit appends,
+     * and the round's poll publishes, one tail store per peer and round. Returns how many peers'
+     * rings it published.
+     */
+    private int publishAppended() {
+        int published = 0;
+        for (ShmPeer peer : peers) {
+            if (peer.region.out.publishAppended()) {
+                published++;
+            }
+        }
+        return published;
     }
 
     /** Attaches the regions that peers created for this NIC since the last look. */
@@ -527,6 +543,7 @@ public final class ShmTransport implements Transport {
      */
     @Override
     public void flush() {
+        publishAppended();
         long deadline = System.nanoTime() + Math.min(config.peerTimeoutMillis(), 1000) * 1_000_000L;
         while (true) {
             int left = 0;
@@ -550,6 +567,7 @@ public final class ShmTransport implements Transport {
             return;
         }
         closed = true;
+        publishAppended(); // sends that completed when they were copied into the ring still arrive
         for (ShmPeer peer : peers) {
             if (receiver.started()) {
                 receiver.failHeld(peer, "the NIC closed before the peer shm:" + peer.name + " read the fragment");

@@ -93,4 +93,31 @@ class FrameRingTest {
         take(length, (byte) 0);
         assertThat(offer(length, (byte) 4)).as("a sound head again").isTrue();
     }
+
+    @Test
+    void recordsAppendedInARoundBecomeVisibleTogetherAndTheirRoomReturnsWithTheBatch() {
+        int length = 1024; // four fill the ring
+        for (int i = 0; i < 3; i++) {
+            int at = producer.claim(length);
+            assertThat(at).isGreaterThanOrEqualTo(0);
+            memory.putInt(at + FrameRing.LENGTH_OFFSET, length);
+            memory.putInt(at + FrameRing.KIND_OFFSET, FrameRing.KIND_INLINE);
+            memory.put(at + 8, (byte) i);
+            producer.append(length);
+            assertThat(consumer.next()).as("appended, not yet published: the consumer sees nothing").isEqualTo(FrameRing.EMPTY);
+        }
+        assertThat(producer.publishAppended()).as("there was something to publish").isTrue();
+        assertThat(producer.publishAppended()).as("nothing new since").isFalse();
+        for (int i = 0; i < 3; i++) {
+            int at = consumer.next();
+            assertThat(at).as("record " + i + " published with the batch").isGreaterThanOrEqualTo(0);
+            assertThat(memory.get(at + 8)).isEqualTo((byte) i);
+            consumer.consumeQuietly(length);
+        }
+        assertThat(consumer.next()).isEqualTo(FrameRing.EMPTY);
+        assertThat(offer(length, (byte) 3)).as("the fourth fits").isTrue();
+        assertThat(offer(length, (byte) 4)).as("room consumed but not given back yet: still full").isFalse();
+        consumer.publishHead();
+        assertThat(offer(length, (byte) 4)).as("the batch's room, given back at once").isTrue();
+    }
 }
