@@ -174,7 +174,7 @@ final class SendSource implements PayloadSource {
                         return -1;
                     }
                     long address = d.addresses[entry] + d.offsets[entry] + from;
-                    pages.translate(endpoint.context, d.buffers[entry], address, to - from);
+                    lastPage = pages.translate(endpoint.context, d.buffers[entry], address, to - from, lastPage);
                     addresses[pieces] = address;
                     lengths[pieces] = to - from;
                     pieces++;

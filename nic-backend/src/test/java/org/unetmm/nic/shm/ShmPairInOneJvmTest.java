@@ -303,6 +303,35 @@ class ShmPairInOneJvmTest {
     }
 
     @Test
+    void aSmallPinnedMessageHasItsPageTranslatedOnceBySendingNic() {
+        Nic nb = open("shm:" + fresh("once"));
+        Nic na = open("shm:");
+        int messages = 100;
+        try (NativeBuffer from = NativeMemory.allocate(4096); NativeBuffer into = NativeMemory.allocate(4096)) {
+            Endpoint a = na.openEndpoint(); // its fixed segment is shared: the wire looks where a fragment lies first
+            Endpoint b = nb.openEndpoint();
+            Channel ab = connect(a, b)[0];
+            transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), 64, SendPath.PINNED, 0); // the miss, and warm
+            long before = na.stats().tlb().lookups();
+            for (int i = 1; i <= messages; i++) {
+                from.buffer().putLong(0, i);
+                Completion r = transfer(na, nb, a, b, ab, from.buffer(), into.buffer(), 64, SendPath.PINNED, i);
+                assertThat(r.status()).isEqualTo(CompletionStatus.OK);
+                assertThat(into.buffer().getLong(0)).isEqualTo(i);
+            }
+            assertThat(na.stats().tlb().lookups() - before)
+                    .as("sender TLB lookups for %d inline 64 B messages from one page: looking where it lies and copying it"
+                            + " are one transfer", messages)
+                    .isEqualTo(messages);
+            a.close();
+            b.close();
+        } finally {
+            na.close();
+            nb.close();
+        }
+    }
+
+    @Test
     void withCrossMemoryAttachOffEveryFragmentTravelsInline() {
         Nic nb = open("shm:" + fresh("srv") + "?cma=false");
         Nic na = open("shm:");
