@@ -86,6 +86,34 @@ public final class NativeMemory {
     }
 
     /**
+     * Sets {@code length} bytes of {@code buffer} from {@code index} to zero, in one call (a
+     * memset) where the JVM gives access to {@code sun.misc.Unsafe}, else byte by byte.
+     *
+     * @param buffer a direct or heap buffer, not read-only
+     * @param index  absolute index of the first byte
+     * @param length bytes to zero
+     * @throws IndexOutOfBoundsException if the range is outside the buffer's capacity
+     * @throws java.nio.ReadOnlyBufferException if the buffer is read-only
+     */
+    public static void zero(ByteBuffer buffer, int index, int length) {
+        java.util.Objects.checkFromIndexSize(index, length, buffer.capacity());
+        if (buffer.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        if (UNSAFE == null || ADDRESS_OFFSET < 0 || (!buffer.isDirect() && !buffer.hasArray())) {
+            for (int i = index, end = index + length; i < end; i++) {
+                buffer.put(i, (byte) 0);
+            }
+            return;
+        }
+        if (buffer.isDirect()) {
+            UNSAFE.setMemory(UNSAFE.getLong(buffer, ADDRESS_OFFSET) + index, length, (byte) 0);
+        } else {
+            UNSAFE.setMemory(buffer.array(), BYTE_ARRAY_BASE + buffer.arrayOffset() + index, length, (byte) 0);
+        }
+    }
+
+    /**
      * Copies {@code length} bytes from native address {@code fromAddress} into {@code to} at
      * {@code toIndex} (checked against its capacity). For a wire that kept a fragment's gather
      * pieces ({@code PayloadSource.retain()}): the NIC keeps those pages pinned and mapped until

@@ -4,19 +4,28 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.unetmm.pinning.NativeMemory;
 
 /**
  * One direction of a pair's region: a single-producer single-consumer ring of variable-length
  * frame records, and beside it a ring of fixed 16-byte completion slots going the same way. As
  * Agrona's {@code OneToOneRingBuffer}, positions only grow; a record never wraps: one that would
- * cross the end is preceded by a padding record to it. The producer publishes by a release store
- * of its tail after writing the records of a round; the consumer reads records up to the tail it
- * acquired and publishes its head when done with a batch of them.
+ * cross the end is preceded by a padding record to it. A record is published by its own length
+ * word: the producer writes every other byte of it, then stores the length with release; the
+ * consumer reads the length at its head with acquire (0: nothing yet), and once done with a record
+ * zeroes its bytes, so a later record that starts there reads 0 until it is published, and takes
+ * a record only if its kind word carries its own position (a length word that shows before the
+ * rest of the record, as a writer that ignores the order makes, is not taken for one). The
+ * consumer's wait thus ends on the record's first cache line, which it reads anyway: no separate
+ * tail line crosses between the cores for each record (Aeron's subscribers wait the same way). The
+ * consumer publishes its head when done with a batch of records; the producer stores its tail once
+ * per round, read only to skip past a record that cannot be read.
  *
  * <pre>
  *  record (8-byte aligned)
  *    0  int  length        bytes of the record, header included, before alignment
- *    4  int  kind          1 padding, 2 inline, 3 rendezvous, 4 segment
+ *    4  int  kind          bits 0-7: 1 padding, 2 inline, 3 rendezvous, 4 segment;
+ *                          bits 8-31: the record's position in the ring / 8, its low 24 bits
  *    8  int  type          FrameHeader fields from here
  *   12  int  flags
  *   16  int  sourceTag
@@ -38,10 +47,11 @@ import java.nio.ByteOrder;
  *
  * <p><b>Hostile writers.</b> The other process of the pair, or any process of the same user, may
  * write anything here. Each side keeps its own index private and only stores it into the region:
- * what it reads back is never trusted. A consumer checks the tail it reads (not behind its head,
- * at most a ring ahead), each record's length against what was published and the end of the
- * ring, and reads every field once into its own memory before checking it; {@link ShmFrame} checks
- * the fields. A producer that reads an impossible head treats the ring as full.
+ * what it reads back is never trusted. A consumer checks each record's length against the end of
+ * the ring (the record's bytes are all it reads), skips a record it cannot delimit to the tail the
+ * producer stored (when that is ahead of it and within a ring), zeroing what it skips, and reads
+ * every field once into its own memory before checking it; {@link ShmFrame} checks the fields. A
+ * producer that reads an impossible head treats the ring as full.
  */
 final class FrameRing {
     static final int LENGTH_OFFSET = 0;
@@ -51,11 +61,16 @@ final class FrameRing {
     static final int KIND_INLINE = 2;
     static final int KIND_RENDEZVOUS = 3;
     static final int KIND_SEGMENT = 4;
+    /** The kind's bits in the kind word; the rest are the position tag. */
+    static final int KIND_MASK = 0xFF;
     /** {@link #next()}: nothing to read. */
     static final int EMPTY = -1;
     /** {@link #next()}: the ring's indices or the record at the head are impossible; see {@link #corruption()}. */
     static final int CORRUPT = -2;
+    /** Empty polls in a row after which the consumer looks at the stored tail for a gap a lying writer left. */
+    static final int GAP_CHECK_POLLS = 1024;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ByteBuffer memory;
     private final int tailAt;
@@ -77,10 +92,13 @@ final class FrameRing {
     // consumer side
     private long head;
     private long publishedHead;
-    private long publishedTail;
+    /** {@link #next()}'s last record length, checked. */
+    private int recordLength;
+    private int recordKind;
     private long completionHead;
     private ShmDropReason corruption;
-    private long lastBadTail = -1;
+    private long lastBadHead = -1;
+    private int emptyPolls;
 
     FrameRing(ByteBuffer memory, int tailAt, int headAt, int base, int capacity,
               int completionTailAt, int completionHeadAt, int completionBase, int slots) {
@@ -134,8 +152,8 @@ final class FrameRing {
             }
         }
         if (aligned > toEnd) {
-            memory.putInt(base + index + LENGTH_OFFSET, toEnd);
-            memory.putInt(base + index + KIND_OFFSET, KIND_PADDING);
+            memory.putInt(base + index + KIND_OFFSET, KIND_PADDING | tag(tail));
+            INTS.setRelease(memory, base + index + LENGTH_OFFSET, toEnd);
             tail += toEnd;
             index = 0;
         }
@@ -147,23 +165,41 @@ final class FrameRing {
         return (long) LONGS.getAcquire(memory, headAt) == tail;
     }
 
-    /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes, now. */
+    /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes, and stores the tail. */
     void publish(int length) {
         append(length);
         publishAppended();
     }
 
     /**
-     * Adds the record last {@linkplain #claim claimed}, of {@code length} bytes, to what the next
-     * {@link #publishAppended()} publishes. The NIC appends what a round transmits and publishes it
-     * once when the round polls: one release store of the tail line per round instead of one per
-     * record, so a consumer that keeps up does not pull that line across for every record.
+     * Publishes the record last {@linkplain #claim claimed}, every byte of it but its length word
+     * written: stores {@code length} there with release, which is what the consumer waits on.
      */
     void append(int length) {
+        int at = base + (int) (tail & mask);
+        memory.putInt(at + KIND_OFFSET, (memory.getInt(at + KIND_OFFSET) & KIND_MASK) | tag(tail));
+        INTS.setRelease(memory, at + LENGTH_OFFSET, length);
         tail += align(length);
     }
 
-    /** Publishes every record appended since the last call; whether there were any. */
+    /** The position tag of a record at ring position {@code position}: bits 8-31 of its kind word. */
+    static int tag(long position) {
+        return (int) (position >>> 3) << 8;
+    }
+
+    /**
+     * Moves the tail past the record last claimed, {@code length} bytes, leaving its length word as
+     * the writer stored it, impossible or not: what a process that writes the region by hand does
+     * (the hostile-writer tests); the NIC itself only {@link #append}s.
+     */
+    void appendAsWritten(int length) {
+        tail += align(length);
+    }
+
+    /**
+     * Stores the tail, once per round: how far this producer has written, for a consumer that must
+     * skip a record it cannot delimit. Whether anything was appended since the last call.
+     */
     boolean publishAppended() {
         if (tail == publishedOut) {
             return false;
@@ -192,44 +228,66 @@ final class FrameRing {
     // ---- consumer ------------------------------------------------------------------------------
 
     /**
-     * The index in {@link #memory()} of the next record (padding skipped), whose length has been
-     * checked against what was published; {@link #EMPTY}; or {@link #CORRUPT}, once per bad state,
-     * after which everything published so far is skipped.
+     * The index in {@link #memory()} of the next published record (padding skipped), whose length
+     * ({@link #length()}) has been checked against the end of the ring; {@link #EMPTY}; or
+     * {@link #CORRUPT}, once per record that cannot be delimited, which is skipped (with what follows
+     * it up to the tail the producer stored) as soon as that tail is past it.
      */
     int next() {
         while (true) {
-            long available = publishedTail - head;
-            if (available == 0) {
-                publishedTail = (long) LONGS.getAcquire(memory, tailAt);
-                available = publishedTail - head;
-                if (available == 0) {
-                    return EMPTY;
-                }
-            }
-            if (available < 0 || available > capacity || (available & (ALIGNMENT - 1)) != 0) {
-                long bad = publishedTail;
-                publishedTail = head; // read the tail again next time: a sound one lets the ring go on
-                if (bad == lastBadTail) {
-                    return EMPTY;
-                }
-                lastBadTail = bad;
-                corruption = ShmDropReason.BAD_RING;
-                return CORRUPT;
-            }
             int index = (int) (head & mask);
-            int length = memory.getInt(base + index + LENGTH_OFFSET);
-            int kind = memory.getInt(base + index + KIND_OFFSET);
-            if (length < ALIGNMENT || align(length) > available || align(length) > capacity - index) {
-                skipPublished();
-                corruption = ShmDropReason.BAD_RECORD_LENGTH;
-                return CORRUPT;
-            }
-            if (kind == KIND_PADDING) {
-                consume(length);
+            int at = base + index;
+            int length = (int) INTS.getAcquire(memory, at + LENGTH_OFFSET);
+            int kindWord = memory.getInt(at + KIND_OFFSET);
+            if (length == 0 || (kindWord & ~KIND_MASK) != tag(head)) {
+                if (++emptyPolls < GAP_CHECK_POLLS) {
+                    return EMPTY;
+                }
+                emptyPolls = 0;
+                if (!gapBeforeStoredTail(at)) {
+                    return EMPTY;
+                }
+                boolean first = head != lastBadHead;
+                lastBadHead = head;
+                skipToStoredTail();
+                if (first) {
+                    corruption = ShmDropReason.BAD_RECORD_LENGTH;
+                    return CORRUPT;
+                }
                 continue;
             }
-            return base + index;
+            emptyPolls = 0;
+            if (length < ALIGNMENT || length > capacity - index) { // negative too; ends within the ring
+                boolean first = head != lastBadHead;
+                lastBadHead = head;
+                boolean skipped = skipToStoredTail();
+                if (first) {
+                    corruption = ShmDropReason.BAD_RECORD_LENGTH;
+                    return CORRUPT;
+                }
+                if (skipped) {
+                    continue;
+                }
+                return EMPTY;
+            }
+            recordLength = length;
+            recordKind = kindWord & KIND_MASK;
+            if (recordKind == KIND_PADDING) {
+                consume();
+                continue;
+            }
+            return at;
         }
+    }
+
+    /** The checked length of the record {@link #next()} returned last: read once, what the consumer goes by. */
+    int length() {
+        return recordLength;
+    }
+
+    /** The kind of the record {@link #next()} returned last, read once (not yet checked: {@link ShmFrame#decode} does). */
+    int kind() {
+        return recordKind;
     }
 
     /** The reason of the last {@link #CORRUPT}. */
@@ -237,32 +295,69 @@ final class FrameRing {
         return corruption;
     }
 
-    /** Done with the record at the head, {@code length} bytes as read by {@link #next()}; its room is given back now. */
-    void consume(int length) {
-        consumeQuietly(length);
+    /** Done with the record {@link #next()} returned last; its room is given back now. */
+    void consume() {
+        consumeQuietly();
         publishHead();
     }
 
     /**
-     * Done with the record at the head, its room given back by the next {@link #publishHead()}
-     * (the receiver's, once per batch of records it read).
+     * Done with the record {@link #next()} returned last: moves the head past it; its bytes are
+     * zeroed and its room given back by the next {@link #publishHead()} (the receiver's, once per
+     * batch of records).
      */
-    void consumeQuietly(int length) {
-        head += align(length);
+    void consumeQuietly() {
+        head += align(recordLength);
     }
 
-    /** Stores the head into the region, giving the producer back the room of every record consumed. */
+    /**
+     * Zeroes every byte consumed since the last call, in one memset per batch (so nothing there
+     * reads as published before the producer writes it again), then stores the head into the
+     * region, giving the producer back their room.
+     */
     void publishHead() {
         if (head != publishedHead) {
+            long bytes = Math.min(head - publishedHead, capacity); // more only after records of a writer that lies
+            int from = (int) (publishedHead & mask);
+            int first = (int) Math.min(bytes, capacity - from);
+            zero(from, first);
+            zero(0, (int) (bytes - first));
             publishedHead = head;
             LONGS.setRelease(memory, headAt, head);
         }
     }
 
-    /** Drops everything published so far: the records cannot be told apart any more. */
-    private void skipPublished() {
-        head = publishedTail;
-        publishHead();
+    /**
+     * Whether nothing is published at the head although the tail the producer stored is past it:
+     * what stands there was written out of order or is no record (only a writer that ignores the
+     * protocol leaves that), or a record before it said a length shorter than what was written. The word at the head is read
+     * again after the tail: a record published before that tail was stored is seen then.
+     */
+    private boolean gapBeforeStoredTail(int at) {
+        long ahead = (long) LONGS.getAcquire(memory, tailAt) - head;
+        return ahead > 0 && ahead <= capacity && (ahead & (ALIGNMENT - 1)) == 0
+                && ((int) INTS.getAcquire(memory, at + LENGTH_OFFSET) == 0
+                    || (memory.getInt(at + KIND_OFFSET) & ~KIND_MASK) != tag(head));
+    }
+
+    /**
+     * Skips from the head to the tail the producer stored (the bytes between zeroed), if that tail is
+     * ahead of the head by at most a ring; else leaves the head where it is (a later tail may be).
+     */
+    private boolean skipToStoredTail() {
+        long stored = (long) LONGS.getAcquire(memory, tailAt);
+        long ahead = stored - head;
+        if (ahead <= 0 || ahead > capacity || (ahead & (ALIGNMENT - 1)) != 0) {
+            return false;
+        }
+        head = stored;
+        publishHead(); // which zeroes what was skipped
+        return true;
+    }
+
+    /** Zeroes {@code bytes} of the ring from {@code index}. */
+    private void zero(int index, int bytes) {
+        NativeMemory.zero(memory, base + index, bytes);
     }
 
     /**

@@ -113,12 +113,12 @@ final class Receiver {
                 count(in.corruption());
                 continue;
             }
-            int length = m.getInt(at + FrameRing.LENGTH_OFFSET);
-            int kind = m.getInt(at + FrameRing.KIND_OFFSET);
+            int length = in.length(); // checked against the ring; not read again from memory a peer may rewrite
+            int kind = in.kind();
             ShmDropReason bad = ShmFrame.decode(m, at, kind, length, frame);
             if (bad != null) {
                 count(bad);
-                in.consumeQuietly(length);
+                in.consumeQuietly();
                 continue;
             }
             frame.source.copyFrom(peer.sourceKey);
@@ -139,7 +139,7 @@ final class Receiver {
                 }
                 read(peer, m, at, length);
             }
-            in.consumeQuietly(length);
+            in.consumeQuietly();
             done++;
         }
         in.publishHead(); // the room of the whole batch at once

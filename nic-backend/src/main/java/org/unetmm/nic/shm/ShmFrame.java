@@ -42,8 +42,11 @@ final class ShmFrame {
         return PIECE_LIST_OFFSET + pieces * PIECE_LENGTH;
     }
 
-    static void encode(ByteBuffer m, int at, int kind, int length, FrameHeader h) {
-        m.putInt(at + FrameRing.LENGTH_OFFSET, length);
+    /**
+     * Writes a record's kind and header at {@code at}, all but its length word: {@link FrameRing#append}
+     * writes that last, which publishes the record.
+     */
+    static void encode(ByteBuffer m, int at, int kind, FrameHeader h) {
         m.putInt(at + FrameRing.KIND_OFFSET, kind);
         m.putInt(at + TYPE_OFFSET, h.type);
         m.putInt(at + FLAGS_OFFSET, h.flags);

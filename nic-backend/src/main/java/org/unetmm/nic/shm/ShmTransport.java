@@ -354,7 +354,7 @@ public final class ShmTransport implements Transport {
                     long token = payload.retain();
                     if (token != PayloadSource.NOT_RETAINABLE) {
                         ByteBuffer m = out.memory();
-                        ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, recordLength, header);
+                        ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, header);
                         m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, false));
                         m.putInt(at + ShmFrame.PID_OFFSET, pid);
                         m.putInt(at + ShmFrame.PIECES_OFFSET, pieces);
@@ -379,7 +379,7 @@ public final class ShmTransport implements Transport {
                 sendBackPressured++;
                 return false;
             }
-            ShmFrame.encode(out.memory(), at, FrameRing.KIND_INLINE, recordLength, header);
+            ShmFrame.encode(out.memory(), at, FrameRing.KIND_INLINE, header);
             if (length > 0) {
                 payload.copyTo(0, out.memory(), at + ShmFrame.HEADER_LENGTH, length);
             }
@@ -414,7 +414,7 @@ public final class ShmTransport implements Transport {
             return SEGMENT_NOT_RETAINED; // the claim stays unpublished
         }
         ByteBuffer m = out.memory();
-        ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, ShmFrame.SEGMENT_RECORD_LENGTH, header);
+        ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, header);
         m.putLong(at + ShmFrame.SEQ_OFFSET, peer.hold(token, true));
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET, segment.number);
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET + 4, 0);

@@ -98,7 +98,7 @@ public final class HostileSegmentWriter {
     private static long segmentFrame(ShmRegion region, FrameHeader h, int number, long offset, long beat) {
         ByteBuffer m = region.out.memory();
         int at = region.out.claim(ShmFrame.SEGMENT_RECORD_LENGTH);
-        ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, ShmFrame.SEGMENT_RECORD_LENGTH, h);
+        ShmFrame.encode(m, at, FrameRing.KIND_SEGMENT, h);
         m.putLong(at + ShmFrame.SEQ_OFFSET, h.messageId + 1000);
         m.putInt(at + ShmFrame.SEGMENT_NUMBER_OFFSET, number);
         m.putLong(at + ShmFrame.SEGMENT_PAYLOAD_OFFSET, offset);

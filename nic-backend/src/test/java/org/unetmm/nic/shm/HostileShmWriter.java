@@ -51,9 +51,14 @@ public final class HostileShmWriter {
                 m.put(at + b, (byte) random.nextInt());
             }
             if (random.nextBoolean()) {
-                m.putInt(at + FrameRing.LENGTH_OFFSET, length); // a plausible length, random contents
+                beat = publishAndWait(region, out, length, beat); // a plausible length, random contents
+            } else {
+                if (m.getInt(at + FrameRing.LENGTH_OFFSET) == 0) {
+                    m.putInt(at + FrameRing.LENGTH_OFFSET, -1); // a length word of its own, never "not yet written"
+                }
+                out.appendAsWritten(length);
+                beat = tailAndWait(region, out, beat);
             }
-            beat = publishAndWait(region, out, length, beat);
         }
         try (NativeBuffer own = NativeMemory.allocate(RENDEZVOUS)) {
             pattern(own.buffer(), RENDEZVOUS, seed + 1);
@@ -61,14 +66,14 @@ public final class HostileShmWriter {
             h.messageId = 100;
             h.messageLength = h.fragmentLength = 5000;
             int at = out.claim(ShmFrame.HEADER_LENGTH + 10);
-            ShmFrame.encode(m, at, FrameRing.KIND_INLINE, ShmFrame.HEADER_LENGTH + 10, h);
+            ShmFrame.encode(m, at, FrameRing.KIND_INLINE, h);
             beat = publishAndWait(region, out, ShmFrame.HEADER_LENGTH + 10, beat);
             // crafted: a tag of 0, a kind of 9
             h.destinationTag = 0;
             beat = inline(region, h, 10, beat);
             h.destinationTag = victim.tag();
             at = out.claim(ShmFrame.HEADER_LENGTH);
-            ShmFrame.encode(m, at, 9, ShmFrame.HEADER_LENGTH, h);
+            ShmFrame.encode(m, at, 9, h);
             beat = publishAndWait(region, out, ShmFrame.HEADER_LENGTH, beat);
             // crafted rendezvous: a pid not the peer's; an unmapped address; pieces that do not add up; past user space
             h.messageLength = h.fragmentLength = RENDEZVOUS;
@@ -82,7 +87,7 @@ public final class HostileShmWriter {
             h.messageId = 1;
             h.messageLength = h.fragmentLength = INLINE;
             at = out.claim(ShmFrame.HEADER_LENGTH + INLINE);
-            ShmFrame.encode(m, at, FrameRing.KIND_INLINE, ShmFrame.HEADER_LENGTH + INLINE, h);
+            ShmFrame.encode(m, at, FrameRing.KIND_INLINE, h);
             ByteBuffer payload = ByteBuffer.allocate(INLINE);
             pattern(payload, INLINE, seed);
             for (int i = 0; i < INLINE; i++) {
@@ -142,7 +147,7 @@ public final class HostileShmWriter {
     private static long inline(ShmRegion region, FrameHeader h, int length, long beat) {
         h.messageLength = h.fragmentLength = length;
         int at = region.out.claim(ShmFrame.HEADER_LENGTH + length);
-        ShmFrame.encode(region.out.memory(), at, FrameRing.KIND_INLINE, ShmFrame.HEADER_LENGTH + length, h);
+        ShmFrame.encode(region.out.memory(), at, FrameRing.KIND_INLINE, h);
         return publishAndWait(region, region.out, ShmFrame.HEADER_LENGTH + length, beat);
     }
 
@@ -150,7 +155,7 @@ public final class HostileShmWriter {
         int record = ShmFrame.rendezvousLength(1);
         ByteBuffer m = region.out.memory();
         int at = region.out.claim(record);
-        ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, record, h);
+        ShmFrame.encode(m, at, FrameRing.KIND_RENDEZVOUS, h);
         m.putLong(at + ShmFrame.SEQ_OFFSET, h.messageId + 1000);
         m.putInt(at + ShmFrame.PID_OFFSET, pid);
         m.putInt(at + ShmFrame.PIECES_OFFSET, 1);
@@ -162,6 +167,12 @@ public final class HostileShmWriter {
 
     static long publishAndWait(ShmRegion region, FrameRing out, int length, long beat) {
         out.publish(length);
+        return tailAndWait(region, out, beat);
+    }
+
+    /** Stores the tail and waits (bounded) until the victim has taken or skipped everything up to it. */
+    static long tailAndWait(ShmRegion region, FrameRing out, long beat) {
+        out.publishAppended();
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (!out.drained() && System.nanoTime() - deadline < 0) {
             region.beat(++beat);
