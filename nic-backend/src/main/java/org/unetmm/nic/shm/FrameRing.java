@@ -51,7 +51,12 @@ import org.unetmm.pinning.NativeMemory;
  * the ring (the record's bytes are all it reads), skips a record it cannot delimit to the tail the
  * producer stored (when that is ahead of it and within a ring), zeroing what it skips, and reads
  * every field once into its own memory before checking it; {@link ShmFrame} checks the fields. A
- * producer that reads an impossible head treats the ring as full.
+ * producer that reads an impossible head treats the ring as full. What a writer that follows the
+ * protocol to the letter and lies can still do is stop its own ring: a record with its true
+ * position and a length longer than what it wrote moves the consumer's head past that writer's
+ * tail, and nothing it writes behind it is taken again. That writer is the pair's only producer, so
+ * it silences no one but itself; the consumer's memory, its posted buffers and its other pairs
+ * are untouched.
  */
 final class FrameRing {
     static final int LENGTH_OFFSET = 0;
