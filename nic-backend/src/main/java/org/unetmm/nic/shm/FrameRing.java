@@ -72,6 +72,8 @@ final class FrameRing {
     static final int EMPTY = -1;
     /** {@link #next()}: the ring's indices or the record at the head are impossible; see {@link #corruption()}. */
     static final int CORRUPT = -2;
+    /** {@link #refuse}: skipped, read the next record. */
+    private static final int READ_ON = -3;
     /** Empty polls in a row after which the consumer looks at the stored tail for a gap a lying writer left. */
     static final int GAP_CHECK_POLLS = 1024;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -91,8 +93,8 @@ final class FrameRing {
     private long tail;
     /** The consumer's head as this producer last read it: at or behind the real one, so room it shows is there. */
     private long knownHead;
-    /** The tail as last stored into the region: records appended beyond it are not yet visible. */
-    private long publishedOut;
+    /** The tail as last stored into the region. */
+    private long storedTail;
     private long completionTail;
     // consumer side
     private long head;
@@ -170,12 +172,6 @@ final class FrameRing {
         return (long) LONGS.getAcquire(memory, headAt) == tail;
     }
 
-    /** Publishes the record last {@linkplain #claim claimed}, of {@code length} bytes, and stores the tail. */
-    void publish(int length) {
-        append(length);
-        publishAppended();
-    }
-
     /**
      * Publishes the record last {@linkplain #claim claimed}, every byte of it but its length word
      * written: stores {@code length} there with release, which is what the consumer waits on.
@@ -202,16 +198,14 @@ final class FrameRing {
     }
 
     /**
-     * Stores the tail, once per round: how far this producer has written, for a consumer that must
-     * skip a record it cannot delimit. Whether anything was appended since the last call.
+     * Stores the tail (the NIC: once per round): how far this producer has written, which a consumer
+     * reads only to skip what it cannot take. Records are published by their length words, not by this.
      */
-    boolean publishAppended() {
-        if (tail == publishedOut) {
-            return false;
+    void storeTail() {
+        if (tail != storedTail) {
+            storedTail = tail;
+            LONGS.setRelease(memory, tailAt, tail);
         }
-        publishedOut = tail;
-        LONGS.setRelease(memory, tailAt, tail);
-        return true;
     }
 
     /** Posts a completion for rendezvous {@code seq}; false when the completion ring is full. */
@@ -252,28 +246,19 @@ final class FrameRing {
                 if (!gapBeforeStoredTail(at)) {
                     return EMPTY;
                 }
-                boolean first = head != lastBadHead;
-                lastBadHead = head;
-                skipToStoredTail();
-                if (first) {
-                    corruption = ShmDropReason.BAD_RECORD_LENGTH;
-                    return CORRUPT;
+                int refused = refuse(ShmDropReason.BAD_RING);
+                if (refused != READ_ON) {
+                    return refused;
                 }
                 continue;
             }
             emptyPolls = 0;
             if (length < ALIGNMENT || length > capacity - index) { // negative too; ends within the ring
-                boolean first = head != lastBadHead;
-                lastBadHead = head;
-                boolean skipped = skipToStoredTail();
-                if (first) {
-                    corruption = ShmDropReason.BAD_RECORD_LENGTH;
-                    return CORRUPT;
+                int refused = refuse(ShmDropReason.BAD_RECORD_LENGTH);
+                if (refused != READ_ON) {
+                    return refused;
                 }
-                if (skipped) {
-                    continue;
-                }
-                return EMPTY;
+                continue;
             }
             recordLength = length;
             recordKind = kindWord & KIND_MASK;
@@ -283,6 +268,22 @@ final class FrameRing {
             }
             return at;
         }
+    }
+
+    /**
+     * What stands at the head cannot be taken: skips it to the stored tail if that is past it.
+     * {@link #CORRUPT} the first time for this head (counted once, {@code reason}), then
+     * {@link #EMPTY} until it could be skipped, then {@link #READ_ON}.
+     */
+    private int refuse(ShmDropReason reason) {
+        boolean first = head != lastBadHead;
+        lastBadHead = head;
+        boolean skipped = skipToStoredTail();
+        if (first) {
+            corruption = reason;
+            return CORRUPT;
+        }
+        return skipped ? READ_ON : EMPTY;
     }
 
     /** The checked length of the record {@link #next()} returned last: read once, what the consumer goes by. */

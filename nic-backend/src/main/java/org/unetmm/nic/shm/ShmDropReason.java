@@ -7,9 +7,13 @@ package org.unetmm.nic.shm;
  * anywhere.
  */
 public enum ShmDropReason {
-    /** The ring's indices are impossible (tail behind head, or more than the ring ahead): everything visible was skipped. */
+    /**
+     * What stands at the consumer's head is no published record although the producer's stored tail
+     * is past it (written out of order, or a record before it said a length shorter than it was):
+     * skipped to that tail.
+     */
     BAD_RING,
-    /** A record length that is too short, misaligned or runs past what the producer published. */
+    /** A record length that is too short or runs past the end of the ring: skipped to the producer's stored tail. */
     BAD_RECORD_LENGTH,
     /** A record kind other than padding, inline or rendezvous. */
     BAD_KIND,

@@ -448,7 +448,7 @@ public final class ShmTransport implements Transport {
             seenGeneration = generation;
             discover();
         }
-        int work = publishAppended(); // what this round transmitted, before this side reads
+        int work = 0;
         ShmPeer[] list = peers;
         for (ShmPeer peer : list) {
             if (beat) {
@@ -459,25 +459,10 @@ public final class ShmTransport implements Transport {
                 work += receiver.drainCompletions(peer);
                 work += receiver.readRecords(peer);
             }
+            peer.region.out.storeTail(); // once a round: what the peer's ring reader skips to when it cannot take a record
         }
-        publishAppended(); // what the records read made this NIC send (acknowledgements, replies)
         recordsSinceClock += work;
         return work;
-    }
-
-    /**
-     * Makes every record transmitted since the last call visible to its peer: transmit appends,
-     * and the round's poll publishes, one tail store per peer and round. Returns how many peers'
-     * rings it published.
-     */
-    private int publishAppended() {
-        int published = 0;
-        for (ShmPeer peer : peers) {
-            if (peer.region.out.publishAppended()) {
-                published++;
-            }
-        }
-        return published;
     }
 
     /** Attaches the regions that peers created for this NIC since the last look. */
@@ -543,7 +528,6 @@ public final class ShmTransport implements Transport {
      */
     @Override
     public void flush() {
-        publishAppended();
         long deadline = System.nanoTime() + Math.min(config.peerTimeoutMillis(), 1000) * 1_000_000L;
         while (true) {
             int left = 0;
@@ -567,7 +551,6 @@ public final class ShmTransport implements Transport {
             return;
         }
         closed = true;
-        publishAppended(); // sends that completed when they were copied into the ring still arrive
         for (ShmPeer peer : peers) {
             if (receiver.started()) {
                 receiver.failHeld(peer, "the NIC closed before the peer shm:" + peer.name + " read the fragment");

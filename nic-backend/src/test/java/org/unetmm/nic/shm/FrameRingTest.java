@@ -40,7 +40,7 @@ class FrameRingTest {
         for (int i = 8; i < length; i++) {
             memory.put(at + i, mark);
         }
-        producer.publish(length);
+        producer.append(length);
         return true;
     }
 
@@ -140,7 +140,7 @@ class FrameRingTest {
             assertThat(consumer.next()).as("not a record: nothing to take yet, the producer stored no tail past it").isEqualTo(FrameRing.EMPTY);
         }
         producer.appendAsWritten(200);
-        producer.publishAppended();
+        producer.storeTail();
         int corrupt = 0;
         for (int poll = 0; poll < 2 * FrameRing.GAP_CHECK_POLLS; poll++) {
             int next = consumer.next();
@@ -148,10 +148,26 @@ class FrameRingTest {
             corrupt += next == FrameRing.CORRUPT ? 1 : 0;
         }
         assertThat(corrupt).as("counted once").isEqualTo(1);
-        assertThat(consumer.corruption()).isEqualTo(ShmDropReason.BAD_RECORD_LENGTH);
+        assertThat(consumer.corruption()).as("no record where the stored tail says one was").isEqualTo(ShmDropReason.BAD_RING);
         assertThat(memory.getInt(at + FrameRing.LENGTH_OFFSET)).as("skipped and zeroed").isZero();
         assertThat(offer(136, (byte) 7)).isTrue();
         take(136, (byte) 7);
         assertThat(consumer.next()).isEqualTo(FrameRing.EMPTY);
+    }
+
+    @Test
+    void aLengthNearIntegerMaxIsRefusedAndSkippedNotTakenForARecord() {
+        assertThat(offer(136, (byte) 5)).isTrue();
+        take(136, (byte) 5);
+        int at = producer.claim(200);
+        memory.putInt(at + FrameRing.KIND_OFFSET, FrameRing.KIND_INLINE | FrameRing.tag(136)); // its true position
+        memory.putInt(at + FrameRing.LENGTH_OFFSET, Integer.MAX_VALUE - 2); // aligned up, it would overflow to negative
+        producer.appendAsWritten(200);
+        producer.storeTail();
+        assertThat(consumer.next()).as("refused, counted").isEqualTo(FrameRing.CORRUPT);
+        assertThat(consumer.corruption()).isEqualTo(ShmDropReason.BAD_RECORD_LENGTH);
+        assertThat(consumer.next()).as("skipped to the stored tail").isEqualTo(FrameRing.EMPTY);
+        assertThat(offer(136, (byte) 8)).isTrue();
+        take(136, (byte) 8);
     }
 }

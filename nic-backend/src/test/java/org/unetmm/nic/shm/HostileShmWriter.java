@@ -166,13 +166,13 @@ public final class HostileShmWriter {
     }
 
     static long publishAndWait(ShmRegion region, FrameRing out, int length, long beat) {
-        out.publish(length);
+        out.append(length);
         return tailAndWait(region, out, beat);
     }
 
     /** Stores the tail and waits (bounded) until the victim has taken or skipped everything up to it. */
     static long tailAndWait(ShmRegion region, FrameRing out, long beat) {
-        out.publishAppended();
+        out.storeTail();
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (!out.drained() && System.nanoTime() - deadline < 0) {
             region.beat(++beat);
