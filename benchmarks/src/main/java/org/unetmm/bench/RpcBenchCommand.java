@@ -155,6 +155,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
             } finally {
                 client.close();
             }
+            String wire = WireSummary.line("rpc bench", nic);
+            if (wire != null) {
+                out.println(wire);
+            }
         }
         Histogram h = loop.total();
         long calls = h.getTotalCount();

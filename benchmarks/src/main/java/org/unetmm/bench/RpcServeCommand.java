@@ -111,6 +111,10 @@ public final class RpcServeCommand implements Callable<Integer> {
             server.close();
             out.printf("rpc serve: stopped after %.1f s; %,d calls served (%,.0f calls/s), %,d failed, %,d malformed%n",
                     seconds, served, served / seconds, server.failed(), server.malformed());
+            String wire = WireSummary.line("rpc serve", nic);
+            if (wire != null) {
+                out.println(wire);
+            }
             out.flush();
         } finally {
             stop.close();

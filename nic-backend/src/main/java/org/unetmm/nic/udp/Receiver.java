@@ -48,6 +48,11 @@ import org.unetmm.spi.SourceKey;
  * counted by {@link WireDropReason}, having been written nowhere but the receive area. A coalesced datagram or a
  * GRO run met while placing directly is received whole into slot 0 and its frames offered as when copying.
  *
+ * <p><b>Messages per poll.</b> A poll completes at most {@link UdpConfig#pollMessages()} messages, also
+ * inside one coalesced datagram: the frames after that wait in their slot, and the next poll starts with
+ * them (no system call). So a burst of requests that arrived in one datagram is answered in parts,
+ * the first answers leaving (and the peer working on them) while the rest are served.
+ *
  * <p><b>GRO.</b> A run the kernel kept whole ({@code UDP_GRO}) is cut back into its datagrams by
  * {@link GroRun}'s rules, and each segment checked exactly as a datagram of its own.
  *
@@ -146,6 +151,8 @@ final class Receiver {
     private boolean held;
     /** The frame just received was the last of its message. */
     private boolean endsMessage;
+    /** Messages this poll may still complete before it leaves the rest of the receive area to the next. */
+    private int messageBudget;
     private Inbound inbound;
 
     // counters: written by the NIC thread that drives this wire (poll), read by stats() anywhere
@@ -232,10 +239,15 @@ final class Receiver {
         }
     }
 
-    /** Takes what the socket holds, up to {@code batch} datagrams; returns how many. */
+    /**
+     * Offers what the last receive left in the receive area, then takes what the socket holds, up
+     * to {@code batch} datagrams and {@code messages} completed messages; returns how many
+     * datagrams it took, or 1 when it only went on with those left (work was done).
+     */
     int poll() {
+        messageBudget = config.pollMessages();
         if (!offerReceived()) {
-            return 0;
+            return held ? 0 : 1;
         }
         int limit = config.receiveBatch();
         int taken = 0;
@@ -290,9 +302,12 @@ final class Receiver {
         return taken;
     }
 
-    /** A frame received earlier waits for the NIC to take it (it was busy): no reason to wait for the socket. */
+    /**
+     * A frame received earlier waits for the NIC to take it (it was busy), or the last poll left frames
+     * for the next: no reason to wait for the socket.
+     */
     boolean holding() {
-        return held;
+        return held || frameAt < datagramEnd || nextSlot < received;
     }
 
     /** Blocks up to the configured wait for the socket to become readable. */
@@ -319,6 +334,9 @@ final class Receiver {
             }
             if (nextSlot >= received) {
                 return true;
+            }
+            if (messageBudget <= 0) {
+                return false; // this poll completed its messages: the next datagrams wait for the next poll
             }
             int s = nextSlot++;
             int msghdr = vectorMsghdrs + s * MMSGHDR_LENGTH;
@@ -398,6 +416,10 @@ final class Receiver {
             held = false;
             counters.increment(FRAMES_COPIED);
             frameAt += WireFrame.HEADER_LENGTH + frame.fragmentLength;
+            if (frame.fragmentOffset + frame.fragmentLength == frame.messageLength && --messageBudget <= 0
+                    && frameAt < datagramEnd) {
+                return false; // the frames after this one wait in the slot for the next poll
+            }
         }
         return true;
     }

@@ -16,6 +16,13 @@ import java.util.Map;
  *   <tr><td>{@code batch}</td><td>most datagrams one {@code poll()} takes before the NIC turns to its sends;
  *       a poll also ends after the last fragment of a message, so its completion is seen without waiting for
  *       one more system call</td><td>32</td></tr>
+ *   <tr><td>{@code messages}</td><td>most messages one {@code poll()} completes before the NIC turns to its sends,
+ *       also inside one datagram of coalesced frames: the rest wait in the receive area for the next round. A
+ *       burst of small requests (an RPC client's calls in flight, coalesced into one datagram) is answered in
+ *       parts, so the first answers leave, and the peer works on them, while the rest are still being served;
+ *       answering the whole burst at once leaves each side idle while the other works. Measured on loopback with
+ *       16 calls of 64 B in flight: 4 → 0.69–0.83 M calls/s, 8 → 1.04–1.09 M, 12 → 0.85 M, unbounded → 0.73–0.75 M;
+ *       a one-way stream's rate is the same with 8 as unbounded</td><td>8</td></tr>
  *   <tr><td>{@code wait}</td><td>µs an idle {@code poll()} blocks in {@code ppoll(2)} for the socket to become
  *       readable; 0 = pure busy-polling (lowest latency, one core per NIC). While it waits, queued sends
  *       wait too.</td><td>0</td></tr>
@@ -52,6 +59,7 @@ import java.util.Map;
  * @param receiveBufferBytes SO_RCVBUF asked for
  * @param sendBufferBytes    SO_SNDBUF asked for
  * @param receiveBatch       datagrams per poll
+ * @param pollMessages       messages per poll
  * @param waitMicros         idle blocking wait per poll
  * @param busyPollMicros     SO_BUSY_POLL
  * @param copyBreak          largest fragment payload received by copy rather than placed directly
@@ -61,12 +69,14 @@ import java.util.Map;
  * @param zeroCopy           smallest fragment payload sent with {@code MSG_ZEROCOPY}; 0 = never
  */
 public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferBytes, int receiveBatch,
-                        int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro,
+                        int pollMessages, int waitMicros, int busyPollMicros, int copyBreak, int sendCopy, boolean gso, boolean gro,
                         int zeroCopy) {
     /** SO_RCVBUF and SO_SNDBUF bytes asked for by default (4 MiB): a whole 4 MiB message's datagrams. */
     public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
     /** Datagrams one poll takes at most by default. */
     public static final int DEFAULT_BATCH = 32;
+    /** Messages one poll completes at most by default. */
+    public static final int DEFAULT_POLL_MESSAGES = 8;
     /** Payload bytes up to which a fragment is received by copy by default. */
     public static final int DEFAULT_COPY_BREAK = 4096;
     /** Payload bytes up to which a send is copied into the batch's staging area by default. */
@@ -82,6 +92,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
      * @param receiveBufferBytes 4096 to 2^30 bytes
      * @param sendBufferBytes    4096 to 2^30 bytes
      * @param receiveBatch       1 to 4096 datagrams
+     * @param pollMessages       1 to 65536 messages
      * @param waitMicros         0 to 1000000 µs
      * @param busyPollMicros     0 to 1000000 µs
      * @param copyBreak          0 to {@link WireFrame#MAX_FRAGMENT} bytes
@@ -100,6 +111,10 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         checkBuffer("sndbuf", sendBufferBytes);
         if (receiveBatch < 1 || receiveBatch > 4096) {
             throw new IllegalArgumentException("batch (datagrams per poll) must be in 1..4096, got " + receiveBatch);
+        }
+        if (pollMessages < 1 || pollMessages > 65536) {
+            throw new IllegalArgumentException("messages (messages one poll completes) must be in 1..65536, got "
+                    + pollMessages);
         }
         if (waitMicros < 0 || waitMicros > 1_000_000) {
             throw new IllegalArgumentException("wait (µs an idle poll blocks) must be in 0..1000000, got " + waitMicros
@@ -157,6 +172,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
                     case "rcvbuf" -> builder.receiveBufferBytes(number(uri, key, value));
                     case "sndbuf" -> builder.sendBufferBytes(number(uri, key, value));
                     case "batch" -> builder.receiveBatch(number(uri, key, value));
+                    case "messages" -> builder.pollMessages(number(uri, key, value));
                     case "wait" -> builder.waitMicros(number(uri, key, value));
                     case "busypoll" -> builder.busyPollMicros(number(uri, key, value));
                     case "copybreak" -> builder.copyBreak(number(uri, key, value));
@@ -165,7 +181,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
                     case "gro" -> builder.gro(bool(uri, key, value));
                     case "zerocopy" -> builder.zeroCopy(number(uri, key, value));
                     default -> throw new IllegalArgumentException("unknown key '" + key + "' in '" + uri
-                            + "': known keys are rcvbuf, sndbuf, batch, wait, busypoll, copybreak, sendcopy, gso, gro,"
+                            + "': known keys are rcvbuf, sndbuf, batch, messages, wait, busypoll, copybreak, sendcopy, gso, gro,"
                             + " zerocopy");
                 }
             }
@@ -205,6 +221,9 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         }
         if (receiveBatch != DEFAULT_BATCH) {
             keys.put("batch", receiveBatch);
+        }
+        if (pollMessages != DEFAULT_POLL_MESSAGES) {
+            keys.put("messages", pollMessages);
         }
         if (waitMicros != 0) {
             keys.put("wait", waitMicros);
@@ -252,7 +271,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
      */
     public Builder toBuilder() {
         return new Builder().bind(bind).receiveBufferBytes(receiveBufferBytes).sendBufferBytes(sendBufferBytes)
-                .receiveBatch(receiveBatch).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy)
+                .receiveBatch(receiveBatch).pollMessages(pollMessages).waitMicros(waitMicros).busyPollMicros(busyPollMicros).copyBreak(copyBreak).sendCopy(sendCopy)
                 .gso(gso).gro(gro).zeroCopy(zeroCopy);
     }
 
@@ -262,6 +281,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
         private int receiveBufferBytes = DEFAULT_BUFFER_BYTES;
         private int sendBufferBytes = DEFAULT_BUFFER_BYTES;
         private int receiveBatch = DEFAULT_BATCH;
+        private int pollMessages = DEFAULT_POLL_MESSAGES;
         private int waitMicros;
         private int busyPollMicros;
         private int copyBreak = DEFAULT_COPY_BREAK;
@@ -325,6 +345,18 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
          */
         public Builder receiveBatch(int datagrams) {
             this.receiveBatch = datagrams;
+            return this;
+        }
+
+        /**
+         * Most messages one poll completes before the NIC turns to its sends, also within one datagram of
+         * coalesced frames (URI key {@code messages}).
+         *
+         * @param messages 1..65536
+         * @return this builder
+         */
+        public Builder pollMessages(int messages) {
+            this.pollMessages = messages;
             return this;
         }
 
@@ -412,7 +444,7 @@ public record UdpConfig(UdpAddress bind, int receiveBufferBytes, int sendBufferB
          * @throws IllegalArgumentException if the bind address is unset or a value is out of range
          */
         public UdpConfig build() {
-            return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, waitMicros, busyPollMicros,
+            return new UdpConfig(bind, receiveBufferBytes, sendBufferBytes, receiveBatch, pollMessages, waitMicros, busyPollMicros,
                     copyBreak, sendCopy, gso, gro, zeroCopy);
         }
     }

@@ -303,4 +303,75 @@ class CoalescedDatagramTest {
             guarded.close();
         }
     }
+    /**
+     * A burst of requests that arrives in one datagram is completed {@code messages} at a time, a
+     * progress round each, the rest waiting in the receive area (no receive call for them), so
+     * answers to the first can leave while the rest are served; byte-exact, in order, none lost.
+     */
+    @ParameterizedTest(name = "messages={0}")
+    @ValueSource(ints = {1, 8, 64})
+    void aBurstInOneDatagramCompletesAtMostMessagesPerRoundAndTheRestInTheRoundsAfter(int perPoll) {
+        a = open("udp://127.0.0.1:0");
+        b = open("udp://127.0.0.1:0?messages=" + perPoll);
+        Endpoint x = a.openEndpoint();
+        Endpoint y = b.openEndpoint();
+        Channel out = x.openChannel();
+        Channel in = y.openChannel();
+        out.connect(in.address());
+        in.connect(out.address());
+        int burst = 20;
+        ByteBuffer source = ByteBuffer.allocateDirect(burst * 64);
+        for (int i = 0; i < source.capacity(); i++) {
+            source.put(i, (byte) (i * 7 + 3));
+        }
+        ByteBuffer[] targets = new ByteBuffer[burst];
+        for (int i = 0; i < burst; i++) {
+            targets[i] = ByteBuffer.allocateDirect(64);
+            assertThat(y.postReceive(targets[i], i).isPosted()).isTrue();
+        }
+        for (int i = 0; i < burst; i++) {
+            assertThat(x.send(out, source, i * 64, 64, SendPath.PINNED, i).isAccepted()).isTrue();
+        }
+        a.progress(); // one round: the burst leaves in one datagram
+        UdpStats sent = UdpTransport.of(a).stats();
+        assertThat(sent.datagramsSent()).as("the burst was coalesced; " + sent).isEqualTo(1);
+        assertThat(sent.framesSent()).isEqualTo(burst);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (UdpTransport.of(b).stats().datagramsReceived() == 0) {
+            assertThat(System.nanoTime() - deadline).as("the datagram arrives").isNegative();
+            b.progress(); // until the round that takes the datagram
+        }
+        List<Completion> receives = new ArrayList<>();
+        int expected = Math.min(perPoll, burst);
+        while (true) {
+            int before = receives.size();
+            for (Completion c; (c = y.poll()) != null; ) {
+                receives.add(c.copy());
+            }
+            int completed = receives.size() - before;
+            assertThat(completed).as("messages completed by one round, after " + before).isEqualTo(expected);
+            if (receives.size() == burst) {
+                break;
+            }
+            long callsBefore = UdpTransport.of(b).stats().receiveCalls();
+            b.progress();
+            int left = burst - receives.size();
+            expected = Math.min(perPoll, left);
+            if (left > perPoll) {
+                assertThat(UdpTransport.of(b).stats().receiveCalls()).as("frames left in the receive area need no"
+                        + " receive call").isEqualTo(callsBefore);
+            }
+        }
+        for (int i = 0; i < burst; i++) {
+            Completion r = receives.get(i);
+            assertThat(r.status()).isEqualTo(CompletionStatus.OK);
+            assertThat(r.cookie()).as("in order").isEqualTo(i);
+            assertThat(r.buffer().slice(0, 64)).as("message " + i + " byte-exact").isEqualTo(source.slice(i * 64, 64));
+        }
+        assertThat(UdpTransport.of(b).stats().framesReceived()).isEqualTo(burst);
+        assertThat(UdpTransport.of(b).stats().dropped()).isZero();
+        for (Completion c; (c = x.poll()) != null; ) {
+            assertThat(c.status()).isEqualTo(CompletionStatus.OK);
+        }
+    }
 }

@@ -100,9 +100,13 @@ class UdpTransportTest {
                 .hasMessageContaining("IPv4");
         assertThatThrownBy(() -> open("udp://127.0.0.1")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("host:port");
-        UdpConfig config = UdpConfig.parse("udp://127.0.0.1:7000?rcvbuf=1048576&batch=8&copybreak=0&wait=50");
+        assertThatThrownBy(() -> open("udp://127.0.0.1:0?messages=0")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("messages (messages one poll completes) must be in 1..65536");
+        UdpConfig config = UdpConfig.parse("udp://127.0.0.1:7000?rcvbuf=1048576&batch=8&messages=3&copybreak=0&wait=50");
         assertThat(config.receiveBufferBytes()).isEqualTo(1 << 20);
         assertThat(config.receiveBatch()).isEqualTo(8);
+        assertThat(config.pollMessages()).isEqualTo(3);
+        assertThat(UdpConfig.parse("udp://127.0.0.1:7000").pollMessages()).isEqualTo(UdpConfig.DEFAULT_POLL_MESSAGES);
         assertThat(config.copyBreak()).isZero();
         assertThat(config.waitMicros()).isEqualTo(50);
         assertThat(UdpConfig.parse(config.toUri())).isEqualTo(config);
