@@ -19,6 +19,7 @@ import org.HdrHistogram.Histogram;
 import org.unetmm.ChannelAddress;
 import org.unetmm.IdleStrategy;
 import org.unetmm.Nic;
+import org.unetmm.ReliableStats;
 import org.unetmm.NicConfig;
 import org.unetmm.ProgressMode;
 import org.unetmm.rpc.RpcClient;
@@ -82,7 +83,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
             description = "request size: 64, 64B, 4KiB, 1MiB (default ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--inflight", defaultValue = "1", description = "calls kept outstanding (default ${DEFAULT-VALUE})")
+    @Option(names = "--inflight", defaultValue = "1", description = "calls kept outstanding; keep it a few dozen"
+            + " below the server's --buffers (a request's buffer stays lent until its reply is acknowledged, so near"
+            + " them every next call finds none, is refused as receiver-not-ready and retried, and the rate collapses)"
+            + " (default ${DEFAULT-VALUE})")
     int inflight;
 
     @Option(names = "--duration", defaultValue = "5", description = "seconds measured, per repeat (default ${DEFAULT-VALUE})")
@@ -152,6 +156,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
             loop = new Loop(nic, client, size, responses, inflight, spin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
             try {
                 loop.run(warmupSeconds, durationSeconds, repeats, out);
+                ReliableStats r = client.channel().reliableStats();
+                out.printf("rpc bench: channel  %,d fragments sent, %,d retransmitted (%,d timeouts), %,d not-ready NACKs"
+                                + " received, %,d acks sent, %,d received; srtt %.1f µs%n", r.fragmentsSent(), r.retransmissions(),
+                        r.timeouts(), r.notReadyReceived(), r.acksSent(), r.acksReceived(), r.srtt().toNanos() / 1e3);
             } finally {
                 client.close();
             }

@@ -113,6 +113,10 @@ public final class SinkCommand implements Callable<Integer> {
                 }
             }
             out.println("sink: stopped; " + sink.total() + "; frames the NIC dropped: " + dropped(nic.stats()));
+            String wire = WireSummary.line("sink", nic);
+            if (wire != null) {
+                out.println(wire);
+            }
             out.flush();
         } finally {
             stop.close();

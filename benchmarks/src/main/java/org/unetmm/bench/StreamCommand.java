@@ -426,8 +426,9 @@ public final class StreamCommand implements Callable<Integer> {
             if (nic.transportAddress().startsWith("udp:")) {
                 UdpStats w = UdpTransport.of(nic).stats();
                 out.printf("stream: wire  %,d datagrams (%,d frames) in %,d sendmmsg calls, %,d GSO super-datagrams, %,d"
-                        + " back-pressured, %s%n", w.datagramsSent(), w.framesSent(), w.sendCalls(), w.gsoSends(),
-                        w.sendBackPressured(), UdpTransport.of(nic).features());
+                        + " back-pressured; received %,d frames in %,d receive calls (empty ones too); %s%n", w.datagramsSent(),
+                        w.framesSent(), w.sendCalls(), w.gsoSends(), w.sendBackPressured(), w.framesReceived(),
+                        w.receiveCalls(), UdpTransport.of(nic).features());
                 wire.put("gsoSends", w.gsoSends());
                 wire.put("datagramsSent", w.datagramsSent());
                 wire.put("framesSent", w.framesSent());
