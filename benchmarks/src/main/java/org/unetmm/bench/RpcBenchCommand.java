@@ -83,10 +83,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
             description = "request size: 64, 64B, 4KiB, 1MiB (default ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--inflight", defaultValue = "1", description = "calls kept outstanding; keep it a few dozen"
-            + " below the server's --buffers (a request's buffer stays lent until its reply is acknowledged, so near"
-            + " them every next call finds none, is refused as receiver-not-ready and retried, and the rate collapses)"
-            + " (default ${DEFAULT-VALUE})")
+    @Option(names = "--inflight", defaultValue = "1", description = "calls kept outstanding; at most the server's"
+            + " --buffers across its clients, or calls are refused as receiver-not-ready and resent (default"
+            + " ${DEFAULT-VALUE})")
     int inflight;
 
     @Option(names = "--duration", defaultValue = "5", description = "seconds measured, per repeat (default ${DEFAULT-VALUE})")

@@ -201,9 +201,9 @@ public class RpcBenchmark {
             int replySize = wire.replySize();
             clientNic = wire.open();
             serverNic = wire.open();
-            // 2 x PIPELINE posted request buffers (the raw server posts 8): 64 of 64 KiB would outgrow the
-            // NIC's default TLB reach (1024 pages) and measure TLB misses instead of RPC
-            server = RpcServer.open(serverNic, RpcServerConfig.builder().requestBuffers(2 * PIPELINE).maxRequest(size)
+            // PIPELINE requests held, 2 x PIPELINE request buffers posted (the raw server posts 8): 64 of 64 KiB
+            // would outgrow the NIC's default TLB reach (1024 pages) and measure TLB misses instead of RPC
+            server = RpcServer.open(serverNic, RpcServerConfig.builder().requestBuffers(PIPELINE).maxRequest(size)
                     .maxResponse(64).channel(options()).build());
             server.register(METHOD, (req, resp) -> resp.send(replySize));
             CompletableFuture<RpcClient> connecting = RpcClient.connectAsync(clientNic, server.address(),

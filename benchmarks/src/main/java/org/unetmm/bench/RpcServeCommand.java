@@ -43,8 +43,9 @@ public final class RpcServeCommand implements Callable<Integer> {
             description = "largest request taken (default ${DEFAULT-VALUE})")
     int maxRequest;
 
-    @Option(names = "--buffers", defaultValue = "256", description = "request buffers posted: requests held at once"
-            + " across all clients (default ${DEFAULT-VALUE})")
+    @Option(names = "--buffers", defaultValue = "256", description = "requests held at once across all clients;"
+            + " twice as many buffers are posted, for the calls that arrive while earlier requests' buffers are"
+            + " lent to replies not yet acknowledged (default ${DEFAULT-VALUE})")
     int buffers;
 
     @Option(names = "--duration", description = "stop after this many seconds (default: until interrupted)")
@@ -87,7 +88,7 @@ public final class RpcServeCommand implements Callable<Integer> {
             }
             out.println("rpc serve: listening on " + nic.transportAddress() + "/" + RpcCommand.LISTEN_TAG + ", "
                     + (replySize == null ? "echo" : "replies of " + replySize + " B") + ", " + buffers
-                    + " request buffers of " + maxRequest + " B, MTU " + nic.mtu());
+                    + " requests held (" + 2 * buffers + " buffers of " + maxRequest + " B posted), MTU " + nic.mtu());
             out.flush();
             long start = System.nanoTime();
             long end = durationSeconds == null ? Long.MAX_VALUE : start + (long) (durationSeconds * 1e9);

@@ -27,13 +27,19 @@ import org.unetmm.rpc.internal.SendWindow;
  * Serves RPCs on one endpoint of a {@link Nic}: handlers registered by method id, a reliable
  * channel per client, zero copies of request or reply bytes in Java.
  *
- * <p><b>The path of a request.</b> The server posts {@code requestBuffers} receive buffers at
- * start. A request (16-byte header, then payload; see {@link RpcWire}) lands in one of them,
+ * <p><b>The path of a request.</b> The server posts twice {@code requestBuffers} receive buffers
+ * at start (below). A request (16-byte header, then payload; see {@link RpcWire}) lands in one of them,
  * written there by the NIC; its handler gets an {@link RpcRequest} view of it, no copy. The handler
  * replies from the buffer the server lends it or from a direct buffer of its own, and the reply
  * (header gathered in front) leaves on the pinned path: the NIC reads the handler's bytes as it
  * transmits. The request buffer stays lent to the handler until its reply has been acknowledged
- * by the client (so a reply may be sent straight out of it), then it is posted again.
+ * by the client (so a reply may be sent straight out of it), then it is posted again. The
+ * acknowledgement rides on the client's next call, which arrives while the buffer it frees is
+ * still lent: with only {@code requestBuffers} posted, a client keeping that many calls in flight
+ * found none for every next call, was refused (receiver not ready) and resent all it had in flight,
+ * about a thousand calls a second. Twice as many posted, clients with {@code requestBuffers} calls
+ * in flight between them are never refused: at most that many requests held, and at most that many
+ * buffers lent to replies whose acknowledgement is still on its way.
  *
  * <p><b>Threading.</b> Everything runs in the endpoint's completion upcalls, on the NIC's
  * progress thread: no thread of its own, no lock. Handlers run there too, one at a time, and
@@ -97,7 +103,9 @@ public final class RpcServer implements AutoCloseable {
         this.config = config;
         this.handlers = new RpcHandler[config.maxMethods()];
         this.response = new RpcResponse(config.maxResponse());
-        int buffers = config.requestBuffers();
+        // twice the requests held: a request's buffer stays lent until its reply is acknowledged, and the
+        // client's next call, which carries that acknowledgement, must find a buffer of its own
+        int buffers = 2 * config.requestBuffers();
         this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(buffers + 64).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
         this.replies = new Reply[buffers];

@@ -7,7 +7,9 @@ import org.unetmm.ChannelConfig;
  * How an {@link RpcServer} is built. Validated when built.
  *
  * @param requestBuffers requests the server holds at once: each has a posted buffer, lent to its handler
- *                       until the reply is acknowledged
+ *                       until the reply is acknowledged; the server posts twice as many, so the calls that
+ *                       carry those acknowledgements find buffers (clients with this many calls in flight
+ *                       between them are never refused)
  * @param maxRequest     largest request payload; longer requests fail with REQUEST_TOO_LARGE
  * @param maxResponse    capacity of the buffer lent to a handler for its reply
  * @param maxMethods     method ids are 0 .. maxMethods-1
