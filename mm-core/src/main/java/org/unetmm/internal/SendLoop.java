@@ -15,8 +15,13 @@ import org.unetmm.spi.Transport;
  * its last held fragment, never before (DESIGN invariant 6). Engine lock held throughout.
  */
 public final class SendLoop {
-    /** Sends taken from one endpoint's queue per progress round, so one endpoint cannot starve the rest. */
-    private static final int SEND_BATCH = 64;
+    /**
+     * Sends taken from one endpoint's queue per progress round, so one endpoint cannot starve the
+     * rest. 256, not 64: a udp stream's round is one sendmmsg, and 256 small messages share its
+     * datagram (udp 64 B stream, 3 pairs side by side: 4.91/4.93/5.14 -> 5.32/5.51/5.50 M msgs/s; shm
+     * level within its spread, 4 pairs).
+     */
+    private static final int SEND_BATCH = 256;
 
     private final Transport transport;
     private final int mtu;
