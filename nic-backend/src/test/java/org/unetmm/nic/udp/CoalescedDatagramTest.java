@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
@@ -224,10 +225,12 @@ class CoalescedDatagramTest {
         }
     }
 
-    @ParameterizedTest(name = "copybreak={0}")
-    @ValueSource(ints = {0, UdpConfig.DEFAULT_COPY_BREAK})
-    void hostileCoalescedDatagramsAreDroppedFrameByFrameAndWriteNothingOutsideThePostedBuffers(int copyBreak) throws Exception {
-        a = open("udp://127.0.0.1:0?copybreak=" + copyBreak);
+    /** messages=1: every poll stops after one message, so each hostile frame is met after a pause in its datagram. */
+    @ParameterizedTest(name = "copybreak={0} messages={1}")
+    @CsvSource({"0, 8", "4096, 8", "0, 1", "4096, 1"})
+    void hostileCoalescedDatagramsAreDroppedFrameByFrameAndWriteNothingOutsideThePostedBuffers(int copyBreak, int messages)
+            throws Exception {
+        a = open("udp://127.0.0.1:0?copybreak=" + copyBreak + "&messages=" + messages);
         Endpoint endpoint = a.openEndpoint();
         int slot = 512;
         int posted = 256;
@@ -303,6 +306,7 @@ class CoalescedDatagramTest {
             guarded.close();
         }
     }
+
     /**
      * A burst of requests that arrives in one datagram is completed {@code messages} at a time, a
      * progress round each, the rest waiting in the receive area (no receive call for them), so

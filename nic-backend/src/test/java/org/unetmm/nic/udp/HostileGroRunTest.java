@@ -47,11 +47,12 @@ class HostileGroRunTest {
     /** Segments of every run: a header and 100 payload bytes. */
     private static final int SEGMENT = WireFrame.HEADER_LENGTH + 100;
 
-    @ParameterizedTest(name = "gro={0} copybreak={1}")
-    @CsvSource({"true,0", "true,4096", "false,0", "false,4096"})
-    void segmentsThatLieAboutTheirLengthsAreDroppedAndTheRestDelivered(boolean gro, int copyBreak) {
+    /** messages=1: a poll stops inside the run after each message, and the next goes on from there. */
+    @ParameterizedTest(name = "gro={0} copybreak={1} messages={2}")
+    @CsvSource({"true,0,8", "true,4096,8", "false,0,8", "false,4096,8", "true,0,1", "true,4096,1"})
+    void segmentsThatLieAboutTheirLengthsAreDroppedAndTheRestDelivered(boolean gro, int copyBreak, int messages) {
         long seed = Long.getLong("unetmm.test.seed", System.nanoTime());
-        String why = "seed " + seed + ", gro=" + gro + " copybreak=" + copyBreak;
+        String why = "seed " + seed + ", gro=" + gro + " copybreak=" + copyBreak + " messages=" + messages;
         Random random = new Random(seed);
         NativeBuffer guarded = NativeMemory.allocate(SLICES * SLICE, true);
         ByteBuffer memory = guarded.buffer();
@@ -59,7 +60,8 @@ class HostileGroRunTest {
             memory.put(i, CANARY);
         }
         try (GsoSender attacker = new GsoSender();
-             Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0?gro=" + gro + "&copybreak=" + copyBreak)
+             Nic nic = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0?gro=" + gro + "&copybreak=" + copyBreak
+                     + "&messages=" + messages)
                      .progressMode(ProgressMode.CALLER).build());
              Nic friend = Nic.open(NicConfig.builder().transport("udp://127.0.0.1:0").mtu(1400)
                      .progressMode(ProgressMode.CALLER).build())) {
