@@ -63,7 +63,7 @@ final class ShmCompareRun {
         try {
             ShmConfig config = ShmConfig.parse(transport);
             new ShmConfig(config.name() + RECEIVER, config.eagerBytes(), config.ringBytes(), config.peerTimeoutMillis(),
-                    config.crossMemoryAttach());
+                    config.crossMemoryAttach(), config.pollMessages());
             return null;
         } catch (IllegalArgumentException e) {
             return "'" + transport + "': " + e.getMessage() + " (the receiving NIC is named <name>" + RECEIVER + ")";

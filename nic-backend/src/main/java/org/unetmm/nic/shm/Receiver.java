@@ -98,8 +98,12 @@ final class Receiver {
         return done;
     }
 
-    /** Takes up to {@value #RECORDS_PER_POLL} records from the peer's ring: inline ones copied out, rendezvous read. */
-    int readRecords(ShmPeer peer) {
+    /**
+     * Takes up to {@value #RECORDS_PER_POLL} records from the peer's ring, and up to {@code messages}
+     * that end a message: inline ones copied out, rendezvous read. What is left stays in the ring for
+     * the next round, so what the round's completions send leaves while the peer has work.
+     */
+    int readRecords(ShmPeer peer, int messages) {
         peer.payOwed();
         FrameRing in = peer.region.in;
         ByteBuffer m = in.memory();
@@ -141,6 +145,9 @@ final class Receiver {
             }
             in.consumeQuietly();
             done++;
+            if (frame.fragmentOffset + frame.fragmentLength == frame.messageLength && --messages <= 0) {
+                break; // the messages of this poll are taken: the rest wait for the next
+            }
         }
         in.publishHead(); // the room of the whole batch at once
         return done;

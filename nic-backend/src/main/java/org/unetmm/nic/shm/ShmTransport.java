@@ -246,7 +246,8 @@ public final class ShmTransport implements Transport {
         if (known != null && !known.dead) {
             return known;
         }
-        new ShmConfig(name, 0, ShmConfig.DEFAULT_RING, ShmConfig.DEFAULT_TIMEOUT_MS, false); // checks the name
+        new ShmConfig(name, 0, ShmConfig.DEFAULT_RING, ShmConfig.DEFAULT_TIMEOUT_MS, false,
+                ShmConfig.DEFAULT_POLL_MESSAGES); // checks the name
         java.nio.file.Path peerHome = ShmDirectory.home(name);
         ShmRegion.checkOwnershipIfPresent(peerHome); // another user's NIC: say so, not "no NIC"
         ProcessIdentity holder = ShmDirectory.holder(peerHome);
@@ -457,7 +458,7 @@ public final class ShmTransport implements Transport {
             }
             if (!peer.dead) {
                 work += receiver.drainCompletions(peer);
-                work += receiver.readRecords(peer);
+                work += receiver.readRecords(peer, config.pollMessages());
             }
             peer.region.out.storeTail(); // once a round: what the peer's ring reader skips to when it cannot take a record
         }

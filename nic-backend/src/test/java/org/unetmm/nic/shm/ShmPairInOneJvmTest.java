@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.unetmm.Channel;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
@@ -331,6 +333,55 @@ class ShmPairInOneJvmTest {
         }
     }
 
+    /**
+     * Twenty small messages waiting in the ring are completed {@code messages} per round of the
+     * receiving NIC, the rest left in the ring for the rounds after, in order and byte-exact.
+     */
+    @ParameterizedTest(name = "messages={0}")
+    @ValueSource(ints = {1, 8, 64})
+    void messagesWaitingInTheRingCompleteAtMostMessagesPerRound(int perPoll) {
+        Nic nb = open("shm:" + fresh("burst") + "?messages=" + perPoll);
+        Nic na = open("shm:");
+        int burst = 20;
+        try (NativeBuffer from = NativeMemory.allocate(burst * 64); NativeBuffer into = NativeMemory.allocate(burst * 64)) {
+            Endpoint a = na.openEndpoint();
+            Endpoint b = nb.openEndpoint();
+            Channel ab = connect(a, b)[0];
+            transfer(na, nb, a, b, ab, from.buffer(), into.buffer().slice(0, 64), 64, SendPath.PINNED, 99); // warm
+            for (int i = 0; i < burst; i++) {
+                from.buffer().putLong(i * 64, 1000 + i);
+                assertThat(b.postReceive(into.buffer(), i * 64, 64, i).isPosted()).isTrue();
+                assertThat(a.send(ab, from.buffer(), i * 64, 64, SendPath.PINNED, i)).isEqualTo(SendStatus.ACCEPTED);
+            }
+            na.progress(); // one round: the burst is in the ring
+            java.util.List<Long> received = new java.util.ArrayList<>();
+            int rounds = 0;
+            while (received.size() < burst) {
+                assertThat(rounds++).as("rounds for %d messages, %d a round", burst, perPoll).isLessThan(burst + 10);
+                nb.progress();
+                int before = received.size();
+                for (Completion c; (c = b.poll()) != null; ) {
+                    assertThat(c.status()).isEqualTo(CompletionStatus.OK);
+                    received.add(c.cookie());
+                }
+                assertThat(received.size() - before).as("messages completed by one round after " + before)
+                        .isEqualTo(Math.min(perPoll, burst - before));
+            }
+            for (int i = 0; i < burst; i++) {
+                assertThat(received.get(i)).as("in order").isEqualTo(i);
+                assertThat(into.buffer().getLong(i * 64)).as("message " + i + " byte-exact").isEqualTo(1000 + i);
+            }
+            for (Completion c; (c = a.poll()) != null; ) {
+                assertThat(c.status()).isEqualTo(CompletionStatus.OK);
+            }
+            a.close();
+            b.close();
+        } finally {
+            na.close();
+            nb.close();
+        }
+    }
+
     @Test
     void withCrossMemoryAttachOffEveryFragmentTravelsInline() {
         Nic nb = open("shm:" + fresh("srv") + "?cma=false");
@@ -371,5 +422,8 @@ class ShmPairInOneJvmTest {
         assertThatThrownBy(() -> ShmConfig.parse("shm:x?eager=abc")).hasMessageContaining("eager must be a whole number");
         assertThatThrownBy(() -> ShmConfig.parse("shm:x?ring=1000")).hasMessageContaining("power of two");
         assertThatThrownBy(() -> ShmConfig.parse("shm:x?bogus=1")).hasMessageContaining("the keys are");
+        assertThatThrownBy(() -> ShmConfig.parse("shm:x?messages=0")).hasMessageContaining("messages (messages one poll"
+                + " completes) must be in 1..65536");
+        assertThat(ShmConfig.parse("shm:x").pollMessages()).isEqualTo(ShmConfig.DEFAULT_POLL_MESSAGES);
     }
 }
