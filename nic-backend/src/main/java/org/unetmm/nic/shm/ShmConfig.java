@@ -118,7 +118,8 @@ public record ShmConfig(String name, int eagerBytes, int ringBytes, long peerTim
      */
     public static ShmConfig parse(String uri) {
         if (uri == null || !uri.startsWith("shm:")) {
-            throw new IllegalArgumentException("not a shm URI: '" + uri + "' (expected shm:name[?eager=N&ring=N&timeout=ms&cma=false&messages=N])");
+            throw new IllegalArgumentException("not a shm URI: '" + uri
+                    + "' (expected shm:name[?eager=N&ring=N&timeout=ms&cma=false&messages=N])");
         }
         String rest = uri.substring("shm:".length());
         if (rest.startsWith("//")) {
