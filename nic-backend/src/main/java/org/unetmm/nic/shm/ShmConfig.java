@@ -66,7 +66,8 @@ public record ShmConfig(String name, int eagerBytes, int ringBytes, long peerTim
      * @param pollMessages      1 to 65536
      * @throws IllegalArgumentException if the name is not 1 to 80 of {@code [A-Za-z0-9._-]} (or starts with
      *         {@code '.'}), the ring is not a power of two in 64 KiB..1 GiB, the eager limit exceeds half the
-     *         ring less a record header, or the timeout is outside 10..3600000 ms; the message names the fix
+     *         ring less a record header, the timeout is outside 10..3600000 ms, or messages is outside 1..65536;
+     *         the message names the fix
      */
     public ShmConfig {
         if (name == null || !name.matches("[A-Za-z0-9._-]{1,80}") || name.startsWith(".")) {
