@@ -12,10 +12,14 @@ import org.unetmm.pinning.NativeMemory;
  * Agrona's {@code OneToOneRingBuffer}, positions only grow; a record never wraps: one that would
  * cross the end is preceded by a padding record to it. A record is published by its own length
  * word: the producer writes every other byte of it, then stores the length with release; the
- * consumer reads the length at its head with acquire (0: nothing yet), and once done with a record
- * zeroes its bytes, so a later record that starts there reads 0 until it is published, and takes
- * a record only if its kind word carries its own position (a length word that shows before the
- * rest of the record, as a writer that ignores the order makes, is not taken for one). The
+ * consumer reads the length at its head with acquire (0: nothing yet), and takes a record only if
+ * its kind word carries its own position (a length word that shows before the rest of the record,
+ * as a writer that ignores the order makes, is not taken for one). Before it publishes a record
+ * the producer clears the word where the next one will start (it claims those 8 bytes of room
+ * too), so whatever an earlier lap left there (the middle of an older, longer record, say) reads
+ * 0 until the next record is published; the consumer only reads the ring, and the lines it read
+ * go back to the producer without a write of the consumer's own to take back first (zeroing what
+ * it took cost the consumer a memset a batch and the producer a line it had to win back). The
  * consumer's wait thus ends on the record's first cache line, which it reads anyway: no separate
  * tail line crosses between the cores for each record (Aeron's subscribers wait the same way). The
  * consumer publishes its head when done with a batch of records; the producer stores its tail once
@@ -145,6 +149,7 @@ final class FrameRing {
         int index = (int) (tail & mask);
         int toEnd = capacity - index;
         long needed = aligned > toEnd ? (long) toEnd + aligned : aligned; // a record that would wrap pads to the end first
+        needed += ALIGNMENT; // and the word after it, cleared before the record is published: never an unread one
         if (tail - knownHead + needed > capacity) {
             // the head last read leaves too little room: read the consumer's line again, only now (Agrona's
             // cached head), so records that fit do not pull that line across on every claim
@@ -159,6 +164,7 @@ final class FrameRing {
             }
         }
         if (aligned > toEnd) {
+            clear(0); // where the record after the padding starts
             memory.putInt(base + index + KIND_OFFSET, KIND_PADDING | tag(tail));
             INTS.setRelease(memory, base + index + LENGTH_OFFSET, toEnd);
             tail += toEnd;
@@ -178,9 +184,19 @@ final class FrameRing {
      */
     void append(int length) {
         int at = base + (int) (tail & mask);
+        clear((int) ((tail + align(length)) & mask));
         memory.putInt(at + KIND_OFFSET, (memory.getInt(at + KIND_OFFSET) & KIND_MASK) | tag(tail));
         INTS.setRelease(memory, at + LENGTH_OFFSET, length);
         tail += align(length);
+    }
+
+    /**
+     * Clears the first word (length and kind) at ring index {@code index}, where the record after
+     * the one being published starts: ordered before that record's release, so a consumer that
+     * takes this record then reads 0 there until the next one is published.
+     */
+    private void clear(int index) {
+        memory.putLong(base + index, 0L);
     }
 
     /** The position tag of a record at ring position {@code position}: bits 8-31 of its kind word. */
@@ -308,26 +324,20 @@ final class FrameRing {
     }
 
     /**
-     * Done with the record {@link #next()} returned last: moves the head past it; its bytes are
-     * zeroed and its room given back by the next {@link #publishHead()} (the receiver's, once per
-     * batch of records).
+     * Done with the record {@link #next()} returned last: moves the head past it; its room is given
+     * back by the next {@link #publishHead()} (the receiver's, once per batch of records).
      */
     void consumeQuietly() {
         head += align(recordLength);
     }
 
     /**
-     * Zeroes every byte consumed since the last call, in one memset per batch (so nothing there
-     * reads as published before the producer writes it again), then stores the head into the
-     * region, giving the producer back their room.
+     * Stores the head into the region, giving the producer back the room of every record consumed
+     * since the last call. The consumer writes nothing into the records themselves (the producer
+     * clears where its next record starts), except what it skips past ({@link #skipToStoredTail}).
      */
     void publishHead() {
         if (head != publishedHead) {
-            long bytes = Math.min(head - publishedHead, capacity); // more only after records of a writer that lies
-            int from = (int) (publishedHead & mask);
-            int first = (int) Math.min(bytes, capacity - from);
-            zero(from, first);
-            zero(0, (int) (bytes - first));
             publishedHead = head;
             LONGS.setRelease(memory, headAt, head);
         }
@@ -356,8 +366,14 @@ final class FrameRing {
         if (ahead <= 0 || ahead > capacity || (ahead & (ALIGNMENT - 1)) != 0) {
             return false;
         }
+        // what was skipped is zeroed: no word a writer that ignored the protocol left there is read again
+        long bytes = stored - head;
+        int from = (int) (head & mask);
+        int first = (int) Math.min(bytes, capacity - from);
+        zero(from, first);
+        zero(0, (int) (bytes - first));
         head = stored;
-        publishHead(); // which zeroes what was skipped
+        publishHead();
         return true;
     }
 

@@ -66,7 +66,7 @@ import java.util.Set;
  */
 final class ShmRegion implements AutoCloseable {
     static final long MAGIC = 0x314D_4853_4D4D_4E55L; // "UNMMSHM1" little-endian
-    static final int VERSION = 4;
+    static final int VERSION = 5;
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 8;
     static final int CAPACITY_OFFSET = 12;
