@@ -114,7 +114,9 @@ final class CrossProcessPeer implements UdpPeer {
             }
             nic = Nic.open(NicConfig.builder().transport(wire).tlb(tlb.sets(), tlb.ways(), tlb.policy()).seed(tlb.seed())
                     .progressMode(ProgressMode.CALLER).build());
-            client = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
+            // every source in flight comes back as a send completion: room for all of them, or the rest overflow
+            client = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
+                    .completionQueue(Math.max(1024, sourceCount + 64)).build());
             acks = nic.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
             clientOut = client.openChannel();
             Channel ackChannel = acks.openChannel();

@@ -103,7 +103,8 @@ final class ShmCompareRun {
             notes.add("across two processes: this JVM sends, the receiving JVM (pid " + child.pid() + ") receives and"
                     + " acknowledges; TLB and pins are the sender's; UDP_PINNED is the pinned path over " + UDP);
             notes.add("shm stream window: up to " + (ShmStreamPlan.WANTED_BYTES >> 20) + " MiB (at most "
-                    + UdpPeer.Window.MESSAGES + " messages) in flight, planned against both processes' pin budgets;"
+                    + UdpPeer.Window.MESSAGES + " messages, " + UdpPeer.Window.MOST_MESSAGES + " of 64 B) in flight,"
+                    + " planned against both processes' pin budgets;"
                     + " the receiver posts two buffers per message in flight");
             for (int size : settings.sizes()) {
                 ShmStreamPlan plan = workingSet.plan(size);

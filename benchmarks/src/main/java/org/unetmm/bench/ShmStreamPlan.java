@@ -17,7 +17,7 @@ import org.unetmm.SendPath;
  * receiver descheduled for {@link UdpPeer.Window#STALL_NANOS}, may send a second window before the
  * first was taken; with one buffer each the second window's messages found none posted, were
  * dropped, and the stream stalled again and again). So the plan asks for {@link #WANTED_BYTES} in flight (at most
- * {@link UdpPeer.Window#MESSAGES} messages, at least one) and shrinks it until both sides fit:
+ * {@link UdpPeer.Window#messagesFor} messages, at least one) and shrinks it until both sides fit:
  *
  * <pre>
  *  sender pins   = messages × size (PINNED sources) or its segment (FIXED_SEGMENT, (messages + 1) × size, ≥ 256 KiB)
@@ -66,7 +66,7 @@ record ShmStreamPlan(int size, int messages, int receiveBuffers, long senderPins
     /** The plan for {@code size}-byte messages on {@code path}, given each process's pin budget (bytes). */
     static ShmStreamPlan plan(SendPath path, int size, long senderBudget, long receiverBudget) {
         long unit = Math.max(1, size);
-        int wanted = (int) Math.max(1, Math.min(UdpPeer.Window.MESSAGES, WANTED_BYTES / unit));
+        int wanted = (int) Math.max(1, Math.min(UdpPeer.Window.messagesFor(size), WANTED_BYTES / unit));
         int messages = wanted;
         while (messages > 1 && !fits(path, size, messages, senderBudget, receiverBudget)) {
             messages--;

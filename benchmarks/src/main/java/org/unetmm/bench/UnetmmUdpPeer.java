@@ -39,7 +39,7 @@ import org.unetmm.tlb.TlbStats;
  * message size, so posting translates just the pages a message fills.
  *
  * <p><b>Working set and pin budget.</b> The stream window holds {@link Window#BYTES} (2 MiB; 256
- * messages up to 8 KiB, 32 of 64 KiB, one of 4 MiB); the server posts twice the window (one buffer
+ * messages up to 8 KiB, 2,048 of 64 B, 32 of 64 KiB, one of 4 MiB); the server posts twice the window (one buffer
  * when the window is one message: a message that lost a fragment gives its buffer to the next), the
  * client streams from at most 256 buffers and at most 1 MiB of them, queueing what the window allows
  * before each progress round (so the wire packs them into datagrams and one sendmmsg). The TLB asked for is grown (more sets) until

@@ -91,7 +91,7 @@ class ShmStreamPlanTest {
             ShmStreamPlan plan = ShmStreamPlan.plan(path, size, senderBudget, receiverBudget);
             String about = "seed " + seed + " case " + i + ": " + plan;
 
-            assertThat(plan.messages()).as(about).isBetween(1, UdpPeer.Window.MESSAGES);
+            assertThat(plan.messages()).as(about).isBetween(1, UdpPeer.Window.messagesFor(size));
             assertThat(plan.bytesInFlight()).as(about).isLessThanOrEqualTo(Math.max(size, ShmStreamPlan.WANTED_BYTES));
             if (plan.fits()) {
                 assertThat(plan.senderPins()).as(about).isLessThanOrEqualTo(senderBudget);
