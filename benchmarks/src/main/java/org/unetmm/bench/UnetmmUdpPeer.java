@@ -225,8 +225,9 @@ final class UnetmmUdpPeer implements UdpPeer {
             right = Nic.open(nic.transport(UdpWire.secondNic(transport)).build());
             client = left.openEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
             acks = left.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
+            // every posted buffer comes back as a completion: room for all of them (else the rest overflow)
             server = right.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
-                    .freeQueue(Math.max(256, 2 * targetCount)).build());
+                    .freeQueue(Math.max(256, 2 * targetCount)).completionQueue(Math.max(1024, targetCount + 64)).build());
             acker = right.openEndpoint(EndpointConfig.builder().segmentBytes((int) PAGE).build());
             clientOut = client.openChannel();
             serverOut = server.openChannel();
