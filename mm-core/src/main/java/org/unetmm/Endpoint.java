@@ -59,8 +59,11 @@ public final class Endpoint implements AutoCloseable {
     /** Checks and writes send descriptors (the send side's one thread, inside {@link #sender}). */
     private final SendWriter writer;
     /**
-     * Completions that found the completion queue full (only close issues those: it must not lose
-     * one). Lock-free; an empty poll reads only {@link #overflowAdded}, never the queue or a monitor.
+     * Completions that found the completion queue full: the NIC pauses this endpoint's sends and
+     * drops arriving messages while the queue is full, but what it cannot hold back still completes
+     * (sends the wire held and releases later, close), and none may be lost. Counted in
+     * {@link EndpointStats#completionsOverflowed()}. Lock-free; an empty poll reads only
+     * {@link #overflowAdded}, never the queue or a monitor.
      */
     private final ConcurrentLinkedQueue<Completion> overflow = new ConcurrentLinkedQueue<>();
     /** How many completions went to {@link #overflow}: counted after each add, so seeing it means the add. */
@@ -457,7 +460,7 @@ public final class Endpoint implements AutoCloseable {
                 counters.get(EndpointState.SENDS_FAILED), counters.get(EndpointState.RECEIVES_POSTED),
                 counters.get(EndpointState.RECEIVES_COMPLETED), counters.get(EndpointState.RECEIVES_FAILED),
                 counters.get(EndpointState.BYTES_SENT), counters.get(EndpointState.BYTES_RECEIVED), sendQueue.highWaterMark(),
-                freeQueue.highWaterMark(), completionQueue.highWaterMark());
+                freeQueue.highWaterMark(), completionQueue.highWaterMark(), overflowAdded.get());
     }
 
     /** {@return the fixed segment's buffer, or null (for tests and tools)} */
