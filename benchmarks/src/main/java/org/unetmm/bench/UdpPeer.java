@@ -155,7 +155,7 @@ interface UdpPeer extends AutoCloseable {
 
         /** The window for {@code size}-byte messages: {@link #messagesFor}, or as many as fit {@link #BYTES}, at least one. */
         static Window forSize(int size) {
-            return forSize(size, MESSAGES);
+            return forSize(size, MOST_MESSAGES);
         }
 
         /** As {@link #forSize(int)}, at most {@code atMost} messages (the receive buffers the peer could post). */
