@@ -198,8 +198,8 @@ public final class CrossProcessChild {
             nic = Nic.open(NicConfig.builder().transport(uri).tlb(sets, TLB_WAYS, ReplacementPolicy.LRU)
                     .progressMode(ProgressMode.CALLER).build());
             try {
-                // every posted buffer comes back as a completion: room for all of them, or a receiver that fell
-                // behind has the rest overflow, each allocated and queued apart, and stays behind
+                // every posted buffer comes back as a completion: room for all of them (a full queue drops what
+                // arrives, and at close what does not fit is kept aside, allocated one by one)
                 serverEndpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
                         .freeQueue(Math.max(256, 2 * buffers)).completionQueue(Math.max(1024, buffers + 64)).build());
                 ackerEndpoint = nic.openEndpoint(EndpointConfig.builder().segmentBytes((int) NativeMemory.pageSize()).build());

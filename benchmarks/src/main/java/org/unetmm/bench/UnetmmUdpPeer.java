@@ -225,7 +225,7 @@ final class UnetmmUdpPeer implements UdpPeer {
             right = Nic.open(nic.transport(UdpWire.secondNic(transport)).build());
             client = left.openEndpoint(EndpointConfig.builder().segmentBytes(segment).build());
             acks = left.openEndpoint(EndpointConfig.builder().segmentBytes(0).build());
-            // every posted buffer comes back as a completion: room for all of them (else the rest overflow)
+            // every posted buffer comes back as a completion: room for all of them (a full queue drops what arrives)
             server = right.openEndpoint(EndpointConfig.builder().segmentBytes(segment)
                     .freeQueue(Math.max(256, 2 * targetCount)).completionQueue(Math.max(1024, targetCount + 64)).build());
             acker = right.openEndpoint(EndpointConfig.builder().segmentBytes((int) PAGE).build());
