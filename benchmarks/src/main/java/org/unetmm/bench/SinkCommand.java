@@ -2,6 +2,7 @@ package org.unetmm.bench;
 
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.unetmm.Channel;
@@ -155,7 +156,7 @@ public final class SinkCommand implements Callable<Integer> {
         private final Endpoint endpoint;
         private final NativeBuffer memory;
         private final PrintStream out;
-        private final ByteBuffer report = ByteBuffer.allocateDirect(StreamProtocol.REPORT_BYTES);
+        private final ByteBuffer report = ByteBuffer.allocateDirect(StreamProtocol.REPORT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         private final StreamProtocol.Tally tally = new StreamProtocol.Tally();
         private final int rcvbuf;
         private Channel reply;

@@ -135,9 +135,12 @@ final class StreamProtocol {
             truncated++;
         }
 
-        /** Writes a REPORT of these counts and the sink's {@code capacity} (see {@link Capacity}) at {@code at}. */
+        /**
+         * Writes a REPORT of these counts and the sink's {@code capacity} (see {@link Capacity}) at {@code at}:
+         * straight into a little-endian buffer (the sink's, once per report: nothing allocated), else through a view.
+         */
         int report(ByteBuffer into, int at, boolean ended, Capacity capacity) {
-            le(into.duplicate()).putLong(at, received).putLong(at + 8, bytes).putLong(at + 16, lost)
+            (into.order() == ByteOrder.LITTLE_ENDIAN ? into : le(into.duplicate())).putLong(at, received).putLong(at + 8, bytes).putLong(at + 16, lost)
                     .putLong(at + 24, next).putLong(at + 32, ended ? 1 : 0).putLong(at + TRUNCATED_OFFSET, truncated)
                     .putInt(at + BUFFERS_OFFSET, capacity.buffers()).putInt(at + BUFFER_BYTES_OFFSET, capacity.bufferBytes())
                     .putInt(at + RCVBUF_OFFSET, capacity.rcvbufReported()).putInt(at + WINDOW_OFFSET, capacity.window());
