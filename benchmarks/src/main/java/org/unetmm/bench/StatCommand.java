@@ -2,11 +2,14 @@ package org.unetmm.bench;
 
 import com.sun.tools.attach.VirtualMachine;
 import java.io.PrintWriter;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import javax.management.InstanceNotFoundException;
 import javax.management.JMX;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * A running process's NIC counters once a second, as AeronStat does for a media driver: attaches
  * to the JVM with the JDK's attach API, starts its local JMX agent and reads every
- * {@link NicMXBean} it has registered ({@code org.unetmm:type=Nic,*}). Rates are per interval.
+ * {@link NicMXBean} it has registered ({@code org.unetmm:type=Nic,*}). Rates are per second over the
+ * time since the same NIC's previous line ({@link CounterRates}); a NIC's first line has none ({@code -}).
  */
 @Command(name = "stat", mixinStandardHelpOptions = true,
         description = "Print a running unetmm process's NIC counters once a second (through the JDK attach API and JMX).",
@@ -61,33 +65,17 @@ public final class StatCommand implements Callable<Integer> {
         }
         try (JMXConnector connector = JMXConnectorFactory.connect(new JMXServiceURL(address))) {
             MBeanServerConnection server = connector.getMBeanServerConnection();
-            List<long[]> previous = new ArrayList<>();
+            CounterRates rates = new CounterRates();
             out.println(String.format("%-24s %-28s %12s %10s %12s %10s %8s %8s %10s %8s", "nic", "address", "sent msg/s",
                     "sent MB/s", "recv msg/s", "recv MB/s", "dropped", "tlb hit", "pinned KiB", "retx"));
             for (int line = 0; count == 0 || line < count; line++) {
                 Set<ObjectName> names = new TreeSet<>(server.queryNames(new ObjectName("org.unetmm:type=Nic,*"), null));
-                if (names.isEmpty()) {
+                List<String> rows = rows(server, names, rates);
+                if (rows.isEmpty()) {
                     out.println("(process " + pid + " has no open unetmm NIC)");
                 }
-                List<long[]> now = new ArrayList<>();
-                int i = 0;
-                for (ObjectName name : names) {
-                    NicMXBean nic = JMX.newMXBeanProxy(server, name, NicMXBean.class);
-                    long[] v = {nic.getMessagesSent(), nic.getBytesSent(), nic.getMessagesReceived(), nic.getBytesReceived()};
-                    long[] before = i < previous.size() ? previous.get(i) : v;
-                    double seconds = intervalMillis / 1000.0;
-                    long lookups = nic.getTlbHits() + nic.getTlbMisses();
-                    out.println(String.format("%-24s %-28s %12.0f %10.1f %12.0f %10.1f %8d %8s %10d %8d",
-                            name.getKeyProperty("name").replace("\"", ""), nic.getTransportAddress(),
-                            (v[0] - before[0]) / seconds, (v[1] - before[1]) / seconds / 1e6,
-                            (v[2] - before[2]) / seconds, (v[3] - before[3]) / seconds / 1e6, nic.getDropped(),
-                            lookups == 0 ? "-" : String.format("%.3f", (double) nic.getTlbHits() / lookups),
-                            nic.getPinnedBytes() >> 10, nic.getRetransmissions()));
-                    now.add(v);
-                    i++;
-                }
+                rows.forEach(out::println);
                 out.flush();
-                previous = now;
                 if (count == 0 || line < count - 1) {
                     Thread.sleep(intervalMillis); // the command's own pace, not a synchronisation
                 }
@@ -97,5 +85,41 @@ public final class StatCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * One line for each NIC of {@code names} still open when it is read; a NIC that closed since
+     * the listing has none (its MXBean is gone), and its rates are forgotten.
+     */
+    static List<String> rows(MBeanServerConnection server, Set<ObjectName> names, CounterRates rates) {
+        List<String> rows = new ArrayList<>();
+        Set<String> open = new HashSet<>();
+        for (ObjectName name : names) {
+            String nicName = name.getKeyProperty("name").replace("\"", "");
+            try {
+                rows.add(row(JMX.newMXBeanProxy(server, name, NicMXBean.class), nicName, rates));
+            } catch (UndeclaredThrowableException e) {
+                if (!(e.getCause() instanceof InstanceNotFoundException)) {
+                    throw e;
+                }
+                continue; // closed between the listing and the reading
+            }
+            open.add(nicName);
+        }
+        rates.retain(open);
+        return rows;
+    }
+
+    /** One NIC's line; each counter read once, so a ratio of two of them never passes 1. */
+    private static String row(NicMXBean nic, String name, CounterRates rates) {
+        double[] perSecond = rates.update(name, System.nanoTime(), nic.getMessagesSent(), nic.getBytesSent(),
+                nic.getMessagesReceived(), nic.getBytesReceived());
+        long hits = nic.getTlbHits();
+        long lookups = hits + nic.getTlbMisses();
+        return String.format("%-24s %-28s %12s %10s %12s %10s %8d %8s %10d %8d", name, nic.getTransportAddress(),
+                CounterRates.format(perSecond, 0, 1, "%.0f"), CounterRates.format(perSecond, 1, 1e6, "%.1f"),
+                CounterRates.format(perSecond, 2, 1, "%.0f"), CounterRates.format(perSecond, 3, 1e6, "%.1f"),
+                nic.getDropped(), lookups == 0 ? "-" : String.format("%.3f", (double) hits / lookups),
+                nic.getPinnedBytes() >> 10, nic.getRetransmissions());
     }
 }
