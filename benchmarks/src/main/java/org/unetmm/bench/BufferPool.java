@@ -20,8 +20,7 @@ final class BufferPool implements AutoCloseable {
     /** {@code count} buffers of {@code size} bytes (at least one each), zero-filled. */
     BufferPool(int size, int count) {
         this.size = Math.max(1, size);
-        long page = NativeMemory.pageSize();
-        long stride = this.size < page ? (this.size + LINE - 1) & -LINE : (this.size + page - 1) & -page;
+        long stride = stride(this.size);
         long bytes = stride * Math.max(1, count);
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(count + " buffers of " + size + " B do not fit one allocation (2 GiB)");
@@ -31,6 +30,19 @@ final class BufferPool implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             slices[i] = memory.buffer().slice((int) (i * stride), this.size).order(memory.buffer().order()); // slice() resets the order
         }
+    }
+
+    /** How far apart buffers of {@code size} bytes lie: whole cache lines below a page, whole pages from one. */
+    static long stride(int size) {
+        long page = NativeMemory.pageSize();
+        long bytes = Math.max(1, size);
+        return bytes < page ? (bytes + LINE - 1) & -LINE : (bytes + page - 1) & -page;
+    }
+
+    /** The pages {@code count} buffers of {@code size} bytes span, in bytes: what pinning all of them locks. */
+    static long pinnedBytes(int size, int count) {
+        long page = NativeMemory.pageSize();
+        return (stride(size) * Math.max(1, count) + page - 1) & -page;
     }
 
     /** {@code count} buffers of {@code size} bytes, each filled with its own pattern (as {@link CompareRun#sendBuffers}). */

@@ -46,7 +46,6 @@ final class CrossProcessPeer implements UdpPeer {
     private static final int SOURCE_BYTES = 1 << 20;
     private static final long PING = -1;
     private static final long REPLY = -2;
-    private static final long ACK = -3;
     private static final long DRAIN_NANOS = 10_000_000_000L;
     private static final Duration ANSWER = Duration.ofSeconds(30);
 
@@ -65,9 +64,8 @@ final class CrossProcessPeer implements UdpPeer {
     private int[] freeSources = new int[0];
     private int freeCount;
     private NativeBuffer reply;
-    private NativeBuffer ackIn;
+    private AckBuffers ackBuffers;
     private boolean replyPosted;
-    private boolean ackInPosted;
     private boolean pingSent;
     private long answeredAt;
     private long sequence = FIRST_SEQUENCE;
@@ -127,9 +125,8 @@ final class CrossProcessPeer implements UdpPeer {
             }
             freeCount = sourceCount;
             reply = NativeMemory.allocate(Math.max(1, size));
-            ackIn = NativeMemory.allocate(8);
+            ackBuffers = new AckBuffers(acks);
             replyPosted = false;
-            ackInPosted = false;
             String[] ready = child.request(String.join(" ", "unetmm", childWire, path.name(), Integer.toString(size),
                     Integer.toString(targets), clientOut.address().toString(), ackChannel.address().toString()), "ready ", ANSWER)
                     .split(" ");
@@ -177,23 +174,13 @@ final class CrossProcessPeer implements UdpPeer {
     }
 
     private void onAck(Completion c) {
-        ackInPosted = false;
-        if (c.status() == CompletionStatus.CLOSED) {
-            return;
-        }
-        if (c.isSuccess() && c.length() == 8) {
-            long count = c.buffer().getLong(c.offset());
+        long count = ackBuffers.taken(c);
+        if (count >= 0) {
             acked = Math.max(acked, count);
             if (window != null) {
                 window.acknowledged(count);
             }
         }
-        postAckIn();
-    }
-
-    private void postAckIn() {
-        acks.postReceive(ackIn.buffer(), 0, 8, ACK);
-        ackInPosted = true;
     }
 
     /** One turn of this side: progress, completions of both endpoints, a look at the receiving JVM. */
@@ -253,9 +240,7 @@ final class CrossProcessPeer implements UdpPeer {
     public StreamResult stream(long warmupMillis, long millis) {
         window = plan != null ? plan.window() : Window.forSize(size);
         acked = 0;
-        if (!ackInPosted) {
-            postAckIn();
-        }
+        ackBuffers.postAll();
         child.request("sink " + window.ackEvery(), "ok", ANSWER);
         try {
             long start = System.nanoTime() + warmupMillis * 1_000_000L;
@@ -314,19 +299,20 @@ final class CrossProcessPeer implements UdpPeer {
                 nic.close();
             }
             nic = null;
-            if (sources != null) {
-                sources.close();
-            }
-            for (NativeBuffer[] group : new NativeBuffer[][] {{reply, ackIn}}) {
-                for (NativeBuffer b : group) {
-                    if (b != null) {
-                        b.close();
-                    }
+            for (BufferPool pool : new BufferPool[] {sources}) {
+                if (pool != null) {
+                    pool.close();
                 }
+            }
+            if (reply != null) {
+                reply.close();
             }
             sources = null;
             reply = null;
-            ackIn = null;
+            if (ackBuffers != null) {
+                ackBuffers.close();
+            }
+            ackBuffers = null;
         }
     }
 }

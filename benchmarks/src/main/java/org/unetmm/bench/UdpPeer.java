@@ -108,6 +108,13 @@ interface UdpPeer extends AutoCloseable {
         return lost;
     }
 
+    /**
+     * Receive buffers a stream's sender posts for acknowledgements ({@link AckBuffers}): with a
+     * single one, the second of two arriving in one round was dropped as {@code NO_BUFFER}, a few
+     * a second at 64 B, and counted among the NIC's drops.
+     */
+    int ACK_BUFFERS = 4;
+
     /** Stream flow control for the wires without their own (unetmm and NIO over plain UDP). */
     final class Window {
         /**

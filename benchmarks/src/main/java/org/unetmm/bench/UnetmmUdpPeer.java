@@ -36,7 +36,9 @@ import org.unetmm.tlb.TlbStats;
  *
  * Acknowledgements have endpoints of their own, so their receive buffer is never taken by an echo
  * (posted buffers are per endpoint, first in first out). Every posted buffer is exactly the
- * message size, so posting translates just the pages a message fills.
+ * message size, so posting translates just the pages a message fills, and a slice of one
+ * {@link BufferPool} per side, as an application's pool is: 4,096 posted 64-byte buffers span 64
+ * pages, not 4,096 (a page each had made every small message a TLB walk and a cache miss).
  *
  * <p><b>Working set and pin budget.</b> The stream window holds {@link Window#BYTES} (2 MiB; 256
  * messages up to 8 KiB, 2,048 of 64 B, 32 of 64 KiB, one of 4 MiB); the server posts twice the window (one buffer
@@ -78,11 +80,11 @@ final class UnetmmUdpPeer implements UdpPeer {
     private Channel clientOut;
     private Channel serverOut;
     private Channel ackerOut;
-    private NativeBuffer[] sources = new NativeBuffer[0];
-    private NativeBuffer[] targets = new NativeBuffer[0];
+    private BufferPool sources;
+    private BufferPool targets;
     private boolean[] posted;
     private NativeBuffer reply;
-    private NativeBuffer ackIn;
+    private AckBuffers ackBuffers;
     private NativeBuffer ackOut;
     private String tlbShape = "";
     /** Stream messages in flight at most: {@link Window#forSize}, or fewer where fewer buffers could be posted. */
@@ -93,7 +95,6 @@ final class UnetmmUdpPeer implements UdpPeer {
     private long answeredAt;
     private boolean pingSent;
     private boolean replyPosted;
-    private boolean ackInPosted;
     private boolean pinging;
     private int[] freeSources = new int[0];
     private int freeCount;
@@ -157,17 +158,18 @@ final class UnetmmUdpPeer implements UdpPeer {
         int windowMessages = Window.forSize(size).messages();
         int sources = (int) Math.max(1, Math.min(Math.min(windowMessages, MAX_SOURCES), SOURCE_BYTES / size));
         int targets = windowMessages == 1 ? 1 : 2 * windowMessages;
-        long buffer = (size + PAGE - 1) / PAGE * PAGE;
+        long buffer = BufferPool.stride(size); // buffers are slices of one pool
         if (!budget.isUnlimited()) { // as many buffers as a NIC may keep pinned beside its segment; at least one
-            long fit = (budget.bytes() - segment - BUFFER_MARGIN) / buffer;
+            long fit = (budget.bytes() - segment - BUFFER_MARGIN - PAGE) / buffer;
             targets = (int) Math.max(1, Math.min(targets, fit));
             if (path == SendPath.PINNED) {
                 sources = (int) Math.max(1, Math.min(sources, fit - 1)); // and the reply buffer
             }
         }
         int window = targets == 1 ? 1 : Math.min(windowMessages, Math.max(1, targets / 2));
-        long left = segment + ((path == SendPath.PINNED ? sources : 0) + 1) * buffer + PAGE; // + the ack's page
-        long right = segment + targets * buffer + PAGE; // + the ack segment
+        long reply = BufferPool.pinnedBytes(size, 1);
+        long left = segment + (path == SendPath.PINNED ? BufferPool.pinnedBytes(size, sources) : 0) + reply + PAGE; // + the acks' page
+        long right = segment + BufferPool.pinnedBytes(size, targets) + PAGE; // + the ack segment
         return new Plan(segment, sources, targets, window, left, right);
     }
 
@@ -209,8 +211,8 @@ final class UnetmmUdpPeer implements UdpPeer {
         int sourceCount = plan.sources();
         int targetCount = plan.targets();
         streamWindow = plan.window();
-        long bufferPages = (size + PAGE - 1) / PAGE;
-        long workingPages = Math.max((sourceCount + 1) * bufferPages, targetCount * bufferPages) + 1;
+        long workingPages = Math.max(BufferPool.pinnedBytes(size, sourceCount) + BufferPool.pinnedBytes(size, 1),
+                BufferPool.pinnedBytes(size, targetCount)) / PAGE + 1;
         int sets = tlbAsked.sets();
         while ((long) sets * tlbAsked.ways() < 2 * workingPages) {
             sets <<= 1;
@@ -237,27 +239,18 @@ final class UnetmmUdpPeer implements UdpPeer {
             ackerOut = acker.openChannel();
             ackerOut.connect(ackInChannel.address());
             ackInChannel.connect(ackerOut.address());
-            sources = new NativeBuffer[sourceCount];
+            sources = BufferPool.filled(size, sourceCount);
             freeSources = new int[sourceCount];
             for (int i = 0; i < sourceCount; i++) {
-                sources[i] = NativeMemory.allocate(size);
-                ByteBuffer b = sources[i].buffer();
-                for (int j = 0; j < size; j++) {
-                    b.put(j, (byte) (j * 31 + i));
-                }
                 freeSources[i] = i;
             }
             freeCount = sourceCount;
-            targets = new NativeBuffer[targetCount];
+            targets = new BufferPool(size, targetCount);
             posted = new boolean[targetCount];
-            for (int i = 0; i < targetCount; i++) {
-                targets[i] = NativeMemory.allocate(size);
-            }
             reply = NativeMemory.allocate(size);
-            ackIn = NativeMemory.allocate(8);
+            ackBuffers = new AckBuffers(acks);
             ackOut = NativeMemory.allocate(8);
             replyPosted = false;
-            ackInPosted = false;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -265,7 +258,7 @@ final class UnetmmUdpPeer implements UdpPeer {
     }
 
     private void postTargets() {
-        for (int i = 0; i < targets.length; i++) {
+        for (int i = 0; i < targets.count(); i++) {
             if (!posted[i]) {
                 repost(i);
             }
@@ -273,8 +266,8 @@ final class UnetmmUdpPeer implements UdpPeer {
     }
 
     private void repost(int i) {
-        if (!server.postReceive(targets[i].buffer(), 0, size, i).isPosted()) {
-            throw new IllegalStateException("the server's free queue is full: " + targets.length + " buffers were posted");
+        if (!server.postReceive(targets.get(i), 0, size, i).isPosted()) {
+            throw new IllegalStateException("the server's free queue is full: " + targets.count() + " buffers were posted");
         }
         posted[i] = true;
     }
@@ -350,19 +343,10 @@ final class UnetmmUdpPeer implements UdpPeer {
     private final CompletionHandler ackSide = this::onAck;
 
     private void onAck(Completion c) {
-        ackInPosted = false;
-        if (c.status() == CompletionStatus.CLOSED) {
-            return;
+        long count = ackBuffers.taken(c);
+        if (count >= 0 && window != null) {
+            window.acknowledged(count);
         }
-        if (c.isSuccess() && c.length() == 8 && window != null) {
-            window.acknowledged(c.buffer().getLong(c.offset()));
-        }
-        postAckIn();
-    }
-
-    private void postAckIn() {
-        acks.postReceive(ackIn.buffer(), 0, 8, ACK);
-        ackInPosted = true;
     }
 
     @Override
@@ -379,7 +363,7 @@ final class UnetmmUdpPeer implements UdpPeer {
 
     private long roundTrip(Side side) {
         long ping = ++sequence;
-        ByteBuffer out = sources[0].buffer();
+        ByteBuffer out = sources.get(0);
         if (size >= 8) {
             out.putLong(0, ping);
         }
@@ -427,9 +411,7 @@ final class UnetmmUdpPeer implements UdpPeer {
         ackEvery = window.ackEvery();
         streaming = true;
         received.set(0);
-        if (!ackInPosted) {
-            postAckIn();
-        }
+        ackBuffers.postAll();
         try (Side side = startServer("unetmm-receiver")) {
             long start = System.nanoTime() + warmupMillis * 1_000_000L;
             long end = start + millis * 1_000_000L;
@@ -449,7 +431,7 @@ final class UnetmmUdpPeer implements UdpPeer {
                 // datagrams and sends them with one sendmmsg, as an application streaming would
                 while (freeCount > 0 && window.mayPush()) {
                     int buffer = freeSources[--freeCount];
-                    if (client.send(clientOut, sources[buffer].buffer(), 0, size, path, buffer).isAccepted()) {
+                    if (client.send(clientOut, sources.get(buffer), 0, size, path, buffer).isAccepted()) {
                         window.pushed();
                     } else {
                         freeSources[freeCount++] = buffer; // the segment or the send queue is full: try again
@@ -473,7 +455,7 @@ final class UnetmmUdpPeer implements UdpPeer {
             long hits = leftTlb.hits() + rightTlb.hits() - tlbBefore[0].hits() - tlbBefore[1].hits();
             long lookups = hits + leftTlb.misses() + rightTlb.misses() - tlbBefore[0].misses() - tlbBefore[1].misses();
             long pins = leftPins.lockCalls() + rightPins.lockCalls() - pinsBefore[0].lockCalls() - pinsBefore[1].lockCalls();
-            awaitSends(() -> freeCount == sources.length);
+            awaitSends(() -> freeCount == sources.count());
             return new StreamResult(delivered, seconds, window.stalls, lookups == 0 ? 1.0 : (double) hits / lookups,
                     (double) pins / Math.max(1, delivered));
         } finally {
@@ -494,17 +476,23 @@ final class UnetmmUdpPeer implements UdpPeer {
         } finally {
             left = null;
             right = null;
-            for (NativeBuffer[] group : new NativeBuffer[][] {sources, targets, {reply, ackIn, ackOut}}) {
-                for (NativeBuffer b : group) {
-                    if (b != null) {
-                        b.close();
-                    }
+            for (BufferPool pool : new BufferPool[] {sources, targets}) {
+                if (pool != null) {
+                    pool.close();
                 }
             }
-            sources = new NativeBuffer[0];
-            targets = new NativeBuffer[0];
+            for (NativeBuffer b : new NativeBuffer[] {reply, ackOut}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+            sources = null;
+            targets = null;
             reply = null;
-            ackIn = null;
+            if (ackBuffers != null) {
+                ackBuffers.close();
+            }
+            ackBuffers = null;
             ackOut = null;
         }
     }
