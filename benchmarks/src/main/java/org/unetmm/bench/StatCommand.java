@@ -50,6 +50,10 @@ public final class StatCommand implements Callable<Integer> {
         if (intervalMillis <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--interval-ms must be positive, got " + intervalMillis);
         }
+        if (count < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--count must be 0 (until the process exits) or"
+                    + " a number of lines, got " + count);
+        }
         PrintWriter out = spec.commandLine().getOut();
         String address;
         try {

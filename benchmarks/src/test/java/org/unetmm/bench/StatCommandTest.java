@@ -41,6 +41,13 @@ class StatCommandTest {
     }
 
     @Test
+    void aNegativeCountIsRefusedBeforeAttachingToAnything() {
+        CommandRun run = CommandRun.of("stat", "--pid", "1", "--count", "-1");
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--count must be 0").doesNotContain("cannot attach");
+    }
+
+    @Test
     void statOfAProcessThatIsNoJvmFailsInOneLineThatSaysWhy() {
         CommandRun run = CommandRun.of("stat", "--pid", "1");
         assertThat(run.exitCode()).isEqualTo(UnetmmCommand.FAILED);
