@@ -496,7 +496,8 @@ public final class ShmTransport implements Transport {
             peer.lastBeatChange = now;
         } else if (now - peer.lastBeatChange > config.peerTimeoutMillis() * 1_000_000L) {
             lose(peer, "shm:" + peer.name + " (pid " + peer.pid() + ") was silent for more than " + config.peerTimeoutMillis()
-                    + " ms (timeout=)");
+                    + " ms (a process paused that long, by a debugger, SIGSTOP or a long GC, counts as gone: raise timeout= in"
+                    + " the shm: URI of both ends to wait longer)");
         }
     }
 

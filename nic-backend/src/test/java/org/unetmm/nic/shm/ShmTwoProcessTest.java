@@ -113,6 +113,7 @@ class ShmTwoProcessTest {
                     }
                     assertThat(c).as("the held send completes once the peer is taken for dead").isNotNull();
                     assertThat(c.status()).as(c.detail()).isEqualTo(CompletionStatus.PEER_UNREACHABLE);
+                    assertThat(c.detail()).as("says what to do").contains("was silent for more than", "raise timeout=");
                     assertThat(endpoint.poll()).as("exactly one completion").isNull();
                     ShmStats wire = ShmTransport.of(nic).stats();
                     assertThat(wire.rendezvousSent()).as("the send's fragments were held by rendezvous: " + wire)
