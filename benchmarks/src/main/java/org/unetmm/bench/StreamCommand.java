@@ -405,13 +405,15 @@ public final class StreamCommand implements Callable<Integer> {
             long sent = stream.sent;
             stream.finishSends();
             StreamProtocol.le(control).putLong(0, StreamProtocol.END).putLong(8, sent);
-            boolean reported = stream.handshake(control, 16, true);
+            // a sink the wire has given up on sends no final report: do not wait for one
+            boolean reported = stream.sinkGone == null && stream.handshake(control, 16, true);
             long delivered = stream.delivered;
             long lost = sent - delivered;
             out.printf("stream: summary  %,d msgs of %d B in %.2f s: sent %,.0f msgs/s %.1f MB/s, delivered %,.0f msgs/s %.1f MB/s,"
                             + " lost %,d (%.3f%%)%s%n", sent, size, elapsed, sent / elapsed, sent * (double) size / elapsed / 1e6,
                     delivered / elapsed, delivered * (double) size / elapsed / 1e6, lost, sent == 0 ? 0.0 : 100.0 * lost / sent,
-                    reported ? "" : " (the sink's final report did not arrive: delivered is its last report)");
+                    reported ? "" : stream.sinkGone != null ? " (the sink is gone: delivered is its last report)"
+                            : " (the sink's final report did not arrive: delivered is its last report)");
             out.printf("stream: flow  window %,d messages, most outstanding %,d, %,d stalls reopened, %,d truncated at the sink"
                     + " (counted lost)%n", stream.window.messages(), stream.mostOutstanding, stream.window.stalls, stream.truncated);
             Map<String, Object> flow = new LinkedHashMap<>();

@@ -111,7 +111,7 @@ class StreamSinkCommandTest {
                     "--results", results.toString());
             assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
             assertThat(run.out()).contains("stream: the sink is gone after").contains("shm:" + name + " closed")
-                    .contains("stream: summary");
+                    .contains("stream: summary").contains("(the sink is gone: delivered is its last report)");
             assertThat(System.nanoTime() - started).as("it stopped when the sink did, not at the end of its 40 s")
                     .isLessThan(30_000_000_000L);
         }
