@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +81,32 @@ class RpcCommandTest {
             assertThat(serve.output()).containsPattern("rpc serve: +[0-9]+ s +[0-9,]+ calls/s  clients [01]")
                     .containsPattern("rpc serve: stopped after [0-9.]+ s; [1-9][0-9,]* calls served");
         }
+    }
+
+    @Test
+    void benchWhoseServerIsKilledCountsOnlyTheCallsInFlightAsFailed() throws Exception {
+        String address = "udp://127.0.0.1:" + UnetmmProcess.freePort();
+        try (UnetmmProcess serve = UnetmmProcess.start("rpc", "serve", "--listen", address, "--duration", "60");
+             UnetmmProcess bench = startBench(serve, address)) {
+            bench.lineStartingWith("rpc bench:    1 s"); // calls flow
+            serve.kill(); // SIGKILL: no CLOSE reaches the client, its requests go unacknowledged
+            int exit = bench.exitCode(60);
+            String out = bench.output();
+            assertThat(exit).as(out).isEqualTo(UnetmmCommand.FAILED);
+            Matcher failed = Pattern.compile("; failed ([0-9,]+)\n").matcher(out);
+            assertThat(failed.find()).as(out).isTrue();
+            long count = Long.parseLong(failed.group(1).replace(",", ""));
+            // the calls in flight when the server died fail; calls the client refused to send while its
+            // requests went unacknowledged are no failed calls (they were counted in the millions)
+            assertThat(count).as(out).isBetween(1L, 8L);
+            assertThat(out).contains("calls failed, the first: ");
+        }
+    }
+
+    private UnetmmProcess startBench(UnetmmProcess serve, String address) throws Exception {
+        assertThat(serve.nextLine()).startsWith("rpc serve: listening on " + address);
+        return UnetmmProcess.start("rpc", "bench", "--to", address, "--size", "64B", "--inflight", "8", "--duration", "40",
+                "--warmup", "0", "--results", results.toString());
     }
 
     @Test

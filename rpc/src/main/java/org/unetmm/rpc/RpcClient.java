@@ -309,7 +309,9 @@ public final class RpcClient implements AutoCloseable {
             }
             if (status != SendStatus.ACCEPTED) {
                 release(call, slot);
-                future.completeExceptionally(new RpcException(RpcStatus.TOO_MANY_CALLS, "send queue full"));
+                future.completeExceptionally(new RpcException(RpcStatus.TOO_MANY_CALLS, "the send queue is full ("
+                        + status + ": earlier requests are not acknowledged by the server yet): the call was not sent;"
+                        + " wait for calls to finish, then call again"));
             }
         }
         return future;
