@@ -58,4 +58,8 @@ public interface ChannelProtocol {
 
     /** The reliable protocol's counters, or null. */
     ReliableStats stats();
+
+    /** The wire lost the channel's peer for good ({@link org.unetmm.spi.Inbound#peerLost}); unreliable channels have nothing waiting on it. */
+    default void peerLost(String why) {
+    }
 }

@@ -1,7 +1,10 @@
 package org.unetmm.internal;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.unetmm.ChannelAddress;
 import org.unetmm.DropReason;
 import org.unetmm.spi.FrameHeader;
 
@@ -44,6 +47,18 @@ public final class ChannelTable {
             tags[channel.localTag] = null;
             freeTags.add(channel.localTag);
         }
+    }
+
+    /** The open channels connected to a peer at {@code transportAddress}. */
+    public List<ChannelState> connectedTo(String transportAddress) {
+        List<ChannelState> found = new ArrayList<>();
+        for (ChannelState channel : tags) {
+            ChannelAddress remote = channel == null || channel.closed ? null : channel.remote;
+            if (remote != null && remote.transportAddress().equals(transportAddress)) {
+                found.add(channel);
+            }
+        }
+        return found;
     }
 
     /** The channel an arriving frame is for, or null when it is dropped (counted by reason). */

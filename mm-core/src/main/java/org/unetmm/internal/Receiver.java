@@ -51,6 +51,25 @@ final class Receiver implements Inbound {
     }
 
     @Override
+    public void peerLost(String transportAddress, String why) {
+        boolean nested = engine.isHeldByCurrentThread();
+        if (!nested) {
+            engine.lock();
+        }
+        try {
+            if (!engine.isClosed()) {
+                for (ChannelState channel : table.connectedTo(transportAddress)) { // a copy: failing closes channels
+                    channel.protocol.peerLost(why);
+                }
+            }
+        } finally {
+            if (!nested) {
+                engine.unlock();
+            }
+        }
+    }
+
+    @Override
     public boolean claim(FrameHeader h, Placement placement) {
         placement.clear();
         boolean nested = engine.isHeldByCurrentThread();

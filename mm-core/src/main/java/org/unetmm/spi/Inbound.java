@@ -47,4 +47,17 @@ public interface Inbound {
      * @param reason why the payload could not be written, for the drop counters and logs
      */
     void abort(FrameHeader header, String reason);
+
+    /**
+     * The wire knows the peer NIC at {@code transportAddress} is gone for good: its process died
+     * (the shm wire's heartbeat went silent past {@code timeout=}) or it closed. Reliable channels
+     * connected to it fail now with {@code PEER_UNREACHABLE} (their window's sends, their posted
+     * buffers), instead of retransmitting into nothing until their own {@code peerTimeout}. A wire
+     * that cannot tell (plain UDP) never calls it. Call under the engine lock, as the rest.
+     *
+     * @param transportAddress the lost peer NIC's transport address, e.g. {@code shm:kv-server}
+     * @param why              what the wire saw, for the completions' detail and the log
+     */
+    default void peerLost(String transportAddress, String why) {
+    }
 }

@@ -459,6 +459,12 @@ public final class ReliableProtocol implements ChannelProtocol {
         services.close(channel, status, detail);
     }
 
+    /** The wire knows the peer is gone: no retransmission will reach it, so the channel fails now. */
+    @Override
+    public void peerLost(String why) {
+        fail(CompletionStatus.PEER_UNREACHABLE, "the wire lost the peer: " + why);
+    }
+
     /**
      * The channel is closing for good (by {@link #fail} or an endpoint/NIC close): sends the peer
      * acknowledged complete OK, every other send in the window with {@code status}, and every

@@ -70,6 +70,13 @@ final class Receiver {
         this.transmitted = transmitted;
     }
 
+    /** Tells the NIC the peer is gone for good: its reliable channels to it fail now ({@link Inbound#peerLost}). */
+    void peerLost(ShmPeer peer, String why) {
+        if (inbound != null) {
+            inbound.peerLost("shm:" + peer.name, why); // the address it named itself by (ShmConfig.address)
+        }
+    }
+
     /** Whether a NIC is there to release tokens to (the transport started). */
     boolean started() {
         return transmitted != null;

@@ -519,6 +519,7 @@ public final class ShmTransport implements Transport {
         }
         peers = kept;
         LOG.info("{}: lost peer {}", address, why);
+        receiver.peerLost(peer, why); // last: its reliable channels fail, and may close, with the peer forgotten
     }
 
     // ---- flush and close -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.unetmm.Channel;
 import org.unetmm.ChannelAddress;
+import org.unetmm.ChannelConfig;
 import org.unetmm.Completion;
 import org.unetmm.CompletionStatus;
 import org.unetmm.Endpoint;
@@ -140,5 +141,51 @@ class ShmTwoProcessTest {
             }
         }
         assertThat(ProcessStatus.vmLckBytes()).as("VmLck after close: the dead peer's pins were released").isEqualTo(baseline);
+    }
+
+    @Test
+    void aReliableChannelToAKilledPeerFailsWhenTheWireLosesThePeerNotAtItsOwnPeerTimeout() throws Exception {
+        long baseline = ProcessStatus.vmLckBytes();
+        String name = ShmPairInOneJvmTest.fresh("rkill");
+        try (NativeBuffer message = NativeMemory.allocate(64)) {
+            Nic nic = open("shm:" + name + "?timeout=300");
+            try {
+                Endpoint endpoint = nic.openEndpoint();
+                // the channel alone would wait a minute for the silent peer; the wire knows within 300 ms
+                Channel channel = endpoint.openChannel(ChannelConfig.builder().reliable(true)
+                        .peerTimeout(Duration.ofSeconds(60)).build());
+                Channel spare = endpoint.openChannel();
+                Channel spare2 = endpoint.openChannel();
+                try (PeerProcess peer = PeerProcess.start(List.of(), UdpEchoPeer.class, "shm:", spare.address().toString(),
+                        spare2.address().toString(), "90", "64")) {
+                    String[] ready = peer.awaitReady(Duration.ofSeconds(30));
+                    channel.connect(ChannelAddress.parse(ready[0])); // an unreliable channel there: nothing is acknowledged
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    while (ShmTransport.of(nic).stats().peers() == 0 && System.nanoTime() - deadline < 0) {
+                        nic.progress();
+                    }
+                    assertThat(endpoint.send(channel, message.buffer(), 0, 64, SendPath.PINNED, 5)).isEqualTo(SendStatus.ACCEPTED);
+                    for (int i = 0; i < 100; i++) {
+                        nic.progress(); // transmitted, and waiting for an acknowledgement that cannot come
+                    }
+                    assertThat(endpoint.poll()).as("unacknowledged: still the NIC's").isNull();
+                    peer.kill();
+                    Completion c = null;
+                    long killedAt = System.nanoTime();
+                    while (c == null && System.nanoTime() - killedAt < 30_000_000_000L) {
+                        nic.progress();
+                        c = endpoint.poll();
+                    }
+                    assertThat(c).as("the reliable send completes once the wire has lost the peer").isNotNull();
+                    assertThat(c.status()).as(c.detail()).isEqualTo(CompletionStatus.PEER_UNREACHABLE);
+                    assertThat(c.detail()).contains("the wire lost the peer", "was silent for more than 300 ms");
+                    assertThat(endpoint.poll()).as("exactly one completion").isNull();
+                    assertThat(channel.isClosed()).as("the channel is closed").isTrue();
+                }
+            } finally {
+                nic.close();
+            }
+        }
+        assertThat(ProcessStatus.vmLckBytes()).as("VmLck after close").isEqualTo(baseline);
     }
 }
