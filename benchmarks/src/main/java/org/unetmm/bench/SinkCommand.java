@@ -36,7 +36,10 @@ import picocli.CommandLine.Option;
  * kernel granted), from which the stream's window is bounded ({@link StreamProtocol}). A stream of
  * messages larger than {@code --max-message} is refused: its HELLO is answered with the buffer size,
  * and the stream stops with the fix; a message that arrives truncated anyway is counted as such,
- * never as received. The TLB is sized to cover every posted page twice over, so the sink measures
+ * never as received. One stream at a time: a second stream's HELLO while the first still streams
+ * (not ended, and heard from in the last {@value #QUIET_SECONDS} s) is refused as busy, so their
+ * sequence numbers never meet in one tally (which had counted each other's messages late and a
+ * loss below zero). The TLB is sized to cover every posted page twice over, so the sink measures
  * the wire and not TLB misses. A line each second; runs until interrupted or {@code --duration}.
  */
 @Command(name = "sink", mixinStandardHelpOptions = true,
@@ -47,6 +50,8 @@ import picocli.CommandLine.Option;
                 "  unetmm sink --listen udp://198.18.0.2:7100 --max-message 256KiB --buffers 24 --duration 60"})
 public final class SinkCommand implements Callable<Integer> {
     private static final long REPORT_COOKIE = -7;
+    /** Seconds without a message after which a stream that did not say END no longer holds the sink. */
+    private static final int QUIET_SECONDS = 2;
     private static final int SEGMENT_BYTES = 64 * 1024;
 
     @CommandLine.Spec
@@ -160,7 +165,12 @@ public final class SinkCommand implements Callable<Integer> {
         private final StreamProtocol.Tally tally = new StreamProtocol.Tally();
         private final int rcvbuf;
         private Channel reply;
+        private String replyAddress;
+        /** Where the last refusal of a second stream went (closed when the next one goes). */
+        private Channel refusedReply;
         private boolean ended;
+        /** Whole seconds since the current stream's last message: after {@link #QUIET_SECONDS} another may take the sink. */
+        private int quietSeconds;
         /** What the current stream is told it may have outstanding; 0 for a refused stream. */
         private StreamProtocol.Capacity capacity;
         private int ackEvery = Integer.MAX_VALUE;
@@ -219,10 +229,16 @@ public final class SinkCommand implements Callable<Integer> {
                 if (address == null) {
                     return;
                 }
+                if (reply != null && !ended && quietSeconds < QUIET_SECONDS && !address.equals(replyAddress)) {
+                    refuseBusy(address); // two streams' sequence numbers in one tally would count each other lost or late
+                    return;
+                }
                 if (reply != null) {
                     reply.close();
                 }
                 reply = endpoint.connect(ChannelAddress.parse(address));
+                replyAddress = address;
+                quietSeconds = 0;
                 tally.reset();
                 ended = false;
                 lineReceived = 0;
@@ -249,6 +265,21 @@ public final class SinkCommand implements Callable<Integer> {
             }
         }
 
+        /**
+         * Tells a stream that says HELLO while another streams here that the sink is busy: a
+         * report with window 0 and buffers that would hold its messages ({@link StreamProtocol}).
+         */
+        private void refuseBusy(String address) {
+            if (refusedReply != null) {
+                refusedReply.close();
+            }
+            refusedReply = endpoint.connect(ChannelAddress.parse(address));
+            StreamProtocol.Capacity busy = new StreamProtocol.Capacity(buffers, maxMessage, rcvbuf, 0);
+            new StreamProtocol.Tally().report(report, 0, false, busy);
+            endpoint.send(refusedReply, report, 0, StreamProtocol.REPORT_BYTES, SendPath.FIXED_SEGMENT, REPORT_COOKIE);
+            out.println("sink: refused stream from " + address + ": busy with the stream from " + replyAddress);
+        }
+
         private void sendReport() {
             if (reply != null) {
                 tally.report(report, 0, ended, capacity);
@@ -264,6 +295,7 @@ public final class SinkCommand implements Callable<Integer> {
             lineReceived = tally.received;
             lineBytes = tally.bytes;
             lineLost = tally.lost;
+            quietSeconds = received > 0 ? 0 : quietSeconds + 1;
             out.printf("sink: %4d s  %,12d msgs/s  %10.1f MB/s  lost %,d  (total %,d msgs, %,d lost, %,d late, %,d truncated)%n",
                     at, received, bytes / 1e6, lost, tally.received, tally.lost, tally.late, tally.truncated);
             out.flush();

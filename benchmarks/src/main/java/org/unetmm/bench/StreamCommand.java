@@ -36,8 +36,8 @@ import picocli.CommandLine.Option;
  * buffer, as its answer to HELLO says), so the stream measures the wire, not a socket buffer
  * overflowing. Each message carries its sequence number; the sink reports what arrived, so the
  * stream prints what it sent and what was delivered whole (msgs/s, MB/s) and how many messages
- * were lost. Exit status 0 when the sink's final report arrived, 1 when the sink never answered
- * or went silent, 2 on bad usage and when the sink's buffers are smaller than {@code --size}
+ * were lost. Exit status 0 when the sink's final report arrived, 1 when the sink never answered,
+ * went silent or is busy with another stream, 2 on bad usage and when the sink's buffers are smaller than {@code --size}
  * (the error names {@code --max-message}).
  *
  * <p>{@code --repeats N} runs N streams per path back to back; with {@code --path both} the paths
@@ -56,7 +56,8 @@ import picocli.CommandLine.Option;
                         + "   (fixed and pinned alternating)",
                 "  unetmm stream --to udp://198.18.0.2:7100 --size 256KiB --duration 10 --warmup 3"
                         + "   (sink with --max-message 256KiB)",
-                "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer, 2 on bad usage."})
+                "", "Exit status: 0 when the sink reported the whole stream, 1 when it did not answer or was busy with another"
+                        + " stream, 2 on bad usage."})
 public final class StreamCommand implements Callable<Integer> {
     static final long CONTROL_COOKIE = -3;
     private static final int REPORT_BUFFERS = 16;
@@ -163,7 +164,7 @@ public final class StreamCommand implements Callable<Integer> {
                 } catch (SinkRefused e) {
                     System.err.println("stream: " + e.getMessage());
                     record.finish(Map.of("notes", List.of(e.getMessage())));
-                    return 2;
+                    return e.exitStatus;
                 }
                 if (result == null) {
                     record.finish(Map.of("notes", List.of("no sink answered at " + to)));
@@ -361,9 +362,13 @@ public final class StreamCommand implements Callable<Integer> {
                 return null;
             }
             StreamProtocol.Capacity sink = stream.capacity;
+            if (sink.window() < 1 && sink.bufferBytes() >= size) {
+                throw new SinkRefused("the sink at " + to + " is busy with another stream: wait for it to end, or start"
+                        + " another sink (unetmm sink --listen URI) and stream to that", 1);
+            }
             if (sink.bufferBytes() < size || sink.window() < 1) {
                 throw new SinkRefused("the sink at " + to + " takes messages of at most " + sink.bufferBytes() + " B, not "
-                        + size + " B: start it with --max-message " + size + " (or stream a smaller --size)");
+                        + size + " B: start it with --max-message " + size + " (or stream a smaller --size)", 2);
             }
             stream.window = UdpPeer.Window.of(sink.window(), size);
             out.println("stream: " + (repeat < 0 ? "warm-up, not counted: " : "") + size + " B messages to " + to + "/"
@@ -456,10 +461,16 @@ public final class StreamCommand implements Callable<Integer> {
         return sets;
     }
 
-    /** The sink's buffers cannot take this stream's messages whole: the fix is the sink's --max-message. */
+    /**
+     * The sink refused the stream: its buffers cannot take the messages whole (exit 2: the fix is the
+     * sink's --max-message or this --size), or it is busy with another stream (exit 1).
+     */
     private static final class SinkRefused extends RuntimeException {
-        SinkRefused(String message) {
+        final int exitStatus;
+
+        SinkRefused(String message, int exitStatus) {
             super(message, null, false, false);
+            this.exitStatus = exitStatus;
         }
     }
 

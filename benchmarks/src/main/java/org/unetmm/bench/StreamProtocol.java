@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
  *               40..47 messages TRUNCATED (longer than a posted buffer: never counted received),
  *               48..51 buffers posted, 52..55 bytes each (the largest message taken whole),
  *               56..59 SO_RCVBUF as the kernel reports it (getsockopt: twice what was granted),
- *               60..63 the window: data messages the stream may have beyond the highest one seen
+ *               60..63 the window: data messages the stream may have beyond the highest one seen;
+ *               0 answers a refused HELLO: messages larger than the buffers (52..55 says so), or,
+ *               with buffers large enough, a sink busy with another stream
  * </pre>
  *
  * A sequence gap counts as lost; a number below the next expected counts as late (reordered or

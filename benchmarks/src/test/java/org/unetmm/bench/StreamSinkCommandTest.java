@@ -102,6 +102,31 @@ class StreamSinkCommandTest {
     }
 
     @Test
+    void aSecondStreamWhileOneStreamsIsRefusedAsBusyAndTheFirstCountsOnlyItsOwn() throws Exception {
+        String address = "udp://127.0.0.1:" + UnetmmProcess.freePort();
+        try (UnetmmProcess sink = UnetmmProcess.start("sink", "--listen", address, "--duration", "40");
+             UnetmmProcess first = startStream(sink, address)) {
+            first.lineStartingWith("stream:    1 s"); // it streams
+            CommandRun second = CommandRun.of("stream", "--to", address, "--size", "256", "--duration", "1", "--warmup", "0",
+                    "--results", results.resolve("second").toString());
+            assertThat(second.exitCode()).as(second.out() + second.err()).isEqualTo(1);
+            assertThat(second.out() + second.err()).contains("is busy with another stream", "start another sink");
+            assertThat(first.exitCode(30)).as(first.output()).isZero();
+            // the two streams' sequence numbers once met in one tally: the first saw the second's as its own,
+            // "late", and reported a loss below zero
+            assertThat(first.output()).containsPattern("stream: summary .* lost [0-9,]+ \\([0-9.]+%\\)\n")
+                    .doesNotContain("lost -");
+            assertThat(sink.lineStartingWith("sink: refused stream from")).contains("busy with the stream from");
+        }
+    }
+
+    private UnetmmProcess startStream(UnetmmProcess sink, String address) throws Exception {
+        assertThat(sink.nextLine()).startsWith("sink: listening on " + address + "/1");
+        return UnetmmProcess.start("stream", "--to", address, "--size", "256", "--duration", "4", "--warmup", "0",
+                "--results", results.resolve("first").toString());
+    }
+
+    @Test
     void aStreamWhoseShmSinkStopsStopsTooAndFailsSayingSo() throws Exception {
         String name = "gone-" + ProcessHandle.current().pid();
         try (UnetmmProcess sink = UnetmmProcess.start("sink", "--listen", "shm:" + name, "--duration", "3")) {
