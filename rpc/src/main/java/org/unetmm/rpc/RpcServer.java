@@ -86,10 +86,22 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
+    /**
+     * WELCOMEs that may be on their way at once, each from a buffer of one small pool: a buffer per
+     * client (pinned for its send, then left to the garbage collector) had kept about half a page
+     * pinned for every client the server ever served (22 pages after 40 clients). A HELLO that finds
+     * every buffer busy is answered when the client repeats it.
+     */
+    private static final int WELCOME_BUFFERS = 16;
+    private final ByteBuffer[] welcomeBuffers = BufferSlab.carve(WELCOME_BUFFERS, RpcWire.HANDSHAKE_CAPACITY);
+    private final int[] freeWelcomes = new int[WELCOME_BUFFERS];
+    private int freeWelcomeCount;
+
     /** A connected client: the server's reliable channel to it. */
     private static final class Client {
         final Channel channel;
-        final ByteBuffer welcome = ByteBuffer.allocateDirect(RpcWire.HANDSHAKE_CAPACITY);
+        /** The WELCOME buffer its answer is being sent from, or -1. */
+        int welcomeBuffer = -1;
         Channel welcomeChannel;
         long nonce;
 
@@ -109,6 +121,9 @@ public final class RpcServer implements AutoCloseable {
         this.endpoint = nic.openEndpoint(EndpointConfig.builder().sendQueue(buffers + 64).freeQueue(buffers)
                 .completionQueue(64).segmentBytes(0).maxScatter(2).build());
         this.replies = new Reply[buffers];
+        for (int i = 0; i < WELCOME_BUFFERS; i++) {
+            freeWelcomes[freeWelcomeCount++] = i;
+        }
         // one slab, laid out so the buffers' translations do not evict each other in the NIC's TLB
         ByteBuffer[] requests = BufferSlab.carve(buffers, RpcWire.HEADER_LENGTH
                 + Math.max(config.maxRequest(), RpcWire.HANDSHAKE_CAPACITY));
@@ -218,14 +233,7 @@ public final class RpcServer implements AutoCloseable {
     private void onSent(Completion c) {
         long cookie = c.cookie();
         if (cookie >= WELCOME_COOKIE) {
-            Client client;
-            synchronized (this) {
-                client = welcomes.remove(cookie);
-            }
-            if (client != null && client.welcomeChannel != null && !closing) {
-                client.welcomeChannel.close();
-                client.welcomeChannel = null;
-            }
+            welcomeDone(cookie);
             return;
         }
         // the reply is acknowledged (or its channel failed): the request buffer is ours again
@@ -364,23 +372,42 @@ public final class RpcServer implements AutoCloseable {
                 client = new Client(channel);
                 clients.put(hello.first(), client);
             }
-            if (client.welcomeChannel != null) {
-                return; // a WELCOME is on its way; the client repeats HELLO until it arrives
+            if (client.welcomeBuffer >= 0 || freeWelcomeCount == 0) {
+                return; // a WELCOME is on its way, or every buffer is: the client repeats HELLO until one arrives
             }
+            client.welcomeBuffer = freeWelcomes[--freeWelcomeCount];
             client.nonce = hello.nonce();
             cookie = welcomeCookies++;
             welcomes.put(cookie, client);
         }
-        int length = RpcWire.writeHandshake(client.welcome, RpcWire.WELCOME_MAGIC, hello.nonce(), client.channel.address(), null);
+        ByteBuffer welcome = welcomeBuffers[client.welcomeBuffer];
+        int length = RpcWire.writeHandshake(welcome, RpcWire.WELCOME_MAGIC, hello.nonce(), client.channel.address(), null);
         try {
             client.welcomeChannel = endpoint.connect(hello.second());
-            endpoint.send(client.welcomeChannel, client.welcome, 0, length, SendPath.PINNED, cookie);
+            if (!endpoint.send(client.welcomeChannel, welcome, 0, length, SendPath.PINNED, cookie).isAccepted()) {
+                welcomeDone(cookie); // the send queue is full: the client's next HELLO tries again
+            }
         } catch (IllegalArgumentException e) {
             counters.increment(MALFORMED);
-            synchronized (this) {
-                welcomes.remove(cookie);
-            }
+            welcomeDone(cookie);
         }
+    }
+
+    /** A WELCOME was sent, or could not be: its buffer is free again and its one-shot channel closed. */
+    private void welcomeDone(long cookie) {
+        Client client;
+        synchronized (this) {
+            client = welcomes.remove(cookie);
+            if (client == null) {
+                return;
+            }
+            freeWelcomes[freeWelcomeCount++] = client.welcomeBuffer;
+            client.welcomeBuffer = -1;
+        }
+        if (client.welcomeChannel != null && !closing) {
+            client.welcomeChannel.close();
+        }
+        client.welcomeChannel = null;
     }
 
     /**
