@@ -17,6 +17,11 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.unetmm.pinning.KernelException;
+import org.unetmm.pinning.NativeMemory;
+import org.unetmm.pinning.internal.Libc;
 
 /**
  * The shared-memory region of one pair of NICs, mapped by both processes. Named
@@ -65,6 +70,7 @@ import java.util.Set;
  * trusted: a process of the same user can write any of it (see {@link FrameRing}).
  */
 final class ShmRegion implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ShmRegion.class);
     static final long MAGIC = 0x314D_4853_4D4D_4E55L; // "UNMMSHM1" little-endian
     static final int VERSION = 5;
     static final int MAGIC_OFFSET = 0;
@@ -351,6 +357,22 @@ final class ShmRegion implements AutoCloseable {
         synchronized (this) {
             SealedMemfd.close(memfd);
             memfd = -1;
+        }
+    }
+
+    /**
+     * Closes the region of a peer that is gone (dead, or closed itself) and frees its memory now
+     * ({@code MADV_REMOVE}: the memfd's pages are released while the mapping stays valid, reading
+     * zeros). The mapping itself goes with the garbage collector; until this, so did the pages: a
+     * server that clients came to and left held about 2.7 MB of rings for each one gone.
+     * A failure only leaves the pages to the collector.
+     */
+    void closeAndFree() {
+        close();
+        try {
+            Libc.madvise(NativeMemory.address(memory), memory.capacity(), Libc.MADV_REMOVE);
+        } catch (KernelException e) {
+            LOG.debug("{}: the lost peer's pages stay until the mapping is collected: {}", path, e.getMessage());
         }
     }
 }

@@ -460,7 +460,9 @@ public final class ShmTransport implements Transport {
                 work += receiver.drainCompletions(peer);
                 work += receiver.readRecords(peer, config.pollMessages());
             }
-            peer.region.out.storeTail(); // once a round: what the peer's ring reader skips to when it cannot take a record
+            if (!peer.dead) {
+                peer.region.out.storeTail(); // once a round: what the peer's ring reader skips to when it cannot take a record
+            }
         }
         recordsSinceClock += work;
         return work;
@@ -507,7 +509,7 @@ public final class ShmTransport implements Transport {
         peer.lostWhy = why;
         peersLost++;
         receiver.failHeld(peer, "PEER_UNREACHABLE: " + why);
-        peer.region.close();
+        peer.region.closeAndFree(); // it is gone: nothing reads its rings again, and its pages are freed now
         peer.forgetSegments();
         byName.remove(peer.name, peer);
         ShmPeer[] kept = new ShmPeer[peers.length - 1];

@@ -29,6 +29,8 @@ public final class Libc {
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MADV_DONTNEED = 4;
+    /** madvise(2): free the range's backing store (a shared tmpfs or memfd mapping stays valid, reading zeros). */
+    public static final int MADV_REMOVE = 9;
     public static final int RLIMIT_MEMLOCK = 8;
     /** RLIM_INFINITY as a signed long (all ones). */
     public static final long RLIM_INFINITY = -1L;
