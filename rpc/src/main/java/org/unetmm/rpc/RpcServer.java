@@ -89,7 +89,7 @@ public final class RpcServer implements AutoCloseable {
     /**
      * WELCOMEs that may be on their way at once, each from a buffer of one small pool: a buffer per
      * client (pinned for its send, then left to the garbage collector) had kept about half a page
-     * pinned for every client the server ever served (22 pages after 40 clients). A HELLO that finds
+     * pinned for every client the server ever served (12 pages over 40 clients). A HELLO that finds
      * every buffer busy is answered when the client repeats it.
      */
     private static final int WELCOME_BUFFERS = 16;
