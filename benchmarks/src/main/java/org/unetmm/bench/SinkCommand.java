@@ -51,7 +51,7 @@ import picocli.CommandLine.Option;
 public final class SinkCommand implements Callable<Integer> {
     private static final long REPORT_COOKIE = -7;
     /** Seconds without a message after which a stream that did not say END no longer holds the sink. */
-    private static final int QUIET_SECONDS = 2;
+    static final int QUIET_SECONDS = 2;
     private static final int SEGMENT_BYTES = 64 * 1024;
 
     @CommandLine.Spec

@@ -363,8 +363,9 @@ public final class StreamCommand implements Callable<Integer> {
             }
             StreamProtocol.Capacity sink = stream.capacity;
             if (sink.window() < 1 && sink.bufferBytes() >= size) {
-                throw new SinkRefused("the sink at " + to + " is busy with another stream: wait for it to end, or start"
-                        + " another sink (unetmm sink --listen URI) and stream to that", 1);
+                throw new SinkRefused("the sink at " + to + " is busy with another stream: wait for it to end (one that"
+                        + " stopped without ending frees the sink after " + SinkCommand.QUIET_SECONDS + " s of quiet), or"
+                        + " start another sink (unetmm sink --listen URI) and stream to that", 1);
             }
             if (sink.bufferBytes() < size || sink.window() < 1) {
                 throw new SinkRefused("the sink at " + to + " takes messages of at most " + sink.bufferBytes() + " B, not "
