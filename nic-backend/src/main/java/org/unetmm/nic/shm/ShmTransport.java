@@ -496,6 +496,7 @@ public final class ShmTransport implements Transport {
         } else if (beat != peer.lastBeat) {
             peer.lastBeat = beat;
             peer.lastBeatChange = now;
+            peer.pid(); // read while the peer is alive: a region the peer freed on losing us reads 0 later
         } else if (now - peer.lastBeatChange > config.peerTimeoutMillis() * 1_000_000L) {
             lose(peer, "shm:" + peer.name + " (pid " + peer.pid() + ") was silent for more than " + config.peerTimeoutMillis()
                     + " ms (a process paused that long, by a debugger, SIGSTOP or a long GC, counts as gone: raise timeout= in"
