@@ -478,6 +478,8 @@ public final class PingPongCommand implements Callable<Integer> {
         String stopped;
         /** The echo's GONE notice, or null. */
         String gone;
+        /** Why the wire gave the echo up (a ping's send completed {@code PEER_UNREACHABLE}), or null. */
+        String unreachable;
 
         Client(Nic nic, Endpoint endpoint, EchoProtocol.Session session, NativeBuffer source, NativeBuffer target, int size,
                SendPath path, long timeoutNanos, int giveUpAfter) {
@@ -512,7 +514,7 @@ public final class PingPongCommand implements Callable<Integer> {
                     step();
                 }
                 sent++;
-                while (!echoed && gone == null) {
+                while (!echoed && gone == null && unreachable == null) {
                     step();
                     if (!echoed && System.nanoTime() - start > timeoutNanos) {
                         break;
@@ -526,6 +528,8 @@ public final class PingPongCommand implements Callable<Integer> {
                     done++;
                 } else if (gone != null) {
                     stopped = "the echo ended the session: " + gone;
+                } else if (unreachable != null) {
+                    stopped = "the echo at " + session.data().remote() + " is unreachable (" + unreachable + ")";
                 } else {
                     lost++;
                     lostMeasured += rtt != null ? 1 : 0;
@@ -554,6 +558,9 @@ public final class PingPongCommand implements Callable<Integer> {
         public void onCompletion(Completion c) {
             if (c.kind() == Completion.Kind.SEND) {
                 sending = sending && c.cookie() != PING_COOKIE;
+                if (c.status() == CompletionStatus.PEER_UNREACHABLE && unreachable == null) {
+                    unreachable = c.detail(); // the wire knows the echo is gone: no point waiting out the losses
+                }
                 return;
             }
             if (c.kind() != Completion.Kind.RECEIVE) {

@@ -71,11 +71,15 @@ class EchoPingPongCommandTest {
             assertThat(run.exitCode()).as(run.err() + run.out()).isZero();
             assertThat(run.out()).contains("(300 round trips, 0 lost)");
         } finally {
-            // the echo is killed, not closed: remove its home and regions under /dev/shm, as a later NIC would
-            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("/dev/shm"))) {
-                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("unetmm-" + name)).toList()) {
-                    java.nio.file.Files.deleteIfExists(f);
-                }
+            removeShmFiles(name);
+        }
+    }
+
+    /** The echo is killed, not closed: remove its home and regions under /dev/shm, as a later NIC would. */
+    private static void removeShmFiles(String name) throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("/dev/shm"))) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("unetmm-" + name)).toList()) {
+                java.nio.file.Files.deleteIfExists(f);
             }
         }
     }
@@ -175,6 +179,24 @@ class EchoPingPongCommandTest {
             assertThat(client.exitCode(60)).as(client.output()).isEqualTo(1);
             assertThat(client.output()).contains("RTT us:", "3 round trips in a row were lost (--give-up-after 3",
                     "still running?");
+        }
+    }
+
+    @Test
+    void pingpongOverShmStopsWhenTheWireGivesAKilledEchoUpNotAfterItsLossCount() throws Exception {
+        String name = "echo-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        String address = "shm:" + name;
+        try (UnetmmProcess echo = echo(address);
+             UnetmmProcess client = UnetmmProcess.start("pingpong", "--results", results.toString(),
+                     "--to", address, "--count", "100000000", "--warmup", "0",
+                     "--timeout-ms", "1000", "--give-up-after", "120")) {
+            client.lineStartingWith("pingpong: ");
+            echo.kill(); // SIGKILL: its heartbeat stops; the wire gives it up after its timeout (5 s)
+            assertThat(client.exitCode(60)).as(client.output()).isEqualTo(1);
+            assertThat(client.output()).contains("RTT us:", "is unreachable", "PEER_UNREACHABLE")
+                    .doesNotContain("round trips in a row were lost");
+        } finally {
+            removeShmFiles(name);
         }
     }
 
