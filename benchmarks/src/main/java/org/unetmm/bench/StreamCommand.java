@@ -37,8 +37,8 @@ import picocli.CommandLine.Option;
  * overflowing. Each message carries its sequence number; the sink reports what arrived, so the
  * stream prints what it sent and what was delivered whole (msgs/s, MB/s) and how many messages
  * were lost. Exit status 0 when the sink's final report arrived, 1 when the sink never answered,
- * went silent or is busy with another stream, 2 on bad usage and when the sink's buffers are smaller than {@code --size}
- * (the error names {@code --max-message}).
+ * went silent or is busy with another stream, 2 on bad usage and when the sink's buffers are
+ * smaller than {@code --size} (the error names {@code --max-message}).
  *
  * <p>{@code --repeats N} runs N streams per path back to back; with {@code --path both} the paths
  * alternate (pinned fixed pinned fixed …), so drift of the machine falls on both alike, and the
